@@ -1,0 +1,44 @@
+"""Settings: the one place configuration enters (environment prefix PRODGRAPH_)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Every setting of prodgraph; read from `PRODGRAPH_*` variables or passed explicitly."""
+
+    model_config = SettingsConfigDict(env_prefix="PRODGRAPH_", extra="ignore")
+
+    backend: Literal["ladybug", "neo4j"] | None = Field(
+        default=None, description="Store backend; neo4j when neo4j_uri is set, else ladybug."
+    )
+    db_path: Path = Field(default=Path(".prodgraph/graph.lbug"), description="Embedded store.")
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr = SecretStr("")
+    neo4j_database: str | None = None
+    neo4j_batch_size: int = Field(default=5000, ge=1)
+    query_timeout_s: float = Field(default=30.0, gt=0)
+    query_row_cap: int = Field(default=10_000, ge=1)
+    prune_cap: float = Field(default=0.2, ge=0, le=1, description="Max share of rows a prune may delete.")
+    model_dir: Path = Field(default=Path(".prodgraph/models"))
+    redact_pii: bool = True
+    pseudonymise_emails: bool = False
+
+    @model_validator(mode="after")
+    def _pick_backend(self) -> Settings:
+        if self.backend is None:
+            self.backend = "neo4j" if self.neo4j_uri else "ladybug"
+        if self.backend == "neo4j" and not self.neo4j_uri:
+            raise ValueError("backend 'neo4j' needs PRODGRAPH_NEO4J_URI (e.g. neo4j://host:7687)")
+        return self

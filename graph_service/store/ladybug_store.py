@@ -1,0 +1,340 @@
+"""The embedded Ladybug backend: typed tables from the schema, COPY first loads, LOAD FROM upserts."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import ladybug
+import pyarrow as pa
+
+from graph_service import schema
+from graph_service.batch import Batch, DeleteEdgesFrom, DeleteNodes, EdgeBatch, NodeBatch, validate
+from graph_service.errors import (
+    ProdgraphError,
+    QueryError,
+    ReadOnlyViolation,
+    SchemaMismatchError,
+    StoreLockedError,
+    TransientError,
+)
+from graph_service.store.base import PruneReport, QueryResult, WriteResult, check_read_only_text
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["LadybugStore", "ladybug_ddl"]
+
+_COL = "c_"  # prefix of frame columns, so they never collide with query variables
+
+
+def ladybug_ddl() -> list[str]:
+    """CREATE statements for every table of the schema (idempotent)."""
+    stmts = [
+        f"CREATE NODE TABLE IF NOT EXISTS {schema.META_LABEL}"
+        "(key STRING PRIMARY KEY, value STRING)"
+    ]
+    for nt in schema.NODES:
+        cols = ", ".join(
+            f"{p.name} {p.type.value}" + (" PRIMARY KEY" if p.name == "uid" else "")
+            for p in nt.all_props
+        )
+        stmts.append(f"CREATE NODE TABLE IF NOT EXISTS {nt.label}({cols})")
+    for rt in schema.RELS:
+        pairs = ", ".join(f"FROM {a} TO {b}" for a, b in rt.pairs)
+        cols = "".join(f", {p.name} {p.type.value}" for p in rt.all_props)
+        stmts.append(f"CREATE REL TABLE IF NOT EXISTS {rt.type}({pairs}{cols})")
+    return stmts
+
+
+def _map_error(e: Exception, what: str) -> ProdgraphError:
+    msg = str(e).strip()
+    if "read-only" in msg.lower() or "read only" in msg.lower():
+        return ReadOnlyViolation(f"{what}: writes are refused on the read-only path ({msg})")
+    if "interrupted" in msg.lower() or "timeout" in msg.lower():
+        return QueryError(f"{what}: query timed out or was interrupted", {"reason": msg})
+    if "buffer pool" in msg.lower() or "out of memory" in msg.lower():
+        return TransientError(f"{what}: the store ran out of memory: {msg}")
+    return QueryError(f"{what}: {msg}")
+
+
+class LadybugStore:
+    """GraphStore on an embedded Ladybug database (one folder/file on disk, one writer process)."""
+
+    backend = "ladybug"
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            raise SchemaMismatchError(
+                f"no prodgraph store at {self.path}: run `prodgraph init` or an ingest first"
+            )
+        try:
+            self._db = ladybug.Database(str(self.path), read_only=read_only)
+        except RuntimeError as e:
+            raise self._open_error(e) from e
+        self._write_conn = ladybug.Connection(self._db)
+        self._read_conn = ladybug.Connection(self._db)
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+
+    def _open_error(self, e: RuntimeError) -> ProdgraphError:
+        msg = str(e)
+        m = re.search(r"held by PID (\d+)", msg)
+        if m or "lock" in msg.lower():
+            holder = f"process {m.group(1)}" if m else "another process"
+            return StoreLockedError(
+                f"the embedded store {self.path} is open for writing by {holder} "
+                "(for example `prodgraph serve`). Only one process may write to it: stop that "
+                "process, or send data through its API (POST /v1/ingest/...), or query it "
+                "read-only.",
+                {"path": str(self.path), "holder": holder},
+            )
+        return TransientError(f"cannot open the embedded store {self.path}: {msg}")
+
+    # ---- schema -------------------------------------------------------------------------
+    def apply_schema(self) -> None:
+        """Create missing tables and columns, then record the schema version (idempotent)."""
+        stored = self.schema_version()
+        if stored is not None and stored > schema.SCHEMA_VERSION:
+            raise SchemaMismatchError(
+                f"store {self.path} has schema version {stored}, newer than this prodgraph "
+                f"({schema.SCHEMA_VERSION}): upgrade prodgraph"
+            )
+        with self._write_lock:
+            for stmt in ladybug_ddl():
+                self._write_conn.execute(stmt)
+            self._add_missing_columns()
+            self._write_conn.execute(
+                f"MERGE (m:{schema.META_LABEL} {{key: 'schema_version'}}) SET m.value = $v",
+                {"v": str(schema.SCHEMA_VERSION)},
+            )
+
+    def _add_missing_columns(self) -> None:
+        tables: list[tuple[str, tuple[schema.Prop, ...]]] = [
+            (n.label, n.all_props) for n in schema.NODES
+        ] + [(r.type, r.all_props) for r in schema.RELS]
+        for name, props in tables:
+            info = self._write_conn.execute(f"CALL table_info('{name}') RETURN *").get_as_arrow()
+            have = set(info.column("name").to_pylist())
+            for p in props:
+                if p.name not in have:
+                    logger.info("adding column %s.%s", name, p.name)
+                    self._write_conn.execute(f"ALTER TABLE {name} ADD {p.name} {p.type.value}")
+
+    def schema_version(self) -> int | None:
+        try:
+            res = self._write_conn.execute(
+                f"MATCH (m:{schema.META_LABEL} {{key: 'schema_version'}}) RETURN m.value"
+            )
+        except RuntimeError:
+            return None
+        rows = _single(res).get_as_arrow().column(0).to_pylist()
+        return int(rows[0]) if rows else None
+
+    def check_schema(self) -> None:
+        """Raise SchemaMismatchError unless the stored version is this code's version."""
+        stored = self.schema_version()
+        if stored != schema.SCHEMA_VERSION:
+            found = "no schema" if stored is None else f"schema version {stored}"
+            raise SchemaMismatchError(
+                f"store {self.path} has {found}, this prodgraph needs version "
+                f"{schema.SCHEMA_VERSION}: run `prodgraph init --db {self.path}` to create or "
+                "upgrade it",
+                {"stored": stored, "expected": schema.SCHEMA_VERSION},
+            )
+
+    # ---- writes -------------------------------------------------------------------------
+    def write(self, batch: Batch, *, loaded_by: str, run_id: str) -> WriteResult:
+        """Validate then write one batch atomically (one statement); nothing on failure."""
+        if self.read_only:
+            raise ReadOnlyViolation(f"store {self.path} is open read-only")
+        batch = validate(batch)
+        if len(batch) == 0:
+            return WriteResult(0, 0, "empty")
+        with self._write_lock:
+            try:
+                if isinstance(batch, NodeBatch):
+                    return self._write_nodes(batch, loaded_by, run_id)
+                if isinstance(batch, EdgeBatch):
+                    return self._write_edges(batch, loaded_by, run_id)
+                return self._delete(batch)
+            except RuntimeError as e:
+                raise _map_error(e, f"writing {_describe(batch)}") from e
+
+    def _count(self, pattern: str) -> int:
+        res = _single(self._write_conn.execute(f"MATCH {pattern} RETURN count(*)"))
+        return int(res.get_as_arrow().column(0)[0].as_py())
+
+    def _write_nodes(self, batch: NodeBatch, loaded_by: str, run_id: str) -> WriteResult:
+        nt = schema.node(batch.label)
+        table = _stamp(batch.table, loaded_by, run_id)
+        if self._count(f"(n:{nt.label})") == 0:
+            full = _full_table(table, [(p.name, p.type.arrow) for p in nt.all_props])
+            self._write_conn.execute(f"COPY {nt.label} FROM full")
+            return WriteResult(full.num_rows, 0, "copy")
+        frame = _prefixed(table)
+        sets = ", ".join(f"n.{c} = {_COL}{c}" for c in table.column_names if c != "uid")
+        q = f"LOAD FROM frame MERGE (n:{nt.label} {{uid: {_COL}uid}})"
+        self._write_conn.execute(q + (f" SET {sets}" if sets else ""))
+        return WriteResult(frame.num_rows, 0, "merge")
+
+    def _write_edges(self, batch: EdgeBatch, loaded_by: str, run_id: str) -> WriteResult:
+        rt = schema.rel(batch.type)
+        table = _stamp(batch.table, loaded_by, run_id)
+        frame = _prefixed(table)
+        sets = ", ".join(
+            f"r.{c} = {_COL}{c}" for c in table.column_names if c not in ("src", "dst")
+        )
+        q = (
+            f"LOAD FROM frame MATCH (a:{batch.src_label} {{uid: {_COL}src}}) "
+            f"MATCH (b:{batch.dst_label} {{uid: {_COL}dst}}) "
+            f"MERGE (a)-[r:{rt.type}]->(b)" + (f" SET {sets}" if sets else "") + " RETURN count(*)"
+        )
+        res = _single(self._write_conn.execute(q))
+        written = int(res.get_as_arrow().column(0)[0].as_py())
+        return WriteResult(written, frame.num_rows - written, "merge")
+
+    def _delete(self, batch: DeleteNodes | DeleteEdgesFrom) -> WriteResult:
+        frame = pa.table({f"{_COL}uid": pa.array(list(batch.uids), pa.string())})
+        if isinstance(batch, DeleteNodes):
+            q = f"LOAD FROM frame MATCH (n:{batch.label} {{uid: {_COL}uid}}) DETACH DELETE n"
+        else:
+            q = (
+                f"LOAD FROM frame MATCH (a:{batch.src_label} {{uid: {_COL}uid}})"
+                f"-[r:{batch.type}]->() DELETE r"
+            )
+        self._write_conn.execute(q)
+        return WriteResult(len(batch), 0, "delete")
+
+    def prune(
+        self, loaded_by: str, keep_run: str, *, cap: float, dry_run: bool = True
+    ) -> PruneReport:
+        """Delete rows `loaded_by` wrote in runs other than `keep_run`, unless over `cap`."""
+        report = PruneReport(loaded_by, keep_run)
+        patterns = {n.label: f"(x:{n.label})" for n in schema.NODES}
+        patterns.update({r.type: f"()-[x:{r.type}]->()" for r in schema.RELS})
+        params = {"lb": loaded_by, "run": keep_run}
+        with self._write_lock:
+            for name, pat in patterns.items():
+                res = _single(self._write_conn.execute(
+                    f"MATCH {pat} WHERE x.loaded_by = $lb "
+                    "RETURN count(*), sum(CASE WHEN x.run_id <> $run THEN 1 ELSE 0 END)",
+                    params,
+                )).get_as_arrow()
+                total, stale = res.column(0)[0].as_py(), res.column(1)[0].as_py() or 0
+                if total:
+                    report.total[name], report.stale[name] = int(total), int(stale)
+            n_stale, n_total = sum(report.stale.values()), sum(report.total.values())
+            if n_total and n_stale / n_total > cap:
+                report.refused = (
+                    f"{n_stale} of {n_total} rows are stale ({n_stale / n_total:.0%}), over the "
+                    f"prune cap of {cap:.0%}: nothing deleted"
+                )
+                return report
+            if dry_run or not n_stale:
+                return report
+            for name, pat in patterns.items():
+                if report.stale.get(name):
+                    verb = "DETACH DELETE" if name in {n.label for n in schema.NODES} else "DELETE"
+                    self._write_conn.execute(
+                        f"MATCH {pat} WHERE x.loaded_by = $lb AND x.run_id <> $run {verb} x",
+                        params,
+                    )
+            report.deleted = True
+        return report
+
+    # ---- reads --------------------------------------------------------------------------
+    def query(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+        row_cap: int | None = None,
+    ) -> QueryResult:
+        """Run one read-only statement in a READ ONLY transaction with a timeout and a row cap."""
+        check_read_only_text(cypher)
+        start = time.perf_counter()
+        with self._read_lock, warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            conn = self._read_conn
+            conn.set_query_timeout(int((timeout_s or 30.0) * 1000))
+            try:
+                conn.execute("BEGIN TRANSACTION READ ONLY")
+            except RuntimeError as e:
+                raise _map_error(e, "starting a read transaction") from e
+            try:
+                res = _single(conn.execute(cypher, dict(params or {})))
+                table = res.get_as_arrow()
+            except RuntimeError as e:
+                raise _map_error(e, "query") from e
+            finally:
+                try:
+                    conn.execute("ROLLBACK")
+                except RuntimeError:
+                    pass
+        truncated = row_cap is not None and table.num_rows > row_cap
+        if truncated:
+            table = table.slice(0, row_cap)
+        return QueryResult(table, truncated, (time.perf_counter() - start) * 1000)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        with self._write_lock:
+            return {
+                "nodes": {n.label: self._count(f"(n:{n.label})") for n in schema.NODES},
+                "edges": {r.type: self._count(f"()-[r:{r.type}]->()") for r in schema.RELS},
+            }
+
+    def ping(self) -> bool:
+        with self._read_lock:
+            _single(self._read_conn.execute("RETURN 1"))
+        return True
+
+    def close(self) -> None:
+        for conn in (self._read_conn, self._write_conn):
+            conn.close()
+        self._db.close()
+
+
+def _single(res: Any) -> Any:
+    if isinstance(res, list):
+        raise ReadOnlyViolation("only one statement per query is allowed")
+    return res
+
+
+def _describe(batch: Batch) -> str:
+    if isinstance(batch, NodeBatch | DeleteNodes):
+        return f"{batch.label} nodes"
+    return f"{batch.type} edges"
+
+
+def _stamp(table: pa.Table, loaded_by: str, run_id: str) -> pa.Table:
+    n = table.num_rows
+    for name, value in (("loaded_by", loaded_by), ("run_id", run_id)):
+        col = pa.array([value] * n, pa.string())
+        if name in table.column_names:
+            table = table.set_column(table.column_names.index(name), name, col)
+        else:
+            table = table.append_column(name, col)
+    return table
+
+
+def _prefixed(table: pa.Table) -> pa.Table:
+    return table.rename_columns([_COL + c for c in table.column_names])
+
+
+def _full_table(table: pa.Table, columns: list[tuple[str, pa.DataType]]) -> pa.Table:
+    arrays = [
+        table.column(name) if name in table.column_names else pa.nulls(table.num_rows, type_)
+        for name, type_ in columns
+    ]
+    return pa.table(arrays, names=[name for name, _ in columns])

@@ -1,0 +1,262 @@
+"""The Neo4j backend (official driver): constraints from the schema, batched UNWIND MERGE."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow as pa
+from neo4j import READ_ACCESS, WRITE_ACCESS, Driver, Query, RoutingControl
+from neo4j import exceptions as nx
+
+from graph_service import schema
+from graph_service.batch import Batch, DeleteEdgesFrom, DeleteNodes, EdgeBatch, NodeBatch, validate
+from graph_service.errors import (
+    ProdgraphError,
+    QueryError,
+    ReadOnlyViolation,
+    SchemaMismatchError,
+    TransientError,
+)
+from graph_service.store.base import PruneReport, QueryResult, WriteResult, check_read_only_text
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Neo4jStore", "neo4j_ddl"]
+
+
+def neo4j_ddl() -> list[str]:
+    """Uniqueness constraints on every key and indexes on declared properties (idempotent)."""
+    stmts = [
+        f"CREATE CONSTRAINT {schema.META_LABEL.lower()}_key IF NOT EXISTS "
+        f"FOR (n:{schema.META_LABEL}) REQUIRE n.key IS UNIQUE"
+    ]
+    for nt in schema.NODES:
+        low = nt.label.lower()
+        stmts.append(
+            f"CREATE CONSTRAINT {low}_uid IF NOT EXISTS FOR (n:{nt.label}) REQUIRE n.uid IS UNIQUE"
+        )
+        stmts += [
+            f"CREATE INDEX {low}_{p.name} IF NOT EXISTS FOR (n:{nt.label}) ON (n.{p.name})"
+            for p in nt.props
+            if p.indexed
+        ]
+        stmts.append(
+            f"CREATE INDEX {low}_loaded_by IF NOT EXISTS FOR (n:{nt.label}) ON (n.loaded_by)"
+        )
+    return stmts
+
+
+def _map_error(e: Exception, what: str) -> ProdgraphError:
+    if isinstance(e, (nx.ServiceUnavailable, nx.SessionExpired, nx.TransientError)):
+        return TransientError(f"{what}: Neo4j is unavailable: {e}")
+    if isinstance(e, nx.AuthError):
+        return TransientError(f"{what}: Neo4j refused the credentials: {e}")
+    code = getattr(e, "code", "") or ""
+    if "AccessMode" in code or "read" in str(e).lower() and "not allowed" in str(e).lower():
+        return ReadOnlyViolation(f"{what}: writes are refused on the read-only path ({e})")
+    return QueryError(f"{what}: {getattr(e, 'message', None) or e}")
+
+
+class Neo4jStore:
+    """GraphStore on Neo4j. The driver is injected; `open_store` builds it from settings."""
+
+    backend = "neo4j"
+
+    def __init__(self, driver: Driver, *, database: str | None = None, batch_size: int = 5000):
+        self._driver = driver
+        self._database = database
+        self.batch_size = batch_size
+
+    def _session(self, write: bool) -> Any:
+        mode = WRITE_ACCESS if write else READ_ACCESS
+        return self._driver.session(database=self._database, default_access_mode=mode)
+
+    def _run_write(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        try:
+            with self._session(True) as s:
+                return list(s.execute_write(lambda tx: list(tx.run(cypher, dict(params or {})))))
+        except nx.Neo4jError as e:
+            raise _map_error(e, "write") from e
+        except nx.DriverError as e:
+            raise _map_error(e, "write") from e
+
+    # ---- schema -------------------------------------------------------------------------
+    def apply_schema(self) -> None:
+        stored = self.schema_version()
+        if stored is not None and stored > schema.SCHEMA_VERSION:
+            raise SchemaMismatchError(
+                f"Neo4j has prodgraph schema version {stored}, newer than this code "
+                f"({schema.SCHEMA_VERSION}): upgrade prodgraph"
+            )
+        for stmt in neo4j_ddl():
+            self._run_write(stmt)
+        self._run_write(
+            f"MERGE (m:{schema.META_LABEL} {{key: 'schema_version'}}) SET m.value = $v",
+            {"v": str(schema.SCHEMA_VERSION)},
+        )
+
+    def schema_version(self) -> int | None:
+        rows = self._run_read(
+            f"MATCH (m:{schema.META_LABEL} {{key: 'schema_version'}}) RETURN m.value AS v", {}
+        )
+        return int(rows[0]["v"]) if rows else None
+
+    def check_schema(self) -> None:
+        stored = self.schema_version()
+        if stored != schema.SCHEMA_VERSION:
+            raise SchemaMismatchError(
+                f"Neo4j holds prodgraph schema {stored}, this code needs "
+                f"{schema.SCHEMA_VERSION}: run `prodgraph init`"
+            )
+
+    # ---- writes -------------------------------------------------------------------------
+    def write(self, batch: Batch, *, loaded_by: str, run_id: str) -> WriteResult:
+        """Validate, then write in one transaction per `batch_size` rows."""
+        batch = validate(batch)
+        if isinstance(batch, DeleteNodes):
+            q = f"UNWIND $rows AS u MATCH (n:{batch.label} {{uid: u}}) DETACH DELETE n"
+            return self._chunks(q, list(batch.uids), "delete")
+        if isinstance(batch, DeleteEdgesFrom):
+            q = f"UNWIND $rows AS u MATCH (:{batch.src_label} {{uid: u}})-[r:{batch.type}]->() DELETE r"
+            return self._chunks(q, list(batch.uids), "delete")
+        rows = _rows(batch.table, loaded_by, run_id)
+        if isinstance(batch, NodeBatch):
+            q = (
+                f"UNWIND $rows AS row MERGE (n:{batch.label} {{uid: row.uid}}) "
+                "SET n += row RETURN count(*) AS c"
+            )
+        else:
+            assert isinstance(batch, EdgeBatch)
+            q = (
+                f"UNWIND $rows AS row MATCH (a:{batch.src_label} {{uid: row.src}}) "
+                f"MATCH (b:{batch.dst_label} {{uid: row.dst}}) "
+                f"MERGE (a)-[r:{batch.type}]->(b) SET r += row.props RETURN count(*) AS c"
+            )
+            rows = [{"src": r.pop("src"), "dst": r.pop("dst"), "props": r} for r in rows]
+        return self._chunks(q, rows, "merge")
+
+    def _chunks(self, q: str, rows: list[Any], method: str) -> WriteResult:
+        written = 0
+        for i in range(0, len(rows), self.batch_size):
+            chunk = rows[i : i + self.batch_size]
+            res = self._run_write(q, {"rows": chunk})
+            written += int(res[0]["c"]) if res and "c" in res[0].keys() else len(chunk)
+        missing = len(rows) - written if method == "merge" else 0
+        return WriteResult(written, missing, method)
+
+    def prune(
+        self, loaded_by: str, keep_run: str, *, cap: float, dry_run: bool = True
+    ) -> PruneReport:
+        report = PruneReport(loaded_by, keep_run)
+        patterns = {n.label: f"(x:{n.label})" for n in schema.NODES}
+        patterns.update({r.type: f"()-[x:{r.type}]->()" for r in schema.RELS})
+        params = {"lb": loaded_by, "run": keep_run}
+        for name, pat in patterns.items():
+            rows = self._run_read(
+                f"MATCH {pat} WHERE x.loaded_by = $lb RETURN count(*) AS t, "
+                "sum(CASE WHEN x.run_id <> $run THEN 1 ELSE 0 END) AS s",
+                params,
+            )
+            if rows and rows[0]["t"]:
+                report.total[name], report.stale[name] = rows[0]["t"], rows[0]["s"]
+        n_stale, n_total = sum(report.stale.values()), sum(report.total.values())
+        if n_total and n_stale / n_total > cap:
+            report.refused = f"{n_stale} of {n_total} rows stale, over the cap of {cap:.0%}"
+            return report
+        if dry_run or not n_stale:
+            return report
+        for name, pat in patterns.items():
+            if report.stale.get(name):
+                verb = "DETACH DELETE" if pat.startswith("(x:") else "DELETE"
+                self._run_write(
+                    f"MATCH {pat} WHERE x.loaded_by = $lb AND x.run_id <> $run {verb} x", params
+                )
+        report.deleted = True
+        return report
+
+    # ---- reads --------------------------------------------------------------------------
+    def _run_read(self, cypher: str, params: Mapping[str, Any]) -> list[Any]:
+        try:
+            records, _, _ = self._driver.execute_query(
+                cypher, dict(params), routing_=RoutingControl.READ, database_=self._database
+            )
+        except (nx.Neo4jError, nx.DriverError) as e:
+            raise _map_error(e, "read") from e
+        return list(records)
+
+    def query(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+        row_cap: int | None = None,
+    ) -> QueryResult:
+        """One read-only statement in a READ access-mode transaction, after EXPLAIN says 'r'."""
+        check_read_only_text(cypher)
+        start = time.perf_counter()
+        cap = row_cap if row_cap is not None else 1 << 62
+
+        def work(tx: Any) -> tuple[list[str], list[list[Any]], bool]:
+            plan = tx.run("EXPLAIN " + cypher, dict(params or {})).consume()
+            if plan.query_type not in ("r", None):
+                raise ReadOnlyViolation(
+                    f"read-only query path: the query is of type {plan.query_type!r} (writes)"
+                )
+            result = tx.run(Query(cypher, timeout=timeout_s), dict(params or {}))
+            keys, rows = list(result.keys()), []
+            for record in result:
+                if len(rows) == cap:
+                    return keys, rows, True
+                rows.append([_plain(v) for v in record.values()])
+            return keys, rows, False
+
+        try:
+            with self._session(False) as s:
+                keys, rows, truncated = s.execute_read(work)
+        except (nx.Neo4jError, nx.DriverError) as e:
+            raise _map_error(e, "query") from e
+        table = pa.table({k: pa.array([r[i] for r in rows]) for i, k in enumerate(keys)})
+        return QueryResult(table, truncated, (time.perf_counter() - start) * 1000)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        nodes = {
+            n.label: self._run_read(f"MATCH (n:{n.label}) RETURN count(n) AS c", {})[0]["c"]
+            for n in schema.NODES
+        }
+        edges = {
+            r.type: self._run_read(f"MATCH ()-[r:{r.type}]->() RETURN count(r) AS c", {})[0]["c"]
+            for r in schema.RELS
+        }
+        return {"nodes": nodes, "edges": edges}
+
+    def ping(self) -> bool:
+        try:
+            self._driver.verify_connectivity()
+        except (nx.Neo4jError, nx.DriverError) as e:
+            raise _map_error(e, "ping") from e
+        return True
+
+    def close(self) -> None:
+        self._driver.close()
+
+
+def _rows(table: pa.Table, loaded_by: str, run_id: str) -> list[dict[str, Any]]:
+    rows = table.to_pylist()
+    for r in rows:
+        r["loaded_by"], r["run_id"] = loaded_by, run_id
+    return rows
+
+
+def _plain(v: Any) -> Any:
+    """Neo4j graph values to plain Python (nodes/relationships become property maps)."""
+    if hasattr(v, "items") and hasattr(v, "element_id"):
+        return dict(v.items())
+    if hasattr(v, "to_native"):
+        return v.to_native()
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
