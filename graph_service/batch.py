@@ -207,7 +207,7 @@ def _cast(
                 f"{what}: missing key column {key!r}", {"label": what, "field": key}
             )
         col = columns[key]
-        nulls = pc.or_(pc.is_null(col), pc.equal(col, ""))
+        nulls = pc.or_kleene(pc.is_null(col), pc.equal(col, ""))
         if pc.any(nulls).as_py():
             bad = pc.index(nulls, True).as_py()
             raise BatchValidationError(

@@ -182,7 +182,9 @@ class LadybugStore:
             self._write_conn.execute(f"COPY {nt.label} FROM full")
             return WriteResult(full.num_rows, 0, "copy")
         frame = _prefixed(table)
-        sets = ", ".join(f"n.{c} = {_COL}{c}" for c in table.column_names if c != "uid")
+        sets = ", ".join(
+            f"n.{c} = coalesce({_COL}{c}, n.{c})" for c in table.column_names if c != "uid"
+        )
         q = f"LOAD FROM frame MERGE (n:{nt.label} {{uid: {_COL}uid}})"
         self._write_conn.execute(q + (f" SET {sets}" if sets else ""))
         return WriteResult(frame.num_rows, 0, "merge")
@@ -192,7 +194,9 @@ class LadybugStore:
         table = _stamp(batch.table, loaded_by, run_id)
         frame = _prefixed(table)
         sets = ", ".join(
-            f"r.{c} = {_COL}{c}" for c in table.column_names if c not in ("src", "dst")
+            f"r.{c} = coalesce({_COL}{c}, r.{c})"
+            for c in table.column_names
+            if c not in ("src", "dst")
         )
         q = (
             f"LOAD FROM frame MATCH (a:{batch.src_label} {{uid: {_COL}src}}) "

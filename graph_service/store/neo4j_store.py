@@ -245,7 +245,8 @@ class Neo4jStore:
 
 
 def _rows(table: pa.Table, loaded_by: str, run_id: str) -> list[dict[str, Any]]:
-    rows = table.to_pylist()
+    """Row maps without nulls: a null means "unknown", so an upsert never erases a value."""
+    rows = [{k: v for k, v in r.items() if v is not None} for r in table.to_pylist()]
     for r in rows:
         r["loaded_by"], r["run_id"] = loaded_by, run_id
     return rows

@@ -1,0 +1,94 @@
+"""`prodgraph ingest SOURCE PATH...`: run a loader into the store with progress and a report."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from graph_service.cli.app import DbOption, app, console, settings_for, store_for
+from graph_service.errors import CallerError
+from graph_service.ingest import ingest, new_run_id
+from graph_service.settings import Settings
+from graph_service.store import GraphStore
+from loaders.base import Loader, LoadReport
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SOURCES", "run_loader", "print_report", "make_loader"]
+
+SOURCES = ("code", "git", "traces", "deployments", "tickets", "config")
+
+
+def make_loader(source: str, paths: list[str], settings: Settings, options: dict[str, str]) -> Loader:
+    """The loader of `source` from its package's `make_loader`."""
+    if source not in SOURCES:
+        raise CallerError(f"unknown source {source!r}; choose one of: {', '.join(SOURCES)}, repo")
+    module = importlib.import_module(f"loaders.{source}")
+    loader: Loader = module.make_loader(paths, settings, options)
+    return loader
+
+
+def run_loader(store: GraphStore, loader: Loader, *, quiet: bool = False) -> LoadReport:
+    """Ingest with a live progress line of rows written so far."""
+    run_id = new_run_id()
+    if quiet:
+        return ingest(store, loader, run_id=run_id)
+    with Progress(
+        SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+        TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(), console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"ingest {loader.name}", total=None, rows=0)
+
+        def on_batch(report: LoadReport) -> None:
+            progress.update(task, rows=sum(report.written.values()))
+
+        return ingest(store, loader, run_id=run_id, on_batch=on_batch)
+
+
+def print_report(report: LoadReport) -> None:
+    table = Table("written", "rows", title=f"{report.source}: load report "
+                  f"({report.stats.get('seconds', 0)} s)")
+    for name, n in sorted(report.written.items()):
+        missing = report.missing_endpoints.get(name)
+        table.add_row(name, f"{n:,}" + (f" ({missing:,} with a missing endpoint)" if missing else ""))
+    console.print(table)
+    for title, problems in (("skipped", report.skipped), ("failed batches", report.failed_batches),
+                            ("warnings", report.warnings)):
+        if problems:
+            console.print(f"[yellow]{len(problems)} {title}[/]")
+            for p in problems[:20]:
+                console.print(f"  {p}", highlight=False)
+            if len(problems) > 20:
+                console.print(f"  ... and {len(problems) - 20} more")
+
+
+@app.command("ingest")
+def ingest_cmd(
+    source: str = typer.Argument(..., help="code, git, repo (code + git), " + ", ".join(SOURCES[2:])),
+    paths: list[str] = typer.Argument(..., help="Files, folders, globs, or '-' for stdin."),
+    option: list[str] = typer.Option(None, "--option", "-o", help="Loader option key=value."),
+    since: str | None = typer.Option(None, help="git: only commits after this revision."),
+    db: Path | None = DbOption,
+) -> None:
+    """Load a source into the graph; exits non-zero only when nothing could be loaded."""
+    settings = settings_for(db)
+    options = dict(o.partition("=")[::2] for o in (option or []))
+    if since:
+        options["since"] = since
+    sources = ["code", "git"] if source == "repo" else [source]
+    reports = []
+    with store_for(db, create=True) as store:
+        for src in sources:
+            loader = make_loader(src, paths, settings, options)
+            report = run_loader(store, loader)
+            print_report(report)
+            reports.append(report)
+    if all(sum(r.written.values()) == 0 and (r.skipped or r.failed_batches) for r in reports):
+        console.print("[red]nothing could be loaded[/]")
+        raise typer.Exit(1)
