@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -218,12 +219,22 @@ def _cast(
 
 
 def _dedupe(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
-    """Keep the last row for each key (later facts win), preserving first-seen order."""
-    if table.num_rows < 2:
+    """Keep the last row for each key (later facts win), in first-seen order of those rows.
+
+    Keys are dictionary-encoded to integer codes so the common case (no duplicates) costs one
+    hash pass instead of a group-by over strings.
+    """
+    n = table.num_rows
+    if n < 2:
         return table
-    indexed = table.select(list(keys)).append_column("_i", pa.array(range(table.num_rows)))
-    last = indexed.group_by(list(keys), use_threads=False).aggregate([("_i", "max")])
-    if last.num_rows == table.num_rows:
+    codes: np.ndarray | None = None
+    for key in keys:
+        enc = pc.dictionary_encode(table.column(key)).combine_chunks()
+        idx = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = idx if codes is None else codes * len(enc.dictionary) + idx
+    assert codes is not None
+    if pc.count_distinct(pa.array(codes)).as_py() == n:
         return table
-    idx = pc.sort_indices(last.column("_i_max"))
-    return table.take(pc.take(last.column("_i_max"), idx))
+    _, first_in_reversed = np.unique(codes[::-1], return_index=True)
+    last = np.sort(n - 1 - first_in_reversed)
+    return table.take(pa.array(last))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import ladybug
+import numpy as np
 import pyarrow as pa
 
 from graph_service import schema
@@ -192,6 +193,10 @@ class LadybugStore:
     def _write_edges(self, batch: EdgeBatch, loaded_by: str, run_id: str) -> WriteResult:
         rt = schema.rel(batch.type)
         table = _stamp(batch.table, loaded_by, run_id)
+        if self._count(f"()-[r:{rt.type}]->()") == 0:
+            copied = self._copy_edges(batch, rt, table)
+            if copied is not None:
+                return copied
         frame = _prefixed(table)
         sets = ", ".join(
             f"r.{c} = coalesce({_COL}{c}, r.{c})"
@@ -206,6 +211,20 @@ class LadybugStore:
         res = _single(self._write_conn.execute(q))
         written = int(res.get_as_arrow().column(0)[0].as_py())
         return WriteResult(written, frame.num_rows - written, "merge")
+
+    def _copy_edges(
+        self, batch: EdgeBatch, rt: schema.RelType, table: pa.Table
+    ) -> WriteResult | None:
+        """First load of an empty relationship table: bulk COPY; None when an endpoint is missing."""
+        cols = [("src", pa.string()), ("dst", pa.string())]
+        full = _full_table(table, cols + [(p.name, p.type.arrow) for p in rt.all_props])
+        opts = f" (from='{batch.src_label}', to='{batch.dst_label}')" if len(rt.pairs) > 1 else ""
+        try:
+            self._write_conn.execute(f"COPY {rt.type} FROM full{opts}")
+        except RuntimeError as e:
+            logger.debug("COPY %s fell back to MERGE: %s", rt.type, e)
+            return None
+        return WriteResult(full.num_rows, 0, "copy")
 
     def _delete(self, batch: DeleteNodes | DeleteEdgesFrom) -> WriteResult:
         frame = pa.table({f"{_COL}uid": pa.array(list(batch.uids), pa.string())})
@@ -322,9 +341,9 @@ def _describe(batch: Batch) -> str:
 
 
 def _stamp(table: pa.Table, loaded_by: str, run_id: str) -> pa.Table:
-    n = table.num_rows
+    zeros = pa.array(np.zeros(table.num_rows, dtype=np.int64))
     for name, value in (("loaded_by", loaded_by), ("run_id", run_id)):
-        col = pa.array([value] * n, pa.string())
+        col = pa.array([value], pa.string()).take(zeros)
         if name in table.column_names:
             table = table.set_column(table.column_names.index(name), name, col)
         else:
