@@ -34,6 +34,16 @@ class Settings(BaseSettings):
     model_dir: Path = Field(default=Path(".prodgraph/models"))
     redact_pii: bool = True
     pseudonymise_emails: bool = False
+    # service (graph_service.api)
+    api_keys: list[str | dict[str, str]] = Field(
+        default_factory=list,
+        description='API keys as "role:sha256" strings or {"name", "sha256", "role"} objects.',
+    )
+    auth_disabled: bool = Field(default=False, description="No API keys; loopback binds only.")
+    allow_server_paths: bool = Field(default=False, description="Ingest may name server paths.")
+    webhook_secret: SecretStr = SecretStr("")
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    max_concurrent_queries: int = Field(default=8, ge=1)
 
     @model_validator(mode="after")
     def _pick_backend(self) -> Settings:

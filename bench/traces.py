@@ -1,0 +1,189 @@
+"""Benchmark: OTLP spans -> the traces loader -> a fresh embedded store, against parsing alone.
+
+Usage: .venv/bin/python bench/traces.py [--spans 1000000]
+
+Spans are produced once by the OpenTelemetry SDK (12 services, HTTP calls between them, database
+and queue spans, 1% recorded exceptions), encoded with the OTLP encoder and cached as protobuf
+files of 10k spans under bench/.cache/. Each measurement runs in a fresh child process so the
+peak RSS belongs to it alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["main"]
+
+CACHE = Path(__file__).parent / ".cache"
+SPANS_PER_FILE = 10_000
+T0 = 1_700_000_000_000_000_000
+MS = 1_000_000
+
+
+def _generate(n_spans: int, out: Path) -> None:
+    """Write ceil(n/10k) protobuf files of real SDK spans encoded by the OTLP encoder."""
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind
+
+    out.mkdir(parents=True, exist_ok=True)
+    exporter = InMemorySpanExporter()
+    tracers = []
+    for i in range(12):
+        provider = TracerProvider(
+            resource=Resource.create({"service.name": f"svc-{i}", "service.version": f"1.{i}.0"})
+        )
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        tracers.append(provider.get_tracer("bench"))
+    rng = random.Random(7)
+    made, file_no, t = 0, 0, T0
+
+    def span(
+        svc: int,
+        name: str,
+        kind: SpanKind,
+        start: int,
+        dur: int,
+        attrs: dict[str, Any] | None = None,
+    ) -> trace.Span:
+        return tracers[svc].start_span(name, kind=kind, start_time=start, attributes=attrs)
+
+    while made < n_spans:
+        caller, callee = rng.randrange(12), rng.randrange(12)
+        callee = (callee + 1) % 12 if callee == caller else callee
+        op = rng.randrange(20)
+        dur = int(rng.lognormvariate(2.5, 0.6) * MS)
+        root = span(
+            caller, f"GET /api/{op}", SpanKind.SERVER, t, dur + 2 * MS, {"http.route": f"/api/{op}"}
+        )
+        with trace.use_span(root, end_on_exit=False):
+            cl = span(caller, f"GET /v1/{op}", SpanKind.CLIENT, t + MS, dur)
+            with trace.use_span(cl, end_on_exit=False):
+                srv = span(callee, f"GET /v1/{op}", SpanKind.SERVER, t + MS, dur - MS // 2)
+                with trace.use_span(srv, end_on_exit=False):
+                    db = span(
+                        callee,
+                        "SELECT items",
+                        SpanKind.CLIENT,
+                        t + MS,
+                        MS,
+                        {"db.system": "postgresql", "db.namespace": f"db{callee}"},
+                    )
+                    db.end(end_time=t + 2 * MS)
+                    if rng.random() < 0.01:
+                        try:
+                            raise KeyError(f"item {rng.randrange(10**6)}")
+                        except KeyError as e:
+                            srv.record_exception(e)
+                srv.end(end_time=t + MS + dur - MS // 2)
+            cl.end(end_time=t + MS + dur)
+        root.end(end_time=t + dur + 2 * MS)
+        made += 4
+        t += MS
+        if len(exporter.get_finished_spans()) >= SPANS_PER_FILE or made >= n_spans:
+            data = encode_spans(exporter.get_finished_spans()).SerializeToString()
+            (out / f"spans-{file_no:05d}.pb").write_bytes(data)
+            exporter.clear()
+            file_no += 1
+
+
+def _measure(files: list[str], what: str) -> dict[str, Any]:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    start = time.perf_counter()
+    if what == "parse":
+        n = 0
+        for f in files:
+            req = ExportTraceServiceRequest()
+            req.ParseFromString(Path(f).read_bytes())
+            n += sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)
+        out: dict[str, Any] = {"spans": n}
+    else:
+        from graph_service.ingest import ingest
+        from graph_service.settings import Settings
+        from graph_service.store import open_store
+        from loaders.traces import make_loader
+
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(db_path=Path(tmp) / "bench.lbug")
+            store = open_store(settings, create=True)
+            report = ingest(store, make_loader(files, settings, {}))
+            counts = store.counts()
+            store.close()
+        out = {
+            "spans": int(report.stats.get("spans", 0)),
+            "failed": len(report.failed_batches),
+            "edges": sum(counts["edges"].values()),
+            "nodes": sum(counts["nodes"].values()),
+        }
+    out["seconds"] = time.perf_counter() - start
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def _child(files_dir: Path, what: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--measure", what, "--dir", str(files_dir)]
+    res = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return dict(json.loads(res.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--spans", type=int, default=1_000_000)
+    ap.add_argument("--measure", choices=["parse", "ingest"], help=argparse.SUPPRESS)
+    ap.add_argument("--dir", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.measure:
+        files = sorted(str(p) for p in Path(args.dir).glob("*.pb"))
+        print(json.dumps(_measure(files, args.measure)))
+        return
+    data_dir = CACHE / f"traces-{args.spans}"
+    if not (data_dir / "done").exists():
+        t = time.perf_counter()
+        _generate(args.spans, data_dir)
+        (data_dir / "done").write_text("ok")
+        print(f"generated {args.spans} spans in {time.perf_counter() - t:.1f} s -> {data_dir}")
+    floor = _child(data_dir, "parse")
+    e2e = _child(data_dir, "ingest")
+    f_rate, e_rate = floor["spans"] / floor["seconds"], e2e["spans"] / e2e["seconds"]
+    print(
+        f"\n### Traces ingest ({e2e['spans']:,} spans, {e2e['nodes']:,} nodes, "
+        f"{e2e['edges']:,} edges)\n"
+    )
+    print("| measurement | seconds | spans/s | peak RSS (MB) |")
+    print("| --- | --- | --- | --- |")
+    print(
+        f"| floor: protobuf parsing alone | {floor['seconds']:.2f} | {f_rate:,.0f} | "
+        f"{floor['peak_rss_mb']:.0f} |"
+    )
+    print(
+        f"| end to end: loader + fresh embedded store | {e2e['seconds']:.2f} | {e_rate:,.0f} | "
+        f"{e2e['peak_rss_mb']:.0f} |"
+    )
+    print(
+        f"\nEnd to end runs at {e_rate / f_rate:.2f}x the parse-only floor "
+        f"(target >= 200,000 spans/s end to end: {'met' if e_rate >= 200_000 else 'NOT met'})."
+    )
+    print(f"\nCommand: `.venv/bin/python bench/traces.py --spans {args.spans}`")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""One error shape for every failure: `{"error": {"code", "message", "detail"}}`, one handler."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from graph_service.errors import CallerError, ProdgraphError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ErrorBody",
+    "ErrorInfo",
+    "PayloadTooLarge",
+    "UnsupportedMediaType",
+    "error_response",
+    "install_error_handler",
+]
+
+_HTTP_CODES = {
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+class PayloadTooLarge(CallerError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(CallerError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    detail: Any = None
+
+
+class ErrorBody(BaseModel):
+    """Every non-2xx answer of the API (except OTLP, which answers as its spec says)."""
+
+    error: ErrorInfo
+
+
+def _request_id(request: Request) -> str:
+    return str(getattr(request.state, "request_id", "") or "")
+
+
+def error_response(status: int, code: str, message: str, detail: Any, request_id: str) -> Response:
+    body = {"error": {"code": code, "message": message, "detail": detail}}
+    headers = {"X-Request-ID": request_id} if request_id else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _handle(request: Request, exc: Exception) -> Response:
+    """The one handler: project errors, validation errors, HTTP errors, and everything else."""
+    rid = _request_id(request)
+    if isinstance(exc, ProdgraphError):
+        if exc.status_code >= 500:
+            logger.warning("%s %s -> %s: %s", request.method, request.url.path, exc.code, exc)
+        return error_response(exc.status_code, exc.code, exc.message, exc.detail, rid)
+    if isinstance(exc, RequestValidationError):
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return error_response(
+            422, "validation_error", "request does not match the schema", detail, rid
+        )
+    if isinstance(exc, StarletteHTTPException):
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail), None, rid)
+    logger.exception("unhandled error in %s %s (request %s)", request.method, request.url.path, rid)
+    return error_response(
+        500, "internal", f"internal error (request id {rid})", {"request_id": rid}, rid
+    )
+
+
+def install_error_handler(app: FastAPI) -> None:
+    """Route every error class through `_handle`."""
+    for exc_class in (ProdgraphError, RequestValidationError, StarletteHTTPException, Exception):
+        app.add_exception_handler(exc_class, _handle)

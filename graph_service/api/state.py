@@ -1,0 +1,82 @@
+"""What one running service holds: settings, the open store, keys, metrics, queries, model."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from graph_service.api.auth import KeyRing
+from graph_service.api.metrics import Metrics
+from graph_service.errors import ModelMissingError, ProdgraphError, TransientError
+from graph_service.settings import Settings
+from graph_service.store import GraphStore
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ServiceState", "load_model"]
+
+T = TypeVar("T")
+
+
+def load_model(settings: Settings) -> tuple[Any | None, str]:
+    """The latest trained risk model, or None with the reason it is absent."""
+    try:
+        registry = importlib.import_module("models.registry")
+    except ImportError as e:
+        return None, f"absent: the risk model package is not installed ({e.name})"
+    try:
+        model = registry.load_latest(settings)
+    except ModelMissingError as e:
+        return None, f"absent: {e.message}"
+    if model is None:
+        return None, "absent: no trained model"
+    version = getattr(model, "version", None) or getattr(model, "model_version", "unknown")
+    return model, f"loaded: {version}"
+
+
+@dataclass
+class ServiceState:
+    """Shared by every request of one app; built in the lifespan, closed at shutdown."""
+
+    settings: Settings
+    store: GraphStore
+    keys: KeyRing
+    metrics: Metrics
+    library: dict[str, Any] = field(default_factory=dict)
+    library_error: str | None = None
+    model: Any | None = None
+    model_status: str = "absent: not loaded"
+    owns_store: bool = True
+
+    def __post_init__(self) -> None:
+        self._slots = threading.BoundedSemaphore(self.settings.max_concurrent_queries)
+
+    def limits(self, timeout_s: float | None, row_cap: int | None) -> tuple[float, int]:
+        """Per-request limits, never above the configured ones."""
+        t = self.settings.query_timeout_s
+        cap = self.settings.query_row_cap
+        return (min(timeout_s, t) if timeout_s else t, min(row_cap, cap) if row_cap else cap)
+
+    def read(self, kind: str, fn: Callable[[], T]) -> T:
+        """Run a store read in a query slot (at most `max_concurrent_queries` at once)."""
+        if not self._slots.acquire(timeout=self.settings.query_timeout_s):
+            raise TransientError(
+                "too many concurrent queries: retry later",
+                {"max_concurrent_queries": self.settings.max_concurrent_queries},
+            )
+        try:
+            with self.metrics.store_timer(kind):
+                return fn()
+        finally:
+            self._slots.release()
+
+    def reload_model(self) -> str:
+        try:
+            self.model, self.model_status = load_model(self.settings)
+        except ProdgraphError as e:
+            self.model, self.model_status = None, f"failed: {e.message}"
+        return self.model_status

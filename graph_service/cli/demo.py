@@ -1,0 +1,188 @@
+"""The main job end to end: `prodgraph demo` on the sample system and `prodgraph up` on a repo."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.panel import Panel
+from rich.table import Table
+
+from graph_service.cli.app import console
+from graph_service.cli.ingest_cmds import make_loader, print_report, run_loader
+from graph_service.settings import Settings
+from graph_service.store import GraphStore, open_store
+from loaders.base import LoadReport
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["run_demo", "run_up", "load_sources", "summarise_counts"]
+
+MIN_LABELLED_COMMITS = 10
+
+
+def load_sources(
+    store: GraphStore, settings: Settings, sources: list[tuple[str, list[str], dict[str, str]]],
+    *, verbose: bool = False,
+) -> list[LoadReport]:
+    """Run each (source, paths, options) loader in order, printing a one-line report each."""
+    reports = []
+    for source, paths, options in sources:
+        loader = make_loader(source, paths, settings, options)
+        report = run_loader(store, loader)
+        reports.append(report)
+        if verbose:
+            print_report(report)
+        else:
+            rows = sum(report.written.values())
+            problems = len(report.skipped) + len(report.failed_batches)
+            note = f", [yellow]{problems} skipped/failed[/]" if problems else ""
+            console.print(f"  [green]✓[/] {source:<12} {rows:>9,} rows in "
+                          f"{report.stats.get('seconds', 0):>6.1f} s{note}")
+    return reports
+
+
+def summarise_counts(store: GraphStore) -> None:
+    counts = store.counts()
+    table = Table("nodes", "", "relationships", "", title="the context graph", box=None)
+    nodes = [(k, v) for k, v in counts["nodes"].items() if v]
+    edges = [(k, v) for k, v in counts["edges"].items() if v]
+    for i in range(max(len(nodes), len(edges))):
+        n = nodes[i] if i < len(nodes) else ("", "")
+        e = edges[i] if i < len(edges) else ("", "")
+        table.add_row(n[0], f"{n[1]:,}" if n[1] != "" else "", e[0], f"{e[1]:,}" if e[1] != "" else "")
+    console.print(table)
+
+
+def run_demo(settings: Settings, workdir: Path, *, seed: int, size: str | int) -> None:
+    """Generate (or reuse) the sample, load it, train, and show what the graph answers."""
+    from graph_service.sample import generate
+
+    start = time.perf_counter()
+    console.rule("[bold]prodgraph demo")
+    console.print(f"1. sample system (seed {seed}, size {size}) in {workdir}")
+    manifest = generate(workdir / "sample", seed=seed, size=size)
+    if settings.db_path.exists():
+        shutil.rmtree(settings.db_path, ignore_errors=True)
+        if settings.db_path.exists():
+            settings.db_path.unlink()
+    console.print(f"2. loading five sources into {settings.db_path}")
+    store = open_store(settings, create=True)
+    try:
+        repo = str(manifest.repo)
+        load_sources(store, settings, [
+            ("code", [repo], {"repo": "shop"}),
+            ("git", [repo], {"repo": "shop"}),
+            ("deployments", [str(manifest.deployments)], {"repo": "shop"}),
+            ("traces", [str(p) for p in manifest.traces], {}),
+            ("tickets", [str(manifest.tickets)], {}),
+        ])
+        summarise_counts(store)
+        console.print("3. training the risk model")
+        model = _train(store, settings)
+        if model is not None:
+            _show_risky_changes(store, model)
+        _show_triage(store, settings)
+        _show_named_query(store)
+    finally:
+        store.close()
+    db = f"--db {settings.db_path}"
+    console.print(Panel(
+        f"prodgraph serve {db}        # HTTP API + OTLP receiver (docs/api.md)\n"
+        f"prodgraph query {db} \"MATCH ...\"   # read-only Cypher (docs/cypher.md)\n"
+        "prodgraph queries / prodgraph run    # the named query library\n"
+        "prodgraph up PATH/TO/YOUR/REPO       # the same on your own repository\n"
+        "notebooks/explore.ipynb              # DataFrames, pictures, PyG export",
+        title="where to go next", expand=False,
+    ))
+    console.print(f"demo finished in {time.perf_counter() - start:.0f} s")
+
+
+def _train(store: GraphStore, settings: Settings) -> Any:
+    from models.registry import load
+    from models.train import train as train_model
+
+    path = train_model(store, settings)
+    console.print(f"  [green]✓[/] model written to {path}")
+    return load(path)
+
+
+def _show_risky_changes(store: GraphStore, model: Any, n_recent: int = 30) -> None:
+    from models.score import score_commit
+
+    shas = [r["sha"] for r in store.query(
+        "MATCH (c:Commit) RETURN c.sha AS sha, c.authored_at AS t ORDER BY t DESC LIMIT $n",
+        {"n": n_recent}).rows()]
+    scored = sorted((score_commit(store, model, sha) for sha in shas),
+                    key=lambda r: -float(r.score))
+    table = Table("commit", "risk", "why", title=f"riskiest of the last {len(shas)} changes")
+    for r in scored[:5]:
+        why = "; ".join(getattr(r, "explanation", []) or [])[:160]
+        table.add_row(str(r.sha)[:10], f"{float(r.score):.2f}", why)
+    console.print(table)
+
+
+def _show_triage(store: GraphStore, settings: Settings) -> None:
+    from graph_service.triage import TicketInput, triage
+
+    rows = store.query(
+        "MATCH (t:Ticket) WHERE t.kind = 'bug' AND t.body CONTAINS 'Traceback' "
+        "RETURN t.key AS key, t.title AS title, t.body AS body, t.created_at AS created "
+        "ORDER BY created DESC LIMIT 1").rows()
+    if not rows:
+        return
+    t = rows[0]
+    console.print(f"4. triage of ticket #{t['key']}: {t['title']}")
+    result = triage(store, TicketInput(title=t["title"], body=t["body"], created=t["created"]),
+                    settings)
+    try:
+        from graph_service.triage.render import render_triage
+
+        render_triage(result, console, limit=5)
+    except ImportError:
+        console.print(result)
+
+
+def _show_named_query(store: GraphStore) -> None:
+    from graph_service.queries import run_named
+
+    console.print("5. named query [bold]hotspots_bugs[/]: the code most linked to bugs")
+    result = run_named(store, "hotspots_bugs", {})
+    table = Table(*result.columns)
+    for row in result.rows()[:8]:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    console.print(table)
+
+
+def run_up(
+    settings: Settings, path: Path, extra: dict[str, list[str]], *,
+    serve_after: bool, host: str, port: int,
+) -> None:
+    """Load a real repository (+ optional runtime files), train when history allows, serve."""
+    repo = path.resolve().name
+    store = open_store(settings, create=True)
+    try:
+        sources: list[tuple[str, list[str], dict[str, str]]] = [
+            ("code", [str(path)], {"repo": repo}), ("git", [str(path)], {"repo": repo})]
+        for source in ("deployments", "traces", "tickets", "config"):
+            if extra.get(source):
+                sources.append((source, extra[source], {"repo": repo}))
+        load_sources(store, settings, sources, verbose=True)
+        summarise_counts(store)
+        labelled = store.query("MATCH (c:Commit)-[:INDUCED]->(:Commit) "
+                               "RETURN count(DISTINCT c) AS n").rows()[0]["n"]
+        if labelled < MIN_LABELLED_COMMITS:
+            console.print(f"[yellow]not training the risk model: only {labelled} bug-introducing "
+                          f"commits are known (need {MIN_LABELLED_COMMITS}); load more history or "
+                          "tickets linked to fixes[/]")
+        else:
+            _train(store, settings)
+    finally:
+        store.close()
+    if serve_after:
+        from graph_service.api.serve import serve
+
+        serve(settings, host=host, port=port)

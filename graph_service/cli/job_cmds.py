@@ -1,0 +1,227 @@
+"""Job commands: sample, demo, up, train, risk, eval, triage, similar, serve."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from graph_service.cli.app import DbOption, app, console, settings_for, store_for
+from graph_service.errors import CallerError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["eval_app"]
+
+eval_app = typer.Typer(help="Measure risk, triage and duplicate detection on labelled cases.",
+                       no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+@app.command()
+def sample(
+    out: Path = typer.Argument(Path(".prodgraph/sample"), help="Output folder."),
+    seed: int = typer.Option(7),
+    size: str = typer.Option("small", help="tiny, small, medium, large, or a scale factor."),
+) -> None:
+    """Generate the sample production system (git repo, traces, deployments, tickets, truth)."""
+    from graph_service.sample import generate
+
+    manifest = generate(out, seed=seed, size=_size(size))
+    console.print(f"sample written to {out}")
+    console.print(manifest)
+
+
+def _size(size: str) -> str | int:
+    return int(size) if size.isdigit() else size
+
+
+@app.command()
+def demo(
+    size: str = typer.Option("small", help="Sample size."),
+    seed: int = typer.Option(7),
+    workdir: Path = typer.Option(Path(".prodgraph/demo"), help="Where the sample goes."),
+    db: Path | None = DbOption,
+) -> None:
+    """The main job on the embedded store: sample -> all five loaders -> train -> answers."""
+    from graph_service.cli.demo import run_demo
+
+    settings = settings_for(db or workdir / "graph.lbug")
+    run_demo(settings, workdir, seed=seed, size=_size(size))
+
+
+@app.command()
+def up(
+    path: Path = typer.Argument(..., help="A git repository."),
+    traces: list[str] = typer.Option(None, "--traces", help="OTLP files or folders."),
+    deployments: list[str] = typer.Option(None, "--deployments"),
+    tickets: list[str] = typer.Option(None, "--tickets"),
+    config: list[str] = typer.Option(None, "--config", help="Manifests, compose, .env files."),
+    serve_after: bool = typer.Option(True, "--serve/--no-serve"),
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    db: Path | None = DbOption,
+) -> None:
+    """Point prodgraph at a real repository: load, train when history allows, serve."""
+    from graph_service.cli.demo import run_up
+
+    extra = {"traces": traces, "deployments": deployments, "tickets": tickets, "config": config}
+    run_up(settings_for(db), path, {k: v for k, v in extra.items() if v},
+           serve_after=serve_after, host=host, port=port)
+
+
+@app.command()
+def train(db: Path | None = DbOption) -> None:
+    """Train the risk model on the graph; writes a versioned artefact under model_dir."""
+    from models.train import train as train_model
+
+    settings = settings_for(db)
+    with store_for(db) as store:
+        path = train_model(store, settings)
+    console.print(f"model written to {path}")
+
+
+@app.command()
+def risk(
+    rev: str | None = typer.Argument(None, help="A commit sha (or prefix) in the graph."),
+    diff: str | None = typer.Option(None, "--diff", help="A unified diff file, or '-'."),
+    path: list[str] = typer.Option(None, "--path", help="Changed paths or function uids."),
+    as_json: bool = typer.Option(False, "--json"),
+    db: Path | None = DbOption,
+) -> None:
+    """Score a change: a commit, a diff, or a list of changed paths."""
+    from models import score
+    from models.registry import require_latest
+
+    settings = settings_for(db)
+    model = require_latest(settings)
+    with store_for(db, read_only=True) as store:
+        if diff is not None:
+            text = sys.stdin.read() if diff == "-" else Path(diff).read_text()
+            result = score.score_diff(store, model, text)
+        elif path:
+            result = score.score_paths(store, model, path)
+        elif rev:
+            result = score.score_commit(store, model, rev)
+        else:
+            raise CallerError("give a commit, --diff FILE or --path P")
+    _print_model(result, as_json)
+
+
+def _print_model(result: Any, as_json: bool) -> None:
+    data = result.model_dump(mode="json") if hasattr(result, "model_dump") else result
+    if as_json:
+        print(json.dumps(data, default=str))
+    else:
+        console.print_json(json.dumps(data, default=str))
+
+
+@app.command()
+def triage(
+    ticket: str = typer.Argument(..., help="Ticket JSON file ({title, body, ...}) or '-'."),
+    as_json: bool = typer.Option(False, "--json"),
+    db: Path | None = DbOption,
+) -> None:
+    """Rank suspect functions, files and commits for a ticket, with evidence."""
+    from graph_service.triage import TicketInput
+    from graph_service.triage import triage as run_triage
+
+    data = _read_json(ticket)
+    settings = settings_for(db)
+    with store_for(db, read_only=True) as store:
+        result = run_triage(store, TicketInput.model_validate(data), settings)
+    if as_json:
+        _print_model(result, True)
+        return
+    try:
+        from graph_service.triage.render import render_triage
+
+        render_triage(result, console)
+    except ImportError:
+        _print_model(result, False)
+
+
+@app.command()
+def similar(
+    ticket: str = typer.Argument(..., help="Ticket JSON file or '-'."),
+    k: int = typer.Option(10),
+    db: Path | None = DbOption,
+) -> None:
+    """Past tickets most similar to this one (duplicates, same error)."""
+    from graph_service.triage import TicketInput
+    from graph_service.triage import similar as run_similar
+
+    data = _read_json(ticket)
+    with store_for(db, read_only=True) as store:
+        results = run_similar(store, TicketInput.model_validate(data), k)
+    _print_model({"similar": [r.model_dump(mode="json") for r in results]}, False)
+
+
+def _read_json(arg: str) -> Any:
+    text = sys.stdin.read() if arg == "-" else Path(arg).read_text()
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise CallerError(f"{arg}: not valid JSON ({e})") from e
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    db: Path | None = DbOption,
+) -> None:
+    """Serve the HTTP API (and the OTLP/HTTP receiver at /v1/traces)."""
+    from graph_service.api.serve import serve as run_server
+
+    run_server(settings_for(db), host=host, port=port)
+
+
+@eval_app.command("risk")
+def eval_risk(
+    repo: Path = typer.Option(..., "--repo", help="A git repository with history."),
+    out: Path = typer.Option(Path(".prodgraph/eval"), help="Report folder."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Rolling time-ordered evaluation of the GNN against the flat baselines."""
+    from models.evaluate import evaluate_repo
+    from models.report import write_report
+
+    settings = settings_for(None)
+    result = evaluate_repo(repo, out, settings)
+    write_report(result, out)
+    if as_json:
+        print(json.dumps(result, default=str))
+    else:
+        console.print_json(json.dumps(result, default=str))
+        console.print(f"report: {out}")
+
+
+@eval_app.command("triage")
+def eval_triage(
+    cases: Path = typer.Option(..., "--cases"),
+    workdir: Path = typer.Option(Path(".prodgraph/eval-triage")),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Top-k and MRR of triage on labelled cases, with baselines in the same run."""
+    from graph_service.triage.evaluate import evaluate_triage
+
+    result = evaluate_triage(cases, workdir, settings_for(None))
+    print(json.dumps(result)) if as_json else console.print_json(json.dumps(result))
+
+
+@eval_app.command("duplicates")
+def eval_duplicates(
+    cases: Path = typer.Option(..., "--cases", help="pairs.jsonl"),
+    pool: Path = typer.Option(..., "--pool", help="pool.jsonl"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Recall@k and MRR of duplicate detection, with TF-IDF in the same run."""
+    from graph_service.triage.evaluate import evaluate_duplicates
+
+    result = evaluate_duplicates(cases, pool, settings_for(None))
+    print(json.dumps(result)) if as_json else console.print_json(json.dumps(result))

@@ -1,0 +1,12 @@
+"""A deterministic sample production system (repo, traces, deployments, tickets, ground truth)."""
+
+from __future__ import annotations
+
+import logging
+
+from graph_service.sample.config import SampleManifest, SizeSpec, size_spec
+from graph_service.sample.generate import generate
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SampleManifest", "SizeSpec", "generate", "size_spec"]

@@ -1,0 +1,206 @@
+"""Resolve the call sites and base classes of one parsed file against the symbol table."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from loaders.code.languages import SPECS
+from loaders.code.parse import CallSite, FunctionInfo, ImportBinding, ParsedFile
+from loaders.code.resolve import CONFIDENCE, ClassKey, FileSymbols, SymbolTable, Target
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ResolvedCall", "resolve_bases", "resolve_calls"]
+
+_SPEC = {s.name: s for s in SPECS}
+
+
+@dataclass(slots=True)
+class ResolvedCall:
+    """One caller -> callee pair with how it was resolved (call sites merged)."""
+
+    caller: str
+    callee_path: str
+    callee: str
+    resolution: str
+    confidence: float
+    line: int
+    count: int = 1
+
+
+def resolve_bases(table: SymbolTable, fs: FileSymbols) -> list[tuple[str, str, str]]:
+    """Set the parents of every class of `fs`; returns (class, base_path, base_qualname)."""
+    out = []
+    for qual, bases in fs.classes.items():
+        parents: list[ClassKey] = []
+        unresolved = False
+        for written in bases:
+            target = table.resolve_class(fs, written)
+            if target is None or (target[1], target[2]) == (fs.path, qual):
+                unresolved = True
+                continue
+            parents.append((target[1], target[2]))
+            out.append((qual, target[1], target[2]))
+        table.set_parents((fs.path, qual), parents, unresolved)
+    return out
+
+
+def resolve_calls(table: SymbolTable, parsed: ParsedFile) -> list[ResolvedCall]:
+    """Every call site of `parsed` that resolves to exactly one in-repository function."""
+    fs = table.files[parsed.path]
+    by_qual = {f.qualname: f for f in parsed.functions}
+    merged: dict[tuple[str, str, str], ResolvedCall] = {}
+    resolver = _CallResolver(table, fs, by_qual)
+    for cs in parsed.calls:
+        if cs.caller is None:
+            continue
+        caller = by_qual.get(cs.caller)
+        if caller is None:
+            continue
+        hit = resolver.resolve(cs, caller)
+        if hit is None:
+            continue
+        target, resolution, factor = hit
+        if target[0] != "fn" or target[1] not in table.files:
+            continue
+        key = (cs.caller, target[1], target[2])
+        if key in merged:
+            merged[key].count += 1
+            continue
+        conf = round(CONFIDENCE.get(resolution, 0.5) * factor, 3)
+        merged[key] = ResolvedCall(cs.caller, target[1], target[2], resolution, conf, cs.line)
+    return list(merged.values())
+
+
+Hit = tuple[Target, str, float]
+
+
+def _aliased(binding: ImportBinding | None, local: str) -> bool:
+    """True for `import x as y` / `from m import x as y` (not for JS default imports)."""
+    if binding is None or binding.alias is None or binding.kind not in ("symbol", "module"):
+        return False
+    original = binding.name or binding.module.rsplit(".", 1)[-1].rsplit("/", 1)[-1]
+    return original != local
+
+
+class _CallResolver:
+    def __init__(self, table: SymbolTable, fs: FileSymbols, by_qual: dict[str, FunctionInfo]):
+        self.t = table
+        self.fs = fs
+        self.by_qual = by_qual
+        self.spec = _SPEC[fs.language]
+
+    def resolve(self, cs: CallSite, caller: FunctionInfo) -> Hit | None:
+        if cs.kind == "new":
+            target = self.t.resolve_expr(self.fs, caller, cs.name)
+            return self._construct(target) if target and target[0] == "class" else None
+        if cs.receiver is None:
+            return self._bare(cs.name, caller)
+        if cs.receiver == "?":
+            return None
+        if self.fs.language == "go" and cs.receiver == caller.self_name and caller.class_name:
+            return self._go_method(caller.class_name, cs.name)
+        method_of = self._self_class(cs.receiver, caller)
+        if method_of is not None:
+            return self._method(method_of, cs.name, skip_self=False)
+        if cs.receiver in ("super", "super()"):
+            cls = self._enclosing_class(caller)
+            return self._method(cls, cs.name, skip_self=True) if cls else None
+        target = self.t.resolve_expr(self.fs, caller, cs.receiver)
+        if target is None:
+            return None
+        member = self.t.member(target, cs.name)
+        if member is None:
+            return None
+        if target[0] == "class":
+            return member, "static" if self.fs.language == "java" else "class_attr", 1.0
+        if member[0] == "class":
+            return self._construct(member)
+        first = cs.receiver.split(".")[0]
+        binding = self.fs.bindings.get(first)
+        return member, "alias" if _aliased(binding, first) else "import", 1.0
+
+    def _bare(self, name: str, caller: FunctionInfo) -> Hit | None:
+        scope = caller.qualname
+        while scope:  # nested definitions of the caller and of its enclosing functions
+            enclosing = self.by_qual.get(scope)
+            if enclosing is None:
+                break
+            if name in enclosing.local_names:
+                return ("fn", self.fs.path, f"{scope}.{name}"), "local", 1.0
+            if name in enclosing.params:
+                return None
+            scope = scope.rpartition(".")[0]
+        if self.spec.implicit_self_calls:
+            cls = self._enclosing_class(caller)
+            if cls is not None:
+                hit = self._method(cls, name, skip_self=False)
+                if hit is not None:
+                    return hit
+        target = self.t.lookup(self.fs.path, name)
+        if target is None:
+            target = self.t._package_scope(self.fs, name)
+            if target is not None and target[0] == "fn":
+                return target, "same_package", 1.0
+        if target is None:
+            return None
+        if target[0] == "class":
+            return self._construct(target) if self.fs.language != "java" else None
+        if target[0] != "fn":
+            return None
+        if target[1] == self.fs.path:
+            return target, "same_module", 1.0
+        binding = self.fs.bindings.get(name)
+        return target, "alias" if _aliased(binding, name) else "import", 1.0
+
+    def _construct(self, cls: Target) -> Hit | None:
+        found = self.t.constructor(cls)
+        return (found[0], "constructor", found[1]) if found else None
+
+    def _method(self, cls: ClassKey, name: str, *, skip_self: bool) -> Hit | None:
+        found = self.t.find_method(cls, name, skip_self=skip_self)
+        if found is None:
+            return None
+        target, own, passed_unresolved = found
+        resolution = "super" if skip_self else ("self" if own else "class_hierarchy")
+        return target, resolution, 0.6 if passed_unresolved else 1.0
+
+    def _enclosing_class(self, caller: FunctionInfo) -> ClassKey | None:
+        fn: FunctionInfo | None = caller
+        while fn is not None:
+            if fn.class_name:
+                if self.fs.language == "go":
+                    return None
+                return (self.fs.path, fn.class_name)
+            parent = fn.qualname.rpartition(".")[0]
+            fn = self.by_qual.get(parent)
+        return None
+
+    def _self_class(self, receiver: str, caller: FunctionInfo) -> ClassKey | None:
+        """The class a `self.x()` / `this.x()` / Go receiver call dispatches on."""
+        if receiver not in self.spec.self_names:
+            return None
+        if self.fs.language == "python":
+            method: FunctionInfo | None = caller
+            while method is not None and not method.class_name:
+                method = self.by_qual.get(method.qualname.rpartition(".")[0])
+            if method is None or not method.params or method.params[0] != receiver:
+                return None
+            return (self.fs.path, method.class_name) if method.class_name else None
+        return self._enclosing_class(caller)
+
+    def _go_method(self, type_name: str, name: str) -> Hit | None:
+        """Go methods may live in any file of the package: the one defining `T.name`."""
+        qual = f"{type_name}.{name}"
+        directory = self.fs.path.rpartition("/")[0]
+        hits = (
+            [
+                f
+                for f in self.t.index.go_files(directory, include_tests=True)
+                if qual in self.t.files.get(f, self.fs).functions
+            ]
+            if qual not in self.fs.functions
+            else [self.fs.path]
+        )
+        return (("fn", hits[0], qual), "self", 1.0) if len(hits) == 1 else None

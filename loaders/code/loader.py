@@ -1,0 +1,417 @@
+"""The code loader: walk a source tree, parse changed files, resolve symbols, yield batches."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from graph_service import schema
+from graph_service.batch import Batch, DeleteEdgesFrom, DeleteNodes, edges, nodes
+from graph_service.errors import CallerError
+from graph_service.store.base import GraphReader
+from loaders.base import LoadReport
+from loaders.code import incremental as inc
+from loaders.code.calls import resolve_bases, resolve_calls
+from loaders.code.modules import ModuleIndex
+from loaders.code.parse import ParsedFile, parse_source
+from loaders.code.resolve import SymbolTable, symbols_of
+from loaders.code.rows import (
+    Uids,
+    call_rows,
+    class_rows,
+    defines_rows,
+    file_row,
+    function_rows,
+    to_table,
+)
+from loaders.code.walk import git_info, list_files, skip_reason_for_content
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CodeConfig", "CodeLoader"]
+
+VENDORED_DIRS = (
+    "node_modules",
+    "vendor",
+    "third_party",
+    "third-party",
+    "dist",
+    "build",
+    ".venv",
+    "venv",
+    "site-packages",
+    "__pycache__",
+    "bower_components",
+    ".tox",
+    ".git",
+)
+GENERATED_GLOBS = (
+    "*_pb2.py",
+    "*_pb2.pyi",
+    "*_pb2_grpc.py",
+    "*.min.js",
+    "*.pb.go",
+    "*_generated.*",
+    "*.generated.*",
+    "*.bundle.js",
+)
+
+
+class CodeConfig(BaseModel):
+    """Configuration of one code load."""
+
+    root: Path = Field(description="Repository root on disk.")
+    repo: str | None = Field(default=None, description="Repository name; the root's name if unset.")
+    max_file_bytes: int = Field(default=2_000_000, ge=1, description="Larger files are skipped.")
+    include_vendored: bool = False
+    include_generated: bool = False
+    vendored_dirs: tuple[str, ...] = VENDORED_DIRS
+    generated_globs: tuple[str, ...] = GENERATED_GLOBS
+    use_git: bool = Field(default=True, description="Use `git ls-files` when the root is a repo.")
+    incremental: bool = Field(default=True, description="Parse only files whose hash changed.")
+    batch_rows: int = Field(default=200_000, ge=1, description="Rows per yielded batch.")
+    limit_files: int | None = Field(default=None, ge=1, description="Load at most N files.")
+
+    @property
+    def repo_name(self) -> str:
+        return self.repo or self.root.resolve().name
+
+    @classmethod
+    def from_cli(cls, paths: list[str], options: dict[str, str]) -> CodeConfig:
+        """Build from CLI arguments: the first path is the root, options are field=value."""
+        if not paths:
+            raise CallerError("the code loader needs a repository root path")
+        try:
+            return cls(root=Path(paths[0]), **options)  # type: ignore[arg-type]
+        except ValidationError as e:
+            raise CallerError(f"invalid code loader option: {e}") from e
+
+
+@dataclass
+class _Run:
+    """State of one extraction run."""
+
+    parsed: dict[str, ParsedFile] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)
+    unchanged: set[str] = field(default_factory=set)
+    present: set[str] = field(default_factory=set)
+    go_modules: dict[str, str] = field(default_factory=dict)
+
+
+class CodeLoader:
+    """Loads a repository's source tree (Python, JavaScript, TypeScript/TSX, Go, Java)."""
+
+    name = "code"
+
+    def __init__(self, config: CodeConfig) -> None:
+        self.config = config
+        self.uids = Uids(config.repo_name)
+
+    def extract(self, report: LoadReport, reader: GraphReader | None = None) -> Iterator[Batch]:
+        cfg = self.config
+        if not cfg.root.is_dir():
+            raise CallerError(f"code loader: {cfg.root} is not a directory")
+        start = time.perf_counter()
+        stored = inc.read_files(reader, cfg.repo_name) if reader and cfg.incremental else None
+        run = _Run()
+        self._scan(report, run, stored)
+        deleted = sorted(set(stored.hashes) - run.present) if stored else []
+        changed = set(run.parsed)
+        if stored is not None and (changed or deleted):
+            inc.read_symbols(reader, cfg.repo_name, stored)  # type: ignore[arg-type]
+            self._reparse_dependents(report, run, stored, changed | set(deleted))
+        report.stats["files_parsed"] = len(run.parsed)
+        report.stats["files_unchanged"] = len(run.unchanged)
+        report.stats["files_deleted"] = len(deleted)
+        report.stats["parse_seconds"] = round(time.perf_counter() - start, 3)
+        if not run.parsed and not deleted:
+            return
+        yield from _timed(self._batches(report, run, stored, deleted), report, "build_seconds")
+
+    def _batches(
+        self, report: LoadReport, run: _Run, stored: inc.StoredState | None, deleted: list[str]
+    ) -> Iterator[Batch]:
+        table = self._symbol_table(run, stored)
+        if stored is not None:
+            yield from self._deletions(run, stored, deleted)
+        yield from self._node_batches(run, stored, deleted)
+        yield from self._edge_batches(report, run, table)
+
+    # ---- pass 1: read, hash, parse ------------------------------------------------------
+    def _scan(self, report: LoadReport, run: _Run, stored: inc.StoredState | None) -> None:
+        cfg = self.config
+        gomod = cfg.root / "go.mod"
+        if gomod.is_file():
+            run.go_modules.update(_go_module(gomod, ""))
+        for cand in list_files(
+            cfg.root,
+            use_git=cfg.use_git,
+            vendored_dirs=cfg.vendored_dirs,
+            generated_globs=cfg.generated_globs,
+            include_vendored=cfg.include_vendored,
+            include_generated=cfg.include_generated,
+        ):
+            if cand.skip:
+                report.skip(cand.path, cand.skip)
+                continue
+            if cfg.limit_files is not None and len(run.present) >= cfg.limit_files:
+                break
+            data = self._read(report, cand.path)
+            if data is None:
+                continue
+            digest = hashlib.sha1(data, usedforsecurity=False).hexdigest()
+            run.present.add(cand.path)
+            run.hashes[cand.path] = digest
+            if stored is not None and stored.hashes.get(cand.path) == digest:
+                run.unchanged.add(cand.path)
+                continue
+            self._parse(report, run, cand.path, data)
+
+    def _read(self, report: LoadReport, path: str) -> bytes | None:
+        full = self.config.root / path
+        try:
+            size = full.stat().st_size
+            if size > self.config.max_file_bytes:
+                report.skip(path, f"too large ({size} bytes > {self.config.max_file_bytes})")
+                return None
+            data = full.read_bytes()
+        except OSError as e:
+            report.skip(path, f"unreadable: {e}")
+            return None
+        reason = skip_reason_for_content(data, include_generated=self.config.include_generated)
+        if reason:
+            report.skip(path, reason)
+            return None
+        return data
+
+    def _parse(self, report: LoadReport, run: _Run, path: str, data: bytes) -> None:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            report.warn(path, f"not valid UTF-8 (byte {e.start}); parsed with replacement")
+        parsed = parse_source(path, data)
+        if parsed is None:
+            return
+        if parsed.has_error:
+            report.warn(
+                path, "syntax error: loaded what tree-sitter recovered", f"line {parsed.error_line}"
+            )
+            report.stats["syntax_errors"] = report.stats.get("syntax_errors", 0) + 1
+        run.parsed[path] = parsed
+
+    def _reparse_dependents(
+        self, report: LoadReport, run: _Run, stored: inc.StoredState, touched: set[str]
+    ) -> None:
+        """Unchanged files that import or call into touched files are parsed again."""
+        again: set[str] = set()
+        for path in touched:
+            again |= stored.dependents.get(path, set())
+            if path.endswith((".go", ".java")):  # same package: no import needed
+                directory = path.rpartition("/")[0]
+                again |= {p for p in run.unchanged if p.rpartition("/")[0] == directory}
+        again |= self._mentions_of_new_files(run, stored)
+        again &= run.unchanged
+        for path in sorted(again):
+            data = self._read(report, path)
+            if data is not None:
+                run.unchanged.discard(path)
+                self._parse(report, run, path, data)
+        report.stats["dependents_reparsed"] = len(again)
+
+    def _mentions_of_new_files(self, run: _Run, stored: inc.StoredState) -> set[str]:
+        """Unchanged files whose text names a new module: their imports may resolve now."""
+        stems = set()
+        for path in set(run.parsed) - set(stored.hashes):
+            directory, _, base = path.rpartition("/")
+            stem = base.split(".")[0]
+            if stem in ("__init__", "index", "mod", "main") and directory:
+                stem = directory.rpartition("/")[2]
+            stems.add(re.escape(stem.encode()))
+        if not stems:
+            return set()
+        pattern = re.compile(rb"\b(?:" + b"|".join(sorted(stems)) + rb")\b")
+        hits = set()
+        for path in run.unchanged:
+            try:
+                if pattern.search((self.config.root / path).read_bytes()):
+                    hits.add(path)
+            except OSError:
+                continue
+        return hits
+
+    # ---- symbols ------------------------------------------------------------------------
+    def _symbol_table(self, run: _Run, stored: inc.StoredState | None) -> SymbolTable:
+        index = ModuleIndex(run.present, self.config.repo_name, run.go_modules)
+        table = SymbolTable(index)
+        for parsed in run.parsed.values():
+            table.add(symbols_of(parsed))
+        if stored is not None:
+            for path in run.unchanged:
+                table.add(inc.stored_symbols(stored, path))
+            inc.add_stored_parents(table, stored, run.unchanged)
+        return table
+
+    # ---- batches ------------------------------------------------------------------------
+    def _chunks(self, label: str, rows: Iterator[dict[str, Any]]) -> Iterator[Batch]:
+        types = {f.name: f.type for f in schema.arrow_schema_for_node(label)}
+        for buf in _batched(rows, self.config.batch_rows):
+            yield nodes(label, to_table(buf, types))
+
+    def _edge_chunks(
+        self, type_: str, src: str, dst: str, rows: Iterator[dict[str, Any]]
+    ) -> Iterator[Batch]:
+        types = {f.name: f.type for f in schema.arrow_schema_for_rel(type_)}
+        for buf in _batched(rows, self.config.batch_rows):
+            yield edges(type_, src, dst, to_table(buf, types))
+
+    def _deletions(self, run: _Run, stored: inc.StoredState, deleted: list[str]) -> Iterator[Batch]:
+        """Remove what changed/deleted files stored before; their current facts follow."""
+        u = self.uids
+        touched = sorted(set(run.parsed) | set(deleted))
+        old_fns = [u.fn(p, q) for p in touched for q in stored.functions.get(p, {})]
+        old_classes = {(p, q) for p in touched for q in stored.classes.get(p, {})}
+        now_classes = {(p, c.qualname) for p, f in run.parsed.items() for c in f.classes}
+        file_uids = tuple(u.file(p) for p in touched)
+        if old_fns:
+            yield DeleteEdgesFrom("CALLS", "Function", tuple(old_fns))
+        if file_uids:
+            yield DeleteEdgesFrom("DEFINES", "File", file_uids)
+            yield DeleteEdgesFrom("IMPORTS", "File", file_uids)
+        if old_classes:
+            class_uids = tuple(u.cls(p, q) for p, q in sorted(old_classes))
+            yield DeleteEdgesFrom("DEFINES", "Class", class_uids)
+            yield DeleteEdgesFrom("INHERITS", "Class", class_uids)
+        gone = sorted(old_classes - now_classes)
+        if gone:
+            yield DeleteNodes("Class", tuple(u.cls(p, q) for p, q in gone))
+
+    def _node_batches(
+        self, run: _Run, stored: inc.StoredState | None, deleted: list[str]
+    ) -> Iterator[Batch]:
+        u = self.uids
+        repo_row = {"uid": u.repo_uid, "name": u.repo, "path": str(self.config.root.resolve())}
+        repo_row.update(git_info(self.config.root))
+        yield nodes("Repository", [repo_row])
+        files = [file_row(u, p, run.hashes[path]) for path, p in run.parsed.items()]
+        files += [{"uid": u.file(p), "deleted": True} for p in deleted]
+        yield from self._chunks("File", iter(files))
+        yield from self._chunks("Class", (r for p in run.parsed.values() for r in class_rows(u, p)))
+        yield from self._chunks(
+            "Function", (r for p in run.parsed.values() for r in function_rows(u, p))
+        )
+        if stored is not None:
+            gone = []
+            for path in sorted(set(run.parsed) | set(deleted)):
+                now = (
+                    {f.qualname for f in run.parsed[path].functions}
+                    if path in run.parsed
+                    else set()
+                )
+                gone += [u.fn(path, q) for q in stored.functions.get(path, {}) if q not in now]
+            if gone:
+                yield from self._chunks("Function", ({"uid": g, "deleted": True} for g in gone))
+
+    def _edge_batches(self, report: LoadReport, run: _Run, table: SymbolTable) -> Iterator[Batch]:
+        u = self.uids
+        meta = {"source": "static", "confidence": 1.0}
+        yield from self._edge_chunks(
+            "CONTAINS",
+            "Repository",
+            "File",
+            ({"src": u.repo_uid, "dst": u.file(p), **meta} for p in run.parsed),
+        )
+        fc, ff, cf = [], [], []
+        for parsed in run.parsed.values():
+            a, b, c = defines_rows(u, parsed, table)
+            fc += a
+            ff += b
+            cf += c
+        defines = [("File", "Class", fc), ("File", "Function", ff), ("Class", "Function", cf)]
+        defines.sort(key=lambda d: -len(d[2]))  # the first batch into an empty table is a COPY
+        for src, dst, rows in defines:
+            yield from self._edge_chunks("DEFINES", src, dst, iter(rows))
+        yield from self._edge_chunks("IMPORTS", "File", "File", self._import_rows(run, table))
+        inherits = []
+        for path in run.parsed:
+            for qual, bpath, bqual in resolve_bases(table, table.files[path]):
+                inherits.append({"src": u.cls(path, qual), "dst": u.cls(bpath, bqual), **meta})
+        yield from self._edge_chunks("INHERITS", "Class", "Class", iter(inherits))
+        yield from self._edge_chunks(
+            "CALLS", "Function", "Function", self._call_rows(report, run, table)
+        )
+
+    def _import_rows(self, run: _Run, table: SymbolTable) -> Iterator[dict[str, Any]]:
+        u = self.uids
+        for path, parsed in run.parsed.items():
+            fs = table.files[path]
+            targets: dict[str, dict[str, Any]] = {}
+            for b in parsed.imports:
+                for target in table.import_files(fs, b):
+                    if target == path:
+                        continue
+                    row = targets.setdefault(
+                        target,
+                        {
+                            "src": u.file(path),
+                            "dst": u.file(target),
+                            "names": [],
+                            "source": "static",
+                            "confidence": 1.0,
+                        },
+                    )
+                    name = inc.import_names(b)
+                    if b.kind != "side_effect" and name not in row["names"]:
+                        row["names"].append(name)
+            yield from targets.values()
+
+    def _call_rows(
+        self, report: LoadReport, run: _Run, table: SymbolTable
+    ) -> Iterator[dict[str, Any]]:
+        sites = resolved = 0
+        for path, parsed in run.parsed.items():
+            calls = resolve_calls(table, parsed)
+            sites += sum(1 for c in parsed.calls if c.caller)
+            resolved += sum(c.count for c in calls)
+            yield from call_rows(self.uids, path, calls)
+        report.stats["call_sites"] = sites
+        report.stats["call_sites_resolved"] = resolved
+
+
+def _batched(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    buf: list[dict[str, Any]] = []
+    for row in rows:
+        buf.append(row)
+        if len(buf) >= size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
+
+
+def _timed(batches: Iterator[Batch], report: LoadReport, key: str) -> Iterator[Batch]:
+    """Pass batches through, adding the CPU time spent producing them to `report.stats[key]`."""
+    spent = 0.0
+    while True:
+        start = time.process_time()
+        batch = next(batches, None)
+        spent += time.process_time() - start
+        report.stats[key] = round(spent, 3)
+        if batch is None:
+            return
+        yield batch
+
+
+def _go_module(gomod: Path, directory: str) -> dict[str, str]:
+    for line in gomod.read_text("utf-8", "replace").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "module":
+            return {parts[1].strip('"'): directory}
+    return {}

@@ -1,0 +1,404 @@
+"""Parse one source file with tree-sitter into plain records: functions, classes, imports, calls.
+
+`parse_source` is pure (bytes in, records out) and keeps no tree, so callers can stream files.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Any
+
+from tree_sitter import Node, Parser, QueryCursor
+
+from loaders.code.languages import LanguageSpec, grammar, is_test_path, queries, spec_for
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CallSite", "ClassInfo", "FunctionInfo", "ImportBinding", "ParsedFile", "parse_source"]
+
+_DOTTED = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$")
+_DOC_MAX = 300
+_parsers: dict[str, Parser] = {}
+
+
+@dataclass(slots=True)
+class FunctionInfo:
+    """A function or method; lines are 1-based and inclusive."""
+
+    qualname: str
+    name: str
+    start_line: int
+    end_line: int
+    class_name: str | None = None  # qualname of the class it is a method of
+    self_name: str | None = None  # Go receiver variable
+    params: list[str] = field(default_factory=list)
+    loc: int = 0
+    complexity: int = 1
+    docstring: str | None = None
+    is_test: bool = False
+    local_names: set[str] = field(default_factory=set)  # nested defs (resolution scope)
+
+
+@dataclass(slots=True)
+class ClassInfo:
+    """A class, struct, interface or enum; lines are 1-based and inclusive."""
+
+    qualname: str
+    name: str
+    start_line: int
+    end_line: int
+    bases: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ImportBinding:
+    """One imported name: `module` as written, `name` imported from it, local `alias`.
+
+    kind: module (binds the module), symbol (binds `name`), default (JS default import),
+    wildcard, or side_effect (a dependency without a binding).
+    """
+
+    kind: str
+    module: str
+    name: str | None = None
+    alias: str | None = None
+    line: int = 0
+
+    @property
+    def local(self) -> str | None:
+        """The name this import binds in the importing file."""
+        if self.alias:
+            return self.alias
+        if self.kind == "symbol" and self.name:
+            return self.name
+        if self.kind == "module":
+            return self.module.split(".")[0].split("/")[-1]
+        return None
+
+
+@dataclass(slots=True)
+class CallSite:
+    """A call: callee `name`, its `receiver` text (None for a bare call, '?' when complex)."""
+
+    caller: str | None
+    name: str
+    receiver: str | None
+    kind: str  # call or new
+    line: int
+
+
+@dataclass
+class ParsedFile:
+    """Everything extracted from one file; `has_error` when tree-sitter had to recover."""
+
+    path: str
+    language: str
+    loc: int
+    lines: int
+    is_test: bool
+    has_error: bool
+    functions: list[FunctionInfo]
+    classes: list[ClassInfo]
+    imports: list[ImportBinding]
+    calls: list[CallSite]
+    package: str | None = None
+    default_export: str | None = None
+    error_line: int | None = None  # first line tree-sitter could not parse
+
+
+def parse_source(path: str, source: bytes) -> ParsedFile | None:
+    """Parse `source` as the language of `path`; None when the language is unsupported."""
+    spec = spec_for(path)
+    if spec is None:
+        return None
+    parser = _parsers.get(spec.name)
+    if parser is None:
+        parser = _parsers[spec.name] = Parser(grammar(spec.name))
+    tree = parser.parse(source)
+    root = tree.root_node
+    main_q, branch_q = queries(spec.name)
+    blank = _nonblank_prefix(source)
+    out = ParsedFile(
+        path=path,
+        language=spec.name,
+        loc=blank[-1],
+        lines=len(blank) - (2 if source.endswith(b"\n") else 1),
+        is_test=is_test_path(spec, path),
+        has_error=root.has_error,
+        functions=[],
+        classes=[],
+        imports=[],
+        calls=[],
+    )
+    extractor = _Extractor(spec, out, blank)
+    calls = extractor.calls
+    for _, caps in QueryCursor(main_q).matches(root):
+        if "call" in caps:
+            calls.append(caps)
+        else:
+            extractor.add(caps)
+    branches = [n.start_byte for n in QueryCursor(branch_q).captures(root).get("branch", ())]
+    extractor.finish(branches)
+    if out.has_error:
+        out.error_line = _first_error_line(root)
+    return out
+
+
+def _first_error_line(node: Node) -> int | None:
+    while True:
+        if node.is_error or node.is_missing:
+            return node.start_point[0] + 1
+        child = next((c for c in node.children if c.has_error or c.is_missing), None)
+        if child is None:
+            return node.start_point[0] + 1
+        node = child
+
+
+def _nonblank_prefix(source: bytes) -> list[int]:
+    """prefix[i] = non-blank lines among lines 1..i."""
+    return list(accumulate(map(bool, map(bytes.strip, source.split(b"\n"))), initial=0))
+
+
+def _text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+class _Extractor:
+    """Turns query matches into records; nesting is computed by one sweep over byte ranges."""
+
+    def __init__(self, spec: LanguageSpec, out: ParsedFile, blank: list[int]) -> None:
+        self.spec = spec
+        self.out = out
+        self.blank = blank
+        self.scopes: list[tuple[int, int, str, Node, dict[str, Any]]] = []
+        self.bases: dict[int, list[str]] = {}
+        self.calls: list[dict[str, list[Node]]] = []
+
+    def add(self, caps: dict[str, list[Node]]) -> None:
+        if "function" in caps:
+            node = caps["function"][0]
+            self.scopes.append((node.start_byte, node.end_byte, "f", node, caps))
+        elif "class" in caps:
+            node = caps["class"][0]
+            self.scopes.append((node.start_byte, node.end_byte, "c", node, caps))
+        elif "base.of" in caps:
+            key = caps["base.of"][0].start_byte
+            self.bases.setdefault(key, []).append(_text(caps["base"][0]))
+        elif "package" in caps:
+            self.out.package = _text(caps["package"][0])
+        elif "export.default" in caps:
+            self.out.default_export = _text(caps["export.default"][0])
+        else:
+            self._import(caps)
+
+    def _import(self, caps: dict[str, list[Node]]) -> None:
+        def get(name: str) -> str | None:
+            nodes = caps.get(name)
+            return _text(nodes[0]).strip("\"'`") if nodes else None
+
+        first = next(iter(caps.values()))[0]
+        line = first.start_point[0] + 1
+        module = get("import.module")
+        if module is not None:
+            self.out.imports.append(
+                ImportBinding("module", module, None, get("import.alias"), line)
+            )
+            return
+        src = get("import.from")
+        if src is None:
+            return
+        if "import.name" in caps:
+            sib = caps["import.name"][0].parent
+            nxt = sib.next_named_sibling if sib is not None else None
+            if nxt is not None and nxt.type == "asterisk":  # Java `a.b.*` also matches as a.b
+                return
+            kind, name, alias = "symbol", get("import.name"), get("import.alias")
+        elif "import.default" in caps:
+            kind, name, alias = "default", None, get("import.default")
+        elif "import.wildcard" in caps:
+            kind, name, alias = "wildcard", None, None
+        elif "import.alias" in caps:
+            kind, name, alias = "module", None, get("import.alias")
+        else:
+            kind, name, alias = "side_effect", None, None
+        self.out.imports.append(ImportBinding(kind, src, name, alias, line))
+
+    def finish(self, branches: list[int]) -> None:
+        """Sweep definitions, calls and branch points in byte order to nest them."""
+        if not self.scopes:
+            return
+        self.scopes.sort(key=lambda s: (s[0], -s[1]))
+        scopes, calls = self.scopes, self.calls
+        events = [(s[0], 0, i) for i, s in enumerate(scopes)]
+        events += [(c["call"][0].start_byte, 1, i) for i, c in enumerate(calls)]
+        events += [(pos, 2, 0) for pos in branches]
+        events.sort()
+        # (end_byte, qualname, record, innermost enclosing function or None)
+        stack: list[tuple[int, str, Any, FunctionInfo | None]] = []
+        fn: FunctionInfo | None = None
+        for pos, what, i in events:
+            if stack and stack[-1][0] <= pos:
+                while stack and stack[-1][0] <= pos:
+                    stack.pop()
+                fn = stack[-1][3] if stack else None
+            if what == 0:
+                record = self._scope(scopes[i], stack)
+                if isinstance(record, FunctionInfo):
+                    fn = record
+                stack.append((scopes[i][1], record.qualname, record, fn))
+            elif fn is None:
+                continue  # module- or class-level call or branch: no caller
+            elif what == 1:
+                self._call(calls[i], fn)
+            else:
+                fn.complexity += 1
+
+    def _scope(self, scope: tuple[int, int, str, Node, dict[str, Any]], stack: list) -> Any:
+        start, _, kind, node, caps = scope
+        name_node = caps["function.name" if kind == "f" else "class.name"][0]
+        name = _text(name_node)
+        outer = node.parent if node.parent is not None else node
+        first = (outer if outer.type == "decorated_definition" else node).start_point[0] + 1
+        last = node.end_point[0] + 1
+        if kind == "c":
+            qual = f"{stack[-1][1]}.{name}" if stack else name
+            cls = ClassInfo(qual, name, first, last, self.bases.get(start, []))
+            self.out.classes.append(cls)
+            return cls
+        parent = stack[-1][2] if stack else None
+        class_name = parent.qualname if isinstance(parent, ClassInfo) else None
+        if "function.receiver" in caps:
+            class_name = _text(caps["function.receiver"][0])
+        qual = f"{class_name}.{name}" if class_name else name
+        if stack:
+            qual = f"{stack[-1][1]}.{name}"
+        if isinstance(parent, FunctionInfo):
+            parent.local_names.add(name)
+        fn = FunctionInfo(
+            qualname=qual,
+            name=name,
+            start_line=first,
+            end_line=last,
+            class_name=class_name,
+            self_name=_text(caps["function.self"][0]) if "function.self" in caps else None,
+            params=_param_names(caps["function.params"][0]) if "function.params" in caps else [],
+            loc=self.blank[min(last, len(self.blank) - 1)] - self.blank[first - 1],
+            docstring=_docstring(self.spec, node),
+        )
+        fn.is_test = self.out.is_test and (
+            re.search(self.spec.test_function, name) is not None or _has_test_annotation(node)
+        )
+        self.out.functions.append(fn)
+        return fn
+
+    def _call(self, caps: dict[str, list[Node]], fn: FunctionInfo) -> None:
+        line = caps["call"][0].start_point[0] + 1
+        caller = fn.qualname
+        if "call.new" in caps:
+            self.out.calls.append(CallSite(caller, _text(caps["call.new"][0]), None, "new", line))
+            return
+        name = _text(caps["call.name"][0])
+        receiver = None
+        if "call.receiver" in caps:
+            receiver = _receiver_text(caps["call.receiver"][0])
+        self.out.calls.append(CallSite(caller, name, receiver, "call", line))
+
+
+def _receiver_text(node: Node) -> str:
+    if node.end_byte - node.start_byte > 120:
+        return "?"
+    text = _text(node)
+    if _DOTTED.match(text):
+        return text
+    if node.type == "call" and text.startswith("super("):
+        return "super()"
+    return "?"
+
+
+_PARAM_FIELDS = ("name", "pattern", "left")
+_IDENT_TYPES = frozenset({"identifier", "shorthand_property_identifier_pattern"})
+
+
+def _param_names(params: Node) -> list[str]:
+    if params.type in _IDENT_TYPES:
+        return [_text(params)]
+    out: list[str] = []
+    for child in params.named_children:
+        if child.type in _IDENT_TYPES:
+            out.append(_text(child))
+            continue
+        if "comment" in child.type:
+            continue
+        named: list[Node] = []
+        for f in _PARAM_FIELDS:
+            named = child.children_by_field_name(f)
+            if named:
+                break
+        for n in named or [child]:
+            ident = _first_identifier(n)
+            if ident is not None:
+                out.append(ident)
+    return out
+
+
+def _first_identifier(node: Node) -> str | None:
+    if node.type in _IDENT_TYPES:
+        return _text(node)
+    for child in node.named_children:
+        found = _first_identifier(child)
+        if found is not None:
+            return found
+    return None
+
+
+_WRAPPERS = frozenset(
+    {
+        "export_statement",
+        "variable_declarator",
+        "lexical_declaration",
+        "variable_declaration",
+        "decorated_definition",
+    }
+)
+
+
+def _docstring(spec: LanguageSpec, node: Node) -> str | None:
+    if spec.docstring == "body_string":
+        body = node.child_by_field_name("body")
+        first = body.named_children[0] if body is not None and body.named_children else None
+        if first is not None and first.type == "expression_statement" and first.named_children:
+            string = first.named_children[0]
+            if string.type == "string":
+                return _clean_doc(_text(string).strip("rRbBuUfF").strip("\"'"))
+        return None
+    while node.parent is not None and node.parent.type in _WRAPPERS:
+        node = node.parent
+    comments: list[str] = []
+    prev, row = node.prev_named_sibling, node.start_point[0]
+    while prev is not None and prev.type in spec.comment_kinds and prev.end_point[0] >= row - 1:
+        comments.append(_text(prev))
+        row = prev.start_point[0]
+        prev = prev.prev_named_sibling
+    if not comments:
+        return None
+    lines = []
+    for text in reversed(comments):
+        for line in text.splitlines():
+            lines.append(line.strip().lstrip("/*").rstrip("*/").strip())
+    return _clean_doc("\n".join(lines))
+
+
+def _clean_doc(text: str) -> str | None:
+    text = text.strip()
+    para = text.split("\n\n", 1)[0].strip()
+    return para[:_DOC_MAX] or None
+
+
+def _has_test_annotation(node: Node) -> bool:
+    for child in node.children:
+        if child.type == "modifiers":
+            return b"@Test" in (child.text or b"")
+    return False

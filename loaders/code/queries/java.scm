@@ -1,0 +1,23 @@
+(package_declaration [(identifier) (scoped_identifier)] @package)
+
+(method_declaration
+  name: (identifier) @function.name
+  parameters: (formal_parameters) @function.params) @function
+(constructor_declaration
+  name: (identifier) @function.name
+  parameters: (formal_parameters) @function.params) @function
+
+(class_declaration name: (identifier) @class.name) @class
+(interface_declaration name: (identifier) @class.name) @class
+(enum_declaration name: (identifier) @class.name) @class
+(record_declaration name: (identifier) @class.name) @class
+(class_declaration superclass: (superclass (type_identifier) @base)) @base.of
+(class_declaration interfaces: (super_interfaces (type_list (type_identifier) @base))) @base.of
+(interface_declaration (extends_interfaces (type_list (type_identifier) @base))) @base.of
+
+(import_declaration (scoped_identifier scope: (_) @import.from name: (identifier) @import.name))
+(import_declaration (scoped_identifier) @import.from (asterisk) @import.wildcard)
+
+(method_invocation !object name: (identifier) @call.name) @call
+(method_invocation object: (_) @call.receiver name: (identifier) @call.name) @call
+(object_creation_expression type: (type_identifier) @call.new) @call

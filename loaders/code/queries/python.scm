@@ -1,0 +1,24 @@
+(function_definition
+  name: (identifier) @function.name
+  parameters: (parameters) @function.params) @function
+
+(class_definition name: (identifier) @class.name) @class
+
+(class_definition
+  superclasses: (argument_list [(identifier) (attribute)] @base)) @base.of
+
+(import_statement name: (dotted_name) @import.module)
+(import_statement
+  name: (aliased_import name: (dotted_name) @import.module alias: (identifier) @import.alias))
+(import_from_statement
+  module_name: (_) @import.from
+  name: (dotted_name) @import.name)
+(import_from_statement
+  module_name: (_) @import.from
+  name: (aliased_import name: (dotted_name) @import.name alias: (identifier) @import.alias))
+(import_from_statement
+  module_name: (_) @import.from
+  (wildcard_import) @import.wildcard)
+
+(call function: (identifier) @call.name) @call
+(call function: (attribute object: (_) @call.receiver attribute: (identifier) @call.name)) @call

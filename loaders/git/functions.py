@@ -1,0 +1,252 @@
+"""Mapping diff hunks onto the functions of a file as it was on each side of a commit."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tree_sitter import Tree
+
+from loaders.git.log_parser import FileChange, Hunk
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "BlobFunctions",
+    "FunctionChange",
+    "FunctionIndex",
+    "FunctionSpan",
+    "apply_hunks",
+    "blob_id",
+    "map_change",
+]
+
+
+@dataclass(frozen=True)
+class FunctionSpan:
+    """A function's name and 1-based inclusive line range in one blob."""
+
+    qualname: str
+    name: str
+    start_line: int
+    end_line: int
+
+
+@dataclass
+class BlobFunctions:
+    """The functions of one blob and, per line, the innermost function holding it (-1: none)."""
+
+    functions: list[FunctionSpan]
+    line_owner: array
+
+    @property
+    def qualnames(self) -> set[str]:
+        return {f.qualname for f in self.functions}
+
+    def owner(self, line: int) -> FunctionSpan | None:
+        if 0 < line < len(self.line_owner):
+            idx = self.line_owner[line]
+            return self.functions[idx] if idx >= 0 else None
+        return None
+
+
+SpanParser = Callable[
+    [str, bytes, "Tree | None"], "tuple[list[tuple[str, str, int, int]], Tree] | None"
+]
+
+
+def _index(functions: list[FunctionSpan]) -> BlobFunctions:
+    last = max((f.end_line for f in functions), default=0)
+    owner = array("i", [-1]) * (last + 1)
+    # Outer functions first, inner ones overwrite: each line ends up owned by the innermost.
+    order = sorted(
+        range(len(functions)), key=lambda i: (functions[i].start_line, -functions[i].end_line)
+    )
+    for i in order:
+        f = functions[i]
+        owner[f.start_line : f.end_line + 1] = array("i", [i]) * (f.end_line - f.start_line + 1)
+    return BlobFunctions(functions, owner)
+
+
+class FunctionIndex:
+    """Parses blobs (by sha) with the code loader's parser, keeping recent results in an LRU."""
+
+    def __init__(self, read_blob: Callable[[str], bytes | None], cache_size: int = 4096) -> None:
+        self._read = read_blob
+        self._cache: OrderedDict[tuple[str, str], BlobFunctions | None] = OrderedDict()
+        self._size = cache_size
+        self._trees: OrderedDict[tuple[str, str], tuple[Tree, bytes]] = OrderedDict()
+        self._tree_cache = max(16, cache_size // 32)
+        self._sources: OrderedDict[str, bytes] = OrderedDict()
+        self.parsed = 0
+        self.incremental = 0
+        self.patched = 0
+        self._parse, self._language_for = _code_parser()
+
+    def language_for(self, path: str) -> str | None:
+        """The code parser's language for `path`, or None when it cannot parse it."""
+        return self._language_for(path) if self._language_for is not None else None
+
+    @property
+    def available(self) -> bool:
+        return self._parse is not None
+
+    def supports(self, path: str) -> bool:
+        return self.language_for(path) is not None
+
+    def get(
+        self, path: str, blob: str | None, base: tuple[str, str, list[Hunk]] | None = None
+    ) -> BlobFunctions | None:
+        """Functions of `blob` parsed as the language of `path`; None when not parseable.
+
+        `base` = (old path, old blob, hunks) lets the parser reuse the old blob's tree.
+        """
+        language = self.language_for(path)
+        if blob is None or self._parse is None or language is None:
+            return None
+        key = (blob, language)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        source = self._source(blob, base)
+        result = None
+        if source is not None:
+            _put(self._sources, blob, source, self._size // 4)
+            parsed = self._parse(path, source, self._base_tree(language, source, base))
+            self.parsed += 1
+            if parsed is not None:
+                spans, tree = parsed
+                result = _index([FunctionSpan(*s) for s in spans])
+                _put(self._trees, key, (tree, source), self._tree_cache)
+        _put(self._cache, key, result, self._size)
+        return result
+
+    def _source(self, blob: str, base: tuple[str, str, list[Hunk]] | None) -> bytes | None:
+        """The blob's bytes: the old side patched with the hunks when that gives the same
+        object id (no git round trip), else read from git."""
+        old = self._sources.get(base[1]) if base is not None else None
+        if old is not None and base is not None:
+            new = apply_hunks(old, base[2])
+            if new is not None and blob_id(new) == blob:
+                self.patched += 1
+                return new
+        return self._read(blob)
+
+    def _base_tree(
+        self, language: str, source: bytes, base: tuple[str, str, list[Hunk]] | None
+    ) -> Tree | None:
+        if base is None or self.language_for(base[0]) != language:
+            return None
+        held = self._trees.get((base[1], language))
+        if held is None:
+            return None
+        from loaders.git.spans import edit_tree
+
+        tree = edit_tree(held[0], held[1], source, base[2])
+        if tree is not None:
+            self.incremental += 1
+        return tree
+
+
+def blob_id(content: bytes) -> str:
+    """Git's object id of a blob with this content (SHA-1 repositories)."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
+
+
+def apply_hunks(old: bytes, hunks: list[Hunk]) -> bytes | None:
+    """The new side of a -U0 diff from the old side and the hunks' added lines (None if unkept)."""
+    parts = old.split(b"\n")
+    lines = [p + b"\n" for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    out: list[bytes] = []
+    pos = 0
+    for h in hunks:
+        if h.added is None:
+            return None
+        start = h.old_start - 1 if h.old_count else h.old_start
+        out.extend(lines[pos:start])
+        out.extend(h.added)
+        pos = start + h.old_count
+    out.extend(lines[pos:])
+    return b"".join(out)
+
+
+def _put(cache: OrderedDict, key: Any, value: Any, size: int) -> None:  # type: ignore[type-arg]
+    cache[key] = value
+    cache.move_to_end(key)
+    if len(cache) > size:
+        cache.popitem(last=False)
+
+
+def _code_parser() -> tuple[SpanParser | None, Callable[[str], str | None] | None]:
+    try:
+        from loaders.code import language_for
+        from loaders.git.spans import function_spans
+    except ImportError:  # pragma: no cover - the code loader is part of the package
+        logger.warning("loaders.code is unavailable: function-level history is skipped")
+        return None, None
+    return function_spans, language_for
+
+
+@dataclass
+class FunctionChange:
+    """How one commit touched one function."""
+
+    path: str
+    qualname: str
+    name: str
+    lines_added: int = 0
+    lines_deleted: int = 0
+    change: str = "modified"
+    old_path: str | None = None
+    deleted_lines: list[int] = field(default_factory=list)
+
+
+def map_change(
+    change: FileChange, old: BlobFunctions | None, new: BlobFunctions | None
+) -> list[FunctionChange]:
+    """Functions a file change touched: removed lines on the old side, added on the new side.
+
+    A function present on the old side only is `deleted` (keyed by the old path), one on the
+    new side only is `added`; functions of a renamed file follow it to the new path.
+    """
+    old_names = old.qualnames if old else set()
+    new_names = new.qualnames if new else set()
+    new_path = change.new_path or change.old_path or ""
+    old_path = change.old_path or new_path
+    out: dict[tuple[str, str], FunctionChange] = {}
+
+    def touch(fn: FunctionSpan, path: str) -> FunctionChange:
+        key = (path, fn.qualname)
+        fc = out.get(key)
+        if fc is None:
+            fc = out[key] = FunctionChange(path, fn.qualname, fn.name)
+            if fn.qualname not in old_names:
+                fc.change = "added"
+            elif fn.qualname not in new_names:
+                fc.change = "deleted"
+            if path != old_path:
+                fc.old_path = old_path
+        return fc
+
+    for hunk in change.hunks:
+        if old is not None:
+            for line in range(hunk.old_start, hunk.old_start + hunk.old_count):
+                fn = old.owner(line)
+                if fn is not None:
+                    path = new_path if fn.qualname in new_names else old_path
+                    fc = touch(fn, path)
+                    fc.lines_deleted += 1
+                    fc.deleted_lines.append(line)
+        if new is not None:
+            for line in range(hunk.new_start, hunk.new_start + hunk.new_count):
+                fn = new.owner(line)
+                if fn is not None:
+                    touch(fn, new_path).lines_added += 1
+    return list(out.values())

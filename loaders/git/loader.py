@@ -1,0 +1,286 @@
+"""The git loader: commit history down to functions, fix links and SZZ, loaded incrementally."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from graph_service.batch import Batch, edges, nodes
+from graph_service.errors import CallerError
+from graph_service.store.base import GraphReader
+from loaders.base import LoadReport
+from loaders.git.config import GitConfig
+from loaders.git.functions import FunctionIndex
+from loaders.git.gitcli import BlobReader, Git
+from loaders.git.log_parser import LOG_ARGS, CommitRecord, parse_log
+from loaders.git.messages import MessageFacts, read_message
+from loaders.git.rows import HeadTree, Mapper, Rows, add_commit, function_mapper
+from loaders.git.szz import blame_jobs
+from loaders.git.szz_rows import Fix, SzzStep, ticket_created
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["GitLoader"]
+
+_HEX40 = re.compile(r"^[0-9a-f]{40}$")
+
+
+class GitLoader:
+    """Loads one repository's history; only commits not yet in the store are processed."""
+
+    name = "git"
+
+    def __init__(self, config: GitConfig) -> None:
+        self.config = config
+
+    def extract(self, report: LoadReport, reader: GraphReader | None = None) -> Iterator[Batch]:
+        cfg = self.config
+        git = Git(cfg.repo_path)
+        head = git.resolve(cfg.rev)
+        if head is None:
+            report.skip(str(cfg.repo_path), f"no commit at {cfg.rev!r} (empty repository?)")
+            return
+        repo = cfg.repo or _repo_name(git)
+        if git.is_shallow():
+            report.warn(
+                repo,
+                "shallow clone: history stops at the graft, so older commits, "
+                "PARENT edges past it and SZZ blame beyond it are missing; run "
+                "`git fetch --unshallow` for full history",
+            )
+        start = time.perf_counter()
+        todo = self._todo(git, head, repo, reader)
+        report.stats["commits_new"] = len(todo)
+        report.stats["select_seconds"] = round(time.perf_counter() - start, 3)
+        if todo:
+            yield from _History(cfg, git, head, repo, report, reader).run(todo)
+        elif _stored_head(reader, repo) == head:
+            return
+        row = {"uid": f"repo:{repo}", "name": repo, "path": str(git.toplevel()), "head": head}
+        url = git.config("remote.origin.url")
+        if url:
+            row["url"] = url
+        yield nodes("Repository", [row])
+
+    def _todo(self, git: Git, head: str, repo: str, reader: GraphReader | None) -> list[str]:
+        """Commits to process, oldest first: in range, not yet loaded, newest `max_commits`."""
+        cfg = self.config
+        revs = [head]
+        if cfg.since:
+            since = git.resolve(cfg.since)
+            if since is None:
+                raise CallerError(f"git: since={cfg.since!r} does not name a commit")
+            revs.append(f"^{since}")
+        shas = git.rev_list(*revs)
+        if reader is not None and not cfg.full:
+            loaded = _loaded_shas(reader, repo)
+            shas = [s for s in shas if s not in loaded]
+        if cfg.max_commits:
+            shas = shas[: cfg.max_commits]
+        shas.reverse()
+        return shas
+
+
+def _repo_name(git: Git) -> str:
+    top = git.toplevel()
+    name = top.name
+    if name == ".git":
+        name = top.parent.name
+    return name.removesuffix(".git") or "repo"
+
+
+def _loaded_shas(reader: GraphReader, repo: str) -> set[str]:
+    res = reader.query(
+        "MATCH (c:Commit) WHERE c.repo = $repo RETURN c.sha AS sha",
+        {"repo": repo},
+        timeout_s=120,
+    )
+    return set(res.table.column("sha").to_pylist()) if res.table.num_rows else set()
+
+
+def _stored_head(reader: GraphReader | None, repo: str) -> str | None:
+    if reader is None:
+        return None
+    res = reader.query(
+        "MATCH (r:Repository {uid: $uid}) RETURN r.head AS head", {"uid": f"repo:{repo}"}
+    )
+    rows = res.rows()
+    return rows[0]["head"] if rows else None
+
+
+class _History:
+    """One run over the selected commits, flushed as batches every `chunk_commits` commits."""
+
+    def __init__(
+        self,
+        cfg: GitConfig,
+        git: Git,
+        head: str,
+        repo: str,
+        report: LoadReport,
+        reader: GraphReader | None,
+    ) -> None:
+        self.cfg, self.git, self.head, self.repo = cfg, git, head, repo
+        self.report, self.reader = report, reader
+        self.facts: dict[str, MessageFacts] = {}
+        self.resolved: dict[str, str | None] = {}
+        self.fixes: dict[str, Fix] = {}
+        self.szz: SzzStep | None = None
+
+    def run(self, todo: list[str]) -> Iterator[Batch]:
+        cfg, report = self.cfg, self.report
+        with BlobReader(self.git) as blobs, tempfile.TemporaryDirectory() as tmp:
+            index = FunctionIndex(blobs.read, cfg.parse_cache_size) if cfg.functions else None
+            if index is not None and not index.available:
+                report.warn(self.repo, "code parser unavailable: no function-level MODIFIES")
+            tree = {
+                p: sha for p, (mode, sha) in self.git.ls_tree(self.head).items() if mode != "160000"
+            }
+            head_tree = HeadTree(tree, index)
+            ignore = _ignore_revs(blobs, self.head, Path(tmp))
+            if cfg.szz:
+                self.szz = SzzStep(self.git, cfg, report, self.reader, ignore, self.head)
+            mapper = function_mapper(index) if index is not None and index.available else None
+            stream = parse_log(
+                self.git.stream(LOG_ARGS, todo),
+                keep_text=self._keep_text,
+                line_cap=cfg.max_lines_per_commit,
+            )
+            rows = Rows(self.repo, head_tree, cfg.pseudonymise_emails)
+            count = 0
+            try:
+                for record in stream:
+                    self._add(rows, record, mapper, index)
+                    count += 1
+                    if count % cfg.chunk_commits == 0:
+                        yield from self._flush(rows)
+                        rows = Rows(self.repo, head_tree, cfg.pseudonymise_emails)
+                yield from self._flush(rows)
+            finally:
+                if self.szz is not None:
+                    self.szz.close()
+            if index is not None:
+                report.stats["blobs_parsed"] = index.parsed
+                report.stats["blobs_patched"] = index.patched
+                report.stats["blobs_reparsed_incrementally"] = index.incremental
+        report.stats["commits_processed"] = count
+
+    def _facts(self, record: CommitRecord) -> MessageFacts:
+        facts = self.facts.get(record.sha)
+        if facts is None:
+            facts = self.facts[record.sha] = read_message(record.message)
+        return facts
+
+    def _keep_text(self, record: CommitRecord) -> bool:
+        """Hunk text rebuilds blobs from their previous version (functions) and feeds SZZ."""
+        if self.cfg.functions:
+            return True
+        return self.cfg.szz and not record.is_merge and self._facts(record).is_fix
+
+    def _add(
+        self, rows: Rows, record: CommitRecord, mapper: Mapper | None, index: FunctionIndex | None
+    ) -> None:
+        cfg, report = self.cfg, self.report
+        facts = self.facts.pop(record.sha, None) or read_message(record.message)
+        truncated = record.line_cap_hit or len(record.files) > cfg.max_files_per_commit
+        if truncated:
+            report.warn(
+                f"commit:{record.sha}",
+                f"huge commit ({len(record.files)} files): "
+                "file-level MODIFIES only, no function mapping or SZZ",
+            )
+            report.stats["commits_truncated"] = report.stats.get("commits_truncated", 0) + 1
+        for change in record.files:
+            if change.binary:
+                report.stats["binary_changes"] = report.stats.get("binary_changes", 0) + 1
+            if change.is_submodule:
+                report.stats["submodule_changes"] = report.stats.get("submodule_changes", 0) + 1
+        add_commit(rows, record, facts, truncated, mapper)
+        for short in facts.fixed_shas:
+            self._declared(rows, record, short)
+        if truncated or not facts.is_fix or self.szz is None:
+            return
+        language_for = index.language_for if index is not None else None
+        jobs = blame_jobs(record, language_for, cfg.szz_max_lines_per_file, cfg.szz_code_only)
+        if jobs:
+            linked = bool(facts.fixed_shas) or any(t.how != "ticket_link" for t in facts.tickets)
+            tickets = [t.uid for t in facts.tickets]
+            self.fixes[record.sha] = Fix(record.sha, record.committed_at, linked, tickets)
+            self.szz.submit(jobs)
+
+    def _declared(self, rows: Rows, record: CommitRecord, short: str) -> None:
+        if short not in self.resolved:
+            self.resolved[short] = self.git.resolve(short)
+        full = self.resolved[short]
+        if full is None or full == record.sha:
+            self.report.warn(f"commit:{record.sha}", f"'Fixes: {short}' names no commit")
+            return
+        rows.induced.append(
+            {
+                "src": f"commit:{full}",
+                "dst": f"commit:{record.sha}",
+                "source": "git",
+                "confidence": 0.95,
+                "method": "declared",
+                "fixed_at": record.committed_at,
+            }
+        )
+
+    def _flush(self, rows: Rows) -> Iterator[Batch]:
+        szz_rows = self.szz.induced(self.fixes) if self.szz is not None else []
+        self.fixes = {}
+        rows.induced = szz_rows + rows.induced  # declared links win over SZZ for one pair
+        tickets = _ticket_refs(self.reader, rows)
+        for label, data in (
+            ("Person", list(rows.persons.values())),
+            ("Commit", rows.commits),
+            ("File", [r for r in rows.files.values() if not r["deleted"]]),
+            ("File", [r for r in rows.files.values() if r["deleted"]]),
+            ("Function", list(rows.functions.values())),
+            ("Ticket", tickets),
+        ):
+            if data:
+                yield nodes(label, data)
+        for type_, src, dst, data in (
+            ("PARENT", "Commit", "Commit", rows.parent),
+            ("AUTHORED", "Person", "Commit", rows.authored),
+            ("MODIFIES", "Commit", "File", rows.modifies_file),
+            ("MODIFIES", "Commit", "Function", rows.modifies_fn),
+            ("FIXES", "Commit", "Ticket", rows.fixes),
+            ("INDUCED", "Commit", "Commit", rows.induced),
+        ):
+            if data:
+                yield edges(type_, src, dst, data)
+
+
+def _ticket_refs(reader: GraphReader | None, rows: Rows) -> list[dict[str, object]]:
+    """Reference rows for tickets not loaded yet (key columns only: real ones are not touched)."""
+    if not rows.tickets:
+        return []
+    existing = ticket_created(reader, list(rows.tickets))
+    return [
+        {**row, "kind": "reference"} for uid, row in rows.tickets.items() if uid not in existing
+    ]
+
+
+def _ignore_revs(blobs: BlobReader, head: str, tmp: Path) -> Path | None:
+    """`.git-blame-ignore-revs` at head, cleaned to full shas, as a file for `git blame`."""
+    data = blobs.read(f"{head}:.git-blame-ignore-revs")
+    if not data:
+        return None
+    shas = [
+        s
+        for s in (
+            line.split("#", 1)[0].strip() for line in data.decode("utf-8", "replace").splitlines()
+        )
+        if _HEX40.match(s)
+    ]
+    if not shas:
+        return None
+    path = tmp / "ignore-revs"
+    path.write_text("\n".join(shas) + "\n")
+    return path

@@ -1,0 +1,475 @@
+"""Streaming span aggregation: per-service, -operation and -edge accumulators, bounded memory."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from loaders import stacktrace
+from loaders.redact import RedactConfig, Redactor
+from loaders.traces.sketch import LatencySketch
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["KIND_NAMES", "Aggregator", "ErrorAcc", "OpAcc", "ServiceAcc", "Traffic"]
+
+KIND_NAMES = {
+    0: "UNSPECIFIED",
+    1: "INTERNAL",
+    2: "SERVER",
+    3: "CLIENT",
+    4: "PRODUCER",
+    5: "CONSUMER",
+}
+_SERVER, _CLIENT, _PRODUCER, _CONSUMER = 2, 3, 4, 5
+_STATUS_ERROR = 2
+_FUTURE_SLACK_NS = 300 * 10**9
+_FLUSH = 8192  # buffered durations per accumulator before they go into its sketch
+_NEVER = 2**63
+
+# Span attributes the aggregator reads; everything else is skipped without decoding.
+_WANTED = frozenset(
+    {
+        "http.route",
+        "db.system",
+        "db.system.name",
+        "db.name",
+        "db.namespace",
+        "messaging.system",
+        "messaging.destination.name",
+        "messaging.destination",
+        "server.address",
+        "net.peer.name",
+        "peer.service",
+        "http.host",
+        "code.function.name",
+        "code.function",
+        "code.namespace",
+        "code.file.path",
+        "code.filepath",
+        "code.line.number",
+        "code.lineno",
+    }
+)
+_INT_KEYS = frozenset({"code.line.number", "code.lineno"})
+_CACHE_SYSTEMS = frozenset({"redis", "memcached", "hazelcast", "ignite"})
+
+OpKey = tuple[str, str]  # (service, span name)
+
+
+def _value(v: AnyValue) -> object:
+    which = v.WhichOneof("value")
+    return getattr(v, which) if which else None
+
+
+class Traffic:
+    """Count, errors, first/last seen and a latency sketch (durations buffered in ns)."""
+
+    __slots__ = ("count", "durs", "errors", "first", "last", "sketch")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.errors = 0
+        self.first = _NEVER
+        self.last = 0
+        self.durs: list[int] = []
+        self.sketch = LatencySketch()
+
+    def add(self, start_ns: int, dur_ns: int, error: bool) -> None:
+        self.errors += error
+        if start_ns < self.first:
+            self.first = start_ns
+        if start_ns > self.last:
+            self.last = start_ns
+        self.durs.append(dur_ns)
+        if len(self.durs) >= _FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.durs:
+            self.count += len(self.durs)
+            self.sketch.add_many_ns(self.durs)
+            self.durs = []
+
+    def merge(self, other: Traffic) -> None:
+        self.flush()
+        other.flush()
+        self.count += other.count
+        self.errors += other.errors
+        self.first, self.last = min(self.first, other.first), max(self.last, other.last)
+        self.sketch.merge(other.sketch)
+
+
+class OpAcc(Traffic):
+    """An operation of a service; its traffic is the EXPOSES edge."""
+
+    __slots__ = ("kind", "route")
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.route: str | None = None
+
+
+@dataclass
+class ServiceAcc:
+    namespace: str | None = None
+    language: str | None = None
+    version: str | None = None
+    environment: str | None = None
+    ops: dict[str, OpAcc] = field(default_factory=dict)
+
+
+@dataclass
+class ErrorAcc:
+    type: str
+    template: str
+    frames: list[stacktrace.Frame]
+    count: int = 0
+    first: int = _NEVER
+    last: int = 0
+    seen_in: dict[tuple[str, str | None, str | None], list[int]] = field(default_factory=dict)
+
+
+# A CLIENT/PRODUCER span waiting for its child: (operation, start ns, duration ns, error, host)
+_Pending = tuple[OpKey, int, int, bool, str | None]
+
+
+class Aggregator:
+    """Feed it requests; it keeps only accumulators and a bounded table of unmatched spans.
+
+    Aggregators over different inputs merge (`absorb`), so files can be aggregated in parallel.
+    """
+
+    def __init__(self, redact_pii: bool = True, max_pending: int = 200_000) -> None:
+        self.redactor = Redactor(RedactConfig(enabled=redact_pii))
+        self.max_pending = max_pending
+        self.services: dict[str, ServiceAcc] = {}
+        self.calls: dict[tuple[OpKey, OpKey], Traffic] = {}
+        self.svc_deps: dict[tuple[str, str], Traffic] = {}
+        self.res_deps: dict[tuple[str, str], Traffic] = {}
+        self.resources: dict[str, tuple[str, str, str | None]] = {}  # uid -> kind, name, system
+        self.impl: dict[tuple[OpKey, str, str, int], int] = {}
+        self.errors: dict[str, ErrorAcc] = {}
+        self.problems: list[tuple[str, str, str]] = []  # (item, reason, position)
+        self.spans = 0
+        self._clients: dict[bytes, _Pending] = {}  # CLIENT/PRODUCER span id -> waiting for child
+        self._servers: dict[bytes, tuple[OpKey, bool]] = {}  # parent id -> SERVER/CONSUMER span
+        self._now_ns = time.time_ns()
+        self._parsed: dict[tuple[str, str], tuple[str, str, list[stacktrace.Frame]]] = {}
+
+    # ---- per request ---------------------------------------------------------------------
+    def add_request(self, req: ExportTraceServiceRequest, name: str, events: bool = True) -> None:
+        """Aggregate one request; `events=False` (no exception in its bytes) skips span events."""
+        for ri, rs in enumerate(req.resource_spans):
+            res = {kv.key: _value(kv.value) for kv in rs.resource.attributes}
+            service = res.get("service.name")
+            if not isinstance(service, str) or not service or service.startswith("unknown_service"):
+                n_spans = sum(len(ss.spans) for ss in rs.scope_spans)
+                if n_spans:
+                    self.problems.append(
+                        (
+                            name,
+                            f"{n_spans} span(s) without service.name skipped",
+                            f"resource_spans[{ri}]",
+                        )
+                    )
+                continue
+            svc = self._service(service, res)
+            for si, ss in enumerate(rs.scope_spans):
+                self._spans(
+                    ss.spans, service, svc, name, f"resource_spans[{ri}].scope_spans[{si}]", events
+                )
+
+    def _service(self, service: str, res: dict[str, object]) -> ServiceAcc:
+        acc = self.services.get(service)
+        if acc is None:
+            acc = self.services[service] = ServiceAcc()
+        for attr, key in (
+            ("namespace", "service.namespace"),
+            ("language", "telemetry.sdk.language"),
+            ("version", "service.version"),
+        ):
+            v = res.get(key)
+            if isinstance(v, str) and v:
+                setattr(acc, attr, v)
+        env = res.get("deployment.environment.name") or res.get("deployment.environment")
+        if isinstance(env, str) and env:
+            acc.environment = env
+        return acc
+
+    def _spans(
+        self, spans: Any, service: str, svc: ServiceAcc, name: str, where: str, events: bool
+    ) -> None:
+        """The hot loop: a handful of field reads per span, attributes only when present."""
+        ops = svc.ops
+        now = self._now_ns + _FUTURE_SLACK_NS
+        n = 0
+        for i, sp in enumerate(spans):
+            start = sp.start_time_unix_nano
+            if start > now or not start:
+                why = "start time in the future" if start else "no start time"
+                self.problems.append(
+                    (name, f"span {sp.span_id.hex()} skipped: {why}", f"{where}.spans[{i}]")
+                )
+                continue
+            n += 1
+            sname = sp.name
+            kind = sp.kind
+            op = ops.get(sname)
+            if op is None:
+                op = ops[sname] = OpAcc(KIND_NAMES.get(kind, "UNSPECIFIED"))
+            dur = sp.end_time_unix_nano - start
+            if dur < 0:
+                dur = 0
+            error = sp.status.code == _STATUS_ERROR
+            # inlined Traffic.add: this loop runs once per span
+            op.durs.append(dur)
+            if error:
+                op.errors += 1
+            if start < op.first:
+                op.first = start
+            if start > op.last:
+                op.last = start
+            if len(op.durs) >= _FLUSH:
+                op.flush()
+            a = None
+            for kv in sp.attributes:
+                k = kv.key
+                if k in _WANTED:
+                    if a is None:
+                        a = {}
+                    a[k] = kv.value.int_value if k in _INT_KEYS else kv.value.string_value
+            if a:
+                self._attributes((service, sname), op, a, start, dur, error)
+            if kind == _SERVER:
+                self._server(sp.parent_span_id, (service, sname), error)
+            elif kind > _SERVER:
+                self._link(sp, (service, sname), kind, start, dur, error, a)
+            if events and sp.events:
+                self._events(sp, service, svc, start)
+        self.spans += n
+
+    def _attributes(
+        self, key: OpKey, op: OpAcc, attrs: dict[str, object], start: int, dur: int, err: bool
+    ) -> None:
+        route = attrs.get("http.route")
+        if isinstance(route, str):
+            op.route = route
+        fn = attrs.get("code.function.name") or attrs.get("code.function")
+        if isinstance(fn, str) and fn:
+            ns = attrs.get("code.namespace")
+            if isinstance(ns, str) and ns and "." not in fn:
+                fn = f"{ns}.{fn}"
+            path = attrs.get("code.file.path") or attrs.get("code.filepath") or ""
+            line = attrs.get("code.line.number") or attrs.get("code.lineno") or 0
+            k = (key, str(path), fn, int(line) if isinstance(line, int) else 0)
+            self.impl[k] = self.impl.get(k, 0) + 1
+        res = self._resource_of(attrs)
+        if res:
+            self._traffic(self.res_deps, (key[0], res)).add(start, max(dur, 0), err)
+
+    @staticmethod
+    def _traffic(table: dict[Any, Traffic], key: Any) -> Traffic:
+        t = table.get(key)
+        if t is None:
+            t = table[key] = Traffic()
+        return t
+
+    def _resource_of(self, attrs: dict[str, object]) -> str | None:
+        system = attrs.get("db.system.name") or attrs.get("db.system")
+        if isinstance(system, str) and system:
+            name = (
+                attrs.get("db.namespace")
+                or attrs.get("db.name")
+                or attrs.get("server.address")
+                or system
+            )
+            kind = "cache" if system in _CACHE_SYSTEMS else "database"
+            return self._resource(kind, str(name), system)
+        msys = attrs.get("messaging.system")
+        if isinstance(msys, str) and msys:
+            dest = attrs.get("messaging.destination.name") or attrs.get("messaging.destination")
+            return self._resource("queue", str(dest or msys), msys)
+        return None
+
+    def _resource(self, kind: str, name: str, system: str | None) -> str:
+        uid = f"res:{kind}:{name}"
+        if uid not in self.resources:
+            self.resources[uid] = (kind, name, system)
+        return uid
+
+    def _link(
+        self,
+        sp: Any,
+        key: OpKey,
+        kind: int,
+        start: int,
+        dur: int,
+        err: bool,
+        attrs: dict[str, object] | None,
+    ) -> None:
+        """Pair CLIENT/PRODUCER spans with their SERVER/CONSUMER children in other services."""
+        attrs = attrs or {}
+        if kind in (_CLIENT, _PRODUCER):
+            if kind == _CLIENT and ("db.system" in attrs or "db.system.name" in attrs):
+                return
+            host = None
+            if kind == _CLIENT:
+                host = (
+                    attrs.get("server.address")
+                    or attrs.get("net.peer.name")
+                    or attrs.get("peer.service")
+                    or attrs.get("http.host")
+                )
+            self._client(sp.span_id, (key, start, dur, err, str(host) if host else None))
+            return
+        parent = sp.parent_span_id
+        links = sp.links  # a CONSUMER's producer is usually a link, sometimes the parent
+        if links and parent not in self._clients:
+            parent = next(
+                (ln.span_id for ln in links if ln.span_id in self._clients), links[0].span_id
+            )
+        self._server(parent, key, err)
+
+    def _client(self, span_id: bytes, pending: _Pending) -> None:
+        waiting = self._servers.pop(span_id, None)
+        if waiting is not None:
+            self._call(pending[0], waiting[0], pending[1], pending[2], pending[3] or waiting[1])
+            return
+        self._clients[span_id] = pending
+        if len(self._clients) > self.max_pending:
+            self._unmatched(self._clients.pop(next(iter(self._clients))))
+
+    def _server(self, pid: bytes, key: OpKey, err: bool) -> None:
+        if not pid:
+            return
+        client = self._clients.get(pid)
+        if client is not None:
+            if client[0][0] != key[0]:
+                del self._clients[pid]
+                self._call(client[0], key, client[1], client[2], client[3] or err)
+        else:
+            self._servers[pid] = (key, err)
+            if len(self._servers) > self.max_pending:
+                del self._servers[next(iter(self._servers))]
+
+    def _call(self, caller: OpKey, callee: OpKey, start: int, dur: int, err: bool) -> None:
+        if caller[0] == callee[0]:
+            return
+        self._traffic(self.calls, (caller, callee)).add(start, dur, err)
+        self._traffic(self.svc_deps, (caller[0], callee[0])).add(start, dur, err)
+
+    def _unmatched(self, client: _Pending) -> None:
+        op, start, dur, error, host = client
+        if host:
+            uid = self._resource("host", host, None)
+            self._traffic(self.res_deps, (op[0], uid)).add(start, dur, error)
+
+    def finish(self) -> None:
+        """Clients that never met a server child call an external host; buffers are flushed."""
+        for client in self._clients.values():
+            self._unmatched(client)
+        self._clients.clear()
+        self._servers.clear()
+        for table in (self.calls, self.svc_deps, self.res_deps):
+            for t in table.values():
+                t.flush()
+        for svc in self.services.values():
+            for op in svc.ops.values():
+                op.flush()
+
+    # ---- merging parallel aggregations ----------------------------------------------------
+    def absorb(self, other: Aggregator) -> None:
+        """Merge an aggregation of other inputs, pairing spans left unmatched on either side."""
+        for name, acc in other.services.items():
+            mine = self.services.setdefault(name, ServiceAcc())
+            for attr in ("namespace", "language", "version", "environment"):
+                if getattr(acc, attr):
+                    setattr(mine, attr, getattr(acc, attr))
+            for op_name, op in acc.ops.items():
+                cur = mine.ops.get(op_name)
+                if cur is None:
+                    mine.ops[op_name] = op
+                else:
+                    cur.merge(op)
+                    cur.route = op.route or cur.route
+        for table, theirs in (
+            (self.calls, other.calls),
+            (self.svc_deps, other.svc_deps),
+            (self.res_deps, other.res_deps),
+        ):
+            for key, t in theirs.items():
+                self._traffic(table, key).merge(t)  # type: ignore[arg-type]
+        self.resources.update(other.resources)
+        for k, n in other.impl.items():
+            self.impl[k] = self.impl.get(k, 0) + n
+        self._absorb_errors(other)
+        self.problems += other.problems
+        self.spans += other.spans
+        for sid, pending in other._clients.items():
+            self._client(sid, pending)
+        for pid, (key, err) in other._servers.items():
+            self._server(pid, key, err)
+
+    def _absorb_errors(self, other: Aggregator) -> None:
+        for fp, acc in other.errors.items():
+            mine = self.errors.get(fp)
+            if mine is None:
+                self.errors[fp] = acc
+                continue
+            mine.count += acc.count
+            mine.first, mine.last = min(mine.first, acc.first), max(mine.last, acc.last)
+            for k, (n, first, last) in acc.seen_in.items():
+                cur = mine.seen_in.setdefault(k, [0, first, last])
+                cur[0] += n
+                cur[1], cur[2] = min(cur[1], first), max(cur[2], last)
+
+    # ---- exceptions ----------------------------------------------------------------------
+    def _parse_exception(
+        self, etype: str, raw_msg: str, msg: str, text: str
+    ) -> tuple[str, str, list[stacktrace.Frame]]:
+        """(type, fingerprint, frames), cached by the trace text without its message."""
+        key = (etype, text.replace(raw_msg, "") if raw_msg else text)
+        hit = self._parsed.get(key)
+        if hit is None:
+            trace = stacktrace.parse(text)
+            frames = trace.frames if trace else []
+            etype = etype or (trace.error_type if trace else "")
+            fp = stacktrace.fingerprint(etype, frames, msg) if frames or not etype else ""
+            hit = (etype, fp, frames)
+            if len(self._parsed) > 10_000:
+                self._parsed.clear()
+            self._parsed[key] = hit
+        if not hit[1] and hit[0]:  # no frames: the message decides, never cached
+            return hit[0], stacktrace.fingerprint(hit[0], [], msg), []
+        return hit
+
+    def _events(self, sp: Any, service: str, svc: ServiceAcc, start: int) -> None:
+        for ev in sp.events:
+            if ev.name != "exception":
+                continue
+            a = {kv.key: _value(kv.value) for kv in ev.attributes}
+            etype = str(a.get("exception.type") or "")
+            raw_msg = str(a.get("exception.message") or "")
+            msg = self.redactor.text(raw_msg) or ""
+            etype, fp, frames = self._parse_exception(
+                etype, raw_msg, msg, str(a.get("exception.stacktrace") or "")
+            )
+            if not etype:
+                continue
+            acc = self.errors.get(fp)
+            if acc is None:
+                in_app = [f for f in frames if f.in_app] or frames
+                acc = self.errors[fp] = ErrorAcc(etype, stacktrace.message_template(msg), in_app)
+            ts = ev.time_unix_nano or start
+            acc.count += 1
+            acc.first, acc.last = min(acc.first, ts), max(acc.last, ts)
+            seen = acc.seen_in.setdefault((service, svc.version, svc.environment), [0, ts, ts])
+            seen[0] += 1
+            seen[1], seen[2] = min(seen[1], ts), max(seen[2], ts)

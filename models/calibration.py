@@ -1,0 +1,69 @@
+"""Probability calibration (isotonic, fitted on a time-later validation slice), ECE and Brier."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["IsotonicCalibrator", "ece", "brier"]
+
+
+class IsotonicCalibrator:
+    """Monotone map from raw scores to probabilities; serialisable as two float lists.
+
+    Falls back to the validation base rate when the slice has a single class.
+    """
+
+    def __init__(self, xs: list[float] | None = None, ys: list[float] | None = None) -> None:
+        self.xs = list(xs or [])
+        self.ys = list(ys or [])
+
+    def fit(self, scores: np.ndarray, labels: np.ndarray) -> IsotonicCalibrator:
+        scores = np.asarray(scores, dtype=float)
+        labels = np.asarray(labels, dtype=float)
+        rate = float(labels.mean()) if len(labels) else 0.0
+        if len(np.unique(labels)) < 2 or len(np.unique(scores)) < 2:
+            self.xs, self.ys = [0.0], [rate]
+            return self
+        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, labels)
+        self.xs = iso.X_thresholds_.astype(float).tolist()
+        self.ys = iso.y_thresholds_.astype(float).tolist()
+        return self
+
+    def __call__(self, scores: np.ndarray) -> np.ndarray:
+        scores = np.asarray(scores, dtype=float)
+        if not self.xs:
+            return np.clip(scores, 0.0, 1.0)
+        if len(self.xs) == 1:
+            return np.full(scores.shape, self.ys[0])
+        return np.clip(np.interp(scores, self.xs, self.ys), 1e-3, 1 - 1e-3)
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {"xs": self.xs, "ys": self.ys}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, list[float]]) -> IsotonicCalibrator:
+        return cls(d.get("xs"), d.get("ys"))
+
+
+def ece(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error over equal-width probability bins."""
+    probs, labels = np.asarray(probs, float), np.asarray(labels, float)
+    if len(probs) == 0:
+        return float("nan")
+    idx = np.minimum((probs * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        sel = idx == b
+        if sel.any():
+            total += sel.mean() * abs(probs[sel].mean() - labels[sel].mean())
+    return float(total)
+
+
+def brier(probs: np.ndarray, labels: np.ndarray) -> float:
+    probs, labels = np.asarray(probs, float), np.asarray(labels, float)
+    return float(np.mean((probs - labels) ** 2)) if len(probs) else float("nan")

@@ -1,0 +1,47 @@
+"""Configuration of the risk model: one pydantic model, passed down from the caller."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+from pydantic import BaseModel, Field
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RiskConfig", "torch_threads"]
+
+
+class RiskConfig(BaseModel):
+    """Hyper-parameters and data choices of the GNN risk model (stored in `config.json`)."""
+
+    hidden: int = Field(default=32, ge=4, description="Embedding width.")
+    layers: int = Field(default=2, ge=1, le=4, description="Message-passing layers.")
+    epochs: int = Field(default=150, ge=1)
+    lr: float = Field(default=0.01, gt=0)
+    weight_decay: float = Field(default=1e-4, ge=0)
+    dropout: float = Field(default=0.1, ge=0, lt=1)
+    node_loss_weight: float = Field(default=0.5, ge=0, description="Weight of file/function loss.")
+    max_neighbours: int = Field(default=8, ge=0, description="CALLS neighbours per touched function.")
+    max_entities: int = Field(default=64, ge=1, description="Touched files/functions kept per commit.")
+    validation_share: float = Field(
+        default=0.2, gt=0, lt=1, description="Time-latest share of training commits for calibration."
+    )
+    use_edges: bool = Field(default=True, description="False: the `gnn_no_edges` ablation.")
+    seed: int = 0
+    threads: int = Field(
+        default=1, ge=1, description="Torch CPU threads (small sparse ops slow down with more)."
+    )
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run a block with `n` torch CPU threads, restoring the previous setting after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,133 @@
+"""Explanations of a risk score: gradient x input over the change's ego graph, in words.
+
+Attribution of an input = (x - training mean) * d(logit)/dx, so it says how much that value,
+compared with an average change, pushed this change's score. Features of the commit become
+sentences about the change; nodes (touched files and functions, their callers and callees, the
+author) become sentences naming the real function, its history and its production traffic.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import torch
+from pydantic import BaseModel
+
+from models.egograph import EgoBatch
+from models.gnn import RiskGNN
+from models.history import COMMIT_FEATURES, ENTITY_FEATURES, History
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Explanation", "explain", "attributions"]
+
+_E = {name: i for i, name in enumerate(ENTITY_FEATURES)}
+_C = {name: i for i, name in enumerate(COMMIT_FEATURES)}
+
+_FEATURE_TEXT: dict[str, str] = {
+    "la": "adds {v:.0f} lines",
+    "ld": "deletes {v:.0f} lines",
+    "nf": "changes {v:.0f} files",
+    "ns": "spans {v:.0f} top-level subsystems",
+    "nd": "spans {v:.0f} directories",
+    "entropy": "spreads its edits across files (entropy {v:.2f})",
+    "lt": "touches files of about {v:.0f} lines",
+    "fix": "is itself a fix",
+    "ndev": "{v:.0f} developers changed these files before",
+    "age": "these files last changed {v:.0f} days earlier on average",
+    "nuc": "these files saw {v:.0f} earlier changes",
+    "exp": "the author has {v:.0f} earlier commits",
+    "rexp": "the author's recent experience is {v:.1f} (recency-weighted commits)",
+    "sexp": "the author has {v:.0f} earlier commits in these subsystems",
+    "n_functions": "touches {v:.0f} functions",
+    "prior_bugs_files": "these files had {v:.0f} earlier bug-introducing changes",
+    "prior_bugs_functions": "these functions had {v:.0f} earlier bug-introducing changes",
+    "prior_fixes_files": "{v:.0f} earlier fixes changed these files",
+    "prior_fixes_functions": "{v:.0f} earlier fixes changed these functions",
+    "author_bugs": "the author's earlier changes caused {v:.0f} known bugs",
+    "author_file_first": "it is the author's first change in {p:.0f}% of these files",
+    "fan_in": "{v:.0f} functions call the touched functions",
+    "fan_out": "the touched functions call {v:.0f} functions",
+    "traffic_rate": "{v:.1f} req/s in production pass through the touched functions",
+    "error_rate": "up to {p:.1f}% of those requests fail",
+    "is_merge": "it is a merge",
+}
+
+
+class Explanation(BaseModel):
+    """One reason behind a score; `weight` > 0 raised the risk, < 0 lowered it."""
+
+    text: str
+    weight: float
+    kind: str  # feature | file | function | neighbour | author
+    uid: str | None = None
+
+
+def attributions(net: RiskGNN, egos: EgoBatch) -> tuple[float, dict[str, np.ndarray]]:
+    """Commit logit and per-type (x - mean) * grad arrays for the first commit of `egos`."""
+    net.eval()
+    x = {k: v.clone().requires_grad_(True) for k, v in egos.data.x_dict.items()}
+    logits, _ = net(x, egos.data.edge_index_dict)
+    logits[0].backward()
+    out = {}
+    for k, v in x.items():
+        grad = v.grad if v.grad is not None else torch.zeros_like(v)
+        out[k] = ((v.detach() - getattr(net, f"mean_{k}")) * grad).numpy()
+    return float(logits[0].detach()), out
+
+
+def _entity_text(h: History, e: int, raw: np.ndarray, touched: bool, kind: str) -> str:
+    name = h.ent_name[e] or h.ent_uids[e]
+    where = f" ({h.ent_path[e]})" if kind == "function" and h.ent_path[e] else ""
+    head = f"touches `{name}`{where}" if touched else f"calls into / is called by `{name}`{where}"
+    facts = []
+    if raw[_E["fixes"]] > 0:
+        facts.append(f"which {raw[_E['fixes']]:.0f} earlier fixes changed")
+    if raw[_E["bugs"]] > 0:
+        facts.append(f"{raw[_E['bugs']]:.0f} known bug-introducing changes touched it")
+    if touched and raw[_E["author_changes"]] == 0 and raw[_E["changes"]] > 0:
+        facts.append(f"the author's first change in this {kind}")
+    if raw[_E["changes"]] == 0:
+        facts.append("it is new")
+    if raw[_E["traffic_rate"]] > 0:
+        facts.append(f"{raw[_E['traffic_rate']]:.1f} req/s in production pass through it")
+    if raw[_E["fan_in"]] >= 5:
+        facts.append(f"{raw[_E['fan_in']]:.0f} functions call it")
+    return head + (", " + "; ".join(facts) if facts else "")
+
+
+def explain(h: History, net: RiskGNN, egos: EgoBatch, top: int = 5) -> list[Explanation]:
+    """The strongest reasons (features and nodes) behind the first commit's score in `egos`."""
+    _, attr = attributions(net, egos)
+    items: list[Explanation] = []
+    raw_c = egos.raw["commit"][0]
+    for name, i in _C.items():
+        w = float(attr["commit"][0, i])
+        template = _FEATURE_TEXT.get(name)
+        if template and abs(w) > 1e-6 and (raw_c[i] != 0 or name in ("exp", "nuc")):
+            items.append(Explanation(text=template.format(v=raw_c[i], p=100 * raw_c[i]),
+                                     weight=w, kind="feature"))
+    for kind in ("file", "function"):
+        for row in range(egos.raw[kind].shape[0]):
+            w = float(attr[kind][row].sum())
+            e = int(egos.entity[kind][row])
+            touched = bool(egos.touched[kind][row])
+            text = _entity_text(h, e, egos.raw[kind][row], touched, kind)
+            items.append(Explanation(text=text, weight=w, kind=kind if touched else "neighbour",
+                                     uid=h.ent_uids[e]))
+    if egos.raw["person"].shape[0]:
+        p = egos.raw["person"][0]
+        a = h.author_uids[int(egos.entity["person"][0])]
+        items.append(Explanation(
+            text=f"author {a.removeprefix('person:')}: {p[0]:.0f} earlier commits, "
+                 f"{p[2]:.0f} known bug-introducing", weight=float(attr["person"][0].sum()),
+            kind="author", uid=a))
+    items.sort(key=lambda x: -x.weight)
+    positive = [x for x in items if x.weight > 0][:top]
+    return positive or items[:1]
+
+
+def summary(explanations: list[Explanation]) -> dict[str, Any]:
+    return {"reasons": [x.text for x in explanations]}

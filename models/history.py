@@ -1,0 +1,315 @@
+"""As-of history: features of a change computed only from what existed at the change's time.
+
+`History(tables)` indexes the events of `GraphTables` once (per-entity sorted event times with
+prefix sums). Every query takes a time `t` and looks only at events strictly before `t`
+(`np.searchsorted(..., side="left")`): prior churn, prior fixes, bugs known before `t`
+(a label exists from its `known_at`, i.e. when the fix landed or the incident was opened),
+author experience, Kamei's 14 change metrics, fan-in/fan-out and production traffic.
+
+Static CALLS edges come from the code at head. To keep them from leaking the future into old
+changes, an endpoint counts at `t` only if it existed at `t`: its first MODIFIES event is at
+or before `t`. Functions with no MODIFIES event at all have an unknown birth and never count.
+A call edge between two functions that both existed at `t` may still have been added later;
+that residual approximation is documented in docs/risk.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from models.dataset import GraphTables
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["History", "KAMEI_FEATURES", "COMMIT_FEATURES", "ENTITY_FEATURES", "PERSON_FEATURES"]
+
+DAY = 86400.0
+YEAR = 365.25 * DAY
+KAMEI_FEATURES = (
+    "ns", "nd", "nf", "entropy", "la", "ld", "lt", "fix",
+    "ndev", "age", "nuc", "exp", "rexp", "sexp",
+)
+EXTRA_FEATURES = (
+    "n_functions", "prior_bugs_files", "prior_bugs_functions", "prior_fixes_files",
+    "prior_fixes_functions", "author_bugs", "author_file_first", "fan_in", "fan_out",
+    "traffic_rate", "error_rate", "is_merge",
+)
+COMMIT_FEATURES = KAMEI_FEATURES + EXTRA_FEATURES
+ENTITY_FEATURES = (
+    "changes", "churn", "fixes", "bugs", "ndev", "days_since_last", "age_days", "la", "ld",
+    "fan_in", "fan_out", "traffic_rate", "error_rate", "is_new", "author_changes", "touched",
+)
+PERSON_FEATURES = ("exp", "rexp", "bugs", "fixes")
+
+
+def _csr(keys: np.ndarray, n: int) -> np.ndarray:
+    """Row pointers for rows already sorted by `keys` in [0, n)."""
+    return np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=n))]).astype(np.int64)
+
+
+def subsystem(path: str) -> str:
+    return path.split("/", 1)[0] if "/" in path else "."
+
+
+def directory(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else "."
+
+
+class History:
+    """Indexed events with as-of queries (see module docstring)."""
+
+    def __init__(self, tables: GraphTables) -> None:
+        self.tables = tables
+        c = tables.commits
+        self.commit_uids: list[str] = c["uid"].tolist()
+        self.commit_ix = {u: i for i, u in enumerate(self.commit_uids)}
+        self.t = c["t"].to_numpy(dtype=float)
+        self.la = c["la"].to_numpy(dtype=float)
+        self.ld = c["ld"].to_numpy(dtype=float)
+        self.nf_prop = c["nf"].to_numpy(dtype=float)
+        self.is_merge = c["is_merge"].to_numpy(dtype=bool)
+        authors = pd.Categorical(c["author"])
+        self.author_uids: list[str] = list(authors.categories)
+        self.author = authors.codes.astype(np.int64)
+        self.is_fix = c["is_fix"].to_numpy(dtype=bool).copy()
+        fix_dst = tables.induced.loc[tables.induced["method"] != "deployment", "dst"]
+        for uid in fix_dst:
+            if uid in self.commit_ix:
+                self.is_fix[self.commit_ix[uid]] = True
+        self._index_entities(tables)
+        self._index_bugs(tables.induced)
+        self._index_authors()
+        self._index_calls(tables.calls)
+        self._index_traffic(tables.traffic)
+
+    # ---- indexing -----------------------------------------------------------------------
+    def _index_entities(self, tables: GraphTables) -> None:
+        m = tables.modifies
+        m = m[m["commit"].isin(self.commit_ix)].copy()
+        extra = pd.concat([tables.calls["src"], tables.calls["dst"], tables.traffic["function"]])
+        known = dict(zip(m["entity"], zip(m["kind"], m["path"], m["name"], strict=True), strict=True))
+        for uid in extra.astype(str).unique():
+            known.setdefault(uid, ("function", "", uid.rsplit(":", 1)[-1]))
+        self.ent_uids = list(known)
+        self.ent_ix = {u: i for i, u in enumerate(self.ent_uids)}
+        self.ent_kind = np.array([known[u][0] == "function" for u in self.ent_uids], dtype=bool)
+        self.ent_path = [known[u][1] for u in self.ent_uids]
+        self.ent_name = [known[u][2] for u in self.ent_uids]
+        n_ent = len(self.ent_uids)
+        m["ci"] = m["commit"].map(self.commit_ix).astype(np.int64)
+        m["ei"] = m["entity"].map(self.ent_ix).astype(np.int64)
+        m["t"] = self.t[m["ci"].to_numpy()]
+        by_c = m.sort_values(["ci", "ei"])
+        self.c_ptr = _csr(by_c["ci"].to_numpy(), len(self.commit_uids))
+        self.c_ent = by_c["ei"].to_numpy()
+        self.c_la = by_c["la"].to_numpy(dtype=float)
+        self.c_ld = by_c["ld"].to_numpy(dtype=float)
+        by_e = m.sort_values(["ei", "t", "ci"])
+        ei = by_e["ei"].to_numpy()
+        self.e_ptr = _csr(ei, n_ent)
+        self.ev_t = by_e["t"].to_numpy(dtype=float)
+        self.ev_commit = by_e["ci"].to_numpy()
+        self.ev_author = self.author[self.ev_commit]
+        churn = (by_e["la"] + by_e["ld"]).to_numpy(dtype=float)
+        net = (by_e["la"] - by_e["ld"]).to_numpy(dtype=float)
+        fix = self.is_fix[self.ev_commit].astype(float)
+        self.ev_cum_churn = self._seg_cumsum(churn)
+        self.ev_cum_net = self._seg_cumsum(net)
+        self.ev_cum_fix = self._seg_cumsum(fix)
+        first = ~pd.DataFrame({"e": ei, "a": self.ev_author}).duplicated().to_numpy()
+        self.ev_cum_newdev = self._seg_cumsum(first.astype(float))
+        self.born = np.full(n_ent, np.inf)
+        has = np.diff(self.e_ptr) > 0
+        self.born[has] = self.ev_t[self.e_ptr[:-1][has]]
+        self.author_entity: dict[tuple[int, int], np.ndarray] = {
+            k: np.sort(g.to_numpy()) for k, g in by_e.groupby([self.ev_author, ei])["t"]
+        }
+
+    def _seg_cumsum(self, values: np.ndarray) -> np.ndarray:
+        """Inclusive prefix sums restarted at each entity segment, with a leading 0 per segment
+        folded in: value at k is the sum of the segment's events before position k."""
+        total = np.concatenate([[0.0], np.cumsum(values)])
+        out = np.empty(len(values) + 1)
+        out[:] = total
+        return out
+
+    def _prefix(self, cum: np.ndarray, e: int, k: int) -> float:
+        """Sum of the first `k` events of entity `e` from a global prefix array."""
+        start = self.e_ptr[e]
+        return float(cum[start + k] - cum[start])
+
+    def _index_bugs(self, induced: pd.DataFrame) -> None:
+        known = induced[induced["src"].isin(self.commit_ix)]
+        first = known.groupby("src")["known_at"].min()
+        self.bug_known = np.full(len(self.commit_uids), np.inf)
+        for uid, when in first.items():
+            self.bug_known[self.commit_ix[uid]] = when
+        ents: dict[int, list[float]] = defaultdict(list)
+        auth: dict[int, list[float]] = defaultdict(list)
+        for ci in np.flatnonzero(np.isfinite(self.bug_known)):
+            for e in self.c_ent[self.c_ptr[ci]:self.c_ptr[ci + 1]]:
+                ents[int(e)].append(self.bug_known[ci])
+            auth[int(self.author[ci])].append(self.bug_known[ci])
+        self.ent_bugs = {e: np.sort(v) for e, v in ents.items()}
+        self.author_bugs = {a: np.sort(v) for a, v in auth.items()}
+        fixes: dict[int, set[int]] = defaultdict(set)
+        for src, dst in zip(known["src"], known["dst"], strict=True):
+            if dst in self.commit_ix:
+                d = self.commit_ix[dst]
+                fixes[self.commit_ix[src]].update(self.c_ent[self.c_ptr[d]:self.c_ptr[d + 1]].tolist())
+        self.fixed_entities = fixes
+        self.induced_known = known
+
+    def _index_authors(self) -> None:
+        order = np.lexsort((self.t, self.author))
+        self.a_ptr = _csr(self.author[order], len(self.author_uids))
+        self.a_t = self.t[order]
+        self.a_fix = np.concatenate([[0.0], np.cumsum(self.is_fix[order].astype(float))])
+        subs: dict[tuple[int, str], list[float]] = defaultdict(list)
+        for ci in range(len(self.commit_uids)):
+            for s in {subsystem(self.ent_path[e]) for e in self._files(ci)}:
+                subs[(int(self.author[ci]), s)].append(self.t[ci])
+        self.author_sub = {k: np.sort(v) for k, v in subs.items()}
+
+    def _index_calls(self, calls: pd.DataFrame) -> None:
+        src = calls["src"].map(self.ent_ix).to_numpy()
+        dst = calls["dst"].map(self.ent_ix).to_numpy()
+        n = len(self.ent_uids)
+        self.callees = self._adjacency(src, dst, n)
+        self.callers = self._adjacency(dst, src, n)
+
+    def _adjacency(self, a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        order = np.lexsort((b, a))
+        return _csr(a[order], n), b[order]
+
+    def _index_traffic(self, traffic: pd.DataFrame) -> None:
+        self.traffic: dict[int, list[tuple[float, float, float]]] = defaultdict(list)
+        for f, first, rate, err in traffic.itertuples(index=False):
+            if f in self.ent_ix:
+                self.traffic[self.ent_ix[f]].append((first, rate, err))
+
+    # ---- queries ------------------------------------------------------------------------
+    def touched(self, ci: int) -> np.ndarray:
+        return self.c_ent[self.c_ptr[ci]:self.c_ptr[ci + 1]]
+
+    def _files(self, ci: int) -> list[int]:
+        return [int(e) for e in self.touched(ci) if not self.ent_kind[e]]
+
+    def n_prior(self, e: int, t: float) -> int:
+        return int(np.searchsorted(self.ev_t[self.e_ptr[e]:self.e_ptr[e + 1]], t, side="left"))
+
+    def known_bugs(self, e: int, t: float) -> int:
+        arr = self.ent_bugs.get(e)
+        return 0 if arr is None else int(np.searchsorted(arr, t, side="left"))
+
+    def neighbours(self, e: int, t: float, cap: int) -> tuple[list[int], list[int]]:
+        """Callees and callers of function `e` that existed at `t` (at most `cap` each)."""
+        out = []
+        for ptr, nbr in (self.callees, self.callers):
+            row = nbr[ptr[e]:ptr[e + 1]]
+            out.append([int(n) for n in row if self.born[n] <= t][:cap])
+        return out[0], out[1]
+
+    def fan(self, e: int, t: float) -> tuple[int, int]:
+        if not self.ent_kind[e] or self.born[e] > t:
+            return 0, 0
+        outs, ins = self.neighbours(e, t, 1 << 30)
+        return len(ins), len(outs)
+
+    def traffic_at(self, e: int, t: float) -> tuple[float, float]:
+        live = [(r, err) for first, r, err in self.traffic.get(e, ()) if first < t]
+        if not live:
+            return 0.0, 0.0
+        return sum(r for r, _ in live), max(err for _, err in live)
+
+    def entity_state(self, e: int, t: float, author: int, la: float = 0.0, ld: float = 0.0,
+                     touched: bool = True) -> np.ndarray:
+        """ENTITY_FEATURES of entity `e` as of `t` (raw, before log/standardisation)."""
+        k = self.n_prior(e, t)
+        start = self.e_ptr[e]
+        last = self.ev_t[start + k - 1] if k else t
+        first = self.ev_t[start] if k else t
+        fan_in, fan_out = self.fan(e, t)
+        rate, err = self.traffic_at(e, t)
+        ae = self.author_entity.get((author, e))
+        a_k = 0 if ae is None else int(np.searchsorted(ae, t, side="left"))
+        return np.array([
+            k, self._prefix(self.ev_cum_churn, e, k), self._prefix(self.ev_cum_fix, e, k),
+            self.known_bugs(e, t), self._prefix(self.ev_cum_newdev, e, k),
+            (t - last) / DAY, (t - first) / DAY, la, ld, fan_in, fan_out, rate, err,
+            float(k == 0), a_k, float(touched),
+        ], dtype=float)
+
+    def person_state(self, a: int, t: float) -> np.ndarray:
+        lo, hi = self.a_ptr[a], self.a_ptr[a + 1]
+        k = int(np.searchsorted(self.a_t[lo:hi], t, side="left"))
+        rexp = float(np.sum(1.0 / (1.0 + (t - self.a_t[lo:lo + k]) / YEAR)))
+        bugs = self.author_bugs.get(a)
+        nb = 0 if bugs is None else int(np.searchsorted(bugs, t, side="left"))
+        return np.array([k, rexp, nb, self.a_fix[lo + k] - self.a_fix[lo]], dtype=float)
+
+    def commit_features(self, ci: int) -> np.ndarray:
+        """COMMIT_FEATURES of commit `ci` as of its own time (raw values)."""
+        t, a = self.t[ci], int(self.author[ci])
+        ents = self.touched(ci)
+        lines = self.c_la[self.c_ptr[ci]:self.c_ptr[ci + 1]] + self.c_ld[self.c_ptr[ci]:self.c_ptr[ci + 1]]
+        files = [i for i, e in enumerate(ents) if not self.ent_kind[e]]
+        funcs = [i for i, e in enumerate(ents) if self.ent_kind[e]]
+        paths = [self.ent_path[ents[i]] for i in files]
+        file_lines = lines[files] if files else np.zeros(0)
+        p = file_lines / file_lines.sum() if file_lines.sum() > 0 else np.zeros(0)
+        entropy = float(-np.sum(p[p > 0] * np.log2(p[p > 0])))
+        devs, prior_commits, ages, lt = set(), set(), [], 0.0
+        bugs_f = fixes_f = 0.0
+        author_first = 0.0
+        for i in files:
+            e = int(ents[i])
+            k = self.n_prior(e, t)
+            s = self.e_ptr[e]
+            devs.update(self.ev_author[s:s + k].tolist())
+            prior_commits.update(self.ev_commit[s:s + k].tolist())
+            ages.append((t - self.ev_t[s + k - 1]) / DAY if k else 0.0)
+            lt += max(self._prefix(self.ev_cum_net, e, k), 0.0)
+            bugs_f += self.known_bugs(e, t)
+            fixes_f += self._prefix(self.ev_cum_fix, e, k)
+            ae = self.author_entity.get((a, e))
+            author_first += float(ae is None or np.searchsorted(ae, t, side="left") == 0)
+        person = self.person_state(a, t)
+        sexp = sum(
+            int(np.searchsorted(self.author_sub.get((a, s), np.zeros(0)), t, side="left"))
+            for s in {subsystem(x) for x in paths}
+        )
+        fan_in = fan_out = bugs_fn = fixes_fn = rate = err = 0.0
+        for i in funcs:
+            e = int(ents[i])
+            k = self.n_prior(e, t)
+            bugs_fn += self.known_bugs(e, t)
+            fixes_fn += self._prefix(self.ev_cum_fix, e, k)
+            fi, fo = self.fan(e, t)
+            fan_in, fan_out = fan_in + fi, fan_out + fo
+            r, er = self.traffic_at(e, t)
+            rate, err = rate + r, max(err, er)
+        nf = len(files) if files else self.nf_prop[ci]
+        return np.array([
+            len({subsystem(x) for x in paths}), len({directory(x) for x in paths}), nf, entropy,
+            self.la[ci], self.ld[ci], lt, float(self.is_fix[ci]), len(devs),
+            float(np.mean(ages)) if ages else 0.0, len(prior_commits), person[0], person[1], sexp,
+            len(funcs), bugs_f, bugs_fn, fixes_f, fixes_fn, person[2],
+            author_first / max(len(files), 1), fan_in, fan_out, rate, err, float(self.is_merge[ci]),
+        ], dtype=float)
+
+    # ---- labels -------------------------------------------------------------------------
+    def labels(self, cutoff: float = math.inf) -> np.ndarray:
+        """1 for commits known to be bug-introducing at `cutoff` (known_at <= cutoff)."""
+        return (np.isfinite(self.bug_known) & (self.bug_known <= cutoff)).astype(np.float32)
+
+    def entity_label(self, ci: int, e: int, cutoff: float = math.inf) -> float:
+        """A touched file/function is buggy when its commit is and the fix changed it too."""
+        if not np.isfinite(self.bug_known[ci]) or self.bug_known[ci] > cutoff:
+            return 0.0
+        return float(e in self.fixed_entities.get(ci, ()))

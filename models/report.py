@@ -1,0 +1,98 @@
+"""Evaluation report: a markdown table of every model plus ROC, calibration and capture plots."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.metrics import _order
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["write_report", "markdown_table"]
+
+_HEAD = ("model", "ROC-AUC", "PR-AUC", "capture@10%", "Recall@20%Effort", "Popt", "ECE", "Brier")
+_KEYS = ("roc_auc", "pr_auc", "capture_at_10", "recall_at_20_effort", "popt", "ece", "brier")
+
+
+def markdown_table(result: dict[str, Any]) -> str:
+    """One row per model, metrics averaged over the cutoffs."""
+    lines = ["| " + " | ".join(_HEAD) + " |", "|" + " --- |" * len(_HEAD)]
+    for name, m in result["models"].items():
+        cells = [f"{m[k]:.3f}" if m[k] == m[k] else "n/a" for k in _KEYS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _plots(pred: dict[str, Any], out: Path, title: str) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import roc_curve
+
+    y = np.asarray(pred["labels"], dtype=float)
+    files = []
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for name, p in pred["models"].items():
+        if len(np.unique(y)) == 2:
+            fpr, tpr, _ = roc_curve(y, p)
+            ax.plot(fpr, tpr, label=name)
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC: {title}")
+    ax.legend(fontsize=7)
+    fig.savefig(out / "roc.png", dpi=110, bbox_inches="tight")
+    files.append("roc.png")
+    fig, ax = plt.subplots(figsize=(5, 5))
+    bins = np.linspace(0, 1, 11)
+    for name, p in pred["models"].items():
+        p = np.asarray(p)
+        idx = np.minimum(np.digitize(p, bins) - 1, 9)
+        xs = [p[idx == b].mean() for b in range(10) if (idx == b).any()]
+        ys = [y[idx == b].mean() for b in range(10) if (idx == b).any()]
+        ax.plot(xs, ys, "o-", ms=3, label=name)
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.set(xlabel="predicted probability", ylabel="observed bug rate", title=f"Calibration: {title}")
+    ax.legend(fontsize=7)
+    fig.savefig(out / "calibration.png", dpi=110, bbox_inches="tight")
+    files.append("calibration.png")
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for name, p in pred["models"].items():
+        order = _order(np.asarray(p))
+        found = np.concatenate([[0], np.cumsum(y[order])]) / max(y.sum(), 1)
+        ax.plot(np.linspace(0, 1, len(found)), found, label=name)
+    ax.axvline(0.1, color="k", ls=":", lw=0.8)
+    ax.set(xlabel="share of commits inspected (riskiest first)",
+           ylabel="share of bug-introducing commits found", title=f"Capture: {title}")
+    ax.legend(fontsize=7)
+    fig.savefig(out / "capture.png", dpi=110, bbox_inches="tight")
+    files.append("capture.png")
+    plt.close("all")
+    return files
+
+
+def write_report(result: dict[str, Any], out_dir: str | Path) -> Path:
+    """Write `report.md` and PNG plots (when predictions are present) into `out_dir`."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    title = result.get("repo") or "graph"
+    text = [
+        f"# Risk model evaluation: {title}",
+        "",
+        f"{result['commits']} commits, bug-introducing rate {result['buggy_rate']:.3f}, "
+        f"{result.get('cutoffs', '?')} rolling time-ordered cutoffs (train up to each cutoff, "
+        "test on the next window); metrics averaged over cutoffs. capture@10% is the share of "
+        "bug-introducing commits among the riskiest 10%; effort is lines changed.",
+        "",
+        markdown_table(result),
+        "",
+    ]
+    if result.get("predictions"):
+        for f in _plots(result["predictions"], out, title):
+            text.append(f"![{f[:-4]}]({f})")
+    path = out / "report.md"
+    path.write_text("\n".join(text) + "\n")
+    return path

@@ -1,0 +1,221 @@
+"""Scoring changes: a stored commit, a unified diff, or a set of paths/functions.
+
+Each call reads only the change's k-hop neighbourhood (`models.neighbourhood`), builds its ego
+graph as of the change's time, runs the GNN, calibrates, and explains. `write_scores` turns
+results into node batches (`risk_score`, `risk_model`) for the caller to write.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from pydantic import BaseModel, Field
+
+from graph_service.batch import NodeBatch, nodes
+from graph_service.errors import CallerError, NotFoundError
+from graph_service.store.base import GraphReader
+from models.config import torch_threads
+from models.dataset import GraphTables
+from models.egograph import build_egos
+from models.explain import Explanation, explain
+from models.history import COMMIT_FEATURES, History
+from models.neighbourhood import _COMMIT_ROWS, load_neighbourhood, touched_by_commit
+from models.registry import RiskModel
+from models.train import predict_raw
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["NodeScore", "RiskResult", "score_commit", "score_diff", "score_paths", "write_scores",
+           "parse_diff", "PROPOSED_UID"]
+
+PROPOSED_UID = "commit:proposed"
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+class NodeScore(BaseModel):
+    uid: str
+    kind: str  # commit | file | function
+    name: str = ""
+    path: str = ""
+    score: float
+
+
+class RiskResult(BaseModel):
+    """A change's calibrated risk, per-node scores, reasons, and the model that produced them."""
+
+    target: str
+    score: float = Field(description="Calibrated probability that the change introduces a bug.")
+    raw_score: float
+    model_version: str
+    nodes: list[NodeScore] = Field(default_factory=list)
+    explanations: list[Explanation] = Field(default_factory=list)
+    features: dict[str, float] = Field(default_factory=dict)
+    elapsed_ms: float = 0.0
+
+
+def _score(tables: GraphTables, model: RiskModel, uid: str, start: float) -> RiskResult:
+    h = History(tables)
+    ci = h.commit_ix[uid]
+    cfg = model.config
+    egos = build_egos(h, [ci], cfg.max_neighbours, cfg.max_entities)
+    with torch_threads(cfg.threads):
+        logits, node_logits = predict_raw(model.net, egos)
+        reasons = explain(h, model.net, egos)
+    raw = float(torch.sigmoid(logits[0]))
+    scored = []
+    for kind, lg in node_logits.items():
+        probs = torch.sigmoid(lg).numpy()
+        for row in np.flatnonzero(egos.touched[kind]):
+            e = int(egos.entity[kind][row])
+            scored.append(NodeScore(uid=h.ent_uids[e], kind=kind, name=h.ent_name[e],
+                                    path=h.ent_path[e], score=float(probs[row])))
+    scored.sort(key=lambda n: -n.score)
+    score = float(model.calibrator(np.array([raw]))[0])
+    commit_node = NodeScore(uid=uid, kind="commit", score=score)
+    return RiskResult(
+        target=uid, score=score, raw_score=raw, model_version=model.version,
+        nodes=[commit_node, *scored], explanations=reasons,
+        features=dict(zip(COMMIT_FEATURES, map(float, egos.raw["commit"][0]), strict=True)),
+        elapsed_ms=(time.perf_counter() - start) * 1000,
+    )
+
+
+def _resolve(reader: GraphReader, sha: str) -> pd.DataFrame:
+    uid = sha if sha.startswith("commit:") else f"commit:{sha}"
+    row = reader.query(_COMMIT_ROWS, {"uids": [uid]}).to_pandas()
+    if len(row) == 0 and len(sha) >= 6:
+        hits = reader.query("MATCH (c:Commit) WHERE c.sha STARTS WITH $p RETURN c.uid AS uid LIMIT 2",
+                            {"p": sha.removeprefix("commit:")}).rows()
+        if len(hits) == 1:
+            row = reader.query(_COMMIT_ROWS, {"uids": [hits[0]["uid"]]}).to_pandas()
+    if len(row) == 0:
+        raise NotFoundError(f"no commit {sha!r} in the graph (load its repository first)")
+    return row
+
+
+def score_commit(store: GraphReader, model: RiskModel, sha: str) -> RiskResult:
+    """Score a stored commit as of its own time."""
+    start = time.perf_counter()
+    row = _resolve(store, sha)
+    uid, author = str(row["uid"][0]), row["author"][0]
+    files, funcs = touched_by_commit(store, uid)
+    authors = [author] if isinstance(author, str) else []
+    tables = load_neighbourhood(store, [uid], files, funcs, authors)
+    return _score(tables, model, uid, start)
+
+
+def parse_diff(text: str) -> dict[str, dict[str, list[int]]]:
+    """Per path (old side, or new side for added files): added/deleted counts and old lines."""
+    out: dict[str, dict[str, list[int]]] = {}
+    cur: dict[str, list[int]] | None = None
+    old_path = ""
+    old_line = 0
+    for line in text.splitlines():
+        if line.startswith("--- "):
+            old_path = line[4:].strip().removeprefix("a/")
+        elif line.startswith("+++ "):
+            new = line[4:].strip().removeprefix("b/")
+            path = new if old_path == "/dev/null" else old_path
+            cur = out.setdefault(path, {"added": [0], "deleted": [0], "lines": []})
+        elif (m := _HUNK.match(line)) and cur is not None:
+            old_line = int(m.group(1))
+        elif cur is not None and line.startswith("+"):
+            cur["added"][0] += 1
+            cur["lines"].append(old_line)
+        elif cur is not None and line.startswith("-"):
+            cur["deleted"][0] += 1
+            cur["lines"].append(old_line)
+            old_line += 1
+        elif cur is not None and line.startswith(" "):
+            old_line += 1
+    return out
+
+
+_FILES_BY_PATH = "UNWIND $paths AS p MATCH (f:File) WHERE f.path = p RETURN f.uid AS uid, f.path AS path"
+_FNS_BY_PATH = (
+    "UNWIND $paths AS p MATCH (f:Function) WHERE f.path = p "
+    "RETURN f.uid AS uid, f.path AS path, f.start_line AS lo, f.end_line AS hi"
+)
+
+
+def score_diff(store: GraphReader, model: RiskModel, unified_diff_text: str, *,
+               author: str | None = None, at: float | None = None) -> RiskResult:
+    """Score a proposed change given as a unified diff against the loaded head."""
+    start = time.perf_counter()
+    diff = parse_diff(unified_diff_text)
+    if not diff:
+        raise CallerError("the diff names no files (expected `--- a/path` / `+++ b/path` lines)")
+    paths = sorted(diff)
+    files = {r["uid"]: r["path"] for r in store.query(_FILES_BY_PATH, {"paths": paths}).rows()}
+    touched: dict[str, tuple[int, int]] = {
+        uid: (diff[p]["added"][0], diff[p]["deleted"][0]) for uid, p in files.items()
+    }
+    for r in store.query(_FNS_BY_PATH, {"paths": paths}).rows():
+        lines = [x for x in diff[r["path"]]["lines"] if (r["lo"] or 0) <= x <= (r["hi"] or 0)]
+        if lines:
+            touched[r["uid"]] = (len(lines), 0)
+    return _proposed(store, model, touched, author, at, start)
+
+
+def score_paths(store: GraphReader, model: RiskModel, paths_or_function_uids: Sequence[str], *,
+                author: str | None = None, at: float | None = None) -> RiskResult:
+    """Score a change that would touch these files (paths or `file:` uids) or `fn:` functions."""
+    start = time.perf_counter()
+    items = list(paths_or_function_uids)
+    uids = [x for x in items if x.startswith(("fn:", "file:"))]
+    paths = [x for x in items if not x.startswith(("fn:", "file:"))]
+    if paths:
+        uids += [r["uid"] for r in store.query(_FILES_BY_PATH, {"paths": paths}).rows()]
+    if not uids:
+        raise NotFoundError(f"none of {items!r} is a file or function in the graph")
+    return _proposed(store, model, dict.fromkeys(uids, (0, 0)), author, at, start)
+
+
+def _proposed(store: GraphReader, model: RiskModel, touched: dict[str, tuple[int, int]],
+              author: str | None, at: float | None, start: float) -> RiskResult:
+    if not touched:
+        raise NotFoundError("the change touches no file or function known to the graph")
+    files = [u for u in touched if u.startswith("file:")]
+    funcs = [u for u in touched if u.startswith("fn:")]
+    person = f"person:{author}" if author and not author.startswith("person:") else author
+    tables = load_neighbourhood(store, [], files, funcs, [person] if person else [])
+    when = at if at is not None else max(time.time(), float(tables.commits["t"].max()
+                                                           if len(tables.commits) else 0) + 1)
+    la = sum(v[0] for u, v in touched.items() if u.startswith("file:")) or sum(
+        v[0] for v in touched.values())
+    ld = sum(v[1] for u, v in touched.items() if u.startswith("file:"))
+    row = {"uid": PROPOSED_UID, "sha": "", "t": when, "la": la, "ld": ld, "nf": len(files),
+           "is_fix": False, "is_merge": False, "summary": "", "author": person or "person:unknown"}
+    commits = pd.concat([tables.commits, pd.DataFrame([row])], ignore_index=True)
+    mods = pd.DataFrame([
+        {"commit": PROPOSED_UID, "entity": u, "kind": "file" if u.startswith("file:") else "function",
+         "path": _path_of(u), "name": u.rsplit(":", 1)[-1], "la": a, "ld": d, "change": "modified"}
+        for u, (a, d) in touched.items()
+    ])
+    tables.commits = commits.sort_values(["t", "uid"]).reset_index(drop=True)
+    tables.modifies = pd.concat([tables.modifies, mods], ignore_index=True)
+    return _score(tables, model, PROPOSED_UID, start)
+
+
+def _path_of(uid: str) -> str:
+    parts = uid.split(":")
+    return parts[2] if len(parts) > 2 else ""
+
+
+def write_scores(results: Sequence[RiskResult]) -> list[NodeBatch]:
+    """Node batches that set `risk_score`/`risk_model` on scored commits, files and functions."""
+    rows: dict[str, dict[str, dict[str, object]]] = {"Commit": {}, "File": {}, "Function": {}}
+    label = {"commit": "Commit", "file": "File", "function": "Function"}
+    for r in results:
+        for n in r.nodes:
+            if n.uid == PROPOSED_UID:
+                continue
+            rows[label[n.kind]][n.uid] = {"uid": n.uid, "risk_score": n.score,
+                                          "risk_model": r.model_version}
+    return [nodes(lbl, list(v.values())) for lbl, v in rows.items() if v]

@@ -1,0 +1,145 @@
+"""Training the GNN risk model on everything known up to a cutoff; `train(store, settings)`."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from graph_service.errors import OperatorError
+from graph_service.settings import Settings
+from graph_service.store.base import GraphReader
+from models.calibration import IsotonicCalibrator
+from models.config import RiskConfig, torch_threads
+from models.dataset import load_tables
+from models.egograph import EgoBatch, build_egos, subset
+from models.gnn import RiskGNN
+from models.history import History
+from models.registry import RiskModel, save
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["train", "fit_gnn", "split_validation", "predict_raw", "eligible_commits", "node_targets"]
+
+
+def eligible_commits(h: History, cutoff: float = math.inf) -> np.ndarray:
+    """Non-merge commits at or before `cutoff`, in time order (merges are not scored)."""
+    return np.flatnonzero((h.t <= cutoff) & ~h.is_merge)
+
+
+def node_targets(h: History, egos: EgoBatch, kind: str, cutoff: float) -> np.ndarray:
+    commits = egos.commits[egos.owner[kind]]
+    return np.array(
+        [h.entity_label(int(c), int(e), cutoff) for c, e in zip(commits, egos.entity[kind], strict=True)],
+        dtype=np.float32,
+    )
+
+
+def predict_raw(net: RiskGNN, egos: EgoBatch) -> tuple[Tensor, dict[str, Tensor]]:
+    net.eval()
+    with torch.no_grad():
+        return net(egos.data.x_dict, egos.data.edge_index_dict)
+
+
+def _loss(net: RiskGNN, egos: EgoBatch, y: Tensor, node_y: dict[str, Tensor], pos_w: Tensor,
+          node_weight: float) -> Tensor:
+    commit, nodes = net(egos.data.x_dict, egos.data.edge_index_dict)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(commit, y, pos_weight=pos_w)
+    for kind, logits in nodes.items():
+        mask = torch.from_numpy(egos.touched[kind])
+        if mask.any() and node_weight > 0:
+            loss = loss + node_weight * torch.nn.functional.binary_cross_entropy_with_logits(
+                logits[mask], node_y[kind][mask], pos_weight=pos_w
+            )
+    return loss
+
+
+def _egos(h: History, ix: np.ndarray, cfg: RiskConfig, cache: EgoBatch | None) -> EgoBatch:
+    if cache is not None:
+        return subset(cache, ix)
+    return build_egos(h, ix, cfg.max_neighbours, cfg.max_entities)
+
+
+def _fit_net(h: History, fit_ix: np.ndarray, val: EgoBatch | None, y_val: np.ndarray | None,
+             cutoff: float, cfg: RiskConfig, cache: EgoBatch | None) -> RiskGNN:
+    torch.manual_seed(cfg.seed)
+    egos = _egos(h, fit_ix, cfg, cache)
+    net = RiskGNN(cfg.hidden, cfg.layers, cfg.dropout, cfg.use_edges)
+    net.fit_scaler(egos.data.x_dict)
+    y = torch.from_numpy(h.labels(cutoff)[fit_ix])
+    node_y = {k: torch.from_numpy(node_targets(h, egos, k, cutoff)) for k in ("file", "function")}
+    pos = float(y.sum())
+    pos_w = torch.tensor(max((len(y) - pos) / max(pos, 1.0), 1.0) ** 0.5)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    best, best_state = math.inf, None
+    for epoch in range(cfg.epochs):
+        net.train()
+        opt.zero_grad()
+        loss = _loss(net, egos, y, node_y, pos_w, cfg.node_loss_weight)
+        loss.backward()
+        opt.step()
+        if val is not None and y_val is not None and (epoch % 5 == 4 or epoch == cfg.epochs - 1):
+            logits, _ = predict_raw(net, val)
+            v = float(torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, torch.from_numpy(y_val), pos_weight=pos_w))
+            if v < best:
+                best, best_state = v, {k: t.clone() for k, t in net.state_dict().items()}
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    net.eval()
+    return net
+
+
+def split_validation(h: History, train_ix: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """(fit, validation): the validation slice is the time-latest `share` of `train_ix`."""
+    train_ix = train_ix[np.argsort(h.t[train_ix], kind="stable")]
+    n_val = max(1, int(len(train_ix) * share)) if len(train_ix) > 10 else 0
+    return train_ix[: len(train_ix) - n_val], train_ix[len(train_ix) - n_val:]
+
+
+def fit_gnn(h: History, train_ix: np.ndarray, cutoff: float, cfg: RiskConfig,
+            version: str = "", fingerprint: str = "", cache: EgoBatch | None = None) -> RiskModel:
+    """Fit on the time-earlier part of `train_ix`, calibrate on its time-latest slice.
+
+    Labels are those known at `cutoff` (INDUCED.fixed_at / incident creation <= cutoff).
+    `cache` (egos of a superset of commits, e.g. all of them) avoids rebuilding ego graphs.
+    """
+    fit_ix, val_ix = split_validation(h, train_ix, cfg.validation_share)
+    n_val = len(val_ix)
+    if len(fit_ix) == 0:
+        raise OperatorError("not enough commits to train a risk model")
+    labels = h.labels(cutoff)
+    val = _egos(h, val_ix, cfg, cache) if n_val else None
+    y_val = labels[val_ix] if n_val else None
+    with torch_threads(cfg.threads):
+        net = _fit_net(h, fit_ix, val, y_val, cutoff, cfg, cache)
+        calibrator = IsotonicCalibrator()
+        if val is not None and y_val is not None:
+            logits, _ = predict_raw(net, val)
+            calibrator.fit(torch.sigmoid(logits).numpy(), y_val)
+    return RiskModel(net=net, config=cfg, calibrator=calibrator,
+                     version=version or time.strftime("%Y%m%dT%H%M%S", time.gmtime()),
+                     fingerprint=fingerprint, cutoff=None if math.isinf(cutoff) else cutoff)
+
+
+def train(store: GraphReader, settings: Settings, config: RiskConfig | None = None) -> Path:
+    """Train on the whole graph (labels known now) and save under `settings.model_dir`."""
+    cfg = config or RiskConfig()
+    tables = load_tables(store)
+    h = History(tables)
+    ix = eligible_commits(h)
+    if len(ix) < 10 or h.labels().sum() == 0:
+        raise OperatorError(
+            f"cannot train: {len(ix)} commits and {int(h.labels().sum())} known bug-introducing "
+            "commits in the graph (load git history with fixes first)"
+        )
+    fp = tables.fingerprint()
+    version = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + fp[:8]
+    model = fit_gnn(h, ix, math.inf, cfg, version=version, fingerprint=fp)
+    model.cutoff = float(h.t.max())
+    return save(model, settings.model_dir)

@@ -1,0 +1,103 @@
+"""`POST /v1/traces`: the OTLP/HTTP receiver, with the real SDK exporter over real HTTP."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import httpx
+from fastapi.testclient import TestClient
+from google.protobuf import json_format
+from google.rpc import status_pb2
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceResponse,
+)
+
+from graph_service.api import create_app
+from graph_service.settings import Settings
+from tests.graph_service.api.conftest import KEYS, auth
+from tests.graph_service.api.otlp_util import otlp_request, record_spans, running_server
+
+WRITER = auth("writer")
+PB = {**WRITER, "Content-Type": "application/x-protobuf"}
+JS = {**WRITER, "Content-Type": "application/json"}
+
+
+def _services(client: TestClient) -> list[str]:
+    r = client.post("/v1/cypher", json={"query": "MATCH (s:Service) RETURN s.uid ORDER BY 1"},
+                    headers=auth("reader"))
+    return [row[0] for row in r.json()["rows"]]
+
+
+def test_real_sdk_exporter_over_http(settings: Settings) -> None:
+    app = create_app(settings)
+    with running_server(app) as url:
+        exporter = OTLPSpanExporter(endpoint=f"{url}/v1/traces",
+                                    headers={"Authorization": f"Bearer {KEYS['writer']}"})
+        record_spans(exporter, service="otel-demo")
+        r = httpx.post(f"{url}/v1/cypher", headers=auth("reader"), json={
+            "query": "MATCH (s:Service {uid: 'svc:otel-demo'})-[:EXPOSES]->(o:Operation) "
+                     "RETURN o.name ORDER BY 1"})
+        metrics = httpx.get(f"{url}/metrics").text
+    assert sorted(row[0] for row in r.json()["rows"]) == ["POST /checkout", "charge"]
+    assert 'prodgraph_otlp_spans_total{outcome="accepted"} 2.0' in metrics
+
+
+def test_protobuf_gzip_answers_protobuf(client: TestClient) -> None:
+    body = gzip.compress(otlp_request("gz-svc").SerializeToString())
+    r = client.post("/v1/traces", content=body, headers={**PB, "Content-Encoding": "gzip"})
+    assert r.status_code == 200, r.content
+    assert r.headers["content-type"] == "application/x-protobuf"
+    resp = ExportTraceServiceResponse.FromString(r.content)
+    assert not resp.HasField("partial_success")
+    assert "svc:gz-svc" in _services(client)
+
+
+def test_json_answers_json_and_twice_changes_nothing(client: TestClient) -> None:
+    body = json_format.MessageToJson(otlp_request("json-svc")).encode()
+    first = client.post("/v1/traces", content=body, headers=JS)
+    assert first.status_code == 200 and first.headers["content-type"] == "application/json"
+    assert first.json() == {}
+    counts = client.get("/v1/admin/counts", headers=auth("admin")).json()
+    again = client.post("/v1/traces", content=body, headers=JS)
+    assert again.status_code == 200
+    assert client.get("/v1/admin/counts", headers=auth("admin")).json() == counts
+    assert "svc:json-svc" in _services(client)
+
+
+def test_partial_success_names_rejected_spans(client: TestClient) -> None:
+    doc = json.loads(json_format.MessageToJson(otlp_request("half-svc")))
+    orphan = json.loads(json.dumps(doc["resourceSpans"][0]))
+    orphan["resource"] = {"attributes": []}  # no service.name: its 2 spans are rejected
+    doc["resourceSpans"].append(orphan)
+    r = client.post("/v1/traces", content=json.dumps(doc).encode(), headers=JS)
+    assert r.status_code == 200, r.text
+    partial = r.json()["partialSuccess"]
+    assert partial["rejectedSpans"] == "2"
+    assert "without service.name" in partial["errorMessage"]
+    assert "svc:half-svc" in _services(client)
+
+
+def test_undecodable_body_is_400_status(client: TestClient) -> None:
+    r = client.post("/v1/traces", content=b"\xff\x00 not protobuf at all", headers=PB)
+    assert r.status_code == 400
+    status = status_pb2.Status.FromString(r.content)
+    assert status.code == 3 and status.message
+    r = client.post("/v1/traces", content=b"{not json", headers=JS)
+    assert r.status_code == 400 and r.json()["code"] == 3
+    r = client.post("/v1/traces", content=b"plain", headers={**PB, "Content-Encoding": "gzip"})
+    assert r.status_code == 400
+
+
+def test_other_content_types_are_415(client: TestClient) -> None:
+    r = client.post("/v1/traces", content=b"x", headers={**WRITER, "Content-Type": "text/plain"})
+    assert r.status_code == 415
+    assert r.json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_traces_need_a_writer(client: TestClient) -> None:
+    body = otlp_request().SerializeToString()
+    r = client.post("/v1/traces", content=body,
+                    headers={**auth("reader"), "Content-Type": "application/x-protobuf"})
+    assert r.status_code == 403

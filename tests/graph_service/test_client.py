@@ -1,0 +1,103 @@
+"""The notebook client: the same calls on an embedded store and over HTTP."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+from graph_service.api import create_app
+from graph_service.client import Client, RemoteError, connect
+from graph_service.errors import CallerError, ModelMissingError
+from graph_service.settings import Settings
+from graph_service.store import open_store
+from tests.fixtures.graph import FUNCS, build_fixture_graph
+from tests.graph_service.api.conftest import KEYS
+from tests.graph_service.api.otlp_util import otlp_request, running_server
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("client-graph")
+    store = open_store(Settings(db_path=root / "graph.lbug"), create=True)
+    build_fixture_graph(store)
+    store.close()
+    return root
+
+
+@pytest.fixture(params=["embedded", "http"])
+def client(request: pytest.FixtureRequest, fixture_db: Path, tmp_path: Path) -> Iterator[Client]:
+    shutil.copytree(fixture_db, tmp_path / "db")
+    db = tmp_path / "db" / "graph.lbug"
+    settings = Settings(db_path=db, model_dir=tmp_path / "models")
+    if request.param == "embedded":
+        with connect(path=db, settings=settings) as c:
+            yield c
+        return
+    from graph_service.api.auth import hash_key
+
+    served = settings.model_copy(update={"api_keys": [f"writer:{hash_key(KEYS['writer'])}"]})
+    with running_server(create_app(served)) as url, connect(url=url, api_key=KEYS["writer"]) as c:
+        yield c
+
+
+def test_query_and_run_give_frames(client: Client) -> None:
+    df = client.query("MATCH (f:Function {uid: $u}) RETURN f.name AS name", u=FUNCS["charge"])
+    assert df.to_dict("records") == [{"name": "charge"}]
+    callers = client.run("callers", uid=FUNCS["charge"])
+    assert callers["uid"].tolist() == [FUNCS["checkout"]]
+
+
+def test_errors_keep_their_code(client: Client) -> None:
+    with pytest.raises((RemoteError, CallerError)) as err:
+        client.query("MATCH (f:Function) DETACH DELETE f")
+    assert err.value.code == "read_only"
+    with pytest.raises((RemoteError, ModelMissingError)) as missing:
+        client.risk(FUNCS["charge"][:8])
+    assert missing.value.code == "model_missing"
+
+
+def test_subgraph_hops_and_drawing(client: Client) -> None:
+    one = client.subgraph(FUNCS["charge"], hops=1)
+    assert {FUNCS["checkout"], FUNCS["validate"], FUNCS["query"]} <= set(one)
+    assert one.nodes[FUNCS["charge"]]["label"] == "Function"
+    assert one.has_edge(FUNCS["checkout"], FUNCS["charge"], key="CALLS")
+    assert set(one.graph["pos"]) == set(one)
+    two = client.subgraph(FUNCS["charge"], hops=2)
+    assert set(one) < set(two) and FUNCS["handle"] in two
+    fig = client.draw_subgraph(FUNCS["charge"])
+    assert {t.get_text() for t in fig.axes[0].get_legend().get_texts()} >= {"Function", "File"}
+
+
+def test_to_pyg_of_a_subgraph(client: Client) -> None:
+    data = client.to_pyg(FUNCS["charge"], hops=1)
+    calls = data["Function", "CALLS", "Function"].edge_index
+    uids = data["Function"].uid
+    pairs = {(uids[s], uids[t]) for s, t in calls.t().tolist()}
+    assert (FUNCS["checkout"], FUNCS["charge"]) in pairs
+    assert (FUNCS["charge"], FUNCS["validate"]) in pairs
+
+
+def test_ingest_through_the_client(client: Client, tmp_path: Path) -> None:
+    spans = tmp_path / "in" / "spans.pb"
+    spans.parent.mkdir()
+    spans.write_bytes(otlp_request("client-svc").SerializeToString())
+    report = client.ingest("traces", spans)
+    assert report["written"]["Service"] == 1
+    again = client.ingest("traces", spans)
+    assert again["written"].get("Service", 0) in (0, 1)
+    assert client.query("MATCH (s:Service {uid: 'svc:client-svc'}) RETURN count(*) AS n")[
+        "n"
+    ].tolist() == [1]
+
+
+def test_connect_needs_one_target() -> None:
+    with pytest.raises(CallerError):
+        connect()
+    with pytest.raises(CallerError):
+        connect(url="http://x", path="y")
