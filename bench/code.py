@@ -40,6 +40,7 @@ def _peak_rss_mb() -> float:
 
 def _loader_files(root: Path, limit: int | None) -> list[str]:
     """The files the loader parses (same walk and skips), so both runs see the same input."""
+    from loaders.code import language_for
     from loaders.code.loader import CodeConfig
     from loaders.code.walk import list_files, skip_reason_for_content
 
@@ -53,7 +54,7 @@ def _loader_files(root: Path, limit: int | None) -> list[str]:
         include_vendored=False,
         include_generated=False,
     ):
-        if cand.skip or not cand.path.endswith(".py"):
+        if cand.skip or language_for(cand.path) != "python":
             continue
         full = root / cand.path
         if full.stat().st_size > cfg.max_file_bytes:
@@ -101,12 +102,15 @@ def child_loader(root: Path, files: list[str]) -> dict[str, float]:
     wanted = set(files)
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Settings(db_path=Path(tmp) / "g.lbug"), create=True)
-        config = CodeConfig(root=root, repo="torch", use_git=False, limit_files=len(files))
+        config = CodeConfig(
+            root=root, repo="torch", use_git=False, limit_files=len(files), languages=("python",)
+        )
         loader = CodeLoader(config)
         start, cpu = time.perf_counter(), time.process_time()
         report = ingest(store, loader)
         secs, cpu = time.perf_counter() - start, time.process_time() - cpu
         counts = store.counts()
+        loaded = {r["p"] for r in store.query("MATCH (f:File) RETURN f.path AS p").rows()}
         store.close()
     parsed = report.stats.get("files_parsed", 0)
     return {
@@ -122,7 +126,7 @@ def child_loader(root: Path, files: list[str]) -> dict[str, float]:
         "imports": counts["edges"]["IMPORTS"],
         "call_sites": report.stats.get("call_sites", 0),
         "call_sites_resolved": report.stats.get("call_sites_resolved", 0),
-        "same_files": float(parsed == len(wanted)),
+        "same_files": float(loaded == wanted),
     }
 
 
@@ -183,7 +187,7 @@ def _print(args: argparse.Namespace, floor: dict[str, float], loader: dict[str, 
 
 Command: `.venv/bin/python bench/code.py{limit}` (best of {args.repeat} interleaved runs each)
 
-Input: {int(floor["files"])} Python files of the installed torch package, \
+Input: {int(floor["files"])} Python files (.py and .pyi) of the installed torch package, \
 {int(floor["lines"]):,} lines (the loader parsed {int(loader["files"])}; same set: \
 {bool(loader["same_files"])}). Graph: {int(loader["functions"]):,} functions, \
 {int(loader["classes"]):,} classes, {int(loader["calls"]):,} CALLS edges \

@@ -97,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(
             "# Sample generation\n\nCommand: `.venv/bin/python bench/sample.py --sizes tiny,small`"
-            f"\n\n{text}\n"
+            "\n\nFloor: the same number of spans created, ended and OTLP-encoded with the bare"
+            " SDK in the same run (no application code, no git, no tickets).\n\n"
+            f"{text}\n"
         )
     return 0
 

@@ -127,6 +127,9 @@ class HttpBackend:
         return dict(self._check(self.http.post("/v1/risk", json=body)).json())
 
     def ingest(self, source: str, paths: list[str], options: dict[str, str]) -> dict[str, Any]:
+        if source in ("code", "git") and paths and Path(paths[0]).is_dir():
+            # the server names the upload folder after `repo`: keep the uids of a local load
+            options = {"repo": Path(paths[0]).resolve().name, **options}
         files = []
         for p in map(Path, paths):
             found = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from graph_service import schema
 from graph_service.errors import CallerError, NotFoundError, OperatorError, ProdgraphError
-from graph_service.store.base import GraphReader, QueryResult
+from graph_service.store.base import GraphStore, QueryResult
 
 logger = logging.getLogger(__name__)
 
@@ -158,9 +158,10 @@ def bind_value(query: str, p: Param, value: object) -> object:
 
 
 def _to_string(v: object) -> str:
-    if not isinstance(v, str):
+    """Text; a JSON number is taken as its text (a ticket key sent as 123)."""
+    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
         raise TypeError("expected text")
-    return v
+    return v if isinstance(v, str) else str(v)
 
 
 def _to_int(v: object) -> int:
@@ -223,21 +224,18 @@ def params_used(text: str) -> set[str]:
 
 
 def _split_header(source: str, what: str) -> tuple[dict[str, list[str]], str]:
-    header: dict[str, list[str]] = {}
+    """Leading `//` lines as {key: [values]} (others continue the description), and the body."""
     lines = source.splitlines()
-    i = 0
-    for i, line in enumerate(lines):  # noqa: B007 - the body starts at the first other line
+    end = next((i for i, line in enumerate(lines) if not line.strip().startswith("//")), len(lines))
+    header: dict[str, list[str]] = {}
+    for line in lines[:end]:
         stripped = line.strip()
-        if not stripped.startswith("//"):
-            break
         m = _HEADER.match(stripped)
         if m:
             header.setdefault(m.group(1), []).append(m.group(2))
         elif header.get("description") and stripped.strip("/ "):
             header["description"][-1] += " " + stripped.lstrip("/ ").strip()
-    else:
-        i = len(lines)
-    body = "\n".join(lines[i:]).strip()
+    body = "\n".join(lines[end:]).strip()
     if not body:
         raise QueryLibraryError(f"{what}: no query text after the header")
     return header, body + "\n"
@@ -331,7 +329,7 @@ def load_library(package: str = "cypher") -> dict[str, NamedQuery]:
 
 
 def run_named(
-    store: Any,
+    store: GraphStore,
     name: str,
     raw_params: Mapping[str, object] | None = None,
     *,
@@ -347,10 +345,7 @@ def run_named(
         )
     q = lib[name]
     params = q.bind(raw_params or {})
-    reader: GraphReader = store
-    result = reader.query(
-        q.text(getattr(store, "backend", "ladybug")), params, timeout_s=timeout_s, row_cap=row_cap
-    )
+    result = store.query(q.text(store.backend), params, timeout_s=timeout_s, row_cap=row_cap)
     result.table = _integral_decimals_to_int(result.table)
     return result
 
@@ -440,14 +435,17 @@ def lint_queries(
             "(needs Node.js)"
         )
     doc = lint_document(queries if queries is not None else load_library().values())
-    proc = subprocess.run(
-        [node, str(lint_dir / "lint.mjs"), "--json"],
-        input=json.dumps(doc),
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-        check=False,
-    )
+    try:
+        proc = subprocess.run(
+            [node, str(lint_dir / "lint.mjs"), "--json"],
+            input=json.dumps(doc),
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as e:
+        raise OperatorError(f"the Cypher linter ran longer than {timeout_s} s") from e
     try:
         out = json.loads(proc.stdout)
     except json.JSONDecodeError as e:

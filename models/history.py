@@ -95,7 +95,7 @@ class History:
         known = dict(zip(m["entity"], zip(m["kind"], m["path"], m["name"], strict=True), strict=True))
         for uid in extra.astype(str).unique():
             known.setdefault(uid, ("function", "", uid.rsplit(":", 1)[-1]))
-        self.ent_uids = list(known)
+        self.ent_uids = sorted(known)  # uid order: independent of query result order
         self.ent_ix = {u: i for i, u in enumerate(self.ent_uids)}
         self.ent_kind = np.array([known[u][0] == "function" for u in self.ent_uids], dtype=bool)
         self.ent_path = [known[u][1] for u in self.ent_uids]
@@ -306,7 +306,7 @@ class History:
     # ---- labels -------------------------------------------------------------------------
     def labels(self, cutoff: float = math.inf) -> np.ndarray:
         """1 for commits known to be bug-introducing at `cutoff` (known_at <= cutoff)."""
-        return (np.isfinite(self.bug_known) & (self.bug_known <= cutoff)).astype(np.float32)
+        return (np.isfinite(self.bug_known) & (self.bug_known <= cutoff)).astype(np.float64)
 
     def entity_label(self, ci: int, e: int, cutoff: float = math.inf) -> float:
         """A touched file/function is buggy when its commit is and the fix changed it too."""

@@ -48,11 +48,12 @@ def effort_curve(scores: np.ndarray, labels: np.ndarray, effort: np.ndarray) -> 
 
 def recall_at_effort(scores: np.ndarray, labels: np.ndarray, effort: np.ndarray,
                      budget: float = 0.2) -> float:
-    """Share of bug-introducing commits found within `budget` of the total lines changed."""
+    """Share of bug-introducing commits among the commits inspected (riskiest first, whole
+    commits only) before their lines changed exceed `budget` of the total."""
     if labels.sum() == 0:
         return float("nan")
     x, y = effort_curve(scores, labels, effort)
-    return float(np.interp(budget, x, y))
+    return float(y[np.searchsorted(x, budget + 1e-12, side="right") - 1])
 
 
 def popt(scores: np.ndarray, labels: np.ndarray, effort: np.ndarray) -> float:

@@ -71,7 +71,7 @@ def _fit_net(h: History, fit_ix: np.ndarray, val: EgoBatch | None, y_val: np.nda
     egos = _egos(h, fit_ix, cfg, cache)
     net = RiskGNN(cfg.hidden, cfg.layers, cfg.dropout, cfg.use_edges)
     net.fit_scaler(egos.data.x_dict)
-    y = torch.from_numpy(h.labels(cutoff)[fit_ix])
+    y = torch.from_numpy(h.labels(cutoff)[fit_ix]).float()
     node_y = {k: torch.from_numpy(node_targets(h, egos, k, cutoff)) for k in ("file", "function")}
     pos = float(y.sum())
     pos_w = torch.tensor(max((len(y) - pos) / max(pos, 1.0), 1.0) ** 0.5)
@@ -86,7 +86,7 @@ def _fit_net(h: History, fit_ix: np.ndarray, val: EgoBatch | None, y_val: np.nda
         if val is not None and y_val is not None and (epoch % 5 == 4 or epoch == cfg.epochs - 1):
             logits, _ = predict_raw(net, val)
             v = float(torch.nn.functional.binary_cross_entropy_with_logits(
-                logits, torch.from_numpy(y_val), pos_weight=pos_w))
+                logits, torch.from_numpy(y_val).float(), pos_weight=pos_w))
             if v < best:
                 best, best_state = v, {k: t.clone() for k, t in net.state_dict().items()}
     if best_state is not None:

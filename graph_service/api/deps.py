@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["AdminDep", "ReaderDep", "StateDep", "WriterDep", "get_state", "presented_key"]
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     state: ServiceState | None = getattr(request.app.state, "service", None)
     if state is None:
         raise TransientError("the service is starting or stopping: retry shortly")
@@ -36,8 +36,8 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def _require(role: Role) -> Callable[[Request, ServiceState], Principal]:
-    def dependency(request: Request, state: StateDep) -> Principal:
+def _require(role: Role) -> Callable[[Request, ServiceState], Coroutine[Any, Any, Principal]]:
+    async def dependency(request: Request, state: StateDep) -> Principal:
         client = request.client.host if request.client else None
         principal = state.keys.authenticate(presented_key(request), client)
         principal.require(role)

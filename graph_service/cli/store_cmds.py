@@ -100,11 +100,14 @@ def run(
     db: Path | None = DbOption,
 ) -> None:
     """Run a named query with parameters."""
+    from graph_service.cli.app import settings_for
     from graph_service.queries import run_named
 
+    settings = settings_for(db)
     raw = dict(p.partition("=")[::2] for p in (param or []))
     with store_for(db, read_only=True) as store:
-        result = run_named(store, name, raw)
+        result = run_named(store, name, raw, timeout_s=settings.query_timeout_s,
+                           row_cap=settings.query_row_cap)
     print_result(result, fmt)
 
 

@@ -128,6 +128,13 @@ def record_error(span, exc):
     span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
 
 
+def url_path(route, params):
+    try:
+        return route.format(**params)
+    except (KeyError, IndexError):
+        return route
+
+
 def code_attributes(fn):
     code = fn.__code__
     line = code.co_firstlineno
@@ -174,9 +181,13 @@ def server(method, route):
             attributes = {
                 "http.request.method": method,
                 "http.route": route,
+                "url.path": url_path(route, request.get("params", {})),
                 "url.scheme": "http",
                 **code_attributes(fn),
             }
+            agent = request.get("headers", {}).get("User-Agent")
+            if agent:
+                attributes["user_agent.original"] = agent
             tracer = get_tracer(fn.__module__)
             current = tracer.start_span(
                 f"{method} {route}", kind=SpanKind.SERVER, attributes=attributes,

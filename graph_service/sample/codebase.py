@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import logging
 import random
 import re
@@ -39,6 +40,29 @@ _NOUNS = (
     "webhook",
     "window",
 )
+_SYNONYMS = {
+    "order": "current_order",
+    "lines": "order_lines",
+    "payment": "captured",
+    "customer": "buyer",
+    "picks": "allocations",
+    "levels": "stock_levels",
+    "token": "bearer",
+    "body": "payload",
+    "score": "risk",
+    "settled": "settled_at",
+    "stamp": "parsed",
+    "message": "text",
+    "card": "gift",
+    "coupon": "offer",
+    "items": "entries",
+    "cleaned": "normalised",
+    "counts": "tally",
+    "batch": "chunk",
+    "weighted": "result",
+    "value": "raw",
+}
+_CONSTANT = re.compile(r"^([A-Z][A-Z0-9_]*) = (\d[\d_]*)$")
 _COMMENTS = (
     "keep in sync with the API docs",
     "callers rely on this order",
@@ -115,8 +139,10 @@ class Codebase:
         if lines[first].strip().startswith('"""') and len(body) > 1:
             first = body[1]
         pad = re.match(r"\s*", lines[first]).group(0)  # type: ignore[union-attr]
-        if kind == "log" and not self._is_protected(lines[first]):
-            lines.insert(first, f'{pad}logger.debug("{name}: %s", "start")')
+        log = f'logger.debug("{name}: %s", "start")'
+        logged = any(lines[j].strip().startswith(log) for j in body)
+        if kind == "log" and not logged and not self._is_protected(lines[first]):
+            lines.insert(first, pad + log)
         elif kind == "trailing":
             options = [j for j in body if "#" not in lines[j] and not self._is_protected(lines[j])]
             if not options:
@@ -133,6 +159,57 @@ class Codebase:
                 lines.insert(j, f"{pad}# {note}")
         self.files[path] = "\n".join(lines)
         return kind, name
+
+    def rename_local(self, path: str, rng: random.Random) -> tuple[str, str, str] | None:
+        """Rename a local variable of one function everywhere it is used; None if none fits."""
+        text = self.files[path]
+        lines = text.split("\n")
+        candidates = []
+        for node in ast.walk(ast.parse(text)):
+            if not isinstance(node, ast.FunctionDef) or any(
+                isinstance(n, ast.Global | ast.Nonlocal) for n in ast.walk(node)
+            ):
+                continue
+            names = [n for n in ast.walk(node) if isinstance(n, ast.Name)]
+            stored = {n.id for n in names if isinstance(n.ctx, ast.Store)}
+            params = {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+            used = {n.id for n in names} | params
+            for var in sorted(stored - params):
+                spots = [n for n in names if n.id == var]
+                if any(self._is_protected(lines[n.lineno - 1]) for n in spots):
+                    continue
+                new = _SYNONYMS.get(var, f"{var}_value")
+                if new not in used and new not in text:
+                    candidates.append((node.name, var, new, spots))
+        if not candidates:
+            return None
+        func, var, new, spots = rng.choice(candidates)
+        for n in sorted(spots, key=lambda n: (n.lineno, n.col_offset), reverse=True):
+            line = lines[n.lineno - 1]
+            lines[n.lineno - 1] = line[: n.col_offset] + new + line[n.col_offset + len(var) :]
+        edited = "\n".join(lines)
+        if not _renamed_cleanly(edited, func, var, new, len(spots)):
+            return None
+        self.files[path] = edited
+        return func, var, new
+
+    def tune_constant(self, path: str, rng: random.Random) -> str | None:
+        """Change one integer module constant; returns its name or None."""
+        lines = self.files[path].split("\n")
+        spots = [i for i, line in enumerate(lines) if _CONSTANT.match(line)]
+        if not spots:
+            return None
+        i = rng.choice(spots)
+        m = _CONSTANT.match(lines[i])
+        if m is None:
+            return None
+        value = int(m.group(2).replace("_", ""))
+        new = max(1, int(value * rng.choice((0.5, 1.5, 2, 3))))
+        if new == value:
+            new = value + 1
+        lines[i] = f"{m.group(1)} = {new:_}" if "_" in m.group(2) else f"{m.group(1)} = {new}"
+        self.files[path] = "\n".join(lines)
+        return m.group(1)
 
     def add_function(self, path: str, rng: random.Random) -> str:
         """Append a generated helper function to a module; returns its name."""
@@ -164,6 +241,20 @@ class Codebase:
         if old_path not in self.aliases.values() and old_path not in self.aliases:
             self.aliases.setdefault(old_path, new_path)
         return touched
+
+
+def _renamed_cleanly(text: str, func: str, old: str, new: str, count: int) -> bool:
+    """True when every use of ``old`` in ``func`` (and nothing else) became ``new``."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == func:
+            ids = [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+            if old in ids or ids.count(new) != count:
+                return False
+    return True
 
 
 def filler_function(rng: random.Random) -> tuple[str, str]:

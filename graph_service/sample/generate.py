@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import random
@@ -28,12 +27,10 @@ SERVICES = (*PY_SERVICES, "pricing")
 Progress = Callable[[str, float], None]
 
 
-def _service_digest(files: dict[str, str], service: str) -> str:
+def _service_digest(files: dict[str, str], service: str) -> int:
+    """Equal for equal contents within one run (str hashes are cached on the objects)."""
     prefixes = (f"services/{service}/",) + (("libs/",) if service != "pricing" else ())
-    h = hashlib.sha256()
-    for path in sorted(p for p in files if p.startswith(prefixes)):
-        h.update(path.encode() + b"\0" + files[path].encode() + b"\0")
-    return h.hexdigest()
+    return hash(tuple((p, files[p]) for p in sorted(files) if p.startswith(prefixes)))
 
 
 def _deployments(
@@ -41,7 +38,7 @@ def _deployments(
 ) -> tuple[list[dict], list[dict[str, tuple[str, str]]]]:
     """Deployment records, and per release the (version, sha) running for every service."""
     records: list[dict] = []
-    last: dict[str, str] = {}
+    last: dict[str, int] = {}
     running: dict[str, tuple[str, str]] = {}
     counts: dict[str, int] = {}
     per_release = []
@@ -143,12 +140,23 @@ def _incident_context(
 def _truth_bug(
     plan: Plan,
     records: list[CommitRecord],
+    deployments: list[dict],
     bug: BugPlan,
     tickets: list[dict],
     bug_errors: dict[str, list[ErrorEvent]],
 ) -> dict:
     path = records[bug.intro].bug_path
     gold = {"gold_functions": [f"{path}::{bug.spec.function}"], "gold_files": [path]}
+    fix_release = next(r for r, c in enumerate(plan.releases) if c >= bug.fix)
+
+    def shipped(release: int) -> list[str]:
+        sha = records[plan.releases[release]].sha
+        return [
+            d["id"]
+            for d in deployments
+            if d["sha"] == sha and d["service"] == bug.spec.service and d["status"] == "succeeded"
+        ]
+
     return {
         "key": bug.spec.key,
         "service": bug.spec.service,
@@ -158,6 +166,8 @@ def _truth_bug(
         "introduced_at": iso_z(plan.times[bug.intro]),
         "fixed_at": iso_z(plan.times[bug.fix]),
         "primary_ticket": bug.primary.number,
+        "shipped_by_deployments": shipped(bug.ship_release),
+        "fix_shipped_by_deployments": shipped(fix_release),
         "tickets": [
             {
                 "number": t.number,
@@ -195,7 +205,9 @@ def _tickets_and_truth(
             else {}
         )
         tickets.append(render_ticket(ticket, bug, found, rng, context))
-    truth_bugs = [_truth_bug(plan, records, bug, tickets, bug_errors) for bug in plan.bugs]
+    truth_bugs = [
+        _truth_bug(plan, records, deployments, bug, tickets, bug_errors) for bug in plan.bugs
+    ]
     dups = [t for b in plan.bugs for t in b.tickets if t.kind == "duplicate"]
     truth = {
         "seed": seed,

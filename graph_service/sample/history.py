@@ -183,10 +183,24 @@ class _Builder:
             target = rng.choice(self._python_modules(service))
         else:
             target = self.code.path_of(target)
+        message = self._module_edit(target, roll)
+        if rng.random() < 0.25:
+            others = [m for m in self._python_modules(target.split("/")[1]) if m != target]
+            self.code.cosmetic(rng.choice(others), rng)
+        return message
+
+    def _module_edit(self, target: str, roll: float) -> str:
+        rng = self.rng
+        service = target.split("/")[1]
+        module = target.rsplit("/", 1)[1][:-3]
         if roll > 0.82:
             name = self.code.add_function(target, rng)
-            service = target.split("/")[1]
             return rng.choice((f"Add {name} to {service}", f"{service}: add {name} helper"))
+        if roll > 0.64 and (renamed := self.code.rename_local(target, rng)) is not None:
+            func, old, new = renamed
+            return rng.choice((f"Rename {old} to {new} in {func}", f"Clearer names in {module}"))
+        if roll > 0.58 and (constant := self.code.tune_constant(target, rng)) is not None:
+            return rng.choice((f"Tune {constant}", f"{service}: adjust {constant.lower()}"))
         return self._cosmetic_commit(target)
 
     def _new_module(self) -> str:

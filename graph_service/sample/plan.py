@@ -169,6 +169,9 @@ def _number_tickets(plan: Plan, noise: int, rng: random.Random) -> None:
         for ticket in bug.tickets:
             if ticket.kind == "duplicate":
                 ticket.duplicate_of = bug.primary.number
+                if ticket.reporter == bug.primary.reporter:
+                    k = REPORTERS.index(ticket.reporter)
+                    ticket.reporter = REPORTERS[(k + 1) % len(REPORTERS)]
             if ticket.kind == "duplicate" and ticket.declared:
                 ticket.closed_at = ticket.created_at + timedelta(minutes=rng.randrange(30, 600))
             elif ticket.kind != "duplicate" or rng.random() < 0.7:

@@ -58,6 +58,7 @@ class ErrorEvent:
     message: str
     stacktrace: str
     trace_id: str
+    version: str = ""
 
 
 @dataclass
@@ -233,6 +234,7 @@ def _errors(spans: list[ReadableSpan]) -> list[ErrorEvent]:
                     str(event.attributes.get("exception.message", "")),
                     str(event.attributes.get("exception.stacktrace", "")),
                     f"{span.context.trace_id:032x}",
+                    str(span.resource.attributes.get("service.version", "")),
                 )
             )
     return out

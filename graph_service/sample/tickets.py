@@ -72,7 +72,7 @@ def _bug_body(bug: BugPlan, error: ErrorEvent | None, rng: random.Random) -> str
     fence = "```" if rng.random() < 0.7 else ""
     return (
         f"{intro}\n\n{fence}\n{_mangle(error.stacktrace, rng)}\n{fence}\n\n"
-        f"trace id: {error.trace_id}"
+        f"{error.service} {error.version}, trace id: {error.trace_id}"
     )
 
 

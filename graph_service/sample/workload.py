@@ -120,6 +120,7 @@ class Workload:
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
+        self.legacy: list[tuple[str, str]] = []
         rng = random.Random(f"data:{seed}")
         self.customers = [self._customer(k, rng) for k in range(1, 151)]
         self.products = {
@@ -184,7 +185,14 @@ class Workload:
             "gift_cards",
             [{"id": f"GIFT-{k:03d}", "balance_cents": rng.randrange(0, 30000)} for k in range(40)],
         )
-        self.legacy: list[tuple[str, str]] = []
+        self.legacy = self._legacy_orders(db, spec, rng)
+        return db
+
+    def _legacy_orders(
+        self, db: FakeDatabase, spec: WindowSpec, rng: random.Random
+    ) -> list[tuple[str, str]]:
+        """Orders placed before the window; 40% stored without a UTC offset (older rows)."""
+        legacy: list[tuple[str, str]] = []
         for k in range(1, 31):
             customer = rng.choice(self.customers)
             created = spec.start - timedelta(minutes=rng.randrange(60, 60 * 40))
@@ -233,8 +241,8 @@ class Workload:
                     }
                 ],
             )
-            self.legacy.append((order_id, customer["id"]))
-        return db
+            legacy.append((order_id, customer["id"]))
+        return legacy
 
     @staticmethod
     def _currency(customer: dict, rng: random.Random) -> str:

@@ -90,6 +90,8 @@ class _CallResolver:
         self.fs = fs
         self.by_qual = by_qual
         self.spec = _SPEC[fs.language]
+        self._bare_cache: dict[str, Hit | None] = {}
+        self._dotted_cache: dict[tuple[str, str], Hit | None] = {}
 
     def resolve(self, cs: CallSite, caller: FunctionInfo) -> Hit | None:
         if cs.kind == "new":
@@ -97,8 +99,6 @@ class _CallResolver:
             return self._construct(target) if target and target[0] == "class" else None
         if cs.receiver is None:
             return self._bare(cs.name, caller)
-        if cs.receiver == "?":
-            return None
         if self.fs.language == "go" and cs.receiver == caller.self_name and caller.class_name:
             return self._go_method(caller.class_name, cs.name)
         method_of = self._self_class(cs.receiver, caller)
@@ -107,17 +107,26 @@ class _CallResolver:
         if cs.receiver in ("super", "super()"):
             cls = self._enclosing_class(caller)
             return self._method(cls, cs.name, skip_self=True) if cls else None
-        target = self.t.resolve_expr(self.fs, caller, cs.receiver)
+        if cs.receiver.partition(".")[0] in caller.params:
+            return None  # a parameter: its type is unknown
+        key = (cs.receiver, cs.name)
+        if key not in self._dotted_cache:
+            self._dotted_cache[key] = self._dotted(cs.receiver, cs.name)
+        return self._dotted_cache[key]
+
+    def _dotted(self, receiver: str, name: str) -> Hit | None:
+        """`mod.f()`, `pkg.mod.Cls()`, `Cls.method()`: the same in every caller of the file."""
+        target = self.t.resolve_expr(self.fs, None, receiver)
         if target is None:
             return None
-        member = self.t.member(target, cs.name)
+        member = self.t.member(target, name)
         if member is None:
             return None
         if target[0] == "class":
             return member, "static" if self.fs.language == "java" else "class_attr", 1.0
         if member[0] == "class":
             return self._construct(member)
-        first = cs.receiver.split(".")[0]
+        first = receiver.split(".")[0]
         binding = self.fs.bindings.get(first)
         return member, "alias" if _aliased(binding, first) else "import", 1.0
 
@@ -138,6 +147,12 @@ class _CallResolver:
                 hit = self._method(cls, name, skip_self=False)
                 if hit is not None:
                     return hit
+        if name not in self._bare_cache:
+            self._bare_cache[name] = self._module_level(name)
+        return self._bare_cache[name]
+
+    def _module_level(self, name: str) -> Hit | None:
+        """A bare name not bound by the caller: the file's definitions and imports."""
         target = self.t.lookup(self.fs.path, name)
         if target is None:
             target = self.t._package_scope(self.fs, name)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from graph_service import schema
 from graph_service.batch import Batch, DeleteEdgesFrom, DeleteNodes, edges, nodes
@@ -20,6 +22,7 @@ from graph_service.store.base import GraphReader
 from loaders.base import LoadReport
 from loaders.code import incremental as inc
 from loaders.code.calls import resolve_bases, resolve_calls
+from loaders.code.languages import language_for
 from loaders.code.modules import ModuleIndex
 from loaders.code.parse import ParsedFile, parse_source
 from loaders.code.resolve import SymbolTable, symbols_of
@@ -79,6 +82,18 @@ class CodeConfig(BaseModel):
     incremental: bool = Field(default=True, description="Parse only files whose hash changed.")
     batch_rows: int = Field(default=200_000, ge=1, description="Rows per yielded batch.")
     limit_files: int | None = Field(default=None, ge=1, description="Load at most N files.")
+    languages: tuple[str, ...] | None = Field(
+        default=None, description="Only these languages (python, javascript, typescript, ...)."
+    )
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: object) -> object:
+        return (
+            tuple(v.strip() for v in value.split(",") if v.strip())
+            if isinstance(value, str)
+            else value
+        )
 
     @property
     def repo_name(self) -> str:
@@ -122,7 +137,8 @@ class CodeLoader:
         start = time.perf_counter()
         stored = inc.read_files(reader, cfg.repo_name) if reader and cfg.incremental else None
         run = _Run()
-        self._scan(report, run, stored)
+        with _gc_paused():
+            self._scan(report, run, stored)
         deleted = sorted(set(stored.hashes) - run.present) if stored else []
         changed = set(run.parsed)
         if stored is not None and (changed or deleted):
@@ -159,6 +175,8 @@ class CodeLoader:
             include_vendored=cfg.include_vendored,
             include_generated=cfg.include_generated,
         ):
+            if cfg.languages is not None and language_for(cand.path) not in cfg.languages:
+                continue
             if cand.skip:
                 report.skip(cand.path, cand.skip)
                 continue
@@ -193,10 +211,11 @@ class CodeLoader:
         return data
 
     def _parse(self, report: LoadReport, run: _Run, path: str, data: bytes) -> None:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            report.warn(path, f"not valid UTF-8 (byte {e.start}); parsed with replacement")
+        if not data.isascii():
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as e:
+                report.warn(path, f"not valid UTF-8 (byte {e.start}); parsed with replacement")
         parsed = parse_source(path, data)
         if parsed is None:
             return
@@ -378,7 +397,7 @@ class CodeLoader:
         sites = resolved = 0
         for path, parsed in run.parsed.items():
             calls = resolve_calls(table, parsed)
-            sites += sum(1 for c in parsed.calls if c.caller)
+            sites += parsed.call_count
             resolved += sum(c.count for c in calls)
             yield from call_rows(self.uids, path, calls)
         report.stats["call_sites"] = sites
@@ -396,12 +415,25 @@ def _batched(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[st
         yield buf
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while building many acyclic records (it costs ~15% otherwise)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _timed(batches: Iterator[Batch], report: LoadReport, key: str) -> Iterator[Batch]:
     """Pass batches through, adding the CPU time spent producing them to `report.stats[key]`."""
     spent = 0.0
     while True:
         start = time.process_time()
-        batch = next(batches, None)
+        with _gc_paused():
+            batch = next(batches, None)
         spent += time.process_time() - start
         report.stats[key] = round(spent, 3)
         if batch is None:

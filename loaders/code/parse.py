@@ -81,7 +81,7 @@ class ImportBinding:
 
 @dataclass(slots=True)
 class CallSite:
-    """A call: callee `name`, its `receiver` text (None for a bare call, '?' when complex)."""
+    """A call: callee `name` and its `receiver` as a dotted name (None for a bare call)."""
 
     caller: str | None
     name: str
@@ -107,6 +107,7 @@ class ParsedFile:
     package: str | None = None
     default_export: str | None = None
     error_line: int | None = None  # first line tree-sitter could not parse
+    call_count: int = 0  # call sites inside functions, resolvable or not
 
 
 def parse_source(path: str, source: bytes) -> ParsedFile | None:
@@ -295,30 +296,48 @@ class _Extractor:
         return fn
 
     def _call(self, caps: dict[str, list[Node]], fn: FunctionInfo) -> None:
-        line = caps["call"][0].start_point[0] + 1
-        caller = fn.qualname
-        if "call.new" in caps:
-            self.out.calls.append(CallSite(caller, _text(caps["call.new"][0]), None, "new", line))
+        self.out.call_count += 1
+        new = caps.get("call.new")
+        if new is not None:
+            line = new[0].start_point[0] + 1
+            self.out.calls.append(CallSite(fn.qualname, _text(new[0]), None, "new", line))
             return
-        name = _text(caps["call.name"][0])
         receiver = None
-        if "call.receiver" in caps:
-            receiver = _receiver_text(caps["call.receiver"][0])
-        self.out.calls.append(CallSite(caller, name, receiver, "call", line))
+        recv = caps.get("call.receiver")
+        if recv is not None:
+            receiver = _receiver_text(recv[0])
+            if receiver is None:
+                return  # called on an expression (a call result, an index, ...): unresolvable
+        name = caps["call.name"][0]
+        line = name.start_point[0] + 1
+        self.out.calls.append(CallSite(fn.qualname, _text(name), receiver, "call", line))
 
 
-def _receiver_text(node: Node) -> str:
-    if node.end_byte - node.start_byte > 120:
-        return "?"
-    text = _text(node)
-    if _DOTTED.match(text):
-        return text
-    if node.type == "call" and text.startswith("super("):
+_SIMPLE_RECEIVERS = frozenset({"identifier", "this", "self", "super", "package_identifier"})
+_DOTTED_RECEIVERS = frozenset(
+    {
+        "attribute",
+        "member_expression",
+        "selector_expression",
+        "field_access",
+        "scoped_identifier",
+    }
+)
+
+
+def _receiver_text(node: Node) -> str | None:
+    """The receiver as a dotted name, `super()`, or None when it is any other expression."""
+    kind = node.type
+    if kind in _SIMPLE_RECEIVERS:
+        return _text(node)
+    if kind in _DOTTED_RECEIVERS and node.end_byte - node.start_byte <= 120:
+        text = _text(node)
+        return text if _DOTTED.match(text) else None
+    if kind == "call" and (node.text or b"").startswith(b"super("):
         return "super()"
-    return "?"
+    return None
 
 
-_PARAM_FIELDS = ("name", "pattern", "left")
 _IDENT_TYPES = frozenset({"identifier", "shorthand_property_identifier_pattern"})
 
 
@@ -327,18 +346,18 @@ def _param_names(params: Node) -> list[str]:
         return [_text(params)]
     out: list[str] = []
     for child in params.named_children:
-        if child.type in _IDENT_TYPES:
+        kind = child.type
+        if kind in _IDENT_TYPES:
             out.append(_text(child))
             continue
-        if "comment" in child.type:
+        if "comment" in kind:
             continue
-        named: list[Node] = []
-        for f in _PARAM_FIELDS:
-            named = child.children_by_field_name(f)
-            if named:
-                break
-        for n in named or [child]:
-            ident = _first_identifier(n)
+        names = child.children_by_field_name("name")  # Go: `a, b int` has two
+        if not names:
+            named = child.child_by_field_name("pattern") or child.child_by_field_name("left")
+            names = [named if named is not None else child]
+        for n in names:
+            ident = _text(n) if n.type in _IDENT_TYPES else _first_identifier(n)
             if ident is not None:
                 out.append(ident)
     return out

@@ -47,7 +47,12 @@ class Uids:
 
 def to_table(rows: list[Row], types: dict[str, pa.DataType]) -> pa.Table:
     """Rows that share their keys -> an Arrow table typed by the schema (columnar, fast)."""
-    return pa.table({k: pa.array([r.get(k) for r in rows], type=types[k]) for k in rows[0]})
+    keys = tuple(rows[0])
+    if any(tuple(r) != keys for r in rows):  # rows differ in keys or key order
+        union = dict.fromkeys(k for r in rows for k in r)
+        return pa.table({k: pa.array([r.get(k) for r in rows], type=types[k]) for k in union})
+    columns = zip(*(r.values() for r in rows), strict=True)
+    return pa.table({k: pa.array(col, type=types[k]) for k, col in zip(keys, columns, strict=True)})
 
 
 def file_row(uids: Uids, parsed: ParsedFile, content_hash: str) -> Row:

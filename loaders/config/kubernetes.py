@@ -69,6 +69,13 @@ def collect_kubernetes(
         if o.kind == "ConfigMap"
     }
     services = [o for o in objs if o.kind == "Service"]
+    by_label: dict[tuple[str, str, str], list[tuple[K8sObject, dict[str, str]]]] = {}
+    for svc in services:
+        selector = _get(svc.data, "spec", "selector") or {}
+        if isinstance(selector, dict) and selector:
+            sel = {str(k): str(v) for k, v in selector.items()}
+            k, v = min(sel.items())
+            by_label.setdefault((svc.namespace, k, v), []).append((svc, sel))
     selected: set[tuple[str, str]] = set()
     for obj in objs:
         if obj.kind not in WORKLOAD_KINDS:
@@ -77,7 +84,7 @@ def collect_kubernetes(
         if spec is None:
             report.skip(obj.source, f"{obj.kind} {obj.name!r} has no pod spec", obj.position)
             continue
-        matched = [s for s in services if _selects(s, obj.namespace, labels)]
+        matched = _selecting(by_label, obj.namespace, labels)
         selected.update((s.namespace, s.name) for s in matched)
         name = _service_name(obj, spec, labels, matched)
         facts.declare(name, obj.source)
@@ -104,11 +111,18 @@ def _pod_template(obj: K8sObject) -> tuple[dict[str, Any] | None, dict[str, str]
     return template["spec"], {str(k): str(v) for k, v in labels.items()}
 
 
-def _selects(svc: K8sObject, namespace: str, labels: dict[str, str]) -> bool:
-    selector = _get(svc.data, "spec", "selector") or {}
-    if svc.namespace != namespace or not selector:
-        return False
-    return all(labels.get(str(k)) == str(v) for k, v in selector.items())
+def _selecting(
+    by_label: dict[tuple[str, str, str], list[tuple[K8sObject, dict[str, str]]]],
+    namespace: str,
+    labels: dict[str, str],
+) -> list[K8sObject]:
+    """Service objects whose whole selector matches these pod labels (indexed by one label)."""
+    found = []
+    for k, v in labels.items():
+        for svc, selector in by_label.get((namespace, k, v), []):
+            if all(labels.get(sk) == sv for sk, sv in selector.items()):
+                found.append(svc)
+    return found
 
 
 def _service_name(

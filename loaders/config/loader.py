@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph_service.batch import Batch, edges, nodes
+from graph_service.batch import Batch, DeleteNodes, edges, nodes
 from graph_service.store.base import GraphReader
 from loaders.base import LoadReport
 from loaders.config.classify import ResourceRef
@@ -39,6 +39,9 @@ class ConfigLoaderConfig(BaseModel):
     service: str | None = Field(
         default=None, description="Service of `.env` files (default: the folder's name)."
     )
+    repo: str | None = Field(
+        default=None, description="Repository the files come from; accepted, not used yet."
+    )
     format: Literal["auto", "yaml", "dotenv"] = Field(
         default="auto", description="For stdin or unusual names: yaml (k8s/compose) or dotenv."
     )
@@ -62,6 +65,11 @@ class ConfigLoader:
         if not facts.services:
             return
         matches = match_services(facts.services, reader, self.name)
+        superseded = _only_used_by_config(
+            reader, sorted({u for m in matches.values() for u in m.superseded})
+        )
+        if superseded:  # our earlier stand-ins for services that traces now name
+            yield DeleteNodes("Service", tuple(superseded))
         service_rows = {m.uid: {"uid": m.uid, "name": m.name} for m in matches.values() if m.write}
         if service_rows:
             yield nodes("Service", [service_rows[u] for u in sorted(service_rows)])
@@ -121,6 +129,20 @@ class ConfigLoader:
             return
         for key, value, _line in parse_dotenv(f.read_text(), f.name, report):
             facts.env(service, key, value, f.name)
+
+
+_EDGE_COUNTS = (
+    "UNWIND $uids AS u MATCH (s:Service {uid: u}) RETURN s.uid AS uid, "
+    "COUNT { MATCH (s)-[]-() } AS edges, COUNT { MATCH (s)-[:USES]->() } AS uses"
+)
+
+
+def _only_used_by_config(reader: GraphReader | None, uids: list[str]) -> list[str]:
+    """The Service nodes among `uids` with no relationship but USES (safe to delete)."""
+    if reader is None or not uids:
+        return []
+    rows = reader.query(_EDGE_COUNTS, {"uids": uids}).rows()
+    return sorted(r["uid"] for r in rows if r["edges"] == r["uses"])
 
 
 def _resource_row(ref: ResourceRef) -> dict[str, object]:

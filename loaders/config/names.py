@@ -19,11 +19,16 @@ _ROW_CAP = 1_000_000
 
 @dataclass(frozen=True)
 class ServiceMatch:
-    """The Service node a declared name maps to; `write` when this loader should (re)write it."""
+    """The Service node a declared name maps to; `write` when this loader should (re)write it.
+
+    `superseded` lists Service nodes this loader created for the same name in an earlier run
+    before another loader (traces) created the matching one; they can be deleted.
+    """
 
     uid: str
     name: str
     write: bool
+    superseded: tuple[str, ...] = ()
 
 
 def candidates(declared: str) -> list[str]:
@@ -59,9 +64,11 @@ def _match(
     declared: str, stored: dict[str, list[tuple[str, str, str | None]]], loaded_by: str
 ) -> ServiceMatch:
     names = candidates(declared)
-    for foreign in (True, False):
-        for cand in names:
-            for uid, name, by in sorted(stored.get(cand, [])):
-                if (by != loaded_by) == foreign:
-                    return ServiceMatch(uid, name, write=not foreign)
+    found = [(uid, name, by) for cand in names for uid, name, by in sorted(stored.get(cand, []))]
+    own = [uid for uid, _, by in found if by == loaded_by]
+    for uid, name, by in found:
+        if by != loaded_by:
+            return ServiceMatch(uid, name, write=False, superseded=tuple(own))
+    for uid, name, _ in found:
+        return ServiceMatch(uid, name, write=True)
     return ServiceMatch(f"svc:{names[0]}", names[0], write=True)

@@ -18,6 +18,8 @@ __all__ = ["YamlDoc", "load_documents", "split_documents"]
 
 _SEPARATOR = re.compile(r"^---(\s|$)")
 _END = re.compile(r"^\.\.\.\s*$")
+# libyaml's loader when PyYAML was built with it (several times faster), else pure Python
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TEMPLATE = re.compile(r"\{\{-?.*?-?\}\}|\{\{|\{%")
 
 
@@ -53,7 +55,7 @@ def load_documents(text: str, source: str, report: LoadReport) -> Iterator[YamlD
     """Each document that parses; a bad one (Helm template, invalid YAML) is reported, skipped."""
     for start, chunk in split_documents(text):
         try:
-            data = yaml.safe_load(chunk)
+            data = yaml.load(chunk, Loader=_LOADER)  # _LOADER is a safe loader
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             line = start + (mark.line if mark is not None else 0)

@@ -88,6 +88,7 @@ def parse_csv(
     if not reader.fieldnames:
         report.skip(source, "empty CSV file (no header row)", "line 1")
         return
+    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
     missing = {"service", "environment", "sha", "started_at", "status"} - set(reader.fieldnames)
     if missing:
         report.skip(source, f"CSV header lacks {', '.join(sorted(missing))}", "line 1")

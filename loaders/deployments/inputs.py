@@ -32,12 +32,12 @@ class InputFile:
         return self.path is None
 
     def read_text(self) -> str:
-        """The whole content (stdin is read once and kept); undecodable bytes are replaced."""
+        """The whole content (stdin is read once and kept); a BOM is dropped, bad bytes replaced."""
         if self._text is None:
             if self.path is None:
-                self._text = sys.stdin.read()
+                self._text = sys.stdin.read().removeprefix("\ufeff")
             else:
-                self._text = self.path.read_text(encoding="utf-8", errors="replace")
+                self._text = self.path.read_text(encoding="utf-8-sig", errors="replace")
         return self._text
 
 

@@ -48,6 +48,9 @@ class DeploymentsConfig(BaseModel):
         "loaded yet, so SHIPS is kept (the git loader fills it in later).",
     )
     assume_utc: bool = Field(default=False, description="Accept times without an offset as UTC.")
+    repo: str | None = Field(
+        default=None, description="Repository of rows without a `repo` field (reference commits)."
+    )
 
 
 class DeploymentsLoader:
@@ -124,8 +127,10 @@ class DeploymentsLoader:
         return records
 
     def _detect(self, f: InputFile, text: str) -> tuple[str, Any]:
+        """The format of one input and, for GitHub JSON, the parsed document."""
+        forced = self.config.format != "auto"
         fmt: str = self.config.format
-        if fmt == "auto" and f.path is not None:
+        if not forced and f.path is not None:
             fmt = _SUFFIXES.get(f.path.suffix.lower(), "auto")
         if fmt in ("jsonl", "csv"):
             return fmt, None
@@ -133,12 +138,14 @@ class DeploymentsLoader:
             doc = json.loads(text)
         except json.JSONDecodeError:
             doc = None
-        if fmt == "github":
-            return fmt, doc
         head = text.lstrip()[:1]
-        if doc is not None and json_kind(doc) != "unknown":
+        if forced or (doc is not None and json_kind(doc) != "unknown"):
             return "github", doc
-        return ("jsonl" if head == "{" else "csv"), None
+        if head == "{":
+            return "jsonl", None  # JSON lines (or one flat object), whatever the extension
+        if fmt == "github":
+            return fmt, doc  # a .json file that is neither: reported by the caller
+        return "csv", None
 
     @staticmethod
     def _dedupe(records: list[DeploymentRecord], report: LoadReport) -> list[DeploymentRecord]:
@@ -172,7 +179,7 @@ class DeploymentsLoader:
                 continue
             if uid and self.config.reference_commits:
                 shipped[r.uid] = uid
-                references[uid] = references.get(uid) or r.repo
+                references[uid] = references.get(uid) or r.repo or self.config.repo
                 what = "kept as a reference Commit node (uid+sha) until the git loader fills it"
             else:
                 what = "SHIPS not written"

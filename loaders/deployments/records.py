@@ -68,10 +68,6 @@ class DeploymentRecord:
     def uid(self) -> str:
         return f"deploy:{self.environment}:{self.service}:{self.id}"
 
-    @property
-    def where(self) -> str:
-        return f"{self.source} {self.position}"
-
     def node_row(self) -> dict[str, object]:
         return {
             "uid": self.uid,

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import queue
+import re
 import subprocess
+import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -15,6 +19,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["BlobReader", "Git", "GitError"]
 
+_CHUNK = 1 << 20
+_QUEUED_CHUNKS = 64  # at most this many chunks (<= 64 MiB) wait for the parser
+_LINE = re.compile(rb"[^\n]*\n")
 # Fixed options for every call: no pager, no colour, paths unquoted as UTF-8 bytes.
 _BASE = ("git", "-c", "core.quotepath=false", "-c", "color.ui=never", "--no-pager")
 
@@ -89,37 +96,94 @@ class Git:
         return self.text("config", "--get", key, check=False) or None
 
     def stream(self, args: Sequence[str], stdin_lines: Sequence[str] = ()) -> Iterator[bytes]:
-        """Yield stdout lines of a long git command, feeding `stdin_lines` to it first."""
-        proc = subprocess.Popen(
-            self.argv(*args),
-            stdin=subprocess.PIPE if stdin_lines else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        assert proc.stdout is not None and proc.stderr is not None
-        if stdin_lines:
-            _feed(proc.stdin, stdin_lines)
+        """Yield stdout lines of a long git command, feeding `stdin_lines` to it first.
+
+        A thread drains git's output into a bounded queue, so git keeps producing while the
+        caller is busy with earlier lines.
+        """
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(
+                self.argv(*args),
+                stdin=subprocess.PIPE if stdin_lines else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+            )
+            if stdin_lines:
+                _feed(proc.stdin, stdin_lines)
+            pump = _Pump(proc.stdout)
+            finished = False
+            try:
+                yield from pump.lines()
+                finished = True
+            finally:
+                if not finished:
+                    proc.kill()
+                pump.stop()
+                code = proc.wait()
+            if code != 0 and finished:
+                err.seek(0)
+                msg = err.read().decode("utf-8", "replace").strip()
+                raise GitError(f"git {args[0]} failed in {self.path}: {msg}", {"args": list(args)})
+
+
+class _Pump:
+    """Reads a pipe on a thread into a bounded queue of chunks; `lines()` splits them."""
+
+    def __init__(self, pipe: IO[bytes] | None) -> None:
+        if pipe is None:
+            raise GitError("git: no output pipe")
+        self._pipe = pipe
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUED_CHUNKS)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        read = getattr(self._pipe, "read1", self._pipe.read)
         try:
-            yield from proc.stdout
+            while not self._stopped.is_set():
+                data = read(_CHUNK)
+                if not data:
+                    break
+                self._put(data)
         finally:
-            proc.stdout.close()
-            err = proc.stderr.read().decode("utf-8", "replace").strip()
-            proc.stderr.close()
-            code = proc.wait()
-        if code != 0:
-            raise GitError(f"git {args[0]} failed in {self.path}: {err}", {"args": list(args)})
+            self._put(None)
+
+    def _put(self, item: bytes | None) -> None:
+        while not self._stopped.is_set():
+            try:
+                self._chunks.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def lines(self) -> Iterator[bytes]:
+        tail = b""
+        while (data := self._chunks.get()) is not None:
+            data = tail + data
+            cut = data.rfind(b"\n") + 1
+            tail = data[cut:]
+            yield from _LINE.findall(data, 0, cut)
+        if tail:
+            yield tail
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+        self._pipe.close()
 
 
 def _feed(stdin: IO[bytes] | None, lines: Sequence[str]) -> None:
     """Write stdin on a thread, so a large input never deadlocks against stdout."""
-    import threading
+    if stdin is None:
+        raise GitError("git: no input pipe")
 
     def write() -> None:
-        assert stdin is not None
         try:
             stdin.write("".join(f"{line}\n" for line in lines).encode())
-        finally:
             stdin.close()
+        except OSError:  # git exited early; its exit status reports why
+            pass
 
     threading.Thread(target=write, daemon=True).start()
 
@@ -134,11 +198,13 @@ class BlobReader:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
+        if self._proc.stdin is None or self._proc.stdout is None:
+            raise GitError("git cat-file: no pipes")
+        self._stdin, self._stdout = self._proc.stdin, self._proc.stdout
 
     def read(self, spec: str) -> bytes | None:
         """Content of the object `spec` (a sha or `rev:path`), or None when it is missing."""
-        stdin, stdout = self._proc.stdin, self._proc.stdout
-        assert stdin is not None and stdout is not None
+        stdin, stdout = self._stdin, self._stdout
         stdin.write(spec.encode() + b"\n")
         stdin.flush()
         header = stdout.readline().split()

@@ -84,10 +84,13 @@ def parse_time(value: object) -> dt.datetime | None:
     return t
 
 
-def detect_format(name: str, data: bytes) -> tuple[str, Any]:
-    """('csv', text) or ('github'|'jira', parsed JSON); TicketFormatError when unknown."""
+def detect_format(name: str, data: bytes, forced: str = "auto") -> tuple[str, Any]:
+    """('csv', text) or ('github'|'jira', parsed JSON); TicketFormatError when unknown.
+
+    `forced` (github, jira, csv) skips the guess but still parses the document.
+    """
     text = data.decode("utf-8-sig", errors="replace")
-    if name.lower().endswith(".csv"):
+    if forced == "csv" or (forced == "auto" and name.lower().endswith(".csv")):
         return "csv", text
     try:
         doc = json.loads(text)
@@ -97,7 +100,7 @@ def detect_format(name: str, data: bytes) -> tuple[str, Any]:
         raise TicketFormatError(
             f"invalid JSON: {e.msg}", f"line {e.lineno} column {e.colno}"
         ) from e
-    return _json_kind(doc), doc
+    return (forced if forced != "auto" else _json_kind(doc)), doc
 
 
 def _json_kind(doc: Any) -> str:
@@ -165,6 +168,9 @@ def fixed_by_commits(text: str) -> list[str]:
 def _github(item: Any, system: str, pos: str, skip: Skip, name: str) -> RawTicket | None:
     if not isinstance(item, dict) or item.get("number") in (None, ""):
         skip(name, "issue without a number", pos)
+        return None
+    if item.get("pull_request"):
+        skip(name, f"#{item['number']} is a pull request, not an issue", pos)
         return None
     comments = item.get("comments")
     texts = (

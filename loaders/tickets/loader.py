@@ -84,11 +84,7 @@ class TicketsLoader:
             name = str(path)
             try:
                 data = Path(path).read_bytes()
-                fmt, doc = detect_format(name, data)
-                if self.config.format != "auto":
-                    fmt = self.config.format
-                    if fmt == "csv" and not isinstance(doc, str):
-                        doc = data.decode("utf-8-sig", errors="replace")
+                fmt, doc = detect_format(name, data, self.config.format)
                 for t in read_tickets(fmt, doc, self.config.system, report.skip, name):
                     tickets[(t.system, t.key)] = t
             except TicketFormatError as e:

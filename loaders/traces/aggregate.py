@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
+from google.protobuf.unknown_fields import UnknownFieldSet
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from loaders import stacktrace
 from loaders.redact import RedactConfig, Redactor
-from loaders.traces.sketch import LatencySketch
+from loaders.traces.accumulators import FLUSH, ErrorAcc, OpAcc, ServiceAcc, Traffic
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KIND_NAMES", "Aggregator", "ErrorAcc", "OpAcc", "ServiceAcc", "Traffic"]
+__all__ = ["KIND_NAMES", "Aggregator"]
 
 KIND_NAMES = {
     0: "UNSPECIFIED",
@@ -29,8 +29,6 @@ KIND_NAMES = {
 _SERVER, _CLIENT, _PRODUCER, _CONSUMER = 2, 3, 4, 5
 _STATUS_ERROR = 2
 _FUTURE_SLACK_NS = 300 * 10**9
-_FLUSH = 8192  # buffered durations per accumulator before they go into its sketch
-_NEVER = 2**63
 
 # Span attributes the aggregator reads; everything else is skipped without decoding.
 _WANTED = frozenset(
@@ -56,6 +54,8 @@ _WANTED = frozenset(
         "code.lineno",
     }
 )
+_MAX_PROBLEMS = 50  # problems listed per input; the rest are counted
+_MAX_CACHED = 100_000  # attribute combinations remembered per service
 _INT_KEYS = frozenset({"code.line.number", "code.lineno"})
 _CACHE_SYSTEMS = frozenset({"redis", "memcached", "hazelcast", "ignite"})
 
@@ -65,75 +65,6 @@ OpKey = tuple[str, str]  # (service, span name)
 def _value(v: AnyValue) -> object:
     which = v.WhichOneof("value")
     return getattr(v, which) if which else None
-
-
-class Traffic:
-    """Count, errors, first/last seen and a latency sketch (durations buffered in ns)."""
-
-    __slots__ = ("count", "durs", "errors", "first", "last", "sketch")
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.errors = 0
-        self.first = _NEVER
-        self.last = 0
-        self.durs: list[int] = []
-        self.sketch = LatencySketch()
-
-    def add(self, start_ns: int, dur_ns: int, error: bool) -> None:
-        self.errors += error
-        if start_ns < self.first:
-            self.first = start_ns
-        if start_ns > self.last:
-            self.last = start_ns
-        self.durs.append(dur_ns)
-        if len(self.durs) >= _FLUSH:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.durs:
-            self.count += len(self.durs)
-            self.sketch.add_many_ns(self.durs)
-            self.durs = []
-
-    def merge(self, other: Traffic) -> None:
-        self.flush()
-        other.flush()
-        self.count += other.count
-        self.errors += other.errors
-        self.first, self.last = min(self.first, other.first), max(self.last, other.last)
-        self.sketch.merge(other.sketch)
-
-
-class OpAcc(Traffic):
-    """An operation of a service; its traffic is the EXPOSES edge."""
-
-    __slots__ = ("kind", "route")
-
-    def __init__(self, kind: str) -> None:
-        super().__init__()
-        self.kind = kind
-        self.route: str | None = None
-
-
-@dataclass
-class ServiceAcc:
-    namespace: str | None = None
-    language: str | None = None
-    version: str | None = None
-    environment: str | None = None
-    ops: dict[str, OpAcc] = field(default_factory=dict)
-
-
-@dataclass
-class ErrorAcc:
-    type: str
-    template: str
-    frames: list[stacktrace.Frame]
-    count: int = 0
-    first: int = _NEVER
-    last: int = 0
-    seen_in: dict[tuple[str, str | None, str | None], list[int]] = field(default_factory=dict)
 
 
 # A CLIENT/PRODUCER span waiting for its child: (operation, start ns, duration ns, error, host)
@@ -161,30 +92,41 @@ class Aggregator:
         self._clients: dict[bytes, _Pending] = {}  # CLIENT/PRODUCER span id -> waiting for child
         self._servers: dict[bytes, tuple[OpKey, bool]] = {}  # parent id -> SERVER/CONSUMER span
         self._now_ns = time.time_ns()
+        self._effects_cache: dict[str, dict[Any, Any]] = {}
+        self._suppressed: dict[str, int] = {}
+        self._pairs: dict[tuple[OpKey, OpKey], tuple[Traffic, Traffic]] = {}
         self._parsed: dict[tuple[str, str], tuple[str, str, list[stacktrace.Frame]]] = {}
 
     # ---- per request ---------------------------------------------------------------------
     def add_request(self, req: ExportTraceServiceRequest, name: str, events: bool = True) -> None:
         """Aggregate one request; `events=False` (no exception in its bytes) skips span events."""
+        self._unknown_fields(req, name, "request")
         for ri, rs in enumerate(req.resource_spans):
+            self._unknown_fields(rs, name, f"resource_spans[{ri}]")
             res = {kv.key: _value(kv.value) for kv in rs.resource.attributes}
             service = res.get("service.name")
             if not isinstance(service, str) or not service or service.startswith("unknown_service"):
                 n_spans = sum(len(ss.spans) for ss in rs.scope_spans)
                 if n_spans:
-                    self.problems.append(
-                        (
-                            name,
-                            f"{n_spans} span(s) without service.name skipped",
-                            f"resource_spans[{ri}]",
-                        )
+                    self._problem(
+                        name,
+                        f"{n_spans} span(s) without service.name skipped",
+                        f"resource_spans[{ri}]",
                     )
                 continue
             svc = self._service(service, res)
             for si, ss in enumerate(rs.scope_spans):
+                self._unknown_fields(ss, name, f"resource_spans[{ri}].scope_spans[{si}]")
                 self._spans(
                     ss.spans, service, svc, name, f"resource_spans[{ri}].scope_spans[{si}]", events
                 )
+
+    def _unknown_fields(self, msg: Any, name: str, where: str) -> None:
+        """Fields this OTLP version does not know (newer senders): reported, otherwise ignored."""
+        unknown = UnknownFieldSet(msg)
+        if len(unknown):
+            numbers = sorted({f.field_number for f in unknown})
+            self._problem(name, f"unknown protobuf field(s) {numbers} ignored", where)
 
     def _service(self, service: str, res: dict[str, object]) -> ServiceAcc:
         acc = self.services.get(service)
@@ -208,14 +150,15 @@ class Aggregator:
     ) -> None:
         """The hot loop: a handful of field reads per span, attributes only when present."""
         ops = svc.ops
+        effects = self._effects_cache.setdefault(service, {})
         now = self._now_ns + _FUTURE_SLACK_NS
         n = 0
         for i, sp in enumerate(spans):
             start = sp.start_time_unix_nano
             if start > now or not start:
                 why = "start time in the future" if start else "no start time"
-                self.problems.append(
-                    (name, f"span {sp.span_id.hex()} skipped: {why}", f"{where}.spans[{i}]")
+                self._problem(
+                    name, f"span {sp.span_id.hex()} skipped: {why}", f"{where}.spans[{i}]"
                 )
                 continue
             n += 1
@@ -236,17 +179,24 @@ class Aggregator:
                 op.first = start
             if start > op.last:
                 op.last = start
-            if len(op.durs) >= _FLUSH:
+            if len(op.durs) >= FLUSH:
                 op.flush()
-            a = None
+            a: tuple[tuple[str, object], ...] = ()
             for kv in sp.attributes:
                 k = kv.key
                 if k in _WANTED:
-                    if a is None:
-                        a = {}
-                    a[k] = kv.value.int_value if k in _INT_KEYS else kv.value.string_value
+                    a += ((k, kv.value.int_value if k in _INT_KEYS else kv.value.string_value),)
             if a:
-                self._attributes((service, sname), op, a, start, dur, error)
+                eff = effects.get((sname, a))
+                if eff is None:
+                    eff = self._effects((service, sname), op, dict(a))
+                    if len(effects) > _MAX_CACHED:
+                        effects.clear()
+                    effects[(sname, a)] = eff
+                if eff[0] is not None:
+                    self.impl[eff[0]] = self.impl.get(eff[0], 0) + 1
+                if eff[1] is not None:
+                    eff[1].add(start, dur, error)
             if kind == _SERVER:
                 self._server(sp.parent_span_id, (service, sname), error)
             elif kind > _SERVER:
@@ -255,11 +205,13 @@ class Aggregator:
                 self._events(sp, service, svc, start)
         self.spans += n
 
-    def _attributes(
-        self, key: OpKey, op: OpAcc, attrs: dict[str, object], start: int, dur: int, err: bool
-    ) -> None:
+    def _effects(
+        self, key: OpKey, op: OpAcc, attrs: dict[str, object]
+    ) -> tuple[tuple[OpKey, str, str, int] | None, Traffic | None]:
+        """What a set of attributes implies (cached): an IMPLEMENTED_BY key, a resource edge."""
+        impl = None
         route = attrs.get("http.route")
-        if isinstance(route, str):
+        if isinstance(route, str) and route:
             op.route = route
         fn = attrs.get("code.function.name") or attrs.get("code.function")
         if isinstance(fn, str) and fn:
@@ -268,11 +220,9 @@ class Aggregator:
                 fn = f"{ns}.{fn}"
             path = attrs.get("code.file.path") or attrs.get("code.filepath") or ""
             line = attrs.get("code.line.number") or attrs.get("code.lineno") or 0
-            k = (key, str(path), fn, int(line) if isinstance(line, int) else 0)
-            self.impl[k] = self.impl.get(k, 0) + 1
+            impl = (key, str(path), fn, int(line) if isinstance(line, int) else 0)
         res = self._resource_of(attrs)
-        if res:
-            self._traffic(self.res_deps, (key[0], res)).add(start, max(dur, 0), err)
+        return impl, self._traffic(self.res_deps, (key[0], res)) if res else None
 
     @staticmethod
     def _traffic(table: dict[Any, Traffic], key: Any) -> Traffic:
@@ -312,10 +262,10 @@ class Aggregator:
         start: int,
         dur: int,
         err: bool,
-        attrs: dict[str, object] | None,
+        pairs: tuple[tuple[str, object], ...],
     ) -> None:
         """Pair CLIENT/PRODUCER spans with their SERVER/CONSUMER children in other services."""
-        attrs = attrs or {}
+        attrs = dict(pairs) if pairs else {}
         if kind in (_CLIENT, _PRODUCER):
             if kind == _CLIENT and ("db.system" in attrs or "db.system.name" in attrs):
                 return
@@ -350,10 +300,9 @@ class Aggregator:
         if not pid:
             return
         client = self._clients.get(pid)
-        if client is not None:
-            if client[0][0] != key[0]:
-                del self._clients[pid]
-                self._call(client[0], key, client[1], client[2], client[3] or err)
+        if client is not None:  # a server peer exists, in another service or not
+            del self._clients[pid]
+            self._call(client[0], key, client[1], client[2], client[3] or err)
         else:
             self._servers[pid] = (key, err)
             if len(self._servers) > self.max_pending:
@@ -362,8 +311,14 @@ class Aggregator:
     def _call(self, caller: OpKey, callee: OpKey, start: int, dur: int, err: bool) -> None:
         if caller[0] == callee[0]:
             return
-        self._traffic(self.calls, (caller, callee)).add(start, dur, err)
-        self._traffic(self.svc_deps, (caller[0], callee[0])).add(start, dur, err)
+        pair = self._pairs.get((caller, callee))
+        if pair is None:
+            pair = self._pairs[(caller, callee)] = (
+                self._traffic(self.calls, (caller, callee)),
+                self._traffic(self.svc_deps, (caller[0], callee[0])),
+            )
+        pair[0].add(start, dur, err)
+        pair[1].add(start, dur, err)
 
     def _unmatched(self, client: _Pending) -> None:
         op, start, dur, error, host = client
@@ -371,8 +326,19 @@ class Aggregator:
             uid = self._resource("host", host, None)
             self._traffic(self.res_deps, (op[0], uid)).add(start, dur, error)
 
+    def _problem(self, item: str, reason: str, position: str) -> None:
+        """Record bad input; past `_MAX_PROBLEMS` per input only a count is kept."""
+        n = self._suppressed.get(item, 0)
+        if n < _MAX_PROBLEMS:
+            self.problems.append((item, reason, position))
+        self._suppressed[item] = n + 1
+
     def finish(self) -> None:
         """Clients that never met a server child call an external host; buffers are flushed."""
+        for item, n in self._suppressed.items():
+            if n > _MAX_PROBLEMS:
+                self.problems.append((item, f"{n - _MAX_PROBLEMS} more problem(s) not listed", ""))
+        self._suppressed.clear()
         for client in self._clients.values():
             self._unmatched(client)
         self._clients.clear()
@@ -411,6 +377,8 @@ class Aggregator:
             self.impl[k] = self.impl.get(k, 0) + n
         self._absorb_errors(other)
         self.problems += other.problems
+        for item, n in other._suppressed.items():
+            self._suppressed[item] = self._suppressed.get(item, 0) + n
         self.spans += other.spans
         for sid, pending in other._clients.items():
             self._client(sid, pending)

@@ -11,7 +11,8 @@ from graph_service.batch import Batch, edges, nodes
 from graph_service.store.base import GraphReader
 from loaders import stacktrace
 from loaders.base import LoadReport
-from loaders.traces.aggregate import Aggregator, OpAcc, Traffic
+from loaders.traces.accumulators import OpAcc, Traffic
+from loaders.traces.aggregate import Aggregator
 from loaders.traces.resolve import FunctionIndex, safe_query, short_name
 from loaders.traces.sketch import LatencySketch
 

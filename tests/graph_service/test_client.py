@@ -101,3 +101,17 @@ def test_connect_needs_one_target() -> None:
         connect()
     with pytest.raises(CallerError):
         connect(url="http://x", path="y")
+
+
+def test_code_upload_keeps_local_uids(client: Client, tmp_path: Path) -> None:
+    """A folder sent over HTTP gets the same uids as one loaded in-process."""
+    repo = tmp_path / "tiny"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "pkg" / "mod.py").write_text("def f():\n    return g()\n\n\ndef g():\n    return 1\n")
+    report = client.ingest("code", repo, use_git="false")
+    assert report["written"]["Function"] == 2
+    calls = client.query(
+        "MATCH (a:Function)-[:CALLS]->(b:Function) WHERE a.path = 'pkg/mod.py' "
+        "RETURN a.uid AS a, b.uid AS b"
+    )
+    assert calls.to_dict("records") == [{"a": "fn:tiny:pkg/mod.py:f", "b": "fn:tiny:pkg/mod.py:g"}]

@@ -90,6 +90,7 @@ def test_bind_accepts_json_values_and_z_times() -> None:
     )
     assert bound["since"] == datetime(2024, 3, 1, 10, 0)
     assert bound["ratio"] == 2.0 and bound["hops"] == 1 and bound["uids"] == ["a"]
+    assert _sample().bind({"uid": 123, "since": "2024-01-01", "uids": "a"})["uid"] == "123"
 
 
 @pytest.mark.parametrize(
@@ -101,7 +102,7 @@ def test_bind_accepts_json_values_and_z_times() -> None:
         ({"uid": "x", "since": "2024-01-01", "uids": "a", "flag": "maybe"}, "flag"),
         ({"uid": "x", "since": "2024-01-01", "uids": "a", "ratio": "lots"}, "ratio"),
         ({"uid": "x", "since": "2024-01-01", "uids": [1, 2]}, "uids"),
-        ({"uid": 7, "since": "2024-01-01", "uids": "a"}, "uid"),
+        ({"uid": ["x"], "since": "2024-01-01", "uids": "a"}, "uid"),
         ({"uid": "x", "since": "2024-01-01", "uids": "a", "hops": True}, "hops"),
         ({"uid": "x", "since": "2024-01-01", "uids": "a", "depth": "1"}, "depth"),  # unknown
     ],

@@ -44,6 +44,11 @@ const OPTIONAL_ARGS = Array.from({ length: 8 }, (_, i) => ({
   default: 'null',
 }));
 
+const AGGREGATING = new Set([
+  'avg', 'collect', 'count', 'max', 'min', 'percentileCont', 'percentileDisc', 'stDev', 'stDevP',
+  'sum',
+]);
+
 function functionRegistry() {
   const registry = {};
   for (const name of NEO4J_FUNCTIONS) {
@@ -56,7 +61,7 @@ function functionRegistry() {
       argumentDescription: OPTIONAL_ARGS,
       returnDescription: 'ANY',
       signature: `${name}(${OPTIONAL_ARGS.map((a) => `${a.name} = null :: ANY`).join(', ')}) :: ANY`,
-      aggregating: false,
+      aggregating: AGGREGATING.has(name),
       isDeprecated: false,
     };
   }
@@ -75,8 +80,6 @@ async function readStdin() {
   for await (const chunk of process.stdin) chunks.push(chunk);
   return Buffer.concat(chunks).toString('utf8');
 }
-
-
 
 function schemaFor(query, catalog, functions) {
   return {

@@ -21,15 +21,20 @@ from opentelemetry.trace import SpanKind
 
 def record_spans(exporter: SpanExporter, service: str = "checkout") -> int:
     """Emit one SERVER span with a CLIENT child through `exporter`; returns spans made."""
-    provider = TracerProvider(resource=Resource.create({"service.name": service,
-                                                        "service.version": "1.2.3"}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service, "service.version": "1.2.3"})
+    )
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("tests")
-    with tracer.start_as_current_span(
-        "POST /checkout", kind=SpanKind.SERVER,
-        attributes={"http.route": "/checkout", "http.request.method": "POST"},
-    ), tracer.start_as_current_span(
-        "charge", kind=SpanKind.CLIENT, attributes={"peer.service": "payments"}
+    with (
+        tracer.start_as_current_span(
+            "POST /checkout",
+            kind=SpanKind.SERVER,
+            attributes={"http.route": "/checkout", "http.request.method": "POST"},
+        ),
+        tracer.start_as_current_span(
+            "charge", kind=SpanKind.CLIENT, attributes={"peer.service": "payments"}
+        ),
     ):
         pass
     provider.shutdown()

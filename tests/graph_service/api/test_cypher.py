@@ -20,8 +20,10 @@ ALL_FUNCS = "MATCH (f:Function) RETURN f.uid AS uid, f.start_line AS line ORDER 
 def test_json_rows_with_columns_and_params(client: TestClient) -> None:
     r = client.post(
         "/v1/cypher",
-        json={"query": "MATCH (f:Function {uid: $u}) RETURN f.name AS name, f.path AS path",
-              "params": {"u": FUNCS["charge"]}},
+        json={
+            "query": "MATCH (f:Function {uid: $u}) RETURN f.name AS name, f.path AS path",
+            "params": {"u": FUNCS["charge"]},
+        },
         headers=READER,
     )
     assert r.status_code == 200, r.text
@@ -58,14 +60,18 @@ def test_writes_are_refused_with_a_reason(client: TestClient, query: str) -> Non
     err = r.json()["error"]
     assert err["code"] == "read_only"
     assert "read-only" in err["message"] or "one statement" in err["message"]
-    count = client.post("/v1/cypher", json={"query": "MATCH (f:Function) RETURN count(*)"},
-                        headers=READER)
+    count = client.post(
+        "/v1/cypher", json={"query": "MATCH (f:Function) RETURN count(*)"}, headers=READER
+    )
     assert count.json()["rows"] == [[7]]
 
 
 def test_arrow_accept_round_trips(client: TestClient) -> None:
-    r = client.post("/v1/cypher", json={"query": ALL_FUNCS},
-                    headers={**READER, "Accept": "application/vnd.apache.arrow.stream"})
+    r = client.post(
+        "/v1/cypher",
+        json={"query": ALL_FUNCS},
+        headers={**READER, "Accept": "application/vnd.apache.arrow.stream"},
+    )
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/vnd.apache.arrow.stream"
     table = pa.ipc.open_stream(io.BytesIO(r.content)).read_all()
@@ -74,8 +80,9 @@ def test_arrow_accept_round_trips(client: TestClient) -> None:
 
 
 def test_csv_accept(client: TestClient) -> None:
-    r = client.post("/v1/cypher", json={"query": ALL_FUNCS},
-                    headers={**READER, "Accept": "text/csv"})
+    r = client.post(
+        "/v1/cypher", json={"query": ALL_FUNCS}, headers={**READER, "Accept": "text/csv"}
+    )
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
     lines = r.text.strip().splitlines()
@@ -84,8 +91,9 @@ def test_csv_accept(client: TestClient) -> None:
 
 
 def test_unacceptable_accept_is_406(client: TestClient) -> None:
-    r = client.post("/v1/cypher", json={"query": ALL_FUNCS},
-                    headers={**READER, "Accept": "image/png"})
+    r = client.post(
+        "/v1/cypher", json={"query": ALL_FUNCS}, headers={**READER, "Accept": "image/png"}
+    )
     assert r.status_code == 406
     assert r.json()["error"]["code"] == "not_acceptable"
 
@@ -97,8 +105,7 @@ def test_bad_cypher_is_400_query_error(client: TestClient) -> None:
 
 
 def test_validation_error_shape(client: TestClient) -> None:
-    r = client.post("/v1/cypher", json={"query": "RETURN 1", "row_cap": 0, "x": 1},
-                    headers=READER)
+    r = client.post("/v1/cypher", json={"query": "RETURN 1", "row_cap": 0, "x": 1}, headers=READER)
     assert r.status_code == 422
     err = r.json()["error"]
     assert err["code"] == "validation_error"
@@ -131,8 +138,7 @@ def test_internal_errors_hide_the_traceback(settings: Settings) -> None:
 def test_body_size_limit(settings: Settings) -> None:
     small = settings.model_copy(update={"max_body_bytes": 100})
     with TestClient(create_app(small)) as c:
-        r = c.post("/v1/cypher", json={"query": "RETURN 1 AS x // " + "y" * 200},
-                   headers=READER)
+        r = c.post("/v1/cypher", json={"query": "RETURN 1 AS x // " + "y" * 200}, headers=READER)
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "payload_too_large"
 

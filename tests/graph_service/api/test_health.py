@@ -46,7 +46,8 @@ def test_each_app_has_its_own_registry(client: TestClient, settings: Settings) -
     from graph_service.api import create_app
 
     client.get("/healthz")
-    with TestClient(create_app(settings.model_copy(update={"db_path": settings.db_path.parent
-                                                             / "other.lbug"}))) as other:
+    with TestClient(
+        create_app(settings.model_copy(update={"db_path": settings.db_path.parent / "other.lbug"}))
+    ) as other:
         assert 'route="/healthz"' not in other.get("/metrics").text
     assert 'route="/healthz"' in client.get("/metrics").text

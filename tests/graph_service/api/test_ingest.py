@@ -21,8 +21,18 @@ def _counts(client: TestClient) -> dict[str, dict[str, int]]:
 
 def test_multipart_upload_loads_and_reloads_unchanged(client: TestClient) -> None:
     files = [
-        ("files", ("a/spans.pb", otlp_request("up-a").SerializeToString(), "application/octet-stream")),
-        ("files", ("b.json", json_format.MessageToJson(otlp_request("up-b")).encode(), "application/json")),
+        (
+            "files",
+            ("a/spans.pb", otlp_request("up-a").SerializeToString(), "application/octet-stream"),
+        ),
+        (
+            "files",
+            (
+                "b.json",
+                json_format.MessageToJson(otlp_request("up-b")).encode(),
+                "application/json",
+            ),
+        ),
     ]
     before = _counts(client)
     r = client.post("/v1/ingest/traces", files=files, headers=WRITER)
@@ -48,8 +58,9 @@ def test_raw_body_with_filename(client: TestClient) -> None:
 
 
 def test_bad_input_lands_in_the_report(client: TestClient) -> None:
-    r = client.post("/v1/ingest/traces?filename=bad.pb", content=b"\xff\xfe garbage",
-                    headers=WRITER)
+    r = client.post(
+        "/v1/ingest/traces?filename=bad.pb", content=b"\xff\xfe garbage", headers=WRITER
+    )
     assert r.status_code == 200
     assert r.json()["skipped"] and r.json()["skipped"][0]["item"].endswith("bad.pb")
 
@@ -60,8 +71,7 @@ def test_caller_mistakes(client: TestClient) -> None:
     assert client.post("/v1/ingest/traces", headers=WRITER).status_code == 400
     r = client.post("/v1/ingest/traces?filename=../x.pb", content=b"x", headers=WRITER)
     assert r.status_code == 400 and "unsafe" in r.json()["error"]["message"]
-    r = client.post("/v1/ingest/traces?option=novalue&filename=x.pb", content=b"x",
-                    headers=WRITER)
+    r = client.post("/v1/ingest/traces?option=novalue&filename=x.pb", content=b"x", headers=WRITER)
     assert r.status_code == 400
 
 

@@ -22,8 +22,11 @@ def test_list_matches_the_library(client: TestClient) -> None:
 def test_describe_and_404(client: TestClient) -> None:
     r = client.get("/v1/queries/callers", headers=READER)
     assert r.json()["params"][1] == {
-        "name": "hops", "type": "INT", "description": r.json()["params"][1]["description"],
-        "required": False, "default": 1,
+        "name": "hops",
+        "type": "INT",
+        "description": r.json()["params"][1]["description"],
+        "required": False,
+        "default": 1,
     }
     missing = client.get("/v1/queries/nope", headers=READER)
     assert missing.status_code == 404
@@ -31,8 +34,9 @@ def test_describe_and_404(client: TestClient) -> None:
 
 
 def test_run_binds_and_answers(client: TestClient) -> None:
-    r = client.post("/v1/queries/callers", json={"params": {"uid": FUNCS["charge"]}},
-                    headers=READER)
+    r = client.post(
+        "/v1/queries/callers", json={"params": {"uid": FUNCS["charge"]}}, headers=READER
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["columns"][0] == "uid"
@@ -40,8 +44,11 @@ def test_run_binds_and_answers(client: TestClient) -> None:
 
 
 def test_run_names_the_bad_parameter(client: TestClient) -> None:
-    r = client.post("/v1/queries/callers", json={"params": {"uid": FUNCS["charge"],
-                                                             "hops": "many"}}, headers=READER)
+    r = client.post(
+        "/v1/queries/callers",
+        json={"params": {"uid": FUNCS["charge"], "hops": "many"}},
+        headers=READER,
+    )
     assert r.status_code == 400
     assert r.json()["error"]["detail"]["param"] == "hops"
     r = client.post("/v1/queries/callers", json={"params": {}}, headers=READER)

@@ -74,8 +74,11 @@ def fake_scorer(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> list[tup
 
 @pytest.mark.parametrize(
     ("body", "kind"),
-    [({"sha": sha("c2")}, "commit"), ({"diff": "--- a/x\n+++ b/x\n"}, "diff"),
-     ({"paths": ["app/pay.py", FUNCS["charge"]]}, "paths")],
+    [
+        ({"sha": sha("c2")}, "commit"),
+        ({"diff": "--- a/x\n+++ b/x\n"}, "diff"),
+        ({"paths": ["app/pay.py", FUNCS["charge"]]}, "paths"),
+    ],
 )
 def test_scores_each_input_kind(
     client: TestClient, fake_scorer: list[tuple[str, Any]], body: dict[str, Any], kind: str
@@ -85,10 +88,65 @@ def test_scores_each_input_kind(
     assert r.json() == {
         "target": "",
         "overall": 0.8,
-        "nodes": [{"uid": FUNCS["charge"], "label": "Function", "name": "", "path": "",
-                   "score": 0.8, "explanation": ["churn: 20 lines"]}],
+        "nodes": [
+            {
+                "uid": FUNCS["charge"],
+                "label": "Function",
+                "name": "",
+                "path": "",
+                "score": 0.8,
+                "explanation": ["churn: 20 lines"],
+            }
+        ],
         "explanations": [{"text": f"{kind} scored", "weight": None, "kind": None, "uid": None}],
         "model_version": "gnn-test-1",
         "features": {},
     }
     assert fake_scorer == [(kind, next(iter(body.values())))]
+
+
+class _Synthetic:
+    name = "synthetic"
+
+    def extract(self, report: Any, reader: Any = None) -> Any:
+        from models.synthetic import SyntheticSpec, synthetic_batches
+
+        yield from synthetic_batches(SyntheticSpec(functions=200, commits=100))
+
+
+def test_real_model_end_to_end(tmp_path: Any) -> None:
+    """Train a small real model, reload it through the admin route, then score over HTTP."""
+    from graph_service.api import create_app
+    from graph_service.api.auth import hash_key
+    from graph_service.ingest import ingest
+    from graph_service.settings import Settings
+    from models.config import RiskConfig
+    from models.train import train
+    from tests.graph_service.api.conftest import KEYS
+
+    settings = Settings(
+        db_path=tmp_path / "g.lbug",
+        model_dir=tmp_path / "models",
+        api_keys=[f"admin:{hash_key(KEYS['admin'])}"],
+    )
+    with TestClient(create_app(settings)) as c:
+        assert c.post("/v1/risk", json={"sha": "0" * 40}, headers=auth("admin")).status_code == 503
+        store = c.app.state.service.store  # type: ignore[attr-defined]
+        ingest(store, _Synthetic())
+        train(store, settings, RiskConfig(epochs=3))
+        reloaded = c.post("/v1/admin/model/reload", headers=auth("admin")).json()["model"]
+        assert reloaded.startswith("loaded: ")
+        sha = store.query("MATCH (c:Commit) RETURN c.sha AS s ORDER BY s LIMIT 1").rows()[0]["s"]
+        r = c.post("/v1/risk", json={"sha": sha}, headers=auth("admin"))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert 0 <= body["overall"] <= 1
+        assert body["model_version"] == reloaded.removeprefix("loaded: ")
+        assert body["target"] == f"commit:{sha}"
+        assert {n["label"] for n in body["nodes"]} >= {"commit"}
+        paths = c.post(
+            "/v1/risk", json={"paths": [body["nodes"][-1]["uid"]]}, headers=auth("admin")
+        )
+        assert paths.status_code == 200, paths.text
+        ready = c.get("/readyz").json()
+        assert ready["checks"]["model"] == reloaded

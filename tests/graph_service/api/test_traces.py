@@ -25,20 +25,29 @@ JS = {**WRITER, "Content-Type": "application/json"}
 
 
 def _services(client: TestClient) -> list[str]:
-    r = client.post("/v1/cypher", json={"query": "MATCH (s:Service) RETURN s.uid ORDER BY 1"},
-                    headers=auth("reader"))
+    r = client.post(
+        "/v1/cypher",
+        json={"query": "MATCH (s:Service) RETURN s.uid ORDER BY 1"},
+        headers=auth("reader"),
+    )
     return [row[0] for row in r.json()["rows"]]
 
 
 def test_real_sdk_exporter_over_http(settings: Settings) -> None:
     app = create_app(settings)
     with running_server(app) as url:
-        exporter = OTLPSpanExporter(endpoint=f"{url}/v1/traces",
-                                    headers={"Authorization": f"Bearer {KEYS['writer']}"})
+        exporter = OTLPSpanExporter(
+            endpoint=f"{url}/v1/traces", headers={"Authorization": f"Bearer {KEYS['writer']}"}
+        )
         record_spans(exporter, service="otel-demo")
-        r = httpx.post(f"{url}/v1/cypher", headers=auth("reader"), json={
-            "query": "MATCH (s:Service {uid: 'svc:otel-demo'})-[:EXPOSES]->(o:Operation) "
-                     "RETURN o.name ORDER BY 1"})
+        r = httpx.post(
+            f"{url}/v1/cypher",
+            headers=auth("reader"),
+            json={
+                "query": "MATCH (s:Service {uid: 'svc:otel-demo'})-[:EXPOSES]->(o:Operation) "
+                "RETURN o.name ORDER BY 1"
+            },
+        )
         metrics = httpx.get(f"{url}/metrics").text
     assert sorted(row[0] for row in r.json()["rows"]) == ["POST /checkout", "charge"]
     assert 'prodgraph_otlp_spans_total{outcome="accepted"} 2.0' in metrics
@@ -98,6 +107,9 @@ def test_other_content_types_are_415(client: TestClient) -> None:
 
 def test_traces_need_a_writer(client: TestClient) -> None:
     body = otlp_request().SerializeToString()
-    r = client.post("/v1/traces", content=body,
-                    headers={**auth("reader"), "Content-Type": "application/x-protobuf"})
+    r = client.post(
+        "/v1/traces",
+        content=body,
+        headers={**auth("reader"), "Content-Type": "application/x-protobuf"},
+    )
     assert r.status_code == 403

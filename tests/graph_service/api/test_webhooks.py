@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from graph_service.api import create_app
 from graph_service.api.routes.webhooks import loader_document
@@ -22,8 +22,12 @@ DEPLOYMENT_STATUS: dict[str, Any] = {
     "action": "created",
     "deployment_status": {"id": 77, "state": "success", "created_at": "2024-03-01T10:05:00Z"},
     "deployment": {
-        "id": 4242, "sha": "ab" * 20, "ref": "v9.9.9", "environment": "prod",
-        "created_at": "2024-03-01T10:00:00Z", "payload": {"service": "hooked"},
+        "id": 4242,
+        "sha": "ab" * 20,
+        "ref": "v9.9.9",
+        "environment": "prod",
+        "created_at": "2024-03-01T10:00:00Z",
+        "payload": {"service": "hooked"},
         "repository_url": "https://api.github.com/repos/acme/shop",
     },
     "repository": {"full_name": "acme/shop"},
@@ -33,18 +37,30 @@ DEPLOYMENT_STATUS: dict[str, Any] = {
 def _post(client: TestClient, event: str, payload: object, secret: str = SECRET) -> Any:
     body = json.dumps(payload).encode()
     sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return client.post("/v1/webhooks/github", content=body, headers={
-        "X-GitHub-Event": event, "X-GitHub-Delivery": "d-1", "X-Hub-Signature-256": sig,
-        "Content-Type": "application/json"})
+    return client.post(
+        "/v1/webhooks/github",
+        content=body,
+        headers={
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": "d-1",
+            "X-Hub-Signature-256": sig,
+            "Content-Type": "application/json",
+        },
+    )
 
 
 def test_deployment_status_is_loaded(client: TestClient) -> None:
     r = _post(client, "deployment_status", DEPLOYMENT_STATUS)
     assert r.status_code == 200, r.text
     assert r.json()["ingested"] is True
-    rows = client.post("/v1/cypher", headers=auth("reader"), json={
-        "query": "MATCH (d:Deployment) WHERE d.service = 'hooked' "
-                 "RETURN d.uid, d.status, d.version"}).json()["rows"]
+    rows = client.post(
+        "/v1/cypher",
+        headers=auth("reader"),
+        json={
+            "query": "MATCH (d:Deployment) WHERE d.service = 'hooked' "
+            "RETURN d.uid, d.status, d.version"
+        },
+    ).json()["rows"]
     assert rows == [["deploy:prod:hooked:4242", "success", "v9.9.9"]]
     counts = client.get("/v1/admin/counts", headers=auth("admin")).json()
     assert _post(client, "deployment_status", DEPLOYMENT_STATUS).status_code == 200

@@ -15,6 +15,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from graph_service.errors import CallerError
 from graph_service.sample import SampleManifest, generate, size_spec
+from graph_service.sample.bugs import BUGS
 
 
 def git(repo: Path, *args: str) -> str:
@@ -107,6 +108,7 @@ def test_exception_stack_traces_point_into_the_repository(
 ) -> None:
     by_window = {p.name: p.name.split("-")[2].split(".")[0] for p in tiny.traces}
     traces = 0
+    raised_in: set[str] = set()
     for name, _, span in spans:
         for event in span.events:
             assert event.name == "exception"
@@ -118,8 +120,15 @@ def test_exception_stack_traces_point_into_the_repository(
             short = by_window[name]
             for path, _ in paths:
                 git(tiny.repo, "cat-file", "-e", f"{_full(tiny, short)}:{path}")
+            if span.kind == Span.SPAN_KIND_SERVER and "Upstream" not in a["exception.type"]:
+                assert paths[-1][0].startswith("services/")
+                frames = [x for x in stack.splitlines() if x.startswith("  File ")]
+                raised_in.add(frames[-1].rsplit(", in ", 1)[-1])
             traces += 1
     assert traces > 0
+    # every non-cascading exception comes from one of the planted bugs
+    expected = {b.raises_in for b in BUGS if b.key in {x["key"] for x in truth["bugs"]}}
+    assert raised_in and raised_in <= expected
     assert sum(b["errors_in_traces"] for b in truth["bugs"]) > 0
 
 
@@ -194,6 +203,8 @@ def test_tickets_look_like_github_issues(tiny: SampleManifest, truth: dict) -> N
 
 def test_ground_truth_is_consistent(tiny: SampleManifest, truth: dict) -> None:
     tickets = {t["number"]: t for t in json.loads(tiny.tickets.read_text())}
+    lines = tiny.deployments.read_text().splitlines()
+    deployments = {d["id"]: d for d in map(json.loads, lines)}
     for bug in truth["bugs"]:
         intro, fix = bug["introducing_commit"], bug["fixing_commit"]
         assert git(tiny.repo, "merge-base", "--is-ancestor", intro, fix) == ""
@@ -211,10 +222,17 @@ def test_ground_truth_is_consistent(tiny: SampleManifest, truth: dict) -> None:
         primary = tickets[bug["primary_ticket"]]
         assert primary["created_at"] < _z(fixed_at) <= (primary["closed_at"] or "9999")
         assert {t["number"] for t in bug["tickets"]} <= tickets.keys()
+        for key, commit in (("shipped_by_deployments", intro), ("fix_shipped_by_deployments", fix)):
+            assert bug[key]
+            for dep_id in bug[key]:
+                dep = deployments[dep_id]
+                assert dep["service"] == bug["service"] and dep["status"] == "succeeded"
+                git(tiny.repo, "merge-base", "--is-ancestor", commit, dep["sha"])
     for kind in ("declared", "undeclared"):
         for dup, original in truth["duplicates"][kind]:
             assert dup > original
             has_text = f"Duplicate of #{original}" in tickets[dup]["body"]
+            assert tickets[dup]["user"] != tickets[original]["user"]
             assert has_text == (kind == "declared")
 
 

@@ -6,8 +6,13 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from graph_service.errors import CallerError
+from graph_service.settings import Settings
 from graph_service.store import GraphStore
 from loaders.base import LoadReport
+from loaders.code import make_loader
 from tests.loaders.code.code_sample_tree import SAMPLE, write_tree
 from tests.loaders.code.conftest import call_edges, snapshot
 
@@ -181,6 +186,18 @@ def test_options_include_vendored(
     assert {p.item for p in report.skipped} == {"data/blob.py"}
     names = {r["n"] for r in store.query("MATCH (f:Function) RETURN f.name AS n").rows()}
     assert {"vendored", "generated", "gen"} <= names
+
+
+def test_options_languages_and_bad_option(
+    store: GraphStore, sample_root: Path, load: Callable[..., LoadReport]
+) -> None:
+    load(sample_root, languages="go, java")
+    langs = {r["l"] for r in store.query("MATCH (f:File) RETURN DISTINCT f.language AS l").rows()}
+    assert langs == {"go", "java"}
+    with pytest.raises(CallerError, match="max_file_bytes"):
+        make_loader([str(sample_root)], Settings(), {"max_file_bytes": "lots"})
+    with pytest.raises(CallerError, match="not a directory"):
+        list(make_loader([str(sample_root / "nope")], Settings(), {}).extract(LoadReport("code")))
 
 
 def test_load_twice_changes_nothing(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from graph_service.batch import nodes
+from graph_service.batch import edges, nodes
 from graph_service.errors import CallerError
 from graph_service.ingest import ingest
 from graph_service.settings import Settings
@@ -185,7 +185,44 @@ def test_config_attaches_to_traced_names_once_they_exist(store: GraphStore, tmp_
         run_id="t-1",
     )
     load(store, [manifest])
-    assert ("svc:orders", "res:cache:cache") in uses(store)
+    got = uses(store)
+    assert ("svc:orders", "res:cache:cache") in got
+    # the stand-in config created before traces knew the service is gone, with its edges,
+    # but one that another loader links to is kept
+    assert not [s for s, _ in got if s == "svc:orders-service"]
+    assert not store.query("MATCH (s:Service {uid: 'svc:orders-service'}) RETURN s.uid").rows()
+    assert ("svc:reporter", "res:queue:rabbit") in got
+    store.write(
+        nodes("Deployment", [{"uid": "deploy:prod:reporter:1", "service": "reporter"}]),
+        loaded_by="deployments",
+        run_id="d-1",
+    )
+    store.write(
+        edges(
+            "OF",
+            "Deployment",
+            "Service",
+            [
+                {
+                    "src": "deploy:prod:reporter:1",
+                    "dst": "svc:reporter",
+                    "source": "deploy",
+                    "confidence": 1.0,
+                }
+            ],
+        ),
+        loaded_by="deployments",
+        run_id="d-1",
+    )
+    store.write(
+        nodes("Service", [{"uid": "svc:Reporter", "name": "Reporter"}]),
+        loaded_by="traces",
+        run_id="t-2",
+    )
+    load(store, [manifest])
+    got = uses(store)
+    assert ("svc:Reporter", "res:queue:rabbit") in got
+    assert store.query("MATCH (s:Service {uid: 'svc:reporter'}) RETURN s.uid AS u").rows()
 
 
 def test_stdin_needs_a_format_and_a_service(
@@ -202,3 +239,19 @@ def test_stdin_needs_a_format_and_a_service(
 
     with pytest.raises(CallerError, match="format"):
         make_loader(["-"], Settings(), {"format": "toml"})
+
+
+def test_globs_and_missing_paths(store: GraphStore, tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "repo")
+    report = load(store, [str(root / "k8s" / "*.yaml"), str(root / "nowhere"), str(root / "*.x")])
+
+    assert {s for s, _ in uses(store)} == {
+        "svc:orders-service",
+        "svc:reporter",
+        "svc:audit",
+        "svc:debug-pod",
+    }
+    assert sorted(p.reason for p in report.skipped if p.position is None) == [
+        "glob matched no files",
+        "no such file or folder",
+    ]

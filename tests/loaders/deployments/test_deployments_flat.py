@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from graph_service.batch import nodes
 from graph_service.errors import CallerError
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
@@ -201,12 +202,13 @@ def test_naive_times_accepted_with_assume_utc(git_store: GraphStore, tmp_path: P
 
 def test_csv_with_a_bad_row(git_store: GraphStore, tmp_path: Path) -> None:
     header = "service,environment,id,version,sha,started_at,finished_at,status,repo"
-    lines = [header]
+    lines = [header.replace("service", "Service").replace("sha", " SHA")]
     for r in ROWS:
         lines.append(",".join(str(r.get(k) or "") for k in header.split(",")))
     lines.insert(3, f"api,prod,x9,1,{sha('c1')},yesterday,,success,shop")
     lines.insert(4, "api,prod,too,many,fields,here,,,,,")
-    (tmp_path / "deploys.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # a spreadsheet export: byte-order mark, header names in any case
+    (tmp_path / "deploys.csv").write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
 
     report = load(git_store, [str(tmp_path)])
 
@@ -215,6 +217,8 @@ def test_csv_with_a_bad_row(git_store: GraphStore, tmp_path: Path) -> None:
     } == {("line 4", True), ("line 5", True)}
     assert git_store.counts()["nodes"]["Deployment"] == len(ROWS)
     assert git_store.counts()["edges"]["PRECEDES"] == 2
+    [d1] = git_store.query("MATCH (d:Deployment {uid: $u}) RETURN d.sha AS sha", {"u": D1}).rows()
+    assert d1 == {"sha": sha("c2")}
 
 
 def test_load_twice_changes_nothing(git_store: GraphStore, tmp_path: Path) -> None:
@@ -244,3 +248,53 @@ def test_stdin_and_options(
         make_loader(["-"], Settings(), {"colour": "blue"})
     missing = load(git_store, [str(tmp_path / "nope.jsonl")])
     assert [p.reason for p in missing.skipped] == ["no such file or folder"]
+
+
+def test_abbreviated_shas_and_references_filled_later(
+    git_store: GraphStore, tmp_path: Path
+) -> None:
+    rows = [
+        {**ROWS[0], "id": "a", "sha": sha("c4")[:7]},  # resolves to c4
+        {**ROWS[0], "id": "b", "sha": "abcdef1"},  # resolves to nothing: no reference
+        {**ROWS[0], "id": "c", "sha": UNKNOWN},  # full sha: a reference node
+    ]
+    path = write_jsonl(tmp_path / "d.jsonl", rows)
+    report = load(git_store, [str(path)])
+
+    ships = git_store.query(
+        "MATCH (d:Deployment)-[:SHIPS]->(c:Commit) RETURN d.uid AS d, c.uid AS c"
+    ).rows()
+    assert sorted((r["d"], r["c"]) for r in ships) == [
+        ("deploy:prod:api:a", commit_uid("c4")),
+        ("deploy:prod:api:c", f"commit:{UNKNOWN}"),
+    ]
+    assert sorted((w.position, w.reason.split(";")[1].strip()) for w in report.warnings) == [
+        ("line 2", "SHIPS not written"),
+        ("line 3", "kept as a reference Commit node (uid+sha) until the git loader fills it"),
+    ]
+    # the git loader loads the commit later; the next deployments load no longer warns
+    git_store.write(
+        nodes("Commit", [{"uid": f"commit:{UNKNOWN}", "sha": UNKNOWN, "summary": "late"}]),
+        loaded_by="git",
+        run_id="git-2",
+    )
+    again = load(git_store, [str(path)])
+    assert [w.position for w in again.warnings] == ["line 2"]
+    [late] = git_store.query(
+        "MATCH (:Deployment {uid: 'deploy:prod:api:c'})-[:SHIPS]->(c:Commit) "
+        "RETURN c.summary AS s, c.loaded_by AS by"
+    ).rows()
+    assert late == {"s": "late", "by": "git"}
+
+
+def test_format_is_sniffed_from_content(git_store: GraphStore, tmp_path: Path) -> None:
+    odd = tmp_path / "export.json"  # JSON lines under a .json name
+    odd.write_text("\n".join(json.dumps(r) for r in ROWS[:2]) + "\n", encoding="utf-8")
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps([1, 2]), encoding="utf-8")
+    report = load(git_store, [str(odd), str(other)])
+
+    assert git_store.counts()["nodes"]["Deployment"] == 2
+    assert [(p.item.endswith("other.json"), p.reason) for p in report.skipped] == [
+        (True, "neither GitHub deployments nor deployment statuses")
+    ]

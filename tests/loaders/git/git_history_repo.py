@@ -53,9 +53,12 @@ class ScriptedRepo:
         else:
             target.write_text(content)
 
-    def commit(self, name: str, message: str | bytes, author: str = "Alice") -> str:
+    def commit(
+        self, name: str, message: str | bytes, author: str = "Alice", stage_all: bool = True
+    ) -> str:
         self.day += 1
-        self.git("add", "-A")
+        if stage_all:
+            self.git("add", "-A")
         raw = message if isinstance(message, bytes) else message.encode()
         self.git("commit", "-q", "--allow-empty", "-F", "-", input_=raw, author=author)
         self.shas[name] = self.git("rev-parse", "HEAD")

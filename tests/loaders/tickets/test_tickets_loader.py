@@ -358,8 +358,10 @@ def test_csv_and_bad_inputs(store: GraphStore, tmp_path: Path) -> None:
 
 def test_options(store: GraphStore, tmp_path: Path) -> None:
     path = tmp_path / "issues.txt"
-    path.write_text(json.dumps([{"number": 5, "title": "x", "state": "open"}]))
-    _load(store, path, format="github", system="acme-gh")
+    pr = {"number": 6, "title": "Fix it", "pull_request": {"url": "https://x/pulls/6"}}
+    path.write_text(json.dumps([{"number": 5, "title": "x", "state": "open"}, pr]))
+    report = _load(store, path, format="github", system="acme-gh")
     assert _rows(store, "MATCH (t:Ticket) RETURN t.uid AS u") == [{"u": "ticket:acme-gh:5"}]
+    assert [p.reason for p in report.skipped] == ["#6 is a pull request, not an issue"]
     with pytest.raises(CallerError, match="format"):
         make_loader([str(path)], SETTINGS, {"format": "trello"})

@@ -373,3 +373,35 @@ def test_parallel_aggregations_merge_like_one(store: GraphStore, tmp_path: Path)
     }
     _load(store, *map(Path, files))  # cross-file pairs are matched in a load, too
     assert _edge(store, "DEPENDS_ON", "svc:frontend", "svc:orders")["count"] == 30
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_same_graph(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loaders.traces import loader as traces_loader_module
+
+    files = _split_by_service(tmp_path)
+    monkeypatch.setattr(traces_loader_module, "_PARALLEL_BYTES", 0)
+    snaps = []
+    for workers in ("1", "2"):
+        s = open_store(Settings(db_path=tmp_path / f"w{workers}.lbug"), create=True)
+        try:
+            loader = make_loader(
+                [str(p) for p in files], Settings(db_path=Path("x")), {"workers": workers}
+            )
+            assert not ingest(s, loader).failed_batches
+            snaps.append(_snapshot(s))
+        finally:
+            s.close()
+    assert snaps[0] == snaps[1]
+
+
+def test_unknown_protobuf_fields_are_reported(store: GraphStore, tmp_path: Path) -> None:
+    data = spans.build(tmp_path, 1).SerializeToString() + b"\xf8\x07\x05"  # field 127, varint
+    report = LoadReport("traces")
+    list(extract_from_bytes(data, None, report, store))
+    assert [(p.position, p.reason) for p in report.skipped] == [
+        ("request", "unknown protobuf field(s) [127] ignored")
+    ]
+    assert report.stats["spans"] == 9
