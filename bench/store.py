@@ -1,6 +1,6 @@
 """Embedded-store benchmark: prodgraph's upsert path against Ladybug's raw COPY, in one run.
 
-    .venv/bin/python bench/store.py [--nodes 1000000] [--edges 5000000] [--out docs/benchmarks/store.md]
+    .venv/bin/python bench/store.py [--nodes N] [--edges M] [--out docs/benchmarks/store.md]
 
 Each load phase runs in its own process so its peak memory is its own.
 """
@@ -23,12 +23,14 @@ import pyarrow as pa
 
 def _functions(n: int, version: int = 0) -> pa.Table:
     ids = np.arange(n)
-    return pa.table({
-        "uid": pa.array([f"fn:bench:m{i // 50}.py:f{i}" for i in ids]),
-        "name": pa.array([f"f{i}" for i in ids]),
-        "loc": pa.array((ids % 97 + version).astype(np.int64)),
-        "complexity": pa.array((ids % 13).astype(np.int64)),
-    })
+    return pa.table(
+        {
+            "uid": pa.array([f"fn:bench:m{i // 50}.py:f{i}" for i in ids]),
+            "name": pa.array([f"f{i}" for i in ids]),
+            "loc": pa.array((ids % 97 + version).astype(np.int64)),
+            "complexity": pa.array((ids % 13).astype(np.int64)),
+        }
+    )
 
 
 def _calls(n_nodes: int, n_edges: int) -> pa.Table:
@@ -41,12 +43,14 @@ def _calls(n_nodes: int, n_edges: int) -> pa.Table:
     pairs = np.unique(np.stack([src, dst], axis=1), axis=0)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     uid = np.array([f"fn:bench:m{i // 50}.py:f{i}" for i in range(n_nodes)], dtype=object)
-    return pa.table({
-        "src": pa.array(uid[pairs[:, 0]]),
-        "dst": pa.array(uid[pairs[:, 1]]),
-        "source": pa.array(["static"] * len(pairs)),
-        "confidence": pa.array(np.full(len(pairs), 0.9)),
-    })
+    return pa.table(
+        {
+            "src": pa.array(uid[pairs[:, 0]]),
+            "dst": pa.array(uid[pairs[:, 1]]),
+            "source": pa.array(["static"] * len(pairs)),
+            "confidence": pa.array(np.full(len(pairs), 0.9)),
+        }
+    )
 
 
 def _peak_mb() -> float:
@@ -66,9 +70,13 @@ def phase_raw(db: Path, nodes: int, edges: int) -> dict[str, float]:
     from graph_service.schema import node, rel
     from graph_service.store.ladybug_store import _full_table
 
-    fn_full = _full_table(fn, [(p.name, p.type.arrow) for p in node("Function").all_props])
+    fn_full = _full_table(  # noqa: F841 (read by COPY ... FROM fn_full)
+        fn, [(p.name, p.type.arrow) for p in node("Function").all_props]
+    )
     cols = [("src", pa.string()), ("dst", pa.string())]
-    calls_full = _full_table(calls, cols + [(p.name, p.type.arrow) for p in rel("CALLS").all_props])
+    calls_full = _full_table(  # noqa: F841 (read by COPY)
+        calls, cols + [(p.name, p.type.arrow) for p in rel("CALLS").all_props]
+    )
     t0 = time.perf_counter()
     conn.execute("COPY Function FROM fn_full")
     t1 = time.perf_counter()
@@ -88,7 +96,9 @@ def phase_project(db: Path, nodes: int, edges: int) -> dict[str, float]:
     t0 = time.perf_counter()
     store.write(B.nodes("Function", fn), loaded_by="bench", run_id="1")
     t1 = time.perf_counter()
-    res = store.write(B.edges("CALLS", "Function", "Function", calls), loaded_by="bench", run_id="1")
+    res = store.write(
+        B.edges("CALLS", "Function", "Function", calls), loaded_by="bench", run_id="1"
+    )
     t2 = time.perf_counter()
     changed = _functions(min(100_000, nodes), version=1)
     t3 = time.perf_counter()
@@ -99,8 +109,15 @@ def phase_project(db: Path, nodes: int, edges: int) -> dict[str, float]:
     assert counts["edges"]["CALLS"] == calls.num_rows == res.written, (counts, res)
     lat = _latencies(store, nodes)
     store.close()
-    return {"nodes_s": t1 - t0, "edges_s": t2 - t1, "edges": calls.num_rows,
-            "upsert_rows": changed.num_rows, "upsert_s": t4 - t3, "peak_mb": _peak_mb(), **lat}
+    return {
+        "nodes_s": t1 - t0,
+        "edges_s": t2 - t1,
+        "edges": calls.num_rows,
+        "upsert_rows": changed.num_rows,
+        "upsert_s": t4 - t3,
+        "peak_mb": _peak_mb(),
+        **lat,
+    }
 
 
 def _latencies(store, nodes: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -110,7 +127,7 @@ def _latencies(store, nodes: int) -> dict[str, float]:  # type: ignore[no-untype
         "lookup": "MATCH (f:Function {uid: $uid}) RETURN f.name, f.loc",
         "callers_1hop": "MATCH (c:Function)-[:CALLS]->(f:Function {uid: $uid}) RETURN c.uid",
         "blast_radius_3": "MATCH (c:Function)-[:CALLS*1..3]->(f:Function {uid: $uid}) "
-                          "RETURN count(DISTINCT c) AS n",
+        "RETURN count(DISTINCT c) AS n",
     }
     out: dict[str, float] = {}
     for name, q in queries.items():
@@ -130,9 +147,21 @@ def _run_phase(name: str, nodes: int, edges: int) -> dict[str, float]:
     tmp = Path(tempfile.mkdtemp(prefix="pgbench-"))
     try:
         out = subprocess.run(
-            [sys.executable, __file__, "--phase", name, "--nodes", str(nodes), "--edges",
-             str(edges), "--db", str(tmp / "g.lbug")],
-            check=True, capture_output=True, text=True,
+            [
+                sys.executable,
+                __file__,
+                "--phase",
+                name,
+                "--nodes",
+                str(nodes),
+                "--edges",
+                str(edges),
+                "--db",
+                str(tmp / "g.lbug"),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         return json.loads(out.strip().splitlines()[-1])
     finally:
@@ -171,7 +200,9 @@ def main() -> None:
     ]
     for q in ("lookup", "callers_1hop", "blast_radius_3"):
         p50, p99 = ours[f"{q}_p50_ms"], ours[f"{q}_p99_ms"]
-        target = " (target p99 <= 10 ms) " + ("PASS" if p99 <= 10 else "FAIL") if "blast" in q else ""
+        target = (
+            " (target p99 <= 10 ms) " + ("PASS" if p99 <= 10 else "FAIL") if "blast" in q else ""
+        )
         lines.append(f"| {q} latency | | p50 {p50:.2f} ms, p99 {p99:.2f} ms | {target} |")
     text = "\n".join(lines)
     print(text)

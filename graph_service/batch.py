@@ -17,13 +17,13 @@ from graph_service.errors import BatchValidationError
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "NodeBatch",
-    "EdgeBatch",
-    "DeleteNodes",
-    "DeleteEdgesFrom",
     "Batch",
-    "nodes",
+    "DeleteEdgesFrom",
+    "DeleteNodes",
+    "EdgeBatch",
+    "NodeBatch",
     "edges",
+    "nodes",
     "validate",
 ]
 
@@ -81,8 +81,12 @@ Batch = NodeBatch | EdgeBatch | DeleteNodes | DeleteEdgesFrom
 def nodes(label: str, rows: Sequence[Mapping[str, Any]] | pa.Table) -> NodeBatch:
     """Build a node batch from dict rows (or an Arrow table) and validate it."""
     schema.node(label)
-    table = rows if isinstance(rows, pa.Table) else _table_from_rows(label, rows, _node_types(label))
-    return validate(NodeBatch(label, table))
+    table = (
+        rows if isinstance(rows, pa.Table) else _table_from_rows(label, rows, _node_types(label))
+    )
+    validated = validate(NodeBatch(label, table))
+    assert isinstance(validated, NodeBatch)
+    return validated
 
 
 def edges(
@@ -92,7 +96,9 @@ def edges(
     schema.rel(type_)
     types = {"src": pa.string(), "dst": pa.string(), **_rel_types(type_)}
     table = rows if isinstance(rows, pa.Table) else _table_from_rows(type_, rows, types)
-    return validate(EdgeBatch(type_, src_label, dst_label, table))
+    validated = validate(EdgeBatch(type_, src_label, dst_label, table))
+    assert isinstance(validated, EdgeBatch)
+    return validated
 
 
 def _node_types(label: str) -> dict[str, pa.DataType]:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 __all__ = [
-    "ProdgraphError",
-    "CallerError",
+    "AuthError",
     "BatchValidationError",
+    "CallerError",
+    "ForbiddenError",
+    "ModelMissingError",
+    "NotFoundError",
+    "OperatorError",
+    "ProdgraphError",
     "QueryError",
     "ReadOnlyViolation",
-    "NotFoundError",
-    "AuthError",
-    "ForbiddenError",
-    "TransientError",
-    "StoreLockedError",
-    "OperatorError",
     "SchemaMismatchError",
-    "ModelMissingError",
+    "StoreLockedError",
+    "TransientError",
 ]
 
 

@@ -9,7 +9,7 @@ from graph_service import schema
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["render_markdown", "catalog"]
+__all__ = ["catalog", "render_markdown"]
 
 
 def render_markdown() -> str:
@@ -58,7 +58,10 @@ def catalog() -> dict[str, Any]:
         "relationshipTypes": [r.type for r in schema.RELS],
         "propertyKeys": sorted(props),
         "nodes": {
-            n.label: {"key": n.key_format, "properties": {p.name: p.type.value for p in n.all_props}}
+            n.label: {
+                "key": n.key_format,
+                "properties": {p.name: p.type.value for p in n.all_props},
+            }
             for n in schema.NODES
         },
         "relationships": {

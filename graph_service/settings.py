@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     neo4j_batch_size: int = Field(default=5000, ge=1)
     query_timeout_s: float = Field(default=30.0, gt=0)
     query_row_cap: int = Field(default=10_000, ge=1)
-    prune_cap: float = Field(default=0.2, ge=0, le=1, description="Max share of rows a prune may delete.")
+    prune_cap: float = Field(
+        default=0.2, ge=0, le=1, description="Max share of rows a prune may delete."
+    )
     model_dir: Path = Field(default=Path(".prodgraph/models"))
     redact_pii: bool = True
     pseudonymise_emails: bool = False

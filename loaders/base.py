@@ -13,7 +13,7 @@ from graph_service.store.base import GraphReader
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Loader", "LoadReport", "Problem"]
+__all__ = ["LoadReport", "Loader", "Problem"]
 
 
 @dataclass
@@ -75,5 +75,4 @@ class Loader(Protocol):
 
     name: str
 
-    def extract(self, report: LoadReport, reader: GraphReader | None = None) -> Iterator[Batch]:
-        ...
+    def extract(self, report: LoadReport, reader: GraphReader | None = None) -> Iterator[Batch]: ...

@@ -53,5 +53,6 @@ def serve(
         log_level=log_level,
         workers=1,
         proxy_headers=False,
+        timeout_keep_alive=75,  # longer than typical client and load-balancer idle times
         server_header=False,
     )

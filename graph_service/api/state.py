@@ -54,6 +54,8 @@ class ServiceState:
 
     def __post_init__(self) -> None:
         self._slots = threading.BoundedSemaphore(self.settings.max_concurrent_queries)
+        # risk scoring is CPU-heavy: a quarter of the slots, so point queries keep flowing
+        self._heavy = threading.BoundedSemaphore(max(1, self.settings.max_concurrent_queries // 4))
 
     def limits(self, timeout_s: float | None, row_cap: int | None) -> tuple[float, int]:
         """Per-request limits, never above the configured ones."""
@@ -61,18 +63,26 @@ class ServiceState:
         cap = self.settings.query_row_cap
         return (min(timeout_s, t) if timeout_s else t, min(row_cap, cap) if row_cap else cap)
 
-    def read(self, kind: str, fn: Callable[[], T]) -> T:
-        """Run a store read in a query slot (at most `max_concurrent_queries` at once)."""
-        if not self._slots.acquire(timeout=self.settings.query_timeout_s):
-            raise TransientError(
-                "too many concurrent queries: retry later",
-                {"max_concurrent_queries": self.settings.max_concurrent_queries},
-            )
+    def read(self, kind: str, fn: Callable[[], T], *, heavy: bool = False) -> T:
+        """Run a store read in a query slot (at most `max_concurrent_queries` at once).
+
+        `heavy` work (risk scoring) also takes one of a few heavy slots first.
+        """
+        gates = [self._heavy, self._slots] if heavy else [self._slots]
+        taken: list[threading.BoundedSemaphore] = []
         try:
+            for gate in gates:
+                if not gate.acquire(timeout=self.settings.query_timeout_s):
+                    raise TransientError(
+                        "too many concurrent queries: retry later",
+                        {"max_concurrent_queries": self.settings.max_concurrent_queries},
+                    )
+                taken.append(gate)
             with self.metrics.store_timer(kind):
                 return fn()
         finally:
-            self._slots.release()
+            for gate in reversed(taken):
+                gate.release()
 
     def reload_model(self) -> str:
         try:

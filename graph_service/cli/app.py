@@ -19,7 +19,7 @@ from graph_service.store import GraphStore, open_store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["app", "main", "console", "err_console", "settings_for", "store_for", "parse_params"]
+__all__ = ["app", "console", "err_console", "main", "parse_params", "settings_for", "store_for"]
 
 app = typer.Typer(
     name="prodgraph",

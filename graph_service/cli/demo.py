@@ -19,14 +19,17 @@ from loaders.base import LoadReport
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["run_demo", "run_up", "load_sources", "summarise_counts"]
+__all__ = ["load_sources", "run_demo", "run_up", "summarise_counts"]
 
 MIN_LABELLED_COMMITS = 10
 
 
 def load_sources(
-    store: GraphStore, settings: Settings, sources: list[tuple[str, list[str], dict[str, str]]],
-    *, verbose: bool = False,
+    store: GraphStore,
+    settings: Settings,
+    sources: list[tuple[str, list[str], dict[str, str]]],
+    *,
+    verbose: bool = False,
 ) -> list[LoadReport]:
     """Run each (source, paths, options) loader in order, printing a one-line report each."""
     reports = []
@@ -40,8 +43,10 @@ def load_sources(
             rows = sum(report.written.values())
             problems = len(report.skipped) + len(report.failed_batches)
             note = f", [yellow]{problems} skipped/failed[/]" if problems else ""
-            console.print(f"  [green]✓[/] {source:<12} {rows:>9,} rows in "
-                          f"{report.stats.get('seconds', 0):>6.1f} s{note}")
+            console.print(
+                f"  [green]✓[/] {source:<12} {rows:>9,} rows in "
+                f"{report.stats.get('seconds', 0):>6.1f} s{note}"
+            )
     return reports
 
 
@@ -53,7 +58,9 @@ def summarise_counts(store: GraphStore) -> None:
     for i in range(max(len(nodes), len(edges))):
         n = nodes[i] if i < len(nodes) else ("", "")
         e = edges[i] if i < len(edges) else ("", "")
-        table.add_row(n[0], f"{n[1]:,}" if n[1] != "" else "", e[0], f"{e[1]:,}" if e[1] != "" else "")
+        table.add_row(
+            n[0], f"{n[1]:,}" if n[1] != "" else "", e[0], f"{e[1]:,}" if e[1] != "" else ""
+        )
     console.print(table)
 
 
@@ -73,13 +80,17 @@ def run_demo(settings: Settings, workdir: Path, *, seed: int, size: str | int) -
     store = open_store(settings, create=True)
     try:
         repo = str(manifest.repo)
-        load_sources(store, settings, [
-            ("code", [repo], {"repo": "shop"}),
-            ("git", [repo], {"repo": "shop"}),
-            ("deployments", [str(manifest.deployments)], {"repo": "shop"}),
-            ("traces", [str(p) for p in manifest.traces], {}),
-            ("tickets", [str(manifest.tickets)], {}),
-        ])
+        load_sources(
+            store,
+            settings,
+            [
+                ("code", [repo], {"repo": "shop"}),
+                ("git", [repo], {"repo": "shop"}),
+                ("deployments", [str(manifest.deployments)], {"repo": "shop"}),
+                ("traces", [str(p) for p in manifest.traces], {}),
+                ("tickets", [str(manifest.tickets)], {}),
+            ],
+        )
         summarise_counts(store)
         console.print("3. training the risk model")
         model = _train(store, settings)
@@ -90,14 +101,17 @@ def run_demo(settings: Settings, workdir: Path, *, seed: int, size: str | int) -
     finally:
         store.close()
     db = f"--db {settings.db_path}"
-    console.print(Panel(
-        f"prodgraph serve {db}        # HTTP API + OTLP receiver (docs/api.md)\n"
-        f"prodgraph query {db} \"MATCH ...\"   # read-only Cypher (docs/cypher.md)\n"
-        "prodgraph queries / prodgraph run    # the named query library\n"
-        "prodgraph up PATH/TO/YOUR/REPO       # the same on your own repository\n"
-        "notebooks/explore.ipynb              # DataFrames, pictures, PyG export",
-        title="where to go next", expand=False,
-    ))
+    console.print(
+        Panel(
+            f"prodgraph serve {db}        # HTTP API + OTLP receiver (docs/api.md)\n"
+            f'prodgraph query {db} "MATCH ..."   # read-only Cypher (docs/cypher.md)\n'
+            "prodgraph queries / prodgraph run    # the named query library\n"
+            "prodgraph up PATH/TO/YOUR/REPO       # the same on your own repository\n"
+            "notebooks/explore.ipynb              # DataFrames, pictures, PyG export",
+            title="where to go next",
+            expand=False,
+        )
+    )
     console.print(f"demo finished in {time.perf_counter() - start:.0f} s")
 
 
@@ -113,15 +127,20 @@ def _train(store: GraphStore, settings: Settings) -> Any:
 def _show_risky_changes(store: GraphStore, model: Any, n_recent: int = 30) -> None:
     from models.score import score_commit
 
-    shas = [r["sha"] for r in store.query(
-        "MATCH (c:Commit) RETURN c.sha AS sha, c.authored_at AS t ORDER BY t DESC LIMIT $n",
-        {"n": n_recent}).rows()]
-    scored = sorted((score_commit(store, model, sha) for sha in shas),
-                    key=lambda r: -float(r.score))
+    shas = [
+        r["sha"]
+        for r in store.query(
+            "MATCH (c:Commit) RETURN c.sha AS sha, c.authored_at AS t ORDER BY t DESC LIMIT $n",
+            {"n": n_recent},
+        ).rows()
+    ]
+    scored = sorted(
+        (score_commit(store, model, sha) for sha in shas), key=lambda r: -float(r.score)
+    )
     table = Table("commit", "risk", "why", title=f"riskiest of the last {len(shas)} changes")
     for r in scored[:5]:
-        why = "; ".join(getattr(r, "explanation", []) or [])[:160]
-        table.add_row(str(r.sha)[:10], f"{float(r.score):.2f}", why)
+        reasons = [e.text for e in r.explanations if e.weight > 0][:3]
+        table.add_row(r.target.removeprefix("commit:")[:10], f"{r.score:.2f}", "\n".join(reasons))
     console.print(table)
 
 
@@ -131,13 +150,15 @@ def _show_triage(store: GraphStore, settings: Settings) -> None:
     rows = store.query(
         "MATCH (t:Ticket) WHERE t.kind = 'bug' AND t.body CONTAINS 'Traceback' "
         "RETURN t.key AS key, t.title AS title, t.body AS body, t.created_at AS created "
-        "ORDER BY created DESC LIMIT 1").rows()
+        "ORDER BY created DESC LIMIT 1"
+    ).rows()
     if not rows:
         return
     t = rows[0]
     console.print(f"4. triage of ticket #{t['key']}: {t['title']}")
-    result = triage(store, TicketInput(title=t["title"], body=t["body"], created=t["created"]),
-                    settings)
+    result = triage(
+        store, TicketInput(title=t["title"], body=t["body"], created=t["created"]), settings
+    )
     try:
         from graph_service.triage.render import render_triage
 
@@ -158,26 +179,36 @@ def _show_named_query(store: GraphStore) -> None:
 
 
 def run_up(
-    settings: Settings, path: Path, extra: dict[str, list[str]], *,
-    serve_after: bool, host: str, port: int,
+    settings: Settings,
+    path: Path,
+    extra: dict[str, list[str]],
+    *,
+    serve_after: bool,
+    host: str,
+    port: int,
 ) -> None:
     """Load a real repository (+ optional runtime files), train when history allows, serve."""
     repo = path.resolve().name
     store = open_store(settings, create=True)
     try:
         sources: list[tuple[str, list[str], dict[str, str]]] = [
-            ("code", [str(path)], {"repo": repo}), ("git", [str(path)], {"repo": repo})]
+            ("code", [str(path)], {"repo": repo}),
+            ("git", [str(path)], {"repo": repo}),
+        ]
         for source in ("deployments", "traces", "tickets", "config"):
             if extra.get(source):
                 sources.append((source, extra[source], {"repo": repo}))
         load_sources(store, settings, sources, verbose=True)
         summarise_counts(store)
-        labelled = store.query("MATCH (c:Commit)-[:INDUCED]->(:Commit) "
-                               "RETURN count(DISTINCT c) AS n").rows()[0]["n"]
+        labelled = store.query(
+            "MATCH (c:Commit)-[:INDUCED]->(:Commit) RETURN count(DISTINCT c) AS n"
+        ).rows()[0]["n"]
         if labelled < MIN_LABELLED_COMMITS:
-            console.print(f"[yellow]not training the risk model: only {labelled} bug-introducing "
-                          f"commits are known (need {MIN_LABELLED_COMMITS}); load more history or "
-                          "tickets linked to fixes[/]")
+            console.print(
+                f"[yellow]not training the risk model: only {labelled} bug-introducing "
+                f"commits are known (need {MIN_LABELLED_COMMITS}); load more history or "
+                "tickets linked to fixes[/]"
+            )
         else:
             _train(store, settings)
     finally:

@@ -19,12 +19,14 @@ from loaders.base import Loader, LoadReport
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SOURCES", "run_loader", "print_report", "make_loader"]
+__all__ = ["SOURCES", "make_loader", "print_report", "run_loader"]
 
 SOURCES = ("code", "git", "traces", "deployments", "tickets", "config")
 
 
-def make_loader(source: str, paths: list[str], settings: Settings, options: dict[str, str]) -> Loader:
+def make_loader(
+    source: str, paths: list[str], settings: Settings, options: dict[str, str]
+) -> Loader:
     """The loader of `source` from its package's `make_loader`."""
     if source not in SOURCES:
         raise CallerError(f"unknown source {source!r}; choose one of: {', '.join(SOURCES)}, repo")
@@ -39,8 +41,12 @@ def run_loader(store: GraphStore, loader: Loader, *, quiet: bool = False) -> Loa
     if quiet:
         return ingest(store, loader, run_id=run_id)
     with Progress(
-        SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-        TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(), console=console,
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeElapsedColumn(),
+        console=console,
         transient=True,
     ) as progress:
         task = progress.add_task(f"ingest {loader.name}", total=None, rows=0)
@@ -52,14 +58,22 @@ def run_loader(store: GraphStore, loader: Loader, *, quiet: bool = False) -> Loa
 
 
 def print_report(report: LoadReport) -> None:
-    table = Table("written", "rows", title=f"{report.source}: load report "
-                  f"({report.stats.get('seconds', 0)} s)")
+    table = Table(
+        "written",
+        "rows",
+        title=f"{report.source}: load report ({report.stats.get('seconds', 0)} s)",
+    )
     for name, n in sorted(report.written.items()):
         missing = report.missing_endpoints.get(name)
-        table.add_row(name, f"{n:,}" + (f" ({missing:,} with a missing endpoint)" if missing else ""))
+        table.add_row(
+            name, f"{n:,}" + (f" ({missing:,} with a missing endpoint)" if missing else "")
+        )
     console.print(table)
-    for title, problems in (("skipped", report.skipped), ("failed batches", report.failed_batches),
-                            ("warnings", report.warnings)):
+    for title, problems in (
+        ("skipped", report.skipped),
+        ("failed batches", report.failed_batches),
+        ("warnings", report.warnings),
+    ):
         if problems:
             console.print(f"[yellow]{len(problems)} {title}[/]")
             for p in problems[:20]:
@@ -70,7 +84,9 @@ def print_report(report: LoadReport) -> None:
 
 @app.command("ingest")
 def ingest_cmd(
-    source: str = typer.Argument(..., help="code, git, repo (code + git), " + ", ".join(SOURCES[2:])),
+    source: str = typer.Argument(
+        ..., help="code, git, repo (code + git), " + ", ".join(SOURCES[2:])
+    ),
     paths: list[str] = typer.Argument(..., help="Files, folders, globs, or '-' for stdin."),
     option: list[str] = typer.Option(None, "--option", "-o", help="Loader option key=value."),
     since: str | None = typer.Option(None, help="git: only commits after this revision."),

@@ -17,8 +17,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["eval_app"]
 
-eval_app = typer.Typer(help="Measure risk, triage and duplicate detection on labelled cases.",
-                       no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Measure risk, triage and duplicate detection on labelled cases.", no_args_is_help=True
+)
 app.add_typer(eval_app, name="eval")
 
 
@@ -70,8 +71,14 @@ def up(
     from graph_service.cli.demo import run_up
 
     extra = {"traces": traces, "deployments": deployments, "tickets": tickets, "config": config}
-    run_up(settings_for(db), path, {k: v for k, v in extra.items() if v},
-           serve_after=serve_after, host=host, port=port)
+    run_up(
+        settings_for(db),
+        path,
+        {k: v for k, v in extra.items() if v},
+        serve_after=serve_after,
+        host=host,
+        port=port,
+    )
 
 
 @app.command()

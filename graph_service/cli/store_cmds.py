@@ -106,15 +106,20 @@ def run(
     settings = settings_for(db)
     raw = dict(p.partition("=")[::2] for p in (param or []))
     with store_for(db, read_only=True) as store:
-        result = run_named(store, name, raw, timeout_s=settings.query_timeout_s,
-                           row_cap=settings.query_row_cap)
+        result = run_named(
+            store, name, raw, timeout_s=settings.query_timeout_s, row_cap=settings.query_row_cap
+        )
     print_result(result, fmt)
 
 
 def print_result(result: QueryResult, fmt: Format) -> None:
     if fmt is Format.json:
-        print(json.dumps({"columns": result.columns, "rows": result.rows(),
-                          "truncated": result.truncated}, default=str))
+        print(
+            json.dumps(
+                {"columns": result.columns, "rows": result.rows(), "truncated": result.truncated},
+                default=str,
+            )
+        )
         return
     if fmt is Format.csv:
         result.to_pandas().to_csv(sys.stdout, index=False)

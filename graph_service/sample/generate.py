@@ -42,7 +42,7 @@ def _deployments(
     running: dict[str, tuple[str, str]] = {}
     counts: dict[str, int] = {}
     per_release = []
-    for r, (commit, at) in enumerate(zip(plan.releases, plan.release_times, strict=True)):
+    for commit, at in zip(plan.releases, plan.release_times, strict=True):
         for k, service in enumerate(SERVICES):
             digest = _service_digest(snapshots[commit], service)
             if last.get(service) == digest:
@@ -63,7 +63,6 @@ def _deployments(
             )
             running[service] = (version, shas[commit])
         per_release.append(dict(running))
-        _ = r
     return records, per_release
 
 

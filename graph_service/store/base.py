@@ -17,11 +17,11 @@ from graph_service.errors import ReadOnlyViolation
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "GraphStore",
     "GraphReader",
+    "GraphStore",
+    "PruneReport",
     "QueryResult",
     "WriteResult",
-    "PruneReport",
     "check_read_only_text",
 ]
 

@@ -1,4 +1,4 @@
-"""The embedded Ladybug backend: typed tables from the schema, COPY first loads, LOAD FROM upserts."""
+"""Embedded Ladybug backend: typed tables from the schema, COPY first loads, LOAD FROM upserts."""
 
 from __future__ import annotations
 
@@ -37,8 +37,7 @@ _COL = "c_"  # prefix of frame columns, so they never collide with query variabl
 def ladybug_ddl() -> list[str]:
     """CREATE statements for every table of the schema (idempotent)."""
     stmts = [
-        f"CREATE NODE TABLE IF NOT EXISTS {schema.META_LABEL}"
-        "(key STRING PRIMARY KEY, value STRING)"
+        f"CREATE NODE TABLE IF NOT EXISTS {schema.META_LABEL}(key STRING PRIMARY KEY, value STRING)"
     ]
     for nt in schema.NODES:
         cols = ", ".join(
@@ -124,7 +123,9 @@ class LadybugStore:
             (n.label, n.all_props) for n in schema.NODES
         ] + [(r.type, r.all_props) for r in schema.RELS]
         for name, props in tables:
-            info = self._write_conn.execute(f"CALL table_info('{name}') RETURN *").get_as_arrow()
+            info = _single(
+                self._write_conn.execute(f"CALL table_info('{name}') RETURN *")
+            ).get_as_arrow()
             have = set(info.column("name").to_pylist())
             for p in props:
                 if p.name not in have:
@@ -215,7 +216,7 @@ class LadybugStore:
     def _copy_edges(
         self, batch: EdgeBatch, rt: schema.RelType, table: pa.Table
     ) -> WriteResult | None:
-        """First load of an empty relationship table: bulk COPY; None when an endpoint is missing."""
+        """First load of an empty rel table: bulk COPY; None when an endpoint is missing."""
         cols = [("src", pa.string()), ("dst", pa.string())]
         full = _full_table(table, cols + [(p.name, p.type.arrow) for p in rt.all_props])
         opts = f" (from='{batch.src_label}', to='{batch.dst_label}')" if len(rt.pairs) > 1 else ""
@@ -227,7 +228,7 @@ class LadybugStore:
         return WriteResult(full.num_rows, 0, "copy")
 
     def _delete(self, batch: DeleteNodes | DeleteEdgesFrom) -> WriteResult:
-        frame = pa.table({f"{_COL}uid": pa.array(list(batch.uids), pa.string())})
+        frame = pa.table({f"{_COL}uid": pa.array(list(batch.uids), pa.string())})  # noqa: F841
         if isinstance(batch, DeleteNodes):
             q = f"LOAD FROM frame MATCH (n:{batch.label} {{uid: {_COL}uid}}) DETACH DELETE n"
         else:
@@ -248,11 +249,13 @@ class LadybugStore:
         params = {"lb": loaded_by, "run": keep_run}
         with self._write_lock:
             for name, pat in patterns.items():
-                res = _single(self._write_conn.execute(
-                    f"MATCH {pat} WHERE x.loaded_by = $lb "
-                    "RETURN count(*), sum(CASE WHEN x.run_id <> $run THEN 1 ELSE 0 END)",
-                    params,
-                )).get_as_arrow()
+                res = _single(
+                    self._write_conn.execute(
+                        f"MATCH {pat} WHERE x.loaded_by = $lb "
+                        "RETURN count(*), sum(CASE WHEN x.run_id <> $run THEN 1 ELSE 0 END)",
+                        params,
+                    )
+                ).get_as_arrow()
                 total, stale = res.column(0)[0].as_py(), res.column(1)[0].as_py() or 0
                 if total:
                     report.total[name], report.stale[name] = int(total), int(stale)

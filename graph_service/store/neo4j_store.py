@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 from neo4j import READ_ACCESS, WRITE_ACCESS, Driver, Query, RoutingControl
@@ -55,7 +55,7 @@ def _map_error(e: Exception, what: str) -> ProdgraphError:
     if isinstance(e, nx.AuthError):
         return TransientError(f"{what}: Neo4j refused the credentials: {e}")
     code = getattr(e, "code", "") or ""
-    if "AccessMode" in code or "read" in str(e).lower() and "not allowed" in str(e).lower():
+    if "AccessMode" in code or ("read" in str(e).lower() and "not allowed" in str(e).lower()):
         return ReadOnlyViolation(f"{what}: writes are refused on the read-only path ({e})")
     return QueryError(f"{what}: {getattr(e, 'message', None) or e}")
 
@@ -120,7 +120,10 @@ class Neo4jStore:
             q = f"UNWIND $rows AS u MATCH (n:{batch.label} {{uid: u}}) DETACH DELETE n"
             return self._chunks(q, list(batch.uids), "delete")
         if isinstance(batch, DeleteEdgesFrom):
-            q = f"UNWIND $rows AS u MATCH (:{batch.src_label} {{uid: u}})-[r:{batch.type}]->() DELETE r"
+            q = (
+                f"UNWIND $rows AS u MATCH (:{batch.src_label} {{uid: u}})-[r:{batch.type}]->() "
+                "DELETE r"
+            )
             return self._chunks(q, list(batch.uids), "delete")
         rows = _rows(batch.table, loaded_by, run_id)
         if isinstance(batch, NodeBatch):
@@ -143,7 +146,7 @@ class Neo4jStore:
         for i in range(0, len(rows), self.batch_size):
             chunk = rows[i : i + self.batch_size]
             res = self._run_write(q, {"rows": chunk})
-            written += int(res[0]["c"]) if res and "c" in res[0].keys() else len(chunk)
+            written += int(res[0]["c"]) if res and "c" in res[0] else len(chunk)
         missing = len(rows) - written if method == "merge" else 0
         return WriteResult(written, missing, method)
 
@@ -207,7 +210,7 @@ class Neo4jStore:
                     f"read-only query path: the query is of type {plan.query_type!r} (writes)"
                 )
             result = tx.run(Query(cypher, timeout=timeout_s), dict(params or {}))
-            keys, rows = list(result.keys()), []
+            keys, rows = list(result.keys()), cast(list[list[Any]], [])
             for record in result:
                 if len(rows) == cap:
                     return keys, rows, True

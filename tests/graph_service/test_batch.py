@@ -10,14 +10,24 @@ from graph_service import batch as B
 
 
 def test_duplicate_keys_keep_the_last_row() -> None:
-    b = B.nodes("Function", [{"uid": "a", "loc": 1}, {"uid": "b", "loc": 2}, {"uid": "a", "loc": 3}])
+    b = B.nodes(
+        "Function", [{"uid": "a", "loc": 1}, {"uid": "b", "loc": 2}, {"uid": "a", "loc": 3}]
+    )
     assert b.table.to_pylist() == [{"uid": "b", "loc": 2}, {"uid": "a", "loc": 3}]
-    e = B.edges("CALLS", "Function", "Function", [
-        {"src": "a", "dst": "b", "line": 1}, {"src": "a", "dst": "c", "line": 2},
+    e = B.edges(
+        "CALLS",
+        "Function",
+        "Function",
+        [
+            {"src": "a", "dst": "b", "line": 1},
+            {"src": "a", "dst": "c", "line": 2},
+            {"src": "a", "dst": "b", "line": 3},
+        ],
+    )
+    assert e.table.to_pylist() == [
+        {"src": "a", "dst": "c", "line": 2},
         {"src": "a", "dst": "b", "line": 3},
-    ])
-    assert e.table.to_pylist() == [{"src": "a", "dst": "c", "line": 2},
-                                   {"src": "a", "dst": "b", "line": 3}]
+    ]
 
 
 def test_unique_batches_are_untouched_and_types_are_cast() -> None:

@@ -107,4 +107,4 @@ def score(state: ServiceState, body: RiskRequest) -> RiskResponse:
 @router.post("", response_model=RiskResponse, responses={503: {"model": ErrorBody}})
 def risk(body: RiskRequest, state: StateDep, _: ReaderDep) -> RiskResponse:
     """Overall score, per-node scores with explanations, and the model version."""
-    return state.read("risk", lambda: score(state, body))
+    return state.read("risk", lambda: score(state, body), heavy=True)

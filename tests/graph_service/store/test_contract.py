@@ -13,21 +13,25 @@ from graph_service.store import GraphStore
 
 
 def _functions(n: int, prefix: str = "f") -> pa.Table:
-    return pa.table({
-        "uid": [f"fn:r:m.py:{prefix}{i}" for i in range(n)],
-        "name": [f"{prefix}{i}" for i in range(n)],
-        "loc": list(range(n)),
-        "params": [["a", "b"] if i % 2 else [] for i in range(n)],
-    })
+    return pa.table(
+        {
+            "uid": [f"fn:r:m.py:{prefix}{i}" for i in range(n)],
+            "name": [f"{prefix}{i}" for i in range(n)],
+            "loc": list(range(n)),
+            "params": [["a", "b"] if i % 2 else [] for i in range(n)],
+        }
+    )
 
 
 def _calls(n: int) -> pa.Table:
-    return pa.table({
-        "src": [f"fn:r:m.py:f{i}" for i in range(n - 1)],
-        "dst": [f"fn:r:m.py:f{i + 1}" for i in range(n - 1)],
-        "source": ["static"] * (n - 1),
-        "confidence": [0.5 + (i % 5) / 10 for i in range(n - 1)],
-    })
+    return pa.table(
+        {
+            "src": [f"fn:r:m.py:f{i}" for i in range(n - 1)],
+            "dst": [f"fn:r:m.py:f{i + 1}" for i in range(n - 1)],
+            "source": ["static"] * (n - 1),
+            "confidence": [0.5 + (i % 5) / 10 for i in range(n - 1)],
+        }
+    )
 
 
 def _snapshot(store: GraphStore) -> list[dict]:
@@ -41,8 +45,9 @@ def _snapshot(store: GraphStore) -> list[dict]:
 def test_large_batched_upsert_is_exact_and_idempotent(any_store: GraphStore) -> None:
     n = 30_000
     any_store.write(B.nodes("Function", _functions(n)), loaded_by="t", run_id="1")
-    res = any_store.write(B.edges("CALLS", "Function", "Function", _calls(n)),
-                          loaded_by="t", run_id="1")
+    res = any_store.write(
+        B.edges("CALLS", "Function", "Function", _calls(n)), loaded_by="t", run_id="1"
+    )
     assert res.written == n - 1 and res.missing_endpoints == 0
     first = (any_store.counts(), _snapshot(any_store))
     assert first[0]["nodes"]["Function"] == n
@@ -52,26 +57,41 @@ def test_large_batched_upsert_is_exact_and_idempotent(any_store: GraphStore) -> 
     any_store.write(B.edges("CALLS", "Function", "Function", _calls(n)), loaded_by="t", run_id="1")
     assert (any_store.counts(), _snapshot(any_store)) == first
     row = next(r for r in first[1] if r["caller"] == "fn:r:m.py:f7")
-    assert row == {"caller": "fn:r:m.py:f7", "loc": 7, "params": ["a", "b"], "callee": "fn:r:m.py:f8",
-                   "c": pytest.approx(0.7)}
+    assert row == {
+        "caller": "fn:r:m.py:f7",
+        "loc": 7,
+        "params": ["a", "b"],
+        "callee": "fn:r:m.py:f8",
+        "c": pytest.approx(0.7),
+    }
 
 
 def test_upsert_updates_only_given_columns(any_store: GraphStore) -> None:
-    any_store.write(B.nodes("Function", [{"uid": "fn:x", "name": "x", "loc": 3}]),
-                    loaded_by="t", run_id="1")
-    any_store.write(B.nodes("Function", [{"uid": "fn:x", "loc": 4}, {"uid": "fn:y", "name": "y"}]),
-                    loaded_by="t", run_id="1")
-    rows = any_store.query("MATCH (f:Function) RETURN f.uid AS u, f.name AS n, f.loc AS l "
-                           "ORDER BY u").rows()
+    any_store.write(
+        B.nodes("Function", [{"uid": "fn:x", "name": "x", "loc": 3}]), loaded_by="t", run_id="1"
+    )
+    any_store.write(
+        B.nodes("Function", [{"uid": "fn:x", "loc": 4}, {"uid": "fn:y", "name": "y"}]),
+        loaded_by="t",
+        run_id="1",
+    )
+    rows = any_store.query(
+        "MATCH (f:Function) RETURN f.uid AS u, f.name AS n, f.loc AS l ORDER BY u"
+    ).rows()
     assert rows == [{"u": "fn:x", "n": "x", "l": 4}, {"u": "fn:y", "n": "y", "l": None}]
 
 
 def test_timestamps_round_trip(any_store: GraphStore) -> None:
     t = dt.datetime(2024, 3, 1, 12, 30, 5)
-    any_store.write(B.nodes("Commit", [{"uid": "commit:a", "sha": "a", "authored_at": t}]),
-                    loaded_by="git", run_id="1")
-    got = any_store.query("MATCH (c:Commit) WHERE c.authored_at >= $since RETURN c.authored_at AS t",
-                          {"since": dt.datetime(2024, 1, 1)}).rows()
+    any_store.write(
+        B.nodes("Commit", [{"uid": "commit:a", "sha": "a", "authored_at": t}]),
+        loaded_by="git",
+        run_id="1",
+    )
+    got = any_store.query(
+        "MATCH (c:Commit) WHERE c.authored_at >= $since RETURN c.authored_at AS t",
+        {"since": dt.datetime(2024, 1, 1)},
+    ).rows()
     assert got == [{"t": t}]
 
 
@@ -91,20 +111,32 @@ def test_invalid_batches_are_rejected_before_any_write(any_store: GraphStore) ->
 
 def test_edges_to_missing_endpoints_are_counted(any_store: GraphStore) -> None:
     any_store.write(B.nodes("Function", _functions(2)), loaded_by="t", run_id="1")
-    res = any_store.write(B.edges("CALLS", "Function", "Function", [
-        {"src": "fn:r:m.py:f0", "dst": "fn:r:m.py:f1"},
-        {"src": "fn:r:m.py:f0", "dst": "fn:r:m.py:nowhere"},
-    ]), loaded_by="t", run_id="1")
+    res = any_store.write(
+        B.edges(
+            "CALLS",
+            "Function",
+            "Function",
+            [
+                {"src": "fn:r:m.py:f0", "dst": "fn:r:m.py:f1"},
+                {"src": "fn:r:m.py:f0", "dst": "fn:r:m.py:nowhere"},
+            ],
+        ),
+        loaded_by="t",
+        run_id="1",
+    )
     assert (res.written, res.missing_endpoints) == (1, 1)
 
 
-@pytest.mark.parametrize("cypher", [
-    "CREATE (f:Function {uid: 'w'})",
-    "MATCH (f:Function) SET f.name = 'w'",
-    "MATCH (f:Function) DETACH DELETE f",
-    "MATCH (f:Function) RETURN f; CREATE (g:Function {uid: 'w'})",
-    "MERGE (f:Function {uid: 'w'}) RETURN f",
-])
+@pytest.mark.parametrize(
+    "cypher",
+    [
+        "CREATE (f:Function {uid: 'w'})",
+        "MATCH (f:Function) SET f.name = 'w'",
+        "MATCH (f:Function) DETACH DELETE f",
+        "MATCH (f:Function) RETURN f; CREATE (g:Function {uid: 'w'})",
+        "MERGE (f:Function {uid: 'w'}) RETURN f",
+    ],
+)
 def test_query_path_refuses_writes(any_store: GraphStore, cypher: str) -> None:
     any_store.write(B.nodes("Function", _functions(1)), loaded_by="t", run_id="1")
     with pytest.raises(ReadOnlyViolation):
@@ -139,8 +171,9 @@ def test_prune_respects_cap_and_dry_run(any_store: GraphStore) -> None:
 def test_delete_batches(any_store: GraphStore) -> None:
     any_store.write(B.nodes("Function", _functions(4)), loaded_by="t", run_id="1")
     any_store.write(B.edges("CALLS", "Function", "Function", _calls(4)), loaded_by="t", run_id="1")
-    any_store.write(B.DeleteEdgesFrom("CALLS", "Function", ("fn:r:m.py:f0",)),
-                    loaded_by="t", run_id="1")
+    any_store.write(
+        B.DeleteEdgesFrom("CALLS", "Function", ("fn:r:m.py:f0",)), loaded_by="t", run_id="1"
+    )
     assert any_store.counts()["edges"]["CALLS"] == 2
     any_store.write(B.DeleteNodes("Function", ("fn:r:m.py:f1",)), loaded_by="t", run_id="1")
     assert any_store.counts()["nodes"]["Function"] == 3

@@ -26,8 +26,9 @@ time.sleep(30)
 
 def test_second_writer_gets_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "g.lbug"
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE,
-                              text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         with pytest.raises(StoreLockedError) as e:
@@ -73,8 +74,11 @@ def test_query_timeout_is_enforced(tmp_path: Path) -> None:
     rows = [{"uid": f"fn:{i}"} for i in range(3000)]
     s.write(B.nodes("Function", rows), loaded_by="t", run_id="1")
     start = time.perf_counter()
-    with pytest.raises(Exception, match="timed out|interrupted"):
-        s.query("MATCH (a:Function), (b:Function), (c:Function) "
-                "WHERE a.uid + b.uid < c.uid RETURN count(*)", timeout_s=0.2)
+    with pytest.raises(Exception, match=r"timed out|interrupted"):
+        s.query(
+            "MATCH (a:Function), (b:Function), (c:Function) "
+            "WHERE a.uid + b.uid < c.uid RETURN count(*)",
+            timeout_s=0.2,
+        )
     assert time.perf_counter() - start < 10
     s.close()
