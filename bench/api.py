@@ -191,6 +191,24 @@ def report(results: dict, seconds: float, baseline: dict, args: argparse.Namespa
     return "\n".join(lines)
 
 
+def solo_report(solo: dict, seconds: float) -> str:
+    """Service time per route: one client, one request at a time."""
+    lines = [
+        "",
+        f"Service time, one client at a time ({seconds:.0f} s per route, before the load test):",
+        "",
+        "| route | requests | p50 ms | p99 ms |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for route, r in solo.items():
+        lat = r["lat"]
+        lines.append(
+            f"| {route} | {len(lat):,} | {np.percentile(lat, 50):.1f} | "
+            f"{np.percentile(lat, 99):.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=50)
@@ -198,6 +216,12 @@ def main() -> int:
     ap.add_argument("--functions", type=int, default=1500)
     ap.add_argument("--commits", type=int, default=700)
     ap.add_argument("--port", type=int, default=18765)
+    ap.add_argument(
+        "--solo-seconds",
+        type=float,
+        default=5.0,
+        help="Seconds per route with one client first (service time, no queueing).",
+    )
     ap.add_argument(
         "--mix", default="point=6,named=3,risk=1", help="Relative weights of the routes."
     )
@@ -210,6 +234,13 @@ def main() -> int:
         try:
             url = f"http://127.0.0.1:{args.port}"
             mix = {k: int(v) for k, v in (p.split("=") for p in args.mix.split(","))}
+            solo = {
+                route: asyncio.run(
+                    drive(url, 1, args.solo_seconds, fn_uids, shas, True, {route: 1})
+                )[route]
+                for route in mix
+                if route != "risk" or has_model
+            }
             results = asyncio.run(
                 drive(url, args.clients, args.seconds, fn_uids, shas, has_model, mix)
             )
@@ -217,7 +248,8 @@ def main() -> int:
             proc.terminate()
             proc.wait(timeout=30)
     print(report(results, args.seconds, baseline, args))
-    errors = [e for r in results.values() for e in r["errors"]]
+    print(solo_report(solo, args.solo_seconds))
+    errors = [e for r in [*results.values(), *solo.values()] for e in r["errors"]]
     for e in errors[:5]:
         print(f"error: {e}", file=sys.stderr)
     return 1 if errors else 0

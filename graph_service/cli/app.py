@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,13 +71,26 @@ def parse_params(pairs: list[str] | None) -> dict[str, Any]:
 
 def main() -> None:
     """Entry point: run the app; project errors print one line and exit non-zero."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    level = os.environ.get("PRODGRAPH_LOG", "warning").upper()
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     _register()
     try:
         app()
     except ProdgraphError as e:
         err_console.print(f"[bold red]error:[/] {e.message}", highlight=False, soft_wrap=True)
         sys.exit(2 if e.status_code < 500 else 1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as e:  # a bug: one line for the user, the traceback in the log
+        logger.debug("unexpected error", exc_info=True)
+        err_console.print(
+            f"[bold red]internal error:[/] {type(e).__name__}: {e} "
+            "(run with PRODGRAPH_LOG=debug for the traceback)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
 
 
 def _register() -> None:

@@ -85,6 +85,7 @@ def run_demo(settings: Settings, workdir: Path, *, seed: int, size: str | int) -
             settings,
             [
                 ("code", [repo], {"repo": "shop"}),
+                ("config", [repo], {}),
                 ("git", [repo], {"repo": "shop"}),
                 ("deployments", [str(manifest.deployments)], {"repo": "shop"}),
                 ("traces", [str(p) for p in manifest.traces], {}),

@@ -82,13 +82,28 @@ def print_report(report: LoadReport) -> None:
                 console.print(f"  ... and {len(problems) - 20} more")
 
 
+def scoped_options(options: dict[str, str], source: str, sources: list[str]) -> dict[str, str]:
+    """`-o key=v` goes to every loader; `-o git.key=v` only to the git loader."""
+    out = {}
+    for key, value in options.items():
+        scope, dot, name = key.partition(".")
+        if dot and scope in SOURCES:
+            if scope == source:
+                out[name] = value
+        elif key != "since" or source == "git" or len(sources) == 1:
+            out[key] = value
+    return out
+
+
 @app.command("ingest")
 def ingest_cmd(
     source: str = typer.Argument(
         ..., help="code, git, repo (code + git), " + ", ".join(SOURCES[2:])
     ),
     paths: list[str] = typer.Argument(..., help="Files, folders, globs, or '-' for stdin."),
-    option: list[str] = typer.Option(None, "--option", "-o", help="Loader option key=value."),
+    option: list[str] = typer.Option(
+        None, "--option", "-o", help="Loader option key=value (source.key=value for one loader)."
+    ),
     since: str | None = typer.Option(None, help="git: only commits after this revision."),
     db: Path | None = DbOption,
 ) -> None:
@@ -101,7 +116,7 @@ def ingest_cmd(
     reports = []
     with store_for(db, create=True) as store:
         for src in sources:
-            loader = make_loader(src, paths, settings, options)
+            loader = make_loader(src, paths, settings, scoped_options(options, src, sources))
             report = run_loader(store, loader)
             print_report(report)
             reports.append(report)

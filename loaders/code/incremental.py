@@ -2,6 +2,19 @@
 
 The code loader reads this through the store's read side to parse only changed files, to
 resolve their calls into unchanged files, and to find unchanged callers it must re-resolve.
+
+How a changed file is replaced: its outgoing CALLS/IMPORTS/DEFINES/INHERITS are deleted and
+re-added; its Function nodes are upserted in place (so edges from unchanged callers into
+functions that still exist survive), functions that disappeared are marked `deleted` (kept for
+history edges such as MODIFIES) and their outgoing calls removed; classes that disappeared are
+deleted. A deleted file is marked `deleted`, its functions too.
+
+Edges from unchanged callers into changed files: unchanged files that import a changed or
+deleted file, call into it, share its Go/Java package, or (for new files) mention the new
+module's name in their text are parsed and resolved again. What remains unhandled: an
+unchanged caller that reaches a new definition through none of these (for example a dynamic
+`getattr` or an import string built at run time) keeps its old, unresolved state until it
+changes itself or a full load (`incremental=false`) runs.
 """
 
 from __future__ import annotations

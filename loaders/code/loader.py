@@ -9,33 +9,24 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from graph_service import schema
-from graph_service.batch import Batch, DeleteEdgesFrom, DeleteNodes, edges, nodes
+from graph_service.batch import Batch
 from graph_service.errors import CallerError
 from graph_service.store.base import GraphReader
 from loaders.base import LoadReport
 from loaders.code import incremental as inc
-from loaders.code.calls import resolve_bases, resolve_calls
+from loaders.code.emit import BatchEmitter, RunState
 from loaders.code.languages import language_for
 from loaders.code.modules import ModuleIndex
-from loaders.code.parse import ParsedFile, parse_source
+from loaders.code.parse import parse_source
 from loaders.code.resolve import SymbolTable, symbols_of
 from loaders.code.rows import (
     Uids,
-    call_rows,
-    class_rows,
-    defines_rows,
-    file_row,
-    function_rows,
-    to_table,
 )
-from loaders.code.walk import git_info, list_files, skip_reason_for_content
+from loaders.code.walk import list_files, skip_reason_for_content
 
 logger = logging.getLogger(__name__)
 
@@ -110,17 +101,6 @@ class CodeConfig(BaseModel):
             raise CallerError(f"invalid code loader option: {e}") from e
 
 
-@dataclass
-class _Run:
-    """State of one extraction run."""
-
-    parsed: dict[str, ParsedFile] = field(default_factory=dict)
-    hashes: dict[str, str] = field(default_factory=dict)
-    unchanged: set[str] = field(default_factory=set)
-    present: set[str] = field(default_factory=set)
-    go_modules: dict[str, str] = field(default_factory=dict)
-
-
 class CodeLoader:
     """Loads a repository's source tree (Python, JavaScript, TypeScript/TSX, Go, Java)."""
 
@@ -136,7 +116,7 @@ class CodeLoader:
             raise CallerError(f"code loader: {cfg.root} is not a directory")
         start = time.perf_counter()
         stored = inc.read_files(reader, cfg.repo_name) if reader and cfg.incremental else None
-        run = _Run()
+        run = RunState()
         with _gc_paused():
             self._scan(report, run, stored)
         deleted = sorted(set(stored.hashes) - run.present) if stored else []
@@ -153,16 +133,17 @@ class CodeLoader:
         yield from _timed(self._batches(report, run, stored, deleted), report, "build_seconds")
 
     def _batches(
-        self, report: LoadReport, run: _Run, stored: inc.StoredState | None, deleted: list[str]
+        self, report: LoadReport, run: RunState, stored: inc.StoredState | None, deleted: list[str]
     ) -> Iterator[Batch]:
         table = self._symbol_table(run, stored)
+        emit = BatchEmitter(self.uids, self.config.batch_rows, self.config.root)
         if stored is not None:
-            yield from self._deletions(run, stored, deleted)
-        yield from self._node_batches(run, stored, deleted)
-        yield from self._edge_batches(report, run, table)
+            yield from emit.deletions(run, stored, deleted)
+        yield from emit.node_batches(run, stored, deleted)
+        yield from emit.edge_batches(report, run, table)
 
     # ---- pass 1: read, hash, parse ------------------------------------------------------
-    def _scan(self, report: LoadReport, run: _Run, stored: inc.StoredState | None) -> None:
+    def _scan(self, report: LoadReport, run: RunState, stored: inc.StoredState | None) -> None:
         cfg = self.config
         gomod = cfg.root / "go.mod"
         if gomod.is_file():
@@ -210,7 +191,7 @@ class CodeLoader:
             return None
         return data
 
-    def _parse(self, report: LoadReport, run: _Run, path: str, data: bytes) -> None:
+    def _parse(self, report: LoadReport, run: RunState, path: str, data: bytes) -> None:
         if not data.isascii():
             try:
                 data.decode("utf-8")
@@ -227,7 +208,7 @@ class CodeLoader:
         run.parsed[path] = parsed
 
     def _reparse_dependents(
-        self, report: LoadReport, run: _Run, stored: inc.StoredState, touched: set[str]
+        self, report: LoadReport, run: RunState, stored: inc.StoredState, touched: set[str]
     ) -> None:
         """Unchanged files that import or call into touched files are parsed again."""
         again: set[str] = set()
@@ -245,7 +226,7 @@ class CodeLoader:
                 self._parse(report, run, path, data)
         report.stats["dependents_reparsed"] = len(again)
 
-    def _mentions_of_new_files(self, run: _Run, stored: inc.StoredState) -> set[str]:
+    def _mentions_of_new_files(self, run: RunState, stored: inc.StoredState) -> set[str]:
         """Unchanged files whose text names a new module: their imports may resolve now."""
         stems = set()
         for path in set(run.parsed) - set(stored.hashes):
@@ -267,7 +248,7 @@ class CodeLoader:
         return hits
 
     # ---- symbols ------------------------------------------------------------------------
-    def _symbol_table(self, run: _Run, stored: inc.StoredState | None) -> SymbolTable:
+    def _symbol_table(self, run: RunState, stored: inc.StoredState | None) -> SymbolTable:
         index = ModuleIndex(run.present, self.config.repo_name, run.go_modules)
         table = SymbolTable(index)
         for parsed in run.parsed.values():
@@ -279,140 +260,6 @@ class CodeLoader:
         return table
 
     # ---- batches ------------------------------------------------------------------------
-    def _chunks(self, label: str, rows: Iterator[dict[str, Any]]) -> Iterator[Batch]:
-        types = {f.name: f.type for f in schema.arrow_schema_for_node(label)}
-        for buf in _batched(rows, self.config.batch_rows):
-            yield nodes(label, to_table(buf, types))
-
-    def _edge_chunks(
-        self, type_: str, src: str, dst: str, rows: Iterator[dict[str, Any]]
-    ) -> Iterator[Batch]:
-        types = {f.name: f.type for f in schema.arrow_schema_for_rel(type_)}
-        for buf in _batched(rows, self.config.batch_rows):
-            yield edges(type_, src, dst, to_table(buf, types))
-
-    def _deletions(self, run: _Run, stored: inc.StoredState, deleted: list[str]) -> Iterator[Batch]:
-        """Remove what changed/deleted files stored before; their current facts follow."""
-        u = self.uids
-        touched = sorted(set(run.parsed) | set(deleted))
-        old_fns = [u.fn(p, q) for p in touched for q in stored.functions.get(p, {})]
-        old_classes = {(p, q) for p in touched for q in stored.classes.get(p, {})}
-        now_classes = {(p, c.qualname) for p, f in run.parsed.items() for c in f.classes}
-        file_uids = tuple(u.file(p) for p in touched)
-        if old_fns:
-            yield DeleteEdgesFrom("CALLS", "Function", tuple(old_fns))
-        if file_uids:
-            yield DeleteEdgesFrom("DEFINES", "File", file_uids)
-            yield DeleteEdgesFrom("IMPORTS", "File", file_uids)
-        if old_classes:
-            class_uids = tuple(u.cls(p, q) for p, q in sorted(old_classes))
-            yield DeleteEdgesFrom("DEFINES", "Class", class_uids)
-            yield DeleteEdgesFrom("INHERITS", "Class", class_uids)
-        gone = sorted(old_classes - now_classes)
-        if gone:
-            yield DeleteNodes("Class", tuple(u.cls(p, q) for p, q in gone))
-
-    def _node_batches(
-        self, run: _Run, stored: inc.StoredState | None, deleted: list[str]
-    ) -> Iterator[Batch]:
-        u = self.uids
-        repo_row = {"uid": u.repo_uid, "name": u.repo, "path": str(self.config.root.resolve())}
-        repo_row.update(git_info(self.config.root))
-        yield nodes("Repository", [repo_row])
-        files = [file_row(u, p, run.hashes[path]) for path, p in run.parsed.items()]
-        files += [{"uid": u.file(p), "deleted": True} for p in deleted]
-        yield from self._chunks("File", iter(files))
-        yield from self._chunks("Class", (r for p in run.parsed.values() for r in class_rows(u, p)))
-        yield from self._chunks(
-            "Function", (r for p in run.parsed.values() for r in function_rows(u, p))
-        )
-        if stored is not None:
-            gone = []
-            for path in sorted(set(run.parsed) | set(deleted)):
-                now = (
-                    {f.qualname for f in run.parsed[path].functions}
-                    if path in run.parsed
-                    else set()
-                )
-                gone += [u.fn(path, q) for q in stored.functions.get(path, {}) if q not in now]
-            if gone:
-                yield from self._chunks("Function", ({"uid": g, "deleted": True} for g in gone))
-
-    def _edge_batches(self, report: LoadReport, run: _Run, table: SymbolTable) -> Iterator[Batch]:
-        u = self.uids
-        meta = {"source": "static", "confidence": 1.0}
-        yield from self._edge_chunks(
-            "CONTAINS",
-            "Repository",
-            "File",
-            ({"src": u.repo_uid, "dst": u.file(p), **meta} for p in run.parsed),
-        )
-        fc, ff, cf = [], [], []
-        for parsed in run.parsed.values():
-            a, b, c = defines_rows(u, parsed, table)
-            fc += a
-            ff += b
-            cf += c
-        defines = [("File", "Class", fc), ("File", "Function", ff), ("Class", "Function", cf)]
-        defines.sort(key=lambda d: -len(d[2]))  # the first batch into an empty table is a COPY
-        for src, dst, rows in defines:
-            yield from self._edge_chunks("DEFINES", src, dst, iter(rows))
-        yield from self._edge_chunks("IMPORTS", "File", "File", self._import_rows(run, table))
-        inherits = []
-        for path in run.parsed:
-            for qual, bpath, bqual in resolve_bases(table, table.files[path]):
-                inherits.append({"src": u.cls(path, qual), "dst": u.cls(bpath, bqual), **meta})
-        yield from self._edge_chunks("INHERITS", "Class", "Class", iter(inherits))
-        yield from self._edge_chunks(
-            "CALLS", "Function", "Function", self._call_rows(report, run, table)
-        )
-
-    def _import_rows(self, run: _Run, table: SymbolTable) -> Iterator[dict[str, Any]]:
-        u = self.uids
-        for path, parsed in run.parsed.items():
-            fs = table.files[path]
-            targets: dict[str, dict[str, Any]] = {}
-            for b in parsed.imports:
-                for target in table.import_files(fs, b):
-                    if target == path:
-                        continue
-                    row = targets.setdefault(
-                        target,
-                        {
-                            "src": u.file(path),
-                            "dst": u.file(target),
-                            "names": [],
-                            "source": "static",
-                            "confidence": 1.0,
-                        },
-                    )
-                    name = inc.import_names(b)
-                    if b.kind != "side_effect" and name not in row["names"]:
-                        row["names"].append(name)
-            yield from targets.values()
-
-    def _call_rows(
-        self, report: LoadReport, run: _Run, table: SymbolTable
-    ) -> Iterator[dict[str, Any]]:
-        sites = resolved = 0
-        for path, parsed in run.parsed.items():
-            calls = resolve_calls(table, parsed)
-            sites += parsed.call_count
-            resolved += sum(c.count for c in calls)
-            yield from call_rows(self.uids, path, calls)
-        report.stats["call_sites"] = sites
-        report.stats["call_sites_resolved"] = resolved
-
-
-def _batched(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    buf: list[dict[str, Any]] = []
-    for row in rows:
-        buf.append(row)
-        if len(buf) >= size:
-            yield buf
-            buf = []
-    if buf:
-        yield buf
 
 
 @contextmanager

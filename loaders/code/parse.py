@@ -14,13 +14,19 @@ from typing import Any
 from tree_sitter import Node, Parser, QueryCursor
 
 from loaders.code.languages import LanguageSpec, grammar, is_test_path, queries, spec_for
+from loaders.code.syntax import (
+    docstring_of,
+    first_error_line,
+    has_test_annotation,
+    node_text,
+    param_names,
+    receiver_text,
+)
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["CallSite", "ClassInfo", "FunctionInfo", "ImportBinding", "ParsedFile", "parse_source"]
 
-_DOTTED = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$")
-_DOC_MAX = 300
 _parsers: dict[str, Parser] = {}
 
 
@@ -144,27 +150,13 @@ def parse_source(path: str, source: bytes) -> ParsedFile | None:
     branches = [n.start_byte for n in QueryCursor(branch_q).captures(root).get("branch", ())]
     extractor.finish(branches)
     if out.has_error:
-        out.error_line = _first_error_line(root)
+        out.error_line = first_error_line(root)
     return out
-
-
-def _first_error_line(node: Node) -> int | None:
-    while True:
-        if node.is_error or node.is_missing:
-            return node.start_point[0] + 1
-        child = next((c for c in node.children if c.has_error or c.is_missing), None)
-        if child is None:
-            return node.start_point[0] + 1
-        node = child
 
 
 def _nonblank_prefix(source: bytes) -> list[int]:
     """prefix[i] = non-blank lines among lines 1..i."""
     return list(accumulate(map(bool, map(bytes.strip, source.split(b"\n"))), initial=0))
-
-
-def _text(node: Node) -> str:
-    return (node.text or b"").decode("utf-8", "replace")
 
 
 class _Extractor:
@@ -187,18 +179,18 @@ class _Extractor:
             self.scopes.append((node.start_byte, node.end_byte, "c", node, caps))
         elif "base.of" in caps:
             key = caps["base.of"][0].start_byte
-            self.bases.setdefault(key, []).append(_text(caps["base"][0]))
+            self.bases.setdefault(key, []).append(node_text(caps["base"][0]))
         elif "package" in caps:
-            self.out.package = _text(caps["package"][0])
+            self.out.package = node_text(caps["package"][0])
         elif "export.default" in caps:
-            self.out.default_export = _text(caps["export.default"][0])
+            self.out.default_export = node_text(caps["export.default"][0])
         else:
             self._import(caps)
 
     def _import(self, caps: dict[str, list[Node]]) -> None:
         def get(name: str) -> str | None:
             nodes = caps.get(name)
-            return _text(nodes[0]).strip("\"'`") if nodes else None
+            return node_text(nodes[0]).strip("\"'`") if nodes else None
 
         first = next(iter(caps.values()))[0]
         line = first.start_point[0] + 1
@@ -260,7 +252,7 @@ class _Extractor:
     def _scope(self, scope: tuple[int, int, str, Node, dict[str, Any]], stack: list) -> Any:
         start, _, kind, node, caps = scope
         name_node = caps["function.name" if kind == "f" else "class.name"][0]
-        name = _text(name_node)
+        name = node_text(name_node)
         outer = node.parent if node.parent is not None else node
         first = (outer if outer.type == "decorated_definition" else node).start_point[0] + 1
         last = node.end_point[0] + 1
@@ -272,7 +264,7 @@ class _Extractor:
         parent = stack[-1][2] if stack else None
         class_name = parent.qualname if isinstance(parent, ClassInfo) else None
         if "function.receiver" in caps:
-            class_name = _text(caps["function.receiver"][0])
+            class_name = node_text(caps["function.receiver"][0])
         qual = f"{class_name}.{name}" if class_name else name
         if stack:
             qual = f"{stack[-1][1]}.{name}"
@@ -284,13 +276,13 @@ class _Extractor:
             start_line=first,
             end_line=last,
             class_name=class_name,
-            self_name=_text(caps["function.self"][0]) if "function.self" in caps else None,
-            params=_param_names(caps["function.params"][0]) if "function.params" in caps else [],
+            self_name=node_text(caps["function.self"][0]) if "function.self" in caps else None,
+            params=param_names(caps["function.params"][0]) if "function.params" in caps else [],
             loc=self.blank[min(last, len(self.blank) - 1)] - self.blank[first - 1],
-            docstring=_docstring(self.spec, node),
+            docstring=docstring_of(self.spec, node),
         )
         fn.is_test = self.out.is_test and (
-            re.search(self.spec.test_function, name) is not None or _has_test_annotation(node)
+            re.search(self.spec.test_function, name) is not None or has_test_annotation(node)
         )
         self.out.functions.append(fn)
         return fn
@@ -300,124 +292,14 @@ class _Extractor:
         new = caps.get("call.new")
         if new is not None:
             line = new[0].start_point[0] + 1
-            self.out.calls.append(CallSite(fn.qualname, _text(new[0]), None, "new", line))
+            self.out.calls.append(CallSite(fn.qualname, node_text(new[0]), None, "new", line))
             return
         receiver = None
         recv = caps.get("call.receiver")
         if recv is not None:
-            receiver = _receiver_text(recv[0])
+            receiver = receiver_text(recv[0])
             if receiver is None:
                 return  # called on an expression (a call result, an index, ...): unresolvable
         name = caps["call.name"][0]
         line = name.start_point[0] + 1
-        self.out.calls.append(CallSite(fn.qualname, _text(name), receiver, "call", line))
-
-
-_SIMPLE_RECEIVERS = frozenset({"identifier", "this", "self", "super", "package_identifier"})
-_DOTTED_RECEIVERS = frozenset(
-    {
-        "attribute",
-        "member_expression",
-        "selector_expression",
-        "field_access",
-        "scoped_identifier",
-    }
-)
-
-
-def _receiver_text(node: Node) -> str | None:
-    """The receiver as a dotted name, `super()`, or None when it is any other expression."""
-    kind = node.type
-    if kind in _SIMPLE_RECEIVERS:
-        return _text(node)
-    if kind in _DOTTED_RECEIVERS and node.end_byte - node.start_byte <= 120:
-        text = _text(node)
-        return text if _DOTTED.match(text) else None
-    if kind == "call" and (node.text or b"").startswith(b"super("):
-        return "super()"
-    return None
-
-
-_IDENT_TYPES = frozenset({"identifier", "shorthand_property_identifier_pattern"})
-
-
-def _param_names(params: Node) -> list[str]:
-    if params.type in _IDENT_TYPES:
-        return [_text(params)]
-    out: list[str] = []
-    for child in params.named_children:
-        kind = child.type
-        if kind in _IDENT_TYPES:
-            out.append(_text(child))
-            continue
-        if "comment" in kind:
-            continue
-        names = child.children_by_field_name("name")  # Go: `a, b int` has two
-        if not names:
-            named = child.child_by_field_name("pattern") or child.child_by_field_name("left")
-            names = [named if named is not None else child]
-        for n in names:
-            ident = _text(n) if n.type in _IDENT_TYPES else _first_identifier(n)
-            if ident is not None:
-                out.append(ident)
-    return out
-
-
-def _first_identifier(node: Node) -> str | None:
-    if node.type in _IDENT_TYPES:
-        return _text(node)
-    for child in node.named_children:
-        found = _first_identifier(child)
-        if found is not None:
-            return found
-    return None
-
-
-_WRAPPERS = frozenset(
-    {
-        "export_statement",
-        "variable_declarator",
-        "lexical_declaration",
-        "variable_declaration",
-        "decorated_definition",
-    }
-)
-
-
-def _docstring(spec: LanguageSpec, node: Node) -> str | None:
-    if spec.docstring == "body_string":
-        body = node.child_by_field_name("body")
-        first = body.named_children[0] if body is not None and body.named_children else None
-        if first is not None and first.type == "expression_statement" and first.named_children:
-            string = first.named_children[0]
-            if string.type == "string":
-                return _clean_doc(_text(string).strip("rRbBuUfF").strip("\"'"))
-        return None
-    while node.parent is not None and node.parent.type in _WRAPPERS:
-        node = node.parent
-    comments: list[str] = []
-    prev, row = node.prev_named_sibling, node.start_point[0]
-    while prev is not None and prev.type in spec.comment_kinds and prev.end_point[0] >= row - 1:
-        comments.append(_text(prev))
-        row = prev.start_point[0]
-        prev = prev.prev_named_sibling
-    if not comments:
-        return None
-    lines = []
-    for text in reversed(comments):
-        for line in text.splitlines():
-            lines.append(line.strip().lstrip("/*").rstrip("*/").strip())
-    return _clean_doc("\n".join(lines))
-
-
-def _clean_doc(text: str) -> str | None:
-    text = text.strip()
-    para = text.split("\n\n", 1)[0].strip()
-    return para[:_DOC_MAX] or None
-
-
-def _has_test_annotation(node: Node) -> bool:
-    for child in node.children:
-        if child.type == "modifiers":
-            return b"@Test" in (child.text or b"")
-    return False
+        self.out.calls.append(CallSite(fn.qualname, node_text(name), receiver, "call", line))

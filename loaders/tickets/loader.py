@@ -18,6 +18,7 @@ from loaders.redact import RedactConfig, Redactor
 from loaders.tickets.formats import RawTicket, TicketFormatError, detect_format, read_tickets
 from loaders.tickets.links import Lookups, TextRefs, scan_text
 from loaders.traces.otlp import expand_paths
+from loaders.traces.resolve import safe_query
 
 logger = logging.getLogger(__name__)
 
@@ -238,8 +239,22 @@ class TicketsLoader:
             yield edges("DUPLICATE_OF", "Ticket", "Ticket", dups)
         if affects:
             yield edges("AFFECTS", "Ticket", "Service", affects)
+        fixes = _not_claimed(look.reader, fixes)
         if fixes:
             yield edges("FIXES", "Commit", "Ticket", fixes)
+
+
+def _not_claimed(reader: GraphReader | None, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """FIXES rows minus pairs another source (git trailers, keywords) already recorded."""
+    if not rows:
+        return rows
+    q = (
+        "UNWIND $pairs AS p MATCH (c:Commit {uid: p.s})-[r:FIXES]->(t:Ticket {uid: p.d}) "
+        "WHERE r.source <> 'ticket' RETURN p.s AS s, p.d AS d"
+    )
+    pairs = [{"s": r["src"], "d": r["dst"]} for r in rows]
+    taken = {(r["s"], r["d"]) for r in safe_query(reader, q, {"pairs": pairs})}
+    return [r for r in rows if (r["src"], r["dst"]) not in taken]
 
 
 def _uid(t: RawTicket) -> str:

@@ -88,12 +88,14 @@ class Aggregator:
         self.impl: dict[tuple[OpKey, str, str, int], int] = {}
         self.errors: dict[str, ErrorAcc] = {}
         self.problems: list[tuple[str, str, str]] = []  # (item, reason, position)
+        self.warnings: list[tuple[str, str, str]] = []  # loaded anyway
         self.spans = 0
         self._clients: dict[bytes, _Pending] = {}  # CLIENT/PRODUCER span id -> waiting for child
         self._servers: dict[bytes, tuple[OpKey, bool]] = {}  # parent id -> SERVER/CONSUMER span
         self._now_ns = time.time_ns()
         self._effects_cache: dict[str, dict[Any, Any]] = {}
         self._suppressed: dict[str, int] = {}
+        self._resource_uids: dict[tuple[str, str], str] = {}
         self._pairs: dict[tuple[OpKey, OpKey], tuple[Traffic, Traffic]] = {}
         self._parsed: dict[tuple[str, str], tuple[str, str, list[stacktrace.Frame]]] = {}
 
@@ -126,7 +128,7 @@ class Aggregator:
         unknown = UnknownFieldSet(msg)
         if len(unknown):
             numbers = sorted({f.field_number for f in unknown})
-            self._problem(name, f"unknown protobuf field(s) {numbers} ignored", where)
+            self.warnings.append((name, f"unknown protobuf field(s) {numbers} ignored", where))
 
     def _service(self, service: str, res: dict[str, object]) -> ServiceAcc:
         acc = self.services.get(service)
@@ -249,9 +251,16 @@ class Aggregator:
         return None
 
     def _resource(self, kind: str, name: str, system: str | None) -> str:
-        uid = f"res:{kind}:{name}"
+        """Resource uid; names are redacted (an IP address becomes `<ip>`) when PII is."""
+        uid = self._resource_uids.get((kind, name))
+        if uid is not None:
+            return uid
+        clean = self.redactor.text(name) or name
+        uid = f"res:{kind}:{clean}"
+        if len(self._resource_uids) < _MAX_CACHED:
+            self._resource_uids[(kind, name)] = uid
         if uid not in self.resources:
-            self.resources[uid] = (kind, name, system)
+            self.resources[uid] = (kind, clean, system)
         return uid
 
     def _link(
@@ -377,6 +386,7 @@ class Aggregator:
             self.impl[k] = self.impl.get(k, 0) + n
         self._absorb_errors(other)
         self.problems += other.problems
+        self.warnings += other.warnings
         for item, n in other._suppressed.items():
             self._suppressed[item] = self._suppressed.get(item, 0) + n
         self.spans += other.spans

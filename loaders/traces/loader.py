@@ -81,6 +81,8 @@ class TracesLoader:
         agg.finish()
         for item, reason, position in agg.problems:
             report.skip(item, reason, position or None)
+        for item, reason, position in agg.warnings:
+            report.warn(item, reason, position or None)
         report.stats["inputs"] = len(digests)
         yield from build_batches(agg, reader, report, digests)
 
@@ -121,6 +123,8 @@ def _add_payload(agg: Aggregator, name: str, data: bytes, content_type: str | No
         for dec in decode(data, name, content_type):
             for position, reason in dec.problems:
                 agg.problems.append((name, reason, position))
+            for position, reason in dec.warnings:
+                agg.warnings.append((name, reason, position))
             agg.add_request(dec.request, name, dec.has_exceptions)
     except OtlpDecodeError as e:
         agg.problems.append((name, e.message, ""))

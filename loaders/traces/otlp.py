@@ -10,7 +10,7 @@ import json
 import logging
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ class Decoded:
     request: ExportTraceServiceRequest
     problems: list[tuple[str, str]]  # (position, reason)
     has_exceptions: bool = True  # False when the bytes cannot hold an exception event
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # loaded anyway
 
 
 def digest_of(data: bytes) -> str:
@@ -182,7 +183,7 @@ def _decode_json(data: bytes, name: str) -> Iterator[Decoded]:
 
 
 def _json_request(doc: Any, name: str, where: str) -> Decoded:
-    problems: list[tuple[str, str]] = []
+    warnings: list[tuple[str, str]] = []
     if not isinstance(doc, dict):
         raise OtlpDecodeError(f"{name} ({where}): expected a JSON object with resourceSpans")
     _hex_ids_to_base64(doc)
@@ -190,13 +191,13 @@ def _json_request(doc: Any, name: str, where: str) -> Decoded:
     try:
         json_format.ParseDict(doc, req)
     except json_format.ParseError as e:
-        problems.append((where, f"unknown or invalid field ignored: {e}"))
+        warnings.append((where, f"unknown or invalid field ignored: {e}"))
         req = ExportTraceServiceRequest()
         try:
             json_format.ParseDict(doc, req, ignore_unknown_fields=True)
         except json_format.ParseError as e2:
             raise OtlpDecodeError(f"{name} ({where}): invalid OTLP/JSON: {e2}") from e2
-    return Decoded(name, req, problems)
+    return Decoded(name, req, [], warnings=warnings)
 
 
 def _hex_ids_to_base64(node: Any) -> None:

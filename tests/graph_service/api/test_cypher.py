@@ -147,3 +147,27 @@ def test_timeout_only_lowers(client: TestClient, settings: Settings) -> None:
     state = client.app.state.service  # type: ignore[attr-defined]
     assert state.limits(5.0, None) == (5.0, settings.query_row_cap)
     assert state.limits(10_000.0, 10**9) == (settings.query_timeout_s, settings.query_row_cap)
+
+
+def test_concurrency_limit_answers_503(settings: Settings) -> None:
+    import threading
+
+    one = settings.model_copy(update={"max_concurrent_queries": 1, "query_timeout_s": 0.2})
+    with TestClient(create_app(one)) as c:
+        state = c.app.state.service  # type: ignore[attr-defined]
+        inside, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            state.read("cypher", lambda: (inside.set(), release.wait(5)))
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        try:
+            assert inside.wait(5)
+            r = c.post("/v1/cypher", json={"query": "RETURN 1"}, headers=READER)
+        finally:
+            release.set()
+            holder.join()
+        assert r.status_code == 503
+        assert r.json()["error"]["code"] == "unavailable"
+        assert c.post("/v1/cypher", json={"query": "RETURN 1"}, headers=READER).status_code == 200

@@ -40,7 +40,10 @@ class ScriptedRepo:
             "GIT_CONFIG_NOSYSTEM": "1",
         }
         out = subprocess.run(
-            ["git", "-C", str(self.path), *args], input=input_, env=env, check=True,
+            ["git", "-C", str(self.path), *args],
+            input=input_,
+            env=env,
+            check=True,
             capture_output=True,
         )
         return out.stdout.decode().strip()
@@ -114,7 +117,7 @@ def build_repo(root: Path) -> ScriptedRepo:
     repo.commit("half", "Add half")
     repo.write("mathlib.py", CALC_FIXED + "\n\ndef half(a):\n    return a / 2\n")
     short = repo.shas["half"][:10]
-    repo.commit("declared", f"Use true division in half\n\nFixes: {short} (\"Add half\")\n")
+    repo.commit("declared", f'Use true division in half\n\nFixes: {short} ("Add half")\n')
     return repo
 
 
@@ -128,8 +131,7 @@ def snapshot(store: GraphStore) -> dict[str, Any]:
         out[nt.label] = [_clean(r["n"]) for r in rows]
     for rt in schema.RELS:
         rows = store.query(
-            f"MATCH (a)-[r:{rt.type}]->(b) RETURN a.uid AS src, b.uid AS dst, r "
-            "ORDER BY src, dst"
+            f"MATCH (a)-[r:{rt.type}]->(b) RETURN a.uid AS src, b.uid AS dst, r ORDER BY src, dst"
         ).rows()
         out[rt.type] = [(r["src"], r["dst"], _clean(r["r"])) for r in rows]
     return out

@@ -58,15 +58,24 @@ def _hunks(old: bytes, new: bytes, tmp_path) -> list[Hunk]:
     (tmp_path / "b").write_bytes(new)
     out = subprocess.run(
         ["git", "diff", "--no-index", "-U0", str(tmp_path / "a"), str(tmp_path / "b")],
-        capture_output=True, check=False,
+        capture_output=True,
+        check=False,
     ).stdout
     hunks: list[Hunk] = []
     for line in out.splitlines(keepends=True):
         if line.startswith(b"@@"):
             head = line.split(b"@@")[1].split()
             o, n = head[0][1:].split(b","), head[1][1:].split(b",")
-            hunks.append(Hunk(int(o[0]), int(o[1]) if len(o) > 1 else 1,
-                              int(n[0]), int(n[1]) if len(n) > 1 else 1, [], []))
+            hunks.append(
+                Hunk(
+                    int(o[0]),
+                    int(o[1]) if len(o) > 1 else 1,
+                    int(n[0]),
+                    int(n[1]) if len(n) > 1 else 1,
+                    [],
+                    [],
+                )
+            )
         elif hunks and line[:1] == b"+" and not line.startswith(b"+++"):
             hunks[-1].added.append(line[1:])  # type: ignore[union-attr]
         elif hunks and line[:1] == b"-" and not line.startswith(b"---"):
@@ -79,8 +88,10 @@ EDITS = [
     OLD.replace(b"        return a\n", b"        x = a\n        return x\n"),  # grow a function
     OLD.replace(b"import os\n", b""),  # delete at the top
     OLD + b"\n\ndef tail():\n    pass\n",  # append
-    OLD.replace(b"class Shape:\n    class Meta:\n        def tag(self):\n            return 1\n",
-                b"class Shape:\n"),  # delete a nested class
+    OLD.replace(
+        b"class Shape:\n    class Meta:\n        def tag(self):\n            return 1\n",
+        b"class Shape:\n",
+    ),  # delete a nested class
     b"def only():\n    return 0\n",  # rewrite everything
 ]
 
@@ -114,8 +125,9 @@ def test_index_rebuilds_blobs_from_hunks_and_maps_both_sides(tmp_path):
     new_fns = index.get("pkg/mod.py", blob_id(new), ("pkg/mod.py", blob_id(OLD), hunks))
     assert reads == [blob_id(OLD)]  # the new side came from the patch, not from git
     assert index.patched == 1 and index.incremental == 1
-    change = FileChange("M", "pkg/mod.py", "pkg/mod.py", blob_id(OLD), blob_id(new),
-                        "100644", "100644", hunks=hunks)
+    change = FileChange(
+        "M", "pkg/mod.py", "pkg/mod.py", blob_id(OLD), blob_id(new), "100644", "100644", hunks=hunks
+    )
     mapped = {fc.qualname: fc for fc in map_change(change, old_fns, new_fns)}
     assert set(mapped) == {"top.inner"}  # the innermost function owns the lines
     assert (mapped["top.inner"].lines_deleted, mapped["top.inner"].lines_added) == (1, 2)
@@ -124,6 +136,9 @@ def test_index_rebuilds_blobs_from_hunks_and_maps_both_sides(tmp_path):
 
 def test_blob_id_is_gits_object_id(tmp_path):
     (tmp_path / "f").write_bytes(OLD)
-    out = subprocess.run(["git", "hash-object", str(tmp_path / "f")], capture_output=True,
-                         check=True).stdout.decode().strip()
+    out = (
+        subprocess.run(["git", "hash-object", str(tmp_path / "f")], capture_output=True, check=True)
+        .stdout.decode()
+        .strip()
+    )
     assert blob_id(OLD) == out

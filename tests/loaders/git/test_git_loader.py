@@ -60,7 +60,11 @@ def test_szz_links_the_fix_to_the_commit_that_introduced_the_bug(store, scripted
     assert _edges(store, "FIXES", fix)["ticket:github:3"]["how"] == "keyword"
     ticket = store.query("MATCH (t:Ticket) RETURN t").rows()[0]["t"]
     assert (ticket["uid"], ticket["key"], ticket["system"], ticket["kind"]) == (
-        "ticket:github:3", "3", "github", "reference")
+        "ticket:github:3",
+        "3",
+        "github",
+        "reference",
+    )
     assert report.stats["szz_induced"] >= 1
 
 
@@ -75,11 +79,13 @@ def test_modifies_maps_hunks_to_functions_on_the_right_side(store, scripted):
     assert set(bug) == {f"file:{REPO}:calc.py", f"fn:{REPO}:calc.py:divide"}
     half = _edges(store, "MODIFIES", _c(scripted, "half"))
     assert half[f"fn:{REPO}:mathlib.py:half"]["change"] == "added"
-    fn = store.query("MATCH (f:Function {uid: $u}) RETURN f",
-                     {"u": f"fn:{REPO}:mathlib.py:divide"}).rows()[0]["f"]
+    fn = store.query(
+        "MATCH (f:Function {uid: $u}) RETURN f", {"u": f"fn:{REPO}:mathlib.py:divide"}
+    ).rows()[0]["f"]
     assert (fn["name"], fn["qualname"], fn["deleted"]) == ("divide", "divide", False)
-    old = store.query("MATCH (f:Function {uid: $u}) RETURN f.deleted AS d",
-                      {"u": f"fn:{REPO}:calc.py:divide"}).rows()
+    old = store.query(
+        "MATCH (f:Function {uid: $u}) RETURN f.deleted AS d", {"u": f"fn:{REPO}:calc.py:divide"}
+    ).rows()
     assert old == [{"d": True}]
 
 
@@ -105,14 +111,20 @@ def test_rename_binary_merge_and_latin1_message(store, scripted):
     assert merge["is_merge"] is True and merge["files_changed"] == 1
     parents = _edges(store, "PARENT", merge_uid)
     assert {k: v["position"] for k, v in parents.items()} == {
-        _c(scripted, "readme"): 0, _c(scripted, "feature"): 1}
+        _c(scripted, "readme"): 0,
+        _c(scripted, "feature"): 1,
+    }
     assert set(_edges(store, "MODIFIES", merge_uid)) == {
-        f"file:{REPO}:util.py", f"fn:{REPO}:util.py:helper"}
-    latin = store.query("MATCH (c:Commit {uid: $u}) RETURN c.message AS m",
-                        {"u": _c(scripted, "latin1")}).rows()[0]["m"]
+        f"file:{REPO}:util.py",
+        f"fn:{REPO}:util.py:helper",
+    }
+    latin = store.query(
+        "MATCH (c:Commit {uid: $u}) RETURN c.message AS m", {"u": _c(scripted, "latin1")}
+    ).rows()[0]["m"]
     assert latin == "Caf\ufffd logo update"
-    quoted = store.query("MATCH (f:File {uid: $u}) RETURN f.path AS p",
-                         {"u": f'file:{REPO}:odd "name".txt'}).rows()
+    quoted = store.query(
+        "MATCH (f:File {uid: $u}) RETURN f.path AS p", {"u": f'file:{REPO}:odd "name".txt'}
+    ).rows()
     assert quoted == [{"p": 'odd "name".txt'}]
 
 
@@ -123,12 +135,18 @@ def test_commit_properties_are_utc_with_offset(store, scripted):
     assert row["authored_at"] == datetime(2024, 1, 1, 8, 0, 0)
     assert row["tz_offset_min"] == 120
     assert (row["lines_added"], row["files_changed"], row["summary"]) == (
-        7, 3, "Initial calculator")
-    people = store.query("MATCH (p:Person)-[:AUTHORED]->(c:Commit) RETURN p.uid AS p, "
-                         "count(c) AS n ORDER BY p").rows()
-    assert people == [{"p": "person:alice@example.com", "n": 7},
-                      {"p": "person:bob@example.com", "n": 2},
-                      {"p": "person:carol@example.com", "n": 1}]
+        7,
+        3,
+        "Initial calculator",
+    )
+    people = store.query(
+        "MATCH (p:Person)-[:AUTHORED]->(c:Commit) RETURN p.uid AS p, count(c) AS n ORDER BY p"
+    ).rows()
+    assert people == [
+        {"p": "person:alice@example.com", "n": 7},
+        {"p": "person:bob@example.com", "n": 2},
+        {"p": "person:carol@example.com", "n": 1},
+    ]
 
 
 def test_loading_twice_changes_nothing(store, scripted):
@@ -165,8 +183,9 @@ def test_ticket_created_before_the_candidate_drops_it(store, scripted, tmp_path)
 
 def test_huge_commits_are_truncated_and_reported(store, scripted):
     report = _load(store, scripted.path, max_files_per_commit="2")
-    row = store.query("MATCH (c:Commit {uid: $u}) RETURN c.truncated AS t",
-                      {"u": _c(scripted, "initial")}).rows()
+    row = store.query(
+        "MATCH (c:Commit {uid: $u}) RETURN c.truncated AS t", {"u": _c(scripted, "initial")}
+    ).rows()
     assert row == [{"t": True}]
     assert any("huge commit" in p.reason for p in report.warnings)
     assert f"fn:{REPO}:calc.py:add" not in _edges(store, "MODIFIES", _c(scripted, "initial"))
@@ -186,8 +205,11 @@ def test_options_since_max_commits_and_pseudonyms(store, scripted):
 
 def test_shallow_clone_is_reported(store, scripted, tmp_path):
     clone = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "2", f"file://{scripted.path}", str(clone)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "2", f"file://{scripted.path}", str(clone)],
+        check=True,
+        capture_output=True,
+    )
     report = _load(store, clone, repo=REPO)
     assert any("shallow clone" in p.reason for p in report.warnings)
     assert report.stats["commits_processed"] == 2

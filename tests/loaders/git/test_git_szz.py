@@ -67,10 +67,23 @@ def test_blame_skips_ignored_revs_and_comment_lines(store, tmp_path):
 
 def test_real_ticket_is_kept_and_its_date_filters_candidates(store, tmp_path):
     repo = _repo(tmp_path)
-    store.write(nodes("Ticket", [{
-        "uid": "ticket:github:8", "key": "8", "system": "github", "kind": "bug",
-        "title": "Scaling is off by one", "created_at": datetime(2024, 1, 1, 12, 0),
-    }]), loaded_by="tickets", run_id="t1")
+    store.write(
+        nodes(
+            "Ticket",
+            [
+                {
+                    "uid": "ticket:github:8",
+                    "key": "8",
+                    "system": "github",
+                    "kind": "bug",
+                    "title": "Scaling is off by one",
+                    "created_at": datetime(2024, 1, 1, 12, 0),
+                }
+            ],
+        ),
+        loaded_by="tickets",
+        run_id="t1",
+    )
     _load(store, repo)
     assert _induced(store, repo) == {}  # the bug commit (Jan 2) is newer than the ticket
     ticket = store.query("MATCH (t:Ticket) RETURN t").rows()

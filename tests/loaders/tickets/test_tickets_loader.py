@@ -20,7 +20,7 @@ from loaders.tickets import make_loader
 from loaders.traces import make_loader as traces_loader
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "traces"))
-import spans
+import otlp_shop as spans
 
 SHA_FIX = "3f9c2a1b7d4e5f60718293a4b5c6d7e8f9012345"
 SHA_CAUSE = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
@@ -365,3 +365,34 @@ def test_options(store: GraphStore, tmp_path: Path) -> None:
     assert [p.reason for p in report.skipped] == ["#6 is a pull request, not an issue"]
     with pytest.raises(CallerError, match="format"):
         make_loader([str(path)], SETTINGS, {"format": "trello"})
+
+
+def test_fixes_from_git_are_not_overwritten(store: GraphStore, tmp_path: Path) -> None:
+    _seed(store)
+    store.write(
+        b.nodes("Ticket", [{"uid": "ticket:github:7", "key": "7"}]), loaded_by="git", run_id="r"
+    )
+    store.write(
+        b.edges(
+            "FIXES",
+            "Commit",
+            "Ticket",
+            [
+                {
+                    "src": f"commit:{SHA_FIX}",
+                    "dst": "ticket:github:7",
+                    "source": "git",
+                    "confidence": 1.0,
+                    "how": "keyword",
+                }
+            ],
+        ),
+        loaded_by="git",
+        run_id="r",
+    )
+    path = tmp_path / "i.json"
+    path.write_text(json.dumps({"number": 7, "title": "t", "body": f"Fixed by {SHA_FIX}"}))
+    _load(store, path)
+    assert _rows(
+        store, "MATCH (c:Commit)-[r:FIXES]->(t:Ticket) RETURN r.source AS s, r.how AS h"
+    ) == [{"s": "git", "h": "keyword"}]

@@ -18,7 +18,7 @@ from loaders.traces import OtlpDecodeError, extract_from_bytes, make_loader
 from loaders.traces.loader import aggregate_files
 
 sys.path.insert(0, str(Path(__file__).parent))
-import spans
+import otlp_shop as spans
 
 
 def _load(store: GraphStore, *paths: Path) -> LoadReport:
@@ -337,7 +337,7 @@ def test_unknown_json_fields_are_reported(store: GraphStore, tmp_path: Path) -> 
     )
     report = LoadReport("traces")
     list(extract_from_bytes(doc.encode(), "application/json", report, store))
-    assert any("mystery" in p.reason for p in report.skipped)
+    assert any("mystery" in p.reason for p in report.warnings) and not report.skipped
     assert report.stats["spans"] == 9
 
 
@@ -401,7 +401,35 @@ def test_unknown_protobuf_fields_are_reported(store: GraphStore, tmp_path: Path)
     data = spans.build(tmp_path, 1).SerializeToString() + b"\xf8\x07\x05"  # field 127, varint
     report = LoadReport("traces")
     list(extract_from_bytes(data, None, report, store))
-    assert [(p.position, p.reason) for p in report.skipped] == [
+    assert [(p.position, p.reason) for p in report.warnings] == [
         ("request", "unknown protobuf field(s) [127] ignored")
     ]
+    assert not report.skipped
     assert report.stats["spans"] == 9
+
+
+def test_host_addresses_are_redacted(tmp_path: Path) -> None:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    from loaders.traces.aggregate import Aggregator
+
+    req = ExportTraceServiceRequest()
+    rs = req.resource_spans.add()
+    kv = rs.resource.attributes.add()
+    kv.key, kv.value.string_value = "service.name", "billing"
+    for i, host in enumerate(("10.1.2.3", "10.9.9.9", "ledger.internal")):
+        sp = rs.scope_spans.add().spans.add()
+        sp.name, sp.kind, sp.span_id = "POST /ledger", 3, bytes([i + 1]) * 8
+        sp.start_time_unix_nano, sp.end_time_unix_nano = spans.T0, spans.T0 + spans.MS
+        a = sp.attributes.add()
+        a.key, a.value.string_value = "server.address", host
+    for redact, expected in (
+        (True, {"<ip>", "ledger.internal"}),
+        (False, {"10.1.2.3", "10.9.9.9", "ledger.internal"}),
+    ):
+        agg = Aggregator(redact_pii=redact)
+        agg.add_request(req, "req")
+        agg.finish()
+        assert {name for _, name, _ in agg.resources.values()} == expected

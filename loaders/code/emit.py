@@ -1,0 +1,190 @@
+"""Batches of one code load: deletions of stale facts, then nodes, then the edges between them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph_service import schema
+from graph_service.batch import Batch, DeleteEdgesFrom, DeleteNodes, edges, nodes
+from loaders.base import LoadReport
+from loaders.code import incremental as inc
+from loaders.code.calls import resolve_bases, resolve_calls
+from loaders.code.parse import ParsedFile
+from loaders.code.resolve import SymbolTable
+from loaders.code.rows import (
+    Uids,
+    call_rows,
+    class_rows,
+    defines_rows,
+    file_row,
+    function_rows,
+    to_table,
+)
+from loaders.code.walk import git_info
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["BatchEmitter", "RunState"]
+
+
+@dataclass
+class RunState:
+    """State of one extraction run."""
+
+    parsed: dict[str, ParsedFile] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)
+    unchanged: set[str] = field(default_factory=set)
+    present: set[str] = field(default_factory=set)
+    go_modules: dict[str, str] = field(default_factory=dict)
+
+
+class BatchEmitter:
+    """Turns the parsed files of a run into schema batches, in the order the store needs."""
+
+    def __init__(self, uids: Uids, batch_rows: int, root: Path) -> None:
+        self.uids = uids
+        self.batch_rows = batch_rows
+        self.root = root
+
+    def chunks(self, label: str, rows: Iterator[dict[str, Any]]) -> Iterator[Batch]:
+        types = {f.name: f.type for f in schema.arrow_schema_for_node(label)}
+        for buf in _batched(rows, self.batch_rows):
+            yield nodes(label, to_table(buf, types))
+
+    def edge_chunks(
+        self, type_: str, src: str, dst: str, rows: Iterator[dict[str, Any]]
+    ) -> Iterator[Batch]:
+        types = {f.name: f.type for f in schema.arrow_schema_for_rel(type_)}
+        for buf in _batched(rows, self.batch_rows):
+            yield edges(type_, src, dst, to_table(buf, types))
+
+    def deletions(
+        self, run: RunState, stored: inc.StoredState, deleted: list[str]
+    ) -> Iterator[Batch]:
+        """Remove what changed/deleted files stored before; their current facts follow."""
+        u = self.uids
+        touched = sorted(set(run.parsed) | set(deleted))
+        old_fns = [u.fn(p, q) for p in touched for q in stored.functions.get(p, {})]
+        old_classes = {(p, q) for p in touched for q in stored.classes.get(p, {})}
+        now_classes = {(p, c.qualname) for p, f in run.parsed.items() for c in f.classes}
+        file_uids = tuple(u.file(p) for p in touched)
+        if old_fns:
+            yield DeleteEdgesFrom("CALLS", "Function", tuple(old_fns))
+        if file_uids:
+            yield DeleteEdgesFrom("DEFINES", "File", file_uids)
+            yield DeleteEdgesFrom("IMPORTS", "File", file_uids)
+        if old_classes:
+            class_uids = tuple(u.cls(p, q) for p, q in sorted(old_classes))
+            yield DeleteEdgesFrom("DEFINES", "Class", class_uids)
+            yield DeleteEdgesFrom("INHERITS", "Class", class_uids)
+        gone = sorted(old_classes - now_classes)
+        if gone:
+            yield DeleteNodes("Class", tuple(u.cls(p, q) for p, q in gone))
+
+    def node_batches(
+        self, run: RunState, stored: inc.StoredState | None, deleted: list[str]
+    ) -> Iterator[Batch]:
+        u = self.uids
+        repo_row = {"uid": u.repo_uid, "name": u.repo, "path": str(self.root.resolve())}
+        repo_row.update(git_info(self.root))
+        yield nodes("Repository", [repo_row])
+        files = [file_row(u, p, run.hashes[path]) for path, p in run.parsed.items()]
+        files += [{"uid": u.file(p), "deleted": True} for p in deleted]
+        yield from self.chunks("File", iter(files))
+        yield from self.chunks("Class", (r for p in run.parsed.values() for r in class_rows(u, p)))
+        yield from self.chunks(
+            "Function", (r for p in run.parsed.values() for r in function_rows(u, p))
+        )
+        if stored is not None:
+            gone = []
+            for path in sorted(set(run.parsed) | set(deleted)):
+                now = (
+                    {f.qualname for f in run.parsed[path].functions}
+                    if path in run.parsed
+                    else set()
+                )
+                gone += [u.fn(path, q) for q in stored.functions.get(path, {}) if q not in now]
+            if gone:
+                yield from self.chunks("Function", ({"uid": g, "deleted": True} for g in gone))
+
+    def edge_batches(
+        self, report: LoadReport, run: RunState, table: SymbolTable
+    ) -> Iterator[Batch]:
+        u = self.uids
+        meta = {"source": "static", "confidence": 1.0}
+        yield from self.edge_chunks(
+            "CONTAINS",
+            "Repository",
+            "File",
+            ({"src": u.repo_uid, "dst": u.file(p), **meta} for p in run.parsed),
+        )
+        fc, ff, cf = [], [], []
+        for parsed in run.parsed.values():
+            a, b, c = defines_rows(u, parsed, table)
+            fc += a
+            ff += b
+            cf += c
+        defines = [("File", "Class", fc), ("File", "Function", ff), ("Class", "Function", cf)]
+        defines.sort(key=lambda d: -len(d[2]))  # the first batch into an empty table is a COPY
+        for src, dst, rows in defines:
+            yield from self.edge_chunks("DEFINES", src, dst, iter(rows))
+        yield from self.edge_chunks("IMPORTS", "File", "File", self._import_rows(run, table))
+        inherits = []
+        for path in run.parsed:
+            for qual, bpath, bqual in resolve_bases(table, table.files[path]):
+                inherits.append({"src": u.cls(path, qual), "dst": u.cls(bpath, bqual), **meta})
+        yield from self.edge_chunks("INHERITS", "Class", "Class", iter(inherits))
+        yield from self.edge_chunks(
+            "CALLS", "Function", "Function", self._call_rows(report, run, table)
+        )
+
+    def _import_rows(self, run: RunState, table: SymbolTable) -> Iterator[dict[str, Any]]:
+        u = self.uids
+        for path, parsed in run.parsed.items():
+            fs = table.files[path]
+            targets: dict[str, dict[str, Any]] = {}
+            for b in parsed.imports:
+                for target in table.import_files(fs, b):
+                    if target == path:
+                        continue
+                    row = targets.setdefault(
+                        target,
+                        {
+                            "src": u.file(path),
+                            "dst": u.file(target),
+                            "names": [],
+                            "source": "static",
+                            "confidence": 1.0,
+                        },
+                    )
+                    name = inc.import_names(b)
+                    if b.kind != "side_effect" and name not in row["names"]:
+                        row["names"].append(name)
+            yield from targets.values()
+
+    def _call_rows(
+        self, report: LoadReport, run: RunState, table: SymbolTable
+    ) -> Iterator[dict[str, Any]]:
+        sites = resolved = 0
+        for path, parsed in run.parsed.items():
+            calls = resolve_calls(table, parsed)
+            sites += parsed.call_count
+            resolved += sum(c.count for c in calls)
+            yield from call_rows(self.uids, path, calls)
+        report.stats["call_sites"] = sites
+        report.stats["call_sites_resolved"] = resolved
+
+
+def _batched(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    buf: list[dict[str, Any]] = []
+    for row in rows:
+        buf.append(row)
+        if len(buf) >= size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
