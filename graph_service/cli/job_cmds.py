@@ -232,3 +232,14 @@ def eval_duplicates(
 
     result = evaluate_duplicates(cases, pool, settings_for(None))
     print(json.dumps(result)) if as_json else console.print_json(json.dumps(result))
+
+
+@app.command("hash-key")
+def hash_key(
+    role: str = typer.Argument("reader", help="reader, writer or admin."),
+    key: str | None = typer.Argument(None, help="The key; a new random one when omitted."),
+) -> None:
+    """Make an API key entry for PRODGRAPH_API_KEYS (only its SHA-256 is stored)."""
+    from graph_service.api.auth import main as auth_main
+
+    auth_main([role] + ([key] if key else []))

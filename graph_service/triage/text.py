@@ -18,12 +18,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*|\d+")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _STOP = frozenset(
-    """a an and are as at be been but by can could did do does doing for from had has have having
-    he her here him his how i if in into is it its itself just me more most my no nor not now of
-    off on once only or other our out over own same she should so some such than that the their
-    them then there these they this those through to too under until up very was we were what
-    when where which while who whom why will with would you your yes also get got use using used
-    self cls none true false def return import py line file""".split()
+    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "doing", "for", "from", "had", "has", "have", "having", "he", "her", "here", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yes", "also", "get", "got", "use", "using", "used", "self", "cls", "none", "true", "false", "def", "return", "import", "py", "line", "file"]
 )
 
 

@@ -20,8 +20,8 @@ from graph_service.triage.text import tokenize
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "EmbeddingCache",
     "Embedder",
+    "EmbeddingCache",
     "HashingEmbedder",
     "MiniLMEmbedder",
     "VectorIndex",

@@ -67,7 +67,8 @@ class BatchEmitter:
     ) -> Iterator[Batch]:
         """Remove what changed/deleted files stored before; their current facts follow."""
         u = self.uids
-        touched = sorted(set(run.parsed) | set(deleted))
+        known = set(stored.hashes) | stored.deleted  # new files have nothing to remove
+        touched = sorted((set(run.parsed) & known) | set(deleted))
         old_fns = [u.fn(p, q) for p in touched for q in stored.functions.get(p, {})]
         old_classes = {(p, q) for p in touched for q in stored.classes.get(p, {})}
         now_classes = {(p, c.qualname) for p, f in run.parsed.items() for c in f.classes}

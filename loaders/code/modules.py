@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -11,6 +12,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["ModuleIndex", "family"]
 
+_STDLIB = frozenset(sys.stdlib_module_names)
 _JS_EXTS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 _FAMILY = {"typescript": "js", "tsx": "js", "javascript": "js"}
 
@@ -60,14 +62,21 @@ class ModuleIndex:
         depth = 0 if top == "" else len(top.split("/"))
         names = []
         rel = parts[depth:]
-        if top == "" and "" in init_dirs:
+        root_is_package = "" in init_dirs
+        if top == "" and root_is_package:
             rel = [self.root_name, *rel]
         if rel:
             names.append(".".join(rel))
         full = ".".join(parts)
-        if full and full not in names:
-            names.append(full)
-        return names
+        if not root_is_package and full and full not in names:
+            names.append(full)  # also importable from the repository root (scripts, src/)
+        # A top-level name that is also a standard-library module is ambiguous: no edge.
+        return [
+            n
+            for n in names
+            if n.split(".")[0] not in _STDLIB
+            or (root_is_package and n.startswith(self.root_name + "."))
+        ]
 
     # ---- Python -------------------------------------------------------------------------
     def py_module_name(self, path: str) -> str | None:

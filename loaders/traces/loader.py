@@ -71,13 +71,10 @@ class TracesLoader:
                     digests.append(digest)
                     _add_payload(agg, name, data, content_type)
         else:
-            files = []
-            for path in expand_paths(self.config.paths):
-                file_digest = _file_digest(path, report)
-                if file_digest and _fresh(str(path), file_digest, known, report):
-                    digests.append(file_digest)
-                    files.append(str(path))
-            agg = self._aggregate_files(files)
+            agg = self._aggregate_files(
+                [str(p) for p in expand_paths(self.config.paths)], known, report
+            )
+            digests = agg.digests
         agg.finish()
         for item, reason, position in agg.problems:
             report.skip(item, reason, position or None)
@@ -86,12 +83,19 @@ class TracesLoader:
         report.stats["inputs"] = len(digests)
         yield from build_batches(agg, reader, report, digests)
 
-    def _aggregate_files(self, files: list[str]) -> Aggregator:
+    def _aggregate_files(self, paths: list[str], known: set[str], report: LoadReport) -> Aggregator:
+        """One process reads each file once; workers get files whose digests were checked."""
         cfg = self.config
         workers = cfg.workers or min(os.cpu_count() or 1, 8)
-        size = sum(os.path.getsize(f) for f in files)
-        if workers < 2 or len(files) < 2 * workers or size < _PARALLEL_BYTES:
-            return aggregate_files(files, cfg.redact_pii, cfg.max_pending)
+        size = sum(os.path.getsize(f) for f in paths if os.path.isfile(f))
+        if workers < 2 or len(paths) < 2 * workers or size < _PARALLEL_BYTES:
+            return aggregate_files(paths, cfg.redact_pii, cfg.max_pending, known)
+        files, digests = [], []
+        for path in paths:
+            file_digest = _file_digest(Path(path), report)
+            if file_digest and _fresh(path, file_digest, known, report):
+                digests.append(file_digest)
+                files.append(path)
         step = -(-len(files) // workers)  # contiguous runs keep a trace's files together
         chunks = [files[i : i + step] for i in range(0, len(files), step)]
         ctx = multiprocessing.get_context("spawn")
@@ -102,11 +106,18 @@ class TracesLoader:
             agg = futures[0].result()
             for fut in futures[1:]:
                 agg.absorb(fut.result())
+        agg.digests = digests
         return agg
 
 
-def aggregate_files(files: list[str], redact_pii: bool, max_pending: int) -> Aggregator:
-    """Aggregate files in order (runs in a worker process when the load is large)."""
+def aggregate_files(
+    files: list[str], redact_pii: bool, max_pending: int, known: set[str] | None = None
+) -> Aggregator:
+    """Aggregate files in order (in a worker process when the load is large).
+
+    With `known` (digests already merged), files with known content are skipped and the
+    digests of the others are kept in `agg.digests`.
+    """
     agg = Aggregator(redact_pii, max_pending)
     for name in files:
         try:
@@ -114,6 +125,13 @@ def aggregate_files(files: list[str], redact_pii: bool, max_pending: int) -> Agg
         except OSError as e:
             agg.problems.append((name, f"cannot read: {e.strerror or e}", ""))
             continue
+        if known is not None:
+            digest = digest_of(data)
+            if digest in known:
+                agg.warnings.append((name, "already ingested (same content); skipped", ""))
+                continue
+            known.add(digest)
+            agg.digests.append(digest)
         _add_payload(agg, name, data, None)
     return agg
 

@@ -71,7 +71,9 @@ def test_subgraph_hops_and_drawing(client: Client) -> None:
     two = client.subgraph(FUNCS["charge"], hops=2)
     assert set(one) < set(two) and FUNCS["handle"] in two
     fig = client.draw_subgraph(FUNCS["charge"])
-    assert {t.get_text() for t in fig.axes[0].get_legend().get_texts()} >= {"Function", "File"}
+    legend = fig.axes[0].get_legend()
+    assert legend is not None
+    assert {t.get_text() for t in legend.get_texts()} >= {"Function", "File"}
 
 
 def test_to_pyg_of_a_subgraph(client: Client) -> None:

@@ -19,5 +19,7 @@
 (import_declaration (scoped_identifier) @import.from (asterisk) @import.wildcard)
 
 (method_invocation !object name: (identifier) @call.name) @call
-(method_invocation object: (_) @call.receiver name: (identifier) @call.name) @call
+(method_invocation
+  object: [(identifier) (this) (super) (field_access) (scoped_identifier)] @call.receiver
+  name: (identifier) @call.name) @call
 (object_creation_expression type: (type_identifier) @call.new) @call

@@ -41,5 +41,7 @@
 
 (call_expression function: (identifier) @call.name) @call
 (call_expression
-  function: (member_expression object: (_) @call.receiver property: (property_identifier) @call.name)) @call
+  function: (member_expression
+    object: [(identifier) (this) (super) (member_expression)] @call.receiver
+    property: (property_identifier) @call.name)) @call
 (new_expression constructor: (identifier) @call.new) @call

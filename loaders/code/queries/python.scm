@@ -21,4 +21,12 @@
   (wildcard_import) @import.wildcard)
 
 (call function: (identifier) @call.name) @call
-(call function: (attribute object: (_) @call.receiver attribute: (identifier) @call.name)) @call
+(call
+  function: (attribute
+    object: [(identifier) (attribute)] @call.receiver
+    attribute: (identifier) @call.name)) @call
+(call
+  function: (attribute
+    object: (call function: (identifier) @_super) @call.receiver
+    attribute: (identifier) @call.name)
+  (#eq? @_super "super")) @call

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from graph_service.api import create_app
 from graph_service.api.auth import hash_key
@@ -44,7 +45,7 @@ def settings(tmp_path: Path, fixture_db: Path) -> Settings:
             {"name": "ci", "role": "writer", "sha256": hash_key(KEYS["writer"])},
             f"admin:{hash_key(KEYS['admin'])}",
         ],
-        webhook_secret="hook-secret",
+        webhook_secret=SecretStr("hook-secret"),
     )
 
 

@@ -157,8 +157,12 @@ def test_concurrency_limit_answers_503(settings: Settings) -> None:
         state = c.app.state.service  # type: ignore[attr-defined]
         inside, release = threading.Event(), threading.Event()
 
+        def wait_inside() -> bool:
+            inside.set()
+            return release.wait(5)
+
         def hold() -> None:
-            state.read("cypher", lambda: (inside.set(), release.wait(5)))
+            state.read("cypher", wait_inside)
 
         holder = threading.Thread(target=hold)
         holder.start()

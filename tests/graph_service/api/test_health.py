@@ -51,3 +51,23 @@ def test_each_app_has_its_own_registry(client: TestClient, settings: Settings) -
     ) as other:
         assert 'route="/healthz"' not in other.get("/metrics").text
     assert 'route="/healthz"' in client.get("/metrics").text
+
+
+def test_openapi_documents_the_stable_shapes(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert {"RiskResponse", "NodeScore", "Explanation", "ErrorBody", "QueryRows"} <= set(schemas)
+    assert set(schemas["RiskResponse"]["required"]) >= {
+        "overall",
+        "nodes",
+        "explanations",
+        "model_version",
+    }
+    assert {
+        "/v1/cypher",
+        "/v1/queries/{name}",
+        "/v1/risk",
+        "/v1/traces",
+        "/v1/ingest/{source}",
+        "/v1/webhooks/github",
+    } <= set(spec["paths"])

@@ -93,3 +93,25 @@ def test_loader_documents() -> None:
     assert dep[0]["statuses"] == [DEPLOYMENT_STATUS["deployment_status"]]
     with pytest.raises(CallerError):
         loader_document("issues", {"action": "opened"})
+
+
+def test_issues_event_is_loaded(client: TestClient) -> None:
+    issue = {
+        "number": 42,
+        "title": "Checkout fails on empty cart",
+        "state": "open",
+        "body": "Traceback in Cart.checkout",
+        "created_at": "2024-03-02T08:00:00Z",
+        "labels": [{"name": "bug"}],
+        "html_url": "https://github.com/acme/shop/issues/42",
+    }
+    payload = {"action": "opened", "issue": issue, "repository": {"full_name": "acme/shop"}}
+    r = _post(client, "issues", payload)
+    assert r.status_code == 200, r.text
+    assert r.json()["report"]["skipped"] == []
+    rows = client.post(
+        "/v1/cypher",
+        headers=auth("reader"),
+        json={"query": "MATCH (t:Ticket {uid: 'ticket:github:42'}) RETURN t.title, t.status"},
+    ).json()["rows"]
+    assert rows == [["Checkout fails on empty cart", "open"]]

@@ -93,6 +93,7 @@ def test_golden_calls(
 ) -> None:
     report = load(sample_root)
     assert not report.failed_batches
+    assert not [k for k in report.extracted if k.startswith("delete")]  # nothing to remove yet
     assert call_edges(store) == EXPECTED_CALLS
     counts = {
         r["x"]: r["n"]

@@ -396,3 +396,18 @@ def test_fixes_from_git_are_not_overwritten(store: GraphStore, tmp_path: Path) -
     assert _rows(
         store, "MATCH (c:Commit)-[r:FIXES]->(t:Ticket) RETURN r.source AS s, r.how AS h"
     ) == [{"s": "git", "h": "keyword"}]
+
+
+def test_jira_and_csv_load_twice_changes_nothing(store: GraphStore, tmp_path: Path) -> None:
+    _seed(store)
+    (tmp_path / "jira.json").write_text(json.dumps(_jira()))
+    (tmp_path / "t.csv").write_text(
+        "id,title,body,services,duplicate_of\n"
+        f'A-1,"Crash, again","{JAVA_TRACE}",orders,\n'
+        "A-2,dup,,,A-1\n"
+    )
+    _load(store, tmp_path)  # a folder: every .json and .csv under it
+    before = _snapshot(store)
+    assert before[0]["nodes"]["Ticket"] == 4
+    _load(store, tmp_path)
+    assert _snapshot(store) == before

@@ -1,0 +1,245 @@
+"""Triage: from a new ticket to ranked suspect functions, files and commits with evidence."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+
+from graph_service.settings import Settings
+from graph_service.store.base import GraphReader
+from graph_service.triage.code_index import CodeIndex, code_index
+from graph_service.triage.fixes import fixes_of
+from graph_service.triage.models import (
+    Owner,
+    ParsedTicket,
+    SimilarTicket,
+    Suspect,
+    TicketInput,
+    TriageConfig,
+    TriageResult,
+)
+from graph_service.triage.parse import read_ticket
+from graph_service.triage.scorer import Scorer, scorer_for
+from graph_service.triage.signals import Candidates, add_past_fixes, gather
+from graph_service.triage.similar import similar
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["collect", "triage"]
+
+_OWNERS = (
+    "UNWIND $uids AS u MATCH (n:{label} {{uid: u}}) "
+    "MATCH (p:Person)-[:AUTHORED]->(c:Commit)-[:MODIFIES]->(n) WHERE c.authored_at < $t "
+    "RETURN u AS node, p.uid AS uid, p.name AS name, p.email AS email, count(c) AS n, "
+    "max(c.authored_at) AS last"
+)
+
+
+def _now(ticket: TicketInput) -> datetime:
+    """The ticket time as naive UTC (the store's timestamps are naive UTC)."""
+    t = ticket.created or datetime.now(UTC)
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo else t
+
+
+def collect(
+    store: GraphReader, ticket: TicketInput, config: TriageConfig
+) -> tuple[ParsedTicket, CodeIndex, Candidates, list[SimilarTicket]]:
+    """Parse, map, gather signals and similar tickets (shared by triage and scorer training)."""
+    parsed = read_ticket(ticket)
+    code = code_index(store)
+    now = _now(ticket)
+    cands = gather(store, code, ticket, parsed, now, config.history_days)
+    nodes = {fr.file_uid for fr in parsed.frames if fr.file_uid}
+    nodes |= {fr.function_uid for fr in parsed.frames if fr.function_uid}
+    if ticket.service:
+        nodes.add(f"svc:{ticket.service}")
+    timed = ticket.model_copy(update={"created": now})
+    found = similar(store, timed, config.similar_k, config, nodes=nodes)
+    if found:
+        fixes = fixes_of(store, [s.uid for s in found], before=now)
+        by_uid = {s.uid: s for s in found}
+        rows = []
+        for f in fixes:
+            s = by_uid[f.ticket]
+            same = bool(parsed.fingerprint) and s.signals.get("fingerprint", 0) > 0
+            for uid in f.functions + f.files:
+                rows.append((f.ticket, s.score, same, f.uid, uid))
+            s.fixes.append(f)
+        add_past_fixes(code, cands, rows)
+    return parsed, code, cands, found
+
+
+def _matrix(table: dict[int, dict[str, float]], names: tuple[str, ...]) -> np.ndarray:
+    return np.array([[row.get(n, 0.0) for n in names] for row in table.values()], dtype=np.float64)
+
+
+def file_signals(code: CodeIndex, c: Candidates) -> None:
+    """A file inherits, per signal, the strongest value among its functions."""
+    for fn, sig in c.fn.items():
+        fi = int(code.fn_file[fn])
+        if fi < 0:
+            continue
+        row = c.file.setdefault(fi, {})
+        for k, v in sig.items():
+            if k != "is_test" and v > row.get(k, 0.0):
+                row[k] = v
+
+
+def _rank(
+    table: dict[int, dict[str, float]],
+    uids: list[str],
+    scorer: Scorer,
+    k: int,
+    repo: str | None,
+) -> list[tuple[int, float]]:
+    if not table:
+        return []
+    keys = list(table)
+    scores = scorer.score(_matrix(table, scorer.names))
+    order = np.argsort(-scores, kind="stable")
+    out = []
+    for j in order:
+        key = keys[j]
+        if repo and f":{repo}:" not in uids[key][: len(repo) + 8]:
+            continue
+        out.append((key, float(scores[j])))
+        if len(out) >= k:
+            break
+    return out
+
+
+def triage(
+    store: GraphReader,
+    ticket: TicketInput,
+    settings: Settings | None = None,
+    config: TriageConfig | None = None,
+) -> TriageResult:
+    """Ranked suspects (functions, files, commits) for `ticket`, each with signals and evidence.
+
+    The scorer is a logistic regression fitted on past tickets with fixing commits when the
+    store holds enough of them (`config.min_training_tickets`), else the documented default
+    weighting (`graph_service.triage.scorer.DEFAULT_WEIGHTS`).
+    """
+    config = config or TriageConfig()
+    start = time.perf_counter()
+    parsed, code, cands, found = collect(store, ticket, config)
+    for fn in cands.fn:
+        cands.fn[fn]["is_test"] = float(code.fn_test[fn])
+    file_signals(code, cands)
+    for fi in cands.file:
+        cands.file[fi]["is_test"] = float(code.file_test[fi])
+    scorer = scorer_for(store, config)
+    fns = _rank(cands.fn, code.fn_uid, scorer, config.top_k, ticket.repo)
+    files = _rank(cands.file, code.file_uid, scorer, config.top_k, ticket.repo)
+    functions = [_suspect(code, cands, "Function", i, s) for i, s in fns]
+    file_sus = [_suspect(code, cands, "File", i, s) for i, s in files]
+    commits = _commit_suspects(cands, {s.uid: s.score for s in functions + file_sus}, config.top_k)
+    owners = _owners(store, functions[:3] + file_sus[:3], _now(ticket))
+    from graph_service.triage.seen import seen_before
+
+    seen = seen_before(store, parsed.fingerprint, config=config) if parsed.fingerprint else None
+    return TriageResult(
+        ticket=parsed,
+        functions=functions,
+        files=file_sus,
+        commits=commits,
+        deployments=cands.deployments,
+        similar=found,
+        seen_before=seen,
+        owners=owners,
+        scorer=scorer.name,
+        elapsed_ms=round((time.perf_counter() - start) * 1000, 2),
+    )
+
+
+def _suspect(code: CodeIndex, c: Candidates, label: str, i: int, score: float) -> Suspect:
+    if label == "Function":
+        uid, name = code.fn_uid[i], code.fn_qual[i]
+        fi = int(code.fn_file[i])
+        path = code.file_path[fi] if fi >= 0 else ""
+        signals = c.fn[i]
+    else:
+        uid, name, path, signals = code.file_uid[i], code.file_path[i], code.file_path[i], c.file[i]
+    return Suspect(
+        uid=uid,
+        label=label,  # type: ignore[arg-type]
+        name=name,
+        path=path,
+        score=round(score, 4),
+        signals={k: round(v, 4) for k, v in signals.items() if v},
+        evidence=c.evidence.get(uid, []),
+    )
+
+
+def _commit_suspects(c: Candidates, node_scores: dict[str, float], k: int) -> list[Suspect]:
+    from graph_service.triage.models import Evidence
+    from graph_service.triage.signals import Q_MODIFIED
+
+    out = []
+    for cu, info in c.commit.items():
+        touched = [(node_scores[n], n) for n in info["nodes"] if n in node_scores]
+        if not touched:
+            continue
+        best, node = max(touched)
+        score = best + 0.1 * (len(touched) - 1) + (0.5 if info.get("deployed") else 0.0)
+        ev = [
+            Evidence(
+                signal="modified_suspect",
+                value=round(best, 4),
+                detail=f"modified {len(touched)} suspect(s), best {node}",
+                path=[cu, node],
+                cypher=Q_MODIFIED,
+                params={"c": cu, "uid": node},
+            )
+        ]
+        out.append(
+            Suspect(
+                uid=cu,
+                label="Commit",
+                name=info["summary"] or info["sha"][:12],
+                score=round(score, 4),
+                signals={
+                    "suspects": float(len(touched)),
+                    "deployed": float(bool(info.get("deployed"))),
+                },
+                evidence=ev,
+            )
+        )
+    return sorted(out, key=lambda s: -s.score)[:k]
+
+
+def _owners(store: GraphReader, suspects: list[Suspect], now: datetime) -> list[Owner]:
+    """Engineers who changed the top suspects most and most recently, best first.
+
+    Each suspect gets its own owners; the returned list adds them up over the suspects.
+    """
+    agg: dict[str, Owner] = {}
+    by_uid = {s.uid: s for s in suspects}
+    for label in ("Function", "File"):
+        uids = [s.uid for s in suspects if s.label == label]
+        if not uids:
+            continue
+        q = _OWNERS.format(label=label)
+        for r in store.query(q, {"uids": uids, "t": now}).rows():
+            age = max((now - r["last"]).total_seconds() / 86400, 0.0) if r["last"] else 365.0
+            score = math.log1p(int(r["n"])) + math.exp(-age / 90.0)
+            own = Owner(
+                uid=r["uid"],
+                name=r["name"] or "",
+                email=r["email"] or "",
+                commits=int(r["n"]),
+                last_at=r["last"],
+                score=round(score, 4),
+            )
+            by_uid[r["node"]].owners.append(own)
+            o = agg.setdefault(r["uid"], own.model_copy(update={"commits": 0, "score": 0.0}))
+            o.commits += own.commits
+            o.last_at = max(filter(None, [o.last_at, own.last_at]), default=None)
+            o.score = round(o.score + score, 4)
+    for s in suspects:
+        s.owners.sort(key=lambda o: -o.score)
+    return sorted(agg.values(), key=lambda o: -o.score)[:5]

@@ -1,0 +1,180 @@
+"""Seen before: prior occurrences of an error fingerprint, their tickets and fixes, regressions."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from graph_service.store.base import GraphReader
+from graph_service.triage.fixes import fixes_of
+from graph_service.triage.models import (
+    SeenBefore,
+    SignatureInfo,
+    SimilarTicket,
+    TicketInput,
+    TriageConfig,
+)
+from graph_service.triage.parse import read_ticket
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Q_HISTORY", "seen_before"]
+
+Q_HISTORY = (
+    "MATCH (e:ErrorSignature {uid: $e}) OPTIONAL MATCH (t:Ticket)-[:REPORTS]->(e) "
+    "OPTIONAL MATCH (c:Commit)-[:FIXES]->(t) "
+    "RETURN e.uid, e.first_seen, e.last_seen, t.uid, t.created_at, c.sha, c.authored_at"
+)
+_SIGNATURE = (
+    "MATCH (e:ErrorSignature {uid: $e}) RETURN e.uid AS uid, e.type AS type, "
+    "e.message_template AS tpl, e.frames AS frames, e.count AS count, "
+    "e.first_seen AS first, e.last_seen AS last"
+)
+_SEEN_SVC = (
+    "MATCH (e:ErrorSignature {uid: $e})-[s:SEEN_IN]->(v:Service) "
+    "RETURN v.name AS name, s.first_seen AS first, s.last_seen AS last"
+)
+_SEEN_DEPLOY = (
+    "MATCH (e:ErrorSignature {uid: $e})-[s:SEEN_IN]->(d:Deployment) "
+    "RETURN d.uid AS uid, d.started_at AS started, s.first_seen AS first, s.last_seen AS last"
+)
+_TICKETS = (
+    "MATCH (t:Ticket) WHERE t.fingerprint = $fp RETURN t.uid AS uid, t.key AS key, "
+    "t.title AS title, t.status AS status, t.created_at AS created"
+)
+_REPORTED = (
+    "MATCH (t:Ticket)-[:REPORTS]->(e:ErrorSignature {uid: $e}) RETURN t.uid AS uid, "
+    "t.key AS key, t.title AS title, t.status AS status, t.created_at AS created"
+)
+_SHIPPED_AFTER = (
+    "MATCH (d:Deployment)-[:SHIPS]->(c:Commit) WHERE c.authored_at >= $at AND c.repo = $repo "
+    "RETURN d.uid AS uid, d.service AS service, d.started_at AS started "
+    "ORDER BY d.started_at LIMIT 50"
+)
+_FIX_REPO = "MATCH (c:Commit {uid: $c}) RETURN c.repo AS repo"
+
+
+def _naive(t: datetime | None) -> datetime | None:
+    if t is None:
+        return None
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo else t
+
+
+def seen_before(
+    store: GraphReader,
+    fingerprint_or_ticket: str | TicketInput,
+    config: TriageConfig | None = None,
+) -> SeenBefore:
+    """Prior occurrences of the error, their tickets, the commits that fixed them, and whether
+    this is a regression: the error occurs again after a deployment that shipped a fix.
+
+    A deployment ships a fix when it deployed a commit of the fix's repository authored at or
+    after the fix. A ticket argument counts as an occurrence at its `created` time (now when
+    unset) and is left out of the prior tickets.
+    """
+    own_uid: str | None = None
+    occurred: datetime | None = None
+    if isinstance(fingerprint_or_ticket, TicketInput):
+        ticket = fingerprint_or_ticket
+        fp = read_ticket(ticket).fingerprint
+        own_uid = ticket.uid
+        occurred = _naive(ticket.created) or datetime.now(UTC).replace(tzinfo=None)
+    else:
+        fp = fingerprint_or_ticket.removeprefix("err:")
+    if not fp:
+        return SeenBefore(fingerprint=None)
+    e = f"err:{fp}"
+    sig_rows = store.query(_SIGNATURE, {"e": e}).rows()
+    signature = _signature(sig_rows[0]) if sig_rows else None
+    tickets = _tickets(store, fp, e, own_uid, occurred)
+    fixes = fixes_of(store, [t.uid for t in tickets], before=occurred)
+    for t in tickets:
+        t.fixes = [f for f in fixes if f.ticket == t.uid]
+    services = sorted({r["name"] for r in store.query(_SEEN_SVC, {"e": e}).rows() if r["name"]})
+    result = SeenBefore(
+        fingerprint=fp,
+        known=bool(signature or tickets),
+        signature=signature,
+        services=services,
+        tickets=tickets,
+        fixes=fixes,
+        cypher=Q_HISTORY,
+    )
+    _regression(store, result, e, occurred)
+    return result
+
+
+def _signature(r: dict[str, Any]) -> SignatureInfo:
+    return SignatureInfo(
+        uid=r["uid"],
+        type=r["type"] or "",
+        message_template=r["tpl"] or "",
+        frames=r["frames"] or [],
+        count=r["count"] or 0,
+        first_seen=r["first"],
+        last_seen=r["last"],
+    )
+
+
+def _tickets(
+    store: GraphReader, fp: str, e: str, own: str | None, before: datetime | None
+) -> list[SimilarTicket]:
+    rows = {r["uid"]: r for r in store.query(_TICKETS, {"fp": fp}).rows()}
+    rows.update({r["uid"]: r for r in store.query(_REPORTED, {"e": e}).rows()})
+    out = [
+        SimilarTicket(
+            uid=r["uid"],
+            key=r["key"] or "",
+            title=r["title"] or "",
+            status=r["status"] or "",
+            created_at=r["created"],
+            score=1.0,
+            signals={"fingerprint": 1.0},
+        )
+        for r in rows.values()
+        if r["uid"] != own and not (before and r["created"] and r["created"] > before)
+    ]
+    return sorted(out, key=lambda t: t.created_at or datetime.min)
+
+
+def _occurrences(
+    store: GraphReader, result: SeenBefore, e: str, occurred: datetime | None
+) -> list[tuple[datetime, str]]:
+    """Every time the error is known to have happened, with where the fact comes from."""
+    out: list[tuple[datetime, str]] = []
+    if occurred:
+        out.append((occurred, "this ticket"))
+    if result.signature and result.signature.last_seen:
+        out.append((result.signature.last_seen, f"{e} last_seen"))
+    for t in result.tickets:
+        if t.created_at:
+            out.append((t.created_at, f"ticket {t.uid}"))
+    for r in store.query(_SEEN_DEPLOY, {"e": e}).rows():
+        if r["last"]:
+            out.append((r["last"], f"seen in {r['uid']}"))
+    return out
+
+
+def _regression(store: GraphReader, result: SeenBefore, e: str, occurred: datetime | None) -> None:
+    occurrences = _occurrences(store, result, e, occurred)
+    for fix in sorted(result.fixes, key=lambda f: f.authored_at or datetime.min):
+        if fix.authored_at is None:
+            continue
+        repo_rows = store.query(_FIX_REPO, {"c": fix.uid}).rows()
+        repo = repo_rows[0]["repo"] if repo_rows else None
+        if not repo:
+            continue
+        deploys = store.query(_SHIPPED_AFTER, {"at": fix.authored_at, "repo": repo}).rows()
+        if result.services:
+            deploys = [d for d in deploys if d["service"] in result.services] or deploys
+        for d in deploys:
+            later = [o for o in occurrences if d["started"] and o[0] > d["started"]]
+            if later:
+                when, what = min(later)
+                result.regression = True
+                result.regression_detail = (
+                    f"fixed by {fix.sha[:12]} ({fix.summary}); shipped by {d['uid']} at "
+                    f"{d['started']:%Y-%m-%d %H:%M}; seen again at {when:%Y-%m-%d %H:%M} ({what})"
+                )
+                return

@@ -1,0 +1,79 @@
+"""Resolution rules that keep wrong edges out (no store needed: edges read from the batches)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graph_service.batch import EdgeBatch
+from loaders.base import LoadReport
+from loaders.code.loader import CodeConfig, CodeLoader
+from loaders.code.modules import ModuleIndex
+from tests.loaders.code.code_sample_tree import write_tree
+
+
+def _calls(root: Path) -> set[tuple[str, str, str]]:
+    loader = CodeLoader(CodeConfig(root=root, repo="r", use_git=False))
+    out = set()
+    for batch in loader.extract(LoadReport("code")):
+        if isinstance(batch, EdgeBatch) and batch.type == "CALLS":
+            for row in batch.table.to_pylist():
+                out.add((row["src"][5:], row["dst"][5:], row["resolution"]))
+    return out
+
+
+def test_stdlib_names_are_not_repository_modules() -> None:
+    index = ModuleIndex(["__init__.py", "random.py", "nn/__init__.py", "nn/x.py"], "torch", {})
+    assert index.py == {
+        "torch": "__init__.py",
+        "torch.nn": "nn/__init__.py",
+        "torch.nn.x": "nn/x.py",
+        "torch.random": "random.py",
+    }
+    flat = ModuleIndex(["tools/random.py", "src/app/__init__.py", "src/app/x.py"], "r", {})
+    assert flat.py_file("app.x") == "src/app/x.py" and flat.py_file("random") is None
+
+
+def test_ambiguous_or_shadowed_calls_get_no_edge(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path / "r",
+        {
+            "pkg/__init__.py": "",
+            "pkg/random.py": "def seed():\n    pass\n",
+            "pkg/use.py": """\
+import random
+from pkg import random as prandom
+
+
+def a():
+    random.seed()
+    prandom.seed()
+
+
+def b(seed):
+    return seed()
+
+
+def c(obj):
+    obj.save()
+    make().save()
+    "x".join([])
+
+
+class K:
+    def save(self):
+        pass
+
+    def d(self):
+        def inner():
+            self.save()
+        inner()
+        other = K()
+        return other.save()
+""",
+        },
+    )
+    assert _calls(root) == {
+        ("pkg/use.py:a", "pkg/random.py:seed", "alias"),
+        ("pkg/use.py:K.d", "pkg/use.py:K.d.inner", "local"),
+        ("pkg/use.py:K.d.inner", "pkg/use.py:K.save", "self"),
+    }
