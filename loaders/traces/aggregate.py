@@ -8,11 +8,10 @@ from typing import Any
 
 from google.protobuf.unknown_fields import UnknownFieldSet
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from loaders import stacktrace
 from loaders.redact import RedactConfig, Redactor
 from loaders.traces.accumulators import FLUSH, ErrorAcc, OpAcc, ServiceAcc, Traffic
+from loaders.traces.exceptions import ExceptionEvents, any_value
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +61,6 @@ _CACHE_SYSTEMS = frozenset({"redis", "memcached", "hazelcast", "ignite"})
 OpKey = tuple[str, str]  # (service, span name)
 
 
-def _value(v: AnyValue) -> object:
-    which = v.WhichOneof("value")
-    return getattr(v, which) if which else None
-
-
 # A CLIENT/PRODUCER span waiting for its child: (operation, start ns, duration ns, error, host)
 _Pending = tuple[OpKey, int, int, bool, str | None]
 
@@ -86,7 +80,7 @@ class Aggregator:
         self.res_deps: dict[tuple[str, str], Traffic] = {}
         self.resources: dict[str, tuple[str, str, str | None]] = {}  # uid -> kind, name, system
         self.impl: dict[tuple[OpKey, str, str, int], int] = {}
-        self.errors: dict[str, ErrorAcc] = {}
+        self.exceptions = ExceptionEvents(self.redactor)
         self.problems: list[tuple[str, str, str]] = []  # (item, reason, position)
         self.warnings: list[tuple[str, str, str]] = []  # loaded anyway
         self.digests: list[str] = []  # content digests of the inputs aggregated
@@ -98,7 +92,11 @@ class Aggregator:
         self._suppressed: dict[str, int] = {}
         self._resource_uids: dict[tuple[str, str], str] = {}
         self._pairs: dict[tuple[OpKey, OpKey], tuple[Traffic, Traffic]] = {}
-        self._parsed: dict[tuple[str, str], tuple[str, str, list[stacktrace.Frame]]] = {}
+
+    @property
+    def errors(self) -> dict[str, ErrorAcc]:
+        """Error signatures by fingerprint."""
+        return self.exceptions.errors
 
     # ---- per request ---------------------------------------------------------------------
     def add_request(self, req: ExportTraceServiceRequest, name: str, events: bool = True) -> None:
@@ -106,7 +104,7 @@ class Aggregator:
         self._unknown_fields(req, name, "request")
         for ri, rs in enumerate(req.resource_spans):
             self._unknown_fields(rs, name, f"resource_spans[{ri}]")
-            res = {kv.key: _value(kv.value) for kv in rs.resource.attributes}
+            res = {kv.key: any_value(kv.value) for kv in rs.resource.attributes}
             service = res.get("service.name")
             if not isinstance(service, str) or not service or service.startswith("unknown_service"):
                 n_spans = sum(len(ss.spans) for ss in rs.scope_spans)
@@ -216,7 +214,7 @@ class Aggregator:
             elif kind > _SERVER:
                 self._link(sp, (service, sname), kind, start, dur, error, a)
             if events and sp.events:
-                self._events(sp, service, svc, start)
+                self.exceptions.add(sp.events, service, svc.version, svc.environment, start)
         self.spans += n
 
     def _effects(
@@ -396,7 +394,7 @@ class Aggregator:
         self.resources.update(other.resources)
         for k, n in other.impl.items():
             self.impl[k] = self.impl.get(k, 0) + n
-        self._absorb_errors(other)
+        self.exceptions.merge(other.exceptions)
         self.problems += other.problems
         self.warnings += other.warnings
         for item, n in other._suppressed.items():
@@ -406,60 +404,3 @@ class Aggregator:
             self._client(sid, pending)
         for pid, (key, err) in other._servers.items():
             self._server(pid, key, err)
-
-    def _absorb_errors(self, other: Aggregator) -> None:
-        for fp, acc in other.errors.items():
-            mine = self.errors.get(fp)
-            if mine is None:
-                self.errors[fp] = acc
-                continue
-            mine.count += acc.count
-            mine.first, mine.last = min(mine.first, acc.first), max(mine.last, acc.last)
-            for k, (n, first, last) in acc.seen_in.items():
-                cur = mine.seen_in.setdefault(k, [0, first, last])
-                cur[0] += n
-                cur[1], cur[2] = min(cur[1], first), max(cur[2], last)
-
-    # ---- exceptions ----------------------------------------------------------------------
-    def _parse_exception(
-        self, etype: str, raw_msg: str, msg: str, text: str
-    ) -> tuple[str, str, list[stacktrace.Frame]]:
-        """(type, fingerprint, frames), cached by the trace text without its message."""
-        key = (etype, text.replace(raw_msg, "") if raw_msg else text)
-        hit = self._parsed.get(key)
-        if hit is None:
-            trace = stacktrace.parse(text)
-            frames = trace.frames if trace else []
-            etype = etype or (trace.error_type if trace else "")
-            fp = stacktrace.fingerprint(etype, frames, msg) if frames or not etype else ""
-            hit = (etype, fp, frames)
-            if len(self._parsed) > 10_000:
-                self._parsed.clear()
-            self._parsed[key] = hit
-        if not hit[1] and hit[0]:  # no frames: the message decides, never cached
-            return hit[0], stacktrace.fingerprint(hit[0], [], msg), []
-        return hit
-
-    def _events(self, sp: Any, service: str, svc: ServiceAcc, start: int) -> None:
-        for ev in sp.events:
-            if ev.name != "exception":
-                continue
-            a = {kv.key: _value(kv.value) for kv in ev.attributes}
-            etype = str(a.get("exception.type") or "")
-            raw_msg = str(a.get("exception.message") or "")
-            msg = self.redactor.text(raw_msg) or ""
-            etype, fp, frames = self._parse_exception(
-                etype, raw_msg, msg, str(a.get("exception.stacktrace") or "")
-            )
-            if not etype:
-                continue
-            acc = self.errors.get(fp)
-            if acc is None:
-                in_app = [f for f in frames if f.in_app] or frames
-                acc = self.errors[fp] = ErrorAcc(etype, stacktrace.message_template(msg), in_app)
-            ts = ev.time_unix_nano or start
-            acc.count += 1
-            acc.first, acc.last = min(acc.first, ts), max(acc.last, ts)
-            seen = acc.seen_in.setdefault((service, svc.version, svc.environment), [0, ts, ts])
-            seen[0] += 1
-            seen[1], seen[2] = min(seen[1], ts), max(seen[2], ts)
