@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ class NodeBatch:
 
     label: str
     table: pa.Table
+    validated: bool = field(default=False, compare=False, repr=False)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -47,6 +48,7 @@ class EdgeBatch:
     src_label: str
     dst_label: str
     table: pa.Table
+    validated: bool = field(default=False, compare=False, repr=False)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -154,13 +156,15 @@ def validate(batch: Batch) -> Batch:
     if isinstance(batch, (DeleteNodes, DeleteEdgesFrom)):
         _check_label(batch)
         return batch
+    if batch.validated:  # built by nodes()/edges() or validated before: nothing to redo
+        return batch
     if isinstance(batch, NodeBatch):
         try:
             types = _node_types(batch.label)
         except KeyError as e:
             raise BatchValidationError(str(e), {"label": batch.label}) from None
         table = _cast(batch.label, batch.table, types, keys=("uid",))
-        return NodeBatch(batch.label, _dedupe(table, ("uid",)))
+        return NodeBatch(batch.label, _dedupe(table, ("uid",)), validated=True)
     try:
         rel_type = schema.rel(batch.type)
     except KeyError as e:
@@ -174,7 +178,9 @@ def validate(batch: Batch) -> Batch:
         )
     types = {"src": pa.string(), "dst": pa.string(), **_rel_types(batch.type)}
     table = _cast(batch.type, batch.table, types, keys=("src", "dst"))
-    return EdgeBatch(batch.type, batch.src_label, batch.dst_label, _dedupe(table, ("src", "dst")))
+    return EdgeBatch(
+        batch.type, batch.src_label, batch.dst_label, _dedupe(table, ("src", "dst")), validated=True
+    )
 
 
 def _check_label(batch: DeleteNodes | DeleteEdgesFrom) -> None:

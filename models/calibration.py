@@ -9,7 +9,7 @@ from sklearn.isotonic import IsotonicRegression
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["IsotonicCalibrator", "ece", "brier"]
+__all__ = ["IsotonicCalibrator", "brier", "ece"]
 
 
 class IsotonicCalibrator:

@@ -24,10 +24,17 @@ class RiskConfig(BaseModel):
     weight_decay: float = Field(default=1e-4, ge=0)
     dropout: float = Field(default=0.1, ge=0, lt=1)
     node_loss_weight: float = Field(default=0.5, ge=0, description="Weight of file/function loss.")
-    max_neighbours: int = Field(default=8, ge=0, description="CALLS neighbours per touched function.")
-    max_entities: int = Field(default=64, ge=1, description="Touched files/functions kept per commit.")
+    max_neighbours: int = Field(
+        default=8, ge=0, description="CALLS neighbours per touched function."
+    )
+    max_entities: int = Field(
+        default=64, ge=1, description="Touched files/functions kept per commit."
+    )
     validation_share: float = Field(
-        default=0.2, gt=0, lt=1, description="Time-latest share of training commits for calibration."
+        default=0.2,
+        gt=0,
+        lt=1,
+        description="Time-latest share of training commits for calibration.",
     )
     use_edges: bool = Field(default=True, description="False: the `gnn_no_edges` ablation.")
     seed: int = 0

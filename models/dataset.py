@@ -24,7 +24,7 @@ from graph_service.store.base import GraphReader
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GraphTables", "load_tables", "export_hetero", "to_seconds", "HETERO_RELS"]
+__all__ = ["HETERO_RELS", "GraphTables", "export_hetero", "load_tables", "to_seconds"]
 
 _TIMEOUT = 600.0
 
@@ -83,8 +83,11 @@ class GraphTables:
         import hashlib
 
         h = hashlib.sha256()
-        for frame in (self.commits[["uid", "t"]], self.modifies[["commit", "entity"]],
-                      self.induced[["src", "dst", "known_at"]]):
+        for frame in (
+            self.commits[["uid", "t"]],
+            self.modifies[["commit", "entity"]],
+            self.induced[["src", "dst", "known_at"]],
+        ):
             h.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
         return h.hexdigest()[:16]
 
@@ -105,18 +108,20 @@ def commits_frame(raw: pd.DataFrame) -> pd.DataFrame:
     """Normalise a commits query result: time `t` (commit time, else author time), ints, bools."""
     t = to_seconds(raw["committed_at"])
     ta = to_seconds(raw["authored_at"])
-    out = pd.DataFrame({
-        "uid": raw["uid"].astype(str),
-        "sha": raw["sha"].fillna("").astype(str),
-        "t": np.where(np.isnan(t), ta, t),
-        "la": raw["la"].fillna(0).astype("int64"),
-        "ld": raw["ld"].fillna(0).astype("int64"),
-        "nf": raw["nf"].fillna(0).astype("int64"),
-        "is_fix": raw["is_fix"].fillna(False).astype(bool),
-        "is_merge": raw["is_merge"].fillna(False).astype(bool),
-        "summary": raw["summary"].fillna("").astype(str),
-        "author": raw["author"].fillna("person:unknown").astype(str),
-    })
+    out = pd.DataFrame(
+        {
+            "uid": raw["uid"].astype(str),
+            "sha": raw["sha"].fillna("").astype(str),
+            "t": np.where(np.isnan(t), ta, t),
+            "la": raw["la"].fillna(0).astype("int64"),
+            "ld": raw["ld"].fillna(0).astype("int64"),
+            "nf": raw["nf"].fillna(0).astype("int64"),
+            "is_fix": raw["is_fix"].fillna(False).astype(bool),
+            "is_merge": raw["is_merge"].fillna(False).astype(bool),
+            "summary": raw["summary"].fillna("").astype(str),
+            "author": raw["author"].fillna("person:unknown").astype(str),
+        }
+    )
     out = out[~np.isnan(out["t"].to_numpy())]
     return out.drop_duplicates("uid").sort_values(["t", "uid"]).reset_index(drop=True)
 
@@ -140,17 +145,21 @@ def modifies_frame(files: pd.DataFrame, functions: pd.DataFrame) -> pd.DataFrame
     return out[cols]
 
 
-def induced_frame(raw: pd.DataFrame, incidents: pd.DataFrame, commits: pd.DataFrame) -> pd.DataFrame:
+def induced_frame(
+    raw: pd.DataFrame, incidents: pd.DataFrame, commits: pd.DataFrame
+) -> pd.DataFrame:
     """INDUCED edges plus production labels, each with the time it became known."""
     known = to_seconds(raw["fixed_at"]) if len(raw) else np.array([])
     if len(raw):
         known = np.where(np.isnan(known), to_seconds(raw["fix_time"]), known)
-    rows = pd.DataFrame({
-        "src": raw["src"].astype(str) if len(raw) else pd.Series(dtype=str),
-        "dst": raw["dst"].astype(str) if len(raw) else pd.Series(dtype=str),
-        "known_at": known,
-        "method": raw["method"].fillna("szz").astype(str) if len(raw) else pd.Series(dtype=str),
-    })
+    rows = pd.DataFrame(
+        {
+            "src": raw["src"].astype(str) if len(raw) else pd.Series(dtype=str),
+            "dst": raw["dst"].astype(str) if len(raw) else pd.Series(dtype=str),
+            "known_at": known,
+            "method": raw["method"].fillna("szz").astype(str) if len(raw) else pd.Series(dtype=str),
+        }
+    )
     prod = production_labels(incidents, commits)
     out = pd.concat([rows, prod], ignore_index=True)
     return out[~np.isnan(out["known_at"].to_numpy(dtype=float))].reset_index(drop=True)
@@ -159,13 +168,15 @@ def induced_frame(raw: pd.DataFrame, incidents: pd.DataFrame, commits: pd.DataFr
 def production_labels(incidents: pd.DataFrame, commits: pd.DataFrame) -> pd.DataFrame:
     """An incident on a deployment labels the commits it shipped: its head commit and those
     committed after the previous deployment's head (by commit time), from the ticket's creation."""
-    cols = {"src": [], "dst": [], "known_at": [], "method": []}
+    cols: dict[str, list[object]] = {"src": [], "dst": [], "known_at": [], "method": []}
     if len(incidents) == 0 or len(commits) == 0:
         return pd.DataFrame(cols)
     t_of = dict(zip(commits["uid"], commits["t"], strict=True))
     times = commits["t"].to_numpy()
     created = to_seconds(incidents["created_at"])
-    for head, prev, when in zip(incidents["change_uid"], incidents["prev_commit"], created, strict=True):
+    for head, prev, when in zip(
+        incidents["change_uid"], incidents["prev_commit"], created, strict=True
+    ):
         if head not in t_of or np.isnan(when):
             continue
         lo = t_of.get(prev, t_of[head] - 1e-9) if isinstance(prev, str) else t_of[head] - 1e-9
@@ -185,12 +196,14 @@ def traffic_frame(raw: pd.DataFrame) -> pd.DataFrame:
     span = np.maximum(np.nan_to_num(last - first, nan=0.0), 1.0)
     count = raw["count"].fillna(0).to_numpy(dtype=float)
     errors = raw["errors"].fillna(0).to_numpy(dtype=float)
-    return pd.DataFrame({
-        "function": raw["function"].astype(str),
-        "first_seen": np.nan_to_num(first, nan=np.inf),
-        "rate": count / span,
-        "error_rate": errors / np.maximum(count, 1.0),
-    })
+    return pd.DataFrame(
+        {
+            "function": raw["function"].astype(str),
+            "first_seen": np.nan_to_num(first, nan=np.inf),
+            "rate": count / span,
+            "error_rate": errors / np.maximum(count, 1.0),
+        }
+    )
 
 
 def load_tables(reader: GraphReader) -> GraphTables:
@@ -236,10 +249,14 @@ def export_hetero(reader: GraphReader) -> HeteroData:
     index: dict[str, dict[str, int]] = {}
     for label, props in _NODE_FEATURES.items():
         cols = ", ".join(["n.uid AS uid", *[f"n.{p} AS {p}" for p in props]])
-        t = reader.query(f"MATCH (n:{label}) RETURN {cols} ORDER BY n.uid", timeout_s=_TIMEOUT).table
+        t = reader.query(
+            f"MATCH (n:{label}) RETURN {cols} ORDER BY n.uid", timeout_s=_TIMEOUT
+        ).table
         uids = t.column("uid").to_pylist()
         index[label] = {u: i for i, u in enumerate(uids)}
-        feats = [np.nan_to_num(t.column(p).to_numpy(zero_copy_only=False).astype(float)) for p in props]
+        feats = [
+            np.nan_to_num(t.column(p).to_numpy(zero_copy_only=False).astype(float)) for p in props
+        ]
         x = np.stack(feats, 1) if feats else np.zeros((len(uids), 0))
         data[label].x = torch.tensor(x, dtype=torch.float32)
         data[label].uid = uids

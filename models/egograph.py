@@ -22,7 +22,7 @@ from models.history import COMMIT_FEATURES, ENTITY_FEATURES, PERSON_FEATURES, Hi
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EgoBatch", "build_egos", "subset", "EDGE_TYPES", "NODE_DIMS", "log_features"]
+__all__ = ["EDGE_TYPES", "NODE_DIMS", "EgoBatch", "build_egos", "log_features", "subset"]
 
 EDGE_TYPES: tuple[tuple[str, str, str], ...] = (
     ("file", "touches", "commit"),
@@ -106,8 +106,12 @@ def _ego(h: History, ci: int, pos: int, b: _Builder, max_nbr: int, max_ent: int)
                 b.edges["function", rel, "function"].append((k, n))
 
 
-def build_egos(h: History, commit_ixs: Sequence[int], max_neighbours: int = 8,
-               max_entities: int = 64) -> EgoBatch:
+def build_egos(
+    h: History,
+    commit_ixs: Sequence[int] | np.ndarray | np.ndarray,
+    max_neighbours: int = 8,
+    max_entities: int = 64,
+) -> EgoBatch:
     """One disjoint `HeteroData` holding the ego graph of every commit in `commit_ixs`."""
     b = _Builder()
     for pos, ci in enumerate(commit_ixs):
@@ -125,12 +129,16 @@ def build_egos(h: History, commit_ixs: Sequence[int], max_neighbours: int = 8,
             col = ENTITY_FEATURES.index("touched")
             batch.touched[kind] = raw[:, col] > 0 if len(raw) else np.zeros(0, bool)
     for et, pairs in b.edges.items():
-        ei = torch.tensor(pairs, dtype=torch.long).t() if pairs else torch.zeros((2, 0), dtype=torch.long)
+        ei = (
+            torch.tensor(pairs, dtype=torch.long).t()
+            if pairs
+            else torch.zeros((2, 0), dtype=torch.long)
+        )
         data[et].edge_index = ei.contiguous()
     return batch
 
 
-def subset(batch: EgoBatch, commit_ixs: Sequence[int]) -> EgoBatch:
+def subset(batch: EgoBatch, commit_ixs: Sequence[int] | np.ndarray) -> EgoBatch:
     """The egos of `commit_ixs` (a subset of `batch.commits`), in that order, re-indexed."""
     pos_of = {int(c): p for p, c in enumerate(batch.commits)}
     wanted = np.array([pos_of[int(c)] for c in commit_ixs], dtype=np.int64)

@@ -8,6 +8,7 @@ Metrics are averaged over the windows.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import shutil
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from graph_service.errors import OperatorError
 from graph_service.settings import Settings
@@ -32,9 +34,17 @@ from models.train import eligible_commits, fit_gnn, predict_raw, split_validatio
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["evaluate", "evaluate_history", "evaluate_repo", "MODEL_NAMES", "METRICS"]
+__all__ = ["METRICS", "MODEL_NAMES", "evaluate", "evaluate_history", "evaluate_repo"]
 
-MODEL_NAMES = ("gnn", "gnn_no_edges", "lapredict", "kamei_lr", "kamei_gb", "smallest_first", "random")
+MODEL_NAMES = (
+    "gnn",
+    "gnn_no_edges",
+    "lapredict",
+    "kamei_lr",
+    "kamei_gb",
+    "smallest_first",
+    "random",
+)
 METRICS = ("roc_auc", "pr_auc", "capture_at_10", "recall_at_20_effort", "popt", "ece", "brier")
 
 
@@ -53,11 +63,18 @@ def _metrics(probs: np.ndarray, labels: np.ndarray, effort: np.ndarray) -> dict[
 def _windows(n: int, cutoffs: int, min_train_share: float) -> list[tuple[int, int]]:
     start = int(n * min_train_share)
     edges = np.linspace(start, n, cutoffs + 1).astype(int)
-    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+    return [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
 
 
-def _baseline_probs(name: str, feats: np.ndarray, h: History, train: np.ndarray, test: np.ndarray,
-                    cutoff: float, cfg: RiskConfig) -> np.ndarray:
+def _baseline_probs(
+    name: str,
+    feats: np.ndarray,
+    h: History,
+    train: np.ndarray,
+    test: np.ndarray,
+    cutoff: float,
+    cfg: RiskConfig,
+) -> np.ndarray:
     fit_ix, val_ix = split_validation(h, train, cfg.validation_share)
     y = h.labels(cutoff)
     model = BASELINES[name](seed=cfg.seed).fit(feats[fit_ix], y[fit_ix])
@@ -65,14 +82,16 @@ def _baseline_probs(name: str, feats: np.ndarray, h: History, train: np.ndarray,
     return cal(model.score(feats[test]))
 
 
-def _fold(h: History, feats: np.ndarray, egos: Any, train: np.ndarray, test: np.ndarray,
-          cfg: RiskConfig) -> dict[str, np.ndarray]:
+def _fold(
+    h: History, feats: np.ndarray, egos: Any, train: np.ndarray, test: np.ndarray, cfg: RiskConfig
+) -> dict[str, np.ndarray]:
     cutoff = float(h.t[train].max())
     out: dict[str, np.ndarray] = {}
     test_egos = subset(egos, test)
     for name, use_edges in (("gnn", True), ("gnn_no_edges", False)):
-        model = fit_gnn(h, train, cutoff, cfg.model_copy(update={"use_edges": use_edges}),
-                        cache=egos)
+        model = fit_gnn(
+            h, train, cutoff, cfg.model_copy(update={"use_edges": use_edges}), cache=egos
+        )
         with torch_threads(cfg.threads):
             logits, _ = predict_raw(model.net, test_egos)
         out[name] = model.calibrator(torch.sigmoid(logits).numpy())
@@ -81,9 +100,14 @@ def _fold(h: History, feats: np.ndarray, egos: Any, train: np.ndarray, test: np.
     return out
 
 
-def evaluate_history(h: History, cutoffs: int = 5, config: RiskConfig | None = None,
-                     repo: str = "", min_train_share: float = 0.4,
-                     keep_predictions: bool = True) -> dict[str, Any]:
+def evaluate_history(
+    h: History,
+    cutoffs: int = 5,
+    config: RiskConfig | None = None,
+    repo: str = "",
+    min_train_share: float = 0.4,
+    keep_predictions: bool = True,
+) -> dict[str, Any]:
     """Rolling-origin evaluation of every model over `cutoffs` time windows of `h`."""
     cfg = config or RiskConfig()
     ix = eligible_commits(h)
@@ -91,24 +115,32 @@ def evaluate_history(h: History, cutoffs: int = 5, config: RiskConfig | None = N
     truth = h.labels(math.inf)
     if len(ix) < 20 * cutoffs or truth[ix].sum() < 2:
         raise OperatorError(
-            f"too little history to evaluate: {len(ix)} commits, {int(truth[ix].sum())} buggy")
+            f"too little history to evaluate: {len(ix)} commits, {int(truth[ix].sum())} buggy"
+        )
     start = time.perf_counter()
     feats = np.stack([h.commit_features(int(i)) for i in ix])
     feats_all = np.zeros((len(h.commit_uids), feats.shape[1]))
     feats_all[ix] = feats
     egos = build_egos(h, ix, cfg.max_neighbours, cfg.max_entities)
     effort_all = h.la + h.ld
-    folds, pooled = [], {m: [] for m in MODEL_NAMES}
-    pooled_y, pooled_effort = [], []
+    folds: list[dict[str, Any]] = []
+    pooled: dict[str, list[np.ndarray]] = {m: [] for m in MODEL_NAMES}
+    pooled_y: list[np.ndarray] = []
+    pooled_effort: list[np.ndarray] = []
     for a, b in _windows(len(ix), cutoffs, min_train_share):
         train, test = ix[:a], ix[a:b]
-        probs = _fold(h, feats_all, egos, train, test, cfg)
+        with threadpool_limits(cfg.threads):  # OpenMP boosting crawls on shared small machines
+            probs = _fold(h, feats_all, egos, train, test, cfg)
         y, effort = truth[test], effort_all[test]
-        folds.append({
-            "train": len(train), "test": len(test), "test_buggy_rate": float(y.mean()),
-            "cutoff": float(h.t[train].max()),
-            "models": {m: _metrics(probs[m], y, effort) for m in MODEL_NAMES},
-        })
+        folds.append(
+            {
+                "train": len(train),
+                "test": len(test),
+                "test_buggy_rate": float(y.mean()),
+                "cutoff": float(h.t[train].max()),
+                "models": {m: _metrics(probs[m], y, effort) for m in MODEL_NAMES},
+            }
+        )
         for m in MODEL_NAMES:
             pooled[m].append(probs[m])
         pooled_y.append(y)
@@ -116,7 +148,7 @@ def evaluate_history(h: History, cutoffs: int = 5, config: RiskConfig | None = N
         logger.info("fold %d/%d done (%.0f s)", len(folds), cutoffs, time.perf_counter() - start)
     result: dict[str, Any] = {
         "repo": repo,
-        "commits": int(len(ix)),
+        "commits": len(ix),
         "buggy_rate": float(truth[ix].mean()),
         "models": {
             m: {k: float(np.nanmean([f["models"][m][k] for f in folds])) for k in METRICS}
@@ -136,17 +168,29 @@ def evaluate_history(h: History, cutoffs: int = 5, config: RiskConfig | None = N
     return result
 
 
-def evaluate(store: GraphReader, cutoffs: int = 5, *, config: RiskConfig | None = None,
-             repo: str = "", min_train_share: float = 0.4,
-             keep_predictions: bool = True) -> dict[str, Any]:
+def evaluate(
+    store: GraphReader,
+    cutoffs: int = 5,
+    *,
+    config: RiskConfig | None = None,
+    repo: str = "",
+    min_train_share: float = 0.4,
+    keep_predictions: bool = True,
+) -> dict[str, Any]:
     """Evaluate every model on the graph in `store` (see `evaluate_history`)."""
     h = History(load_tables(store))
     return evaluate_history(h, cutoffs, config, repo, min_train_share, keep_predictions)
 
 
-def evaluate_repo(repo_path: str | Path, workdir: str | Path, settings: Settings, *,
-                  cutoffs: int = 5, config: RiskConfig | None = None,
-                  git_options: dict[str, str] | None = None) -> dict[str, Any]:
+def evaluate_repo(
+    repo_path: str | Path,
+    workdir: str | Path,
+    settings: Settings,
+    *,
+    cutoffs: int = 5,
+    config: RiskConfig | None = None,
+    git_options: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Load a repository (code + git loaders) into a fresh embedded store and evaluate it."""
     from graph_service.ingest import ingest
     from graph_service.store import open_store
@@ -161,8 +205,10 @@ def evaluate_repo(repo_path: str | Path, workdir: str | Path, settings: Settings
     store = open_store(local, create=True)
     try:
         t0 = time.perf_counter()
-        for loader in (code_loader([str(repo_path)], local, {}),
-                       git_loader([str(repo_path)], local, dict(git_options or {}))):
+        for loader in (
+            code_loader([str(repo_path)], local, {}),
+            git_loader([str(repo_path)], local, dict(git_options or {})),
+        ):
             report = ingest(store, loader)
             logger.info("%s: %s", loader.name, dict(report.written))
         load_s = time.perf_counter() - t0

@@ -21,7 +21,7 @@ from models.history import COMMIT_FEATURES, ENTITY_FEATURES, History
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Explanation", "explain", "attributions"]
+__all__ = ["Explanation", "attributions", "explain"]
 
 _E = {name: i for i, name in enumerate(ENTITY_FEATURES)}
 _C = {name: i for i, name in enumerate(COMMIT_FEATURES)}
@@ -107,23 +107,34 @@ def explain(h: History, net: RiskGNN, egos: EgoBatch, top: int = 5) -> list[Expl
         w = float(attr["commit"][0, i])
         template = _FEATURE_TEXT.get(name)
         if template and abs(w) > 1e-6 and (raw_c[i] != 0 or name in ("exp", "nuc")):
-            items.append(Explanation(text=template.format(v=raw_c[i], p=100 * raw_c[i]),
-                                     weight=w, kind="feature"))
+            items.append(
+                Explanation(
+                    text=template.format(v=raw_c[i], p=100 * raw_c[i]), weight=w, kind="feature"
+                )
+            )
     for kind in ("file", "function"):
         for row in range(egos.raw[kind].shape[0]):
             w = float(attr[kind][row].sum())
             e = int(egos.entity[kind][row])
             touched = bool(egos.touched[kind][row])
             text = _entity_text(h, e, egos.raw[kind][row], touched, kind)
-            items.append(Explanation(text=text, weight=w, kind=kind if touched else "neighbour",
-                                     uid=h.ent_uids[e]))
+            items.append(
+                Explanation(
+                    text=text, weight=w, kind=kind if touched else "neighbour", uid=h.ent_uids[e]
+                )
+            )
     if egos.raw["person"].shape[0]:
         p = egos.raw["person"][0]
         a = h.author_uids[int(egos.entity["person"][0])]
-        items.append(Explanation(
-            text=f"author {a.removeprefix('person:')}: {p[0]:.0f} earlier commits, "
-                 f"{p[2]:.0f} known bug-introducing", weight=float(attr["person"][0].sum()),
-            kind="author", uid=a))
+        items.append(
+            Explanation(
+                text=f"author {a.removeprefix('person:')}: {p[0]:.0f} earlier commits, "
+                f"{p[2]:.0f} known bug-introducing",
+                weight=float(attr["person"][0].sum()),
+                kind="author",
+                uid=a,
+            )
+        )
     items.sort(key=lambda x: -x.weight)
     positive = [x for x in items if x.weight > 0][:top]
     return positive or items[:1]

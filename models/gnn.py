@@ -37,8 +37,9 @@ class RiskGNN(nn.Module):
         use_edges (bool): pass messages along graph edges. (default: True)
     """
 
-    def __init__(self, hidden: int = 32, layers: int = 2, dropout: float = 0.1,
-                 use_edges: bool = True) -> None:
+    def __init__(
+        self, hidden: int = 32, layers: int = 2, dropout: float = 0.1, use_edges: bool = True
+    ) -> None:
         super().__init__()
         self.hidden, self.dropout, self.use_edges = hidden, dropout, use_edges
         self.inp = nn.ModuleDict({k: nn.Linear(d, hidden) for k, d in NODE_DIMS.items()})
@@ -91,14 +92,15 @@ class RiskGNN(nn.Module):
             msg = conv(h, edges) if edges else {}
             out = {}
             for k, x in h.items():
-                z = lins[k](x)
+                z = lins[k](x)  # type: ignore[index]
                 if k in msg:
                     z = z + msg[k]
                 out[k] = nn.functional.dropout(torch.relu(z), self.dropout, self.training)
             h = out
         commit = self.commit_head(torch.cat([h["commit"], scaled["commit"]], -1)).squeeze(-1)
-        nodes = {
+        nodes: dict[str, Tensor] = {
             k: self.node_head(torch.cat([h[k], h0[k]], -1)).squeeze(-1)
-            for k in ("file", "function") if k in h
+            for k in ("file", "function")
+            if k in h
         }
         return commit, nodes

@@ -26,23 +26,58 @@ from models.dataset import GraphTables
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["History", "KAMEI_FEATURES", "COMMIT_FEATURES", "ENTITY_FEATURES", "PERSON_FEATURES"]
+__all__ = ["COMMIT_FEATURES", "ENTITY_FEATURES", "KAMEI_FEATURES", "PERSON_FEATURES", "History"]
 
 DAY = 86400.0
 YEAR = 365.25 * DAY
 KAMEI_FEATURES = (
-    "ns", "nd", "nf", "entropy", "la", "ld", "lt", "fix",
-    "ndev", "age", "nuc", "exp", "rexp", "sexp",
+    "ns",
+    "nd",
+    "nf",
+    "entropy",
+    "la",
+    "ld",
+    "lt",
+    "fix",
+    "ndev",
+    "age",
+    "nuc",
+    "exp",
+    "rexp",
+    "sexp",
 )
 EXTRA_FEATURES = (
-    "n_functions", "prior_bugs_files", "prior_bugs_functions", "prior_fixes_files",
-    "prior_fixes_functions", "author_bugs", "author_file_first", "fan_in", "fan_out",
-    "traffic_rate", "error_rate", "is_merge",
+    "n_functions",
+    "prior_bugs_files",
+    "prior_bugs_functions",
+    "prior_fixes_files",
+    "prior_fixes_functions",
+    "author_bugs",
+    "author_file_first",
+    "fan_in",
+    "fan_out",
+    "traffic_rate",
+    "error_rate",
+    "is_merge",
 )
 COMMIT_FEATURES = KAMEI_FEATURES + EXTRA_FEATURES
 ENTITY_FEATURES = (
-    "changes", "churn", "fixes", "bugs", "ndev", "days_since_last", "age_days", "la", "ld",
-    "fan_in", "fan_out", "traffic_rate", "error_rate", "is_new", "author_changes", "touched",
+    "changes",
+    "churn",
+    "fixes",
+    "bugs",
+    "ndev",
+    "days_since_last",
+    "age_days",
+    "la",
+    "ld",
+    "fan_in",
+    "fan_out",
+    "traffic_rate",
+    "error_rate",
+    "is_new",
+    "author_changes",
+    "touched",
 )
 PERSON_FEATURES = ("exp", "rexp", "bugs", "fixes")
 
@@ -92,7 +127,9 @@ class History:
         m = tables.modifies
         m = m[m["commit"].isin(self.commit_ix)].copy()
         extra = pd.concat([tables.calls["src"], tables.calls["dst"], tables.traffic["function"]])
-        known = dict(zip(m["entity"], zip(m["kind"], m["path"], m["name"], strict=True), strict=True))
+        known = dict(
+            zip(m["entity"], zip(m["kind"], m["path"], m["name"], strict=True), strict=True)
+        )
         for uid in extra.astype(str).unique():
             known.setdefault(uid, ("function", "", uid.rsplit(":", 1)[-1]))
         self.ent_uids = sorted(known)  # uid order: independent of query result order
@@ -152,7 +189,7 @@ class History:
         ents: dict[int, list[float]] = defaultdict(list)
         auth: dict[int, list[float]] = defaultdict(list)
         for ci in np.flatnonzero(np.isfinite(self.bug_known)):
-            for e in self.c_ent[self.c_ptr[ci]:self.c_ptr[ci + 1]]:
+            for e in self.c_ent[self.c_ptr[ci] : self.c_ptr[ci + 1]]:
                 ents[int(e)].append(self.bug_known[ci])
             auth[int(self.author[ci])].append(self.bug_known[ci])
         self.ent_bugs = {e: np.sort(v) for e, v in ents.items()}
@@ -161,7 +198,9 @@ class History:
         for src, dst in zip(known["src"], known["dst"], strict=True):
             if dst in self.commit_ix:
                 d = self.commit_ix[dst]
-                fixes[self.commit_ix[src]].update(self.c_ent[self.c_ptr[d]:self.c_ptr[d + 1]].tolist())
+                fixes[self.commit_ix[src]].update(
+                    self.c_ent[self.c_ptr[d] : self.c_ptr[d + 1]].tolist()
+                )
         self.fixed_entities = fixes
         self.induced_known = known
 
@@ -177,8 +216,8 @@ class History:
         self.author_sub = {k: np.sort(v) for k, v in subs.items()}
 
     def _index_calls(self, calls: pd.DataFrame) -> None:
-        src = calls["src"].map(self.ent_ix).to_numpy()
-        dst = calls["dst"].map(self.ent_ix).to_numpy()
+        src = calls["src"].map(self.ent_ix).to_numpy(dtype=np.int64)
+        dst = calls["dst"].map(self.ent_ix).to_numpy(dtype=np.int64)
         n = len(self.ent_uids)
         self.callees = self._adjacency(src, dst, n)
         self.callers = self._adjacency(dst, src, n)
@@ -195,13 +234,13 @@ class History:
 
     # ---- queries ------------------------------------------------------------------------
     def touched(self, ci: int) -> np.ndarray:
-        return self.c_ent[self.c_ptr[ci]:self.c_ptr[ci + 1]]
+        return self.c_ent[self.c_ptr[ci] : self.c_ptr[ci + 1]]
 
     def _files(self, ci: int) -> list[int]:
         return [int(e) for e in self.touched(ci) if not self.ent_kind[e]]
 
     def n_prior(self, e: int, t: float) -> int:
-        return int(np.searchsorted(self.ev_t[self.e_ptr[e]:self.e_ptr[e + 1]], t, side="left"))
+        return int(np.searchsorted(self.ev_t[self.e_ptr[e] : self.e_ptr[e + 1]], t, side="left"))
 
     def known_bugs(self, e: int, t: float) -> int:
         arr = self.ent_bugs.get(e)
@@ -211,7 +250,7 @@ class History:
         """Callees and callers of function `e` that existed at `t` (at most `cap` each)."""
         out = []
         for ptr, nbr in (self.callees, self.callers):
-            row = nbr[ptr[e]:ptr[e + 1]]
+            row = nbr[ptr[e] : ptr[e + 1]]
             out.append([int(n) for n in row if self.born[n] <= t][:cap])
         return out[0], out[1]
 
@@ -227,8 +266,9 @@ class History:
             return 0.0, 0.0
         return sum(r for r, _ in live), max(err for _, err in live)
 
-    def entity_state(self, e: int, t: float, author: int, la: float = 0.0, ld: float = 0.0,
-                     touched: bool = True) -> np.ndarray:
+    def entity_state(
+        self, e: int, t: float, author: int, la: float = 0.0, ld: float = 0.0, touched: bool = True
+    ) -> np.ndarray:
         """ENTITY_FEATURES of entity `e` as of `t` (raw, before log/standardisation)."""
         k = self.n_prior(e, t)
         start = self.e_ptr[e]
@@ -238,17 +278,32 @@ class History:
         rate, err = self.traffic_at(e, t)
         ae = self.author_entity.get((author, e))
         a_k = 0 if ae is None else int(np.searchsorted(ae, t, side="left"))
-        return np.array([
-            k, self._prefix(self.ev_cum_churn, e, k), self._prefix(self.ev_cum_fix, e, k),
-            self.known_bugs(e, t), self._prefix(self.ev_cum_newdev, e, k),
-            (t - last) / DAY, (t - first) / DAY, la, ld, fan_in, fan_out, rate, err,
-            float(k == 0), a_k, float(touched),
-        ], dtype=float)
+        return np.array(
+            [
+                k,
+                self._prefix(self.ev_cum_churn, e, k),
+                self._prefix(self.ev_cum_fix, e, k),
+                self.known_bugs(e, t),
+                self._prefix(self.ev_cum_newdev, e, k),
+                (t - last) / DAY,
+                (t - first) / DAY,
+                la,
+                ld,
+                fan_in,
+                fan_out,
+                rate,
+                err,
+                float(k == 0),
+                a_k,
+                float(touched),
+            ],
+            dtype=float,
+        )
 
     def person_state(self, a: int, t: float) -> np.ndarray:
         lo, hi = self.a_ptr[a], self.a_ptr[a + 1]
         k = int(np.searchsorted(self.a_t[lo:hi], t, side="left"))
-        rexp = float(np.sum(1.0 / (1.0 + (t - self.a_t[lo:lo + k]) / YEAR)))
+        rexp = float(np.sum(1.0 / (1.0 + (t - self.a_t[lo : lo + k]) / YEAR)))
         bugs = self.author_bugs.get(a)
         nb = 0 if bugs is None else int(np.searchsorted(bugs, t, side="left"))
         return np.array([k, rexp, nb, self.a_fix[lo + k] - self.a_fix[lo]], dtype=float)
@@ -257,7 +312,10 @@ class History:
         """COMMIT_FEATURES of commit `ci` as of its own time (raw values)."""
         t, a = self.t[ci], int(self.author[ci])
         ents = self.touched(ci)
-        lines = self.c_la[self.c_ptr[ci]:self.c_ptr[ci + 1]] + self.c_ld[self.c_ptr[ci]:self.c_ptr[ci + 1]]
+        lines = (
+            self.c_la[self.c_ptr[ci] : self.c_ptr[ci + 1]]
+            + self.c_ld[self.c_ptr[ci] : self.c_ptr[ci + 1]]
+        )
         files = [i for i, e in enumerate(ents) if not self.ent_kind[e]]
         funcs = [i for i, e in enumerate(ents) if self.ent_kind[e]]
         paths = [self.ent_path[ents[i]] for i in files]
@@ -271,8 +329,8 @@ class History:
             e = int(ents[i])
             k = self.n_prior(e, t)
             s = self.e_ptr[e]
-            devs.update(self.ev_author[s:s + k].tolist())
-            prior_commits.update(self.ev_commit[s:s + k].tolist())
+            devs.update(self.ev_author[s : s + k].tolist())
+            prior_commits.update(self.ev_commit[s : s + k].tolist())
             ages.append((t - self.ev_t[s + k - 1]) / DAY if k else 0.0)
             lt += max(self._prefix(self.ev_cum_net, e, k), 0.0)
             bugs_f += self.known_bugs(e, t)
@@ -295,13 +353,37 @@ class History:
             r, er = self.traffic_at(e, t)
             rate, err = rate + r, max(err, er)
         nf = len(files) if files else self.nf_prop[ci]
-        return np.array([
-            len({subsystem(x) for x in paths}), len({directory(x) for x in paths}), nf, entropy,
-            self.la[ci], self.ld[ci], lt, float(self.is_fix[ci]), len(devs),
-            float(np.mean(ages)) if ages else 0.0, len(prior_commits), person[0], person[1], sexp,
-            len(funcs), bugs_f, bugs_fn, fixes_f, fixes_fn, person[2],
-            author_first / max(len(files), 1), fan_in, fan_out, rate, err, float(self.is_merge[ci]),
-        ], dtype=float)
+        return np.array(
+            [
+                len({subsystem(x) for x in paths}),
+                len({directory(x) for x in paths}),
+                nf,
+                entropy,
+                self.la[ci],
+                self.ld[ci],
+                lt,
+                float(self.is_fix[ci]),
+                len(devs),
+                float(np.mean(ages)) if ages else 0.0,
+                len(prior_commits),
+                person[0],
+                person[1],
+                sexp,
+                len(funcs),
+                bugs_f,
+                bugs_fn,
+                fixes_f,
+                fixes_fn,
+                person[2],
+                author_first / max(len(files), 1),
+                fan_in,
+                fan_out,
+                rate,
+                err,
+                float(self.is_merge[ci]),
+            ],
+            dtype=float,
+        )
 
     # ---- labels -------------------------------------------------------------------------
     def labels(self, cutoff: float = math.inf) -> np.ndarray:

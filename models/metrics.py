@@ -9,7 +9,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["roc_auc", "pr_auc", "capture_at", "recall_at_effort", "popt", "effort_curve"]
+__all__ = ["capture_at", "effort_curve", "popt", "pr_auc", "recall_at_effort", "roc_auc"]
 
 
 def _order(scores: np.ndarray, tiebreak: np.ndarray | None = None) -> np.ndarray:
@@ -31,12 +31,14 @@ def pr_auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 def capture_at(scores: np.ndarray, labels: np.ndarray, share: float = 0.1) -> float:
     """Share of bug-introducing commits among the riskiest `share` of commits (precision@k%)."""
-    k = max(1, int(round(share * len(scores))))
+    k = max(1, round(share * len(scores)))
     top = _order(scores)[:k]
     return float(np.mean(labels[top])) if len(scores) else float("nan")
 
 
-def effort_curve(scores: np.ndarray, labels: np.ndarray, effort: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def effort_curve(
+    scores: np.ndarray, labels: np.ndarray, effort: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative share of effort (x) and of bugs found (y) inspecting riskiest first."""
     effort = np.maximum(np.asarray(effort, float), 1.0)
     order = _order(scores, effort)
@@ -46,8 +48,9 @@ def effort_curve(scores: np.ndarray, labels: np.ndarray, effort: np.ndarray) -> 
     return x, y
 
 
-def recall_at_effort(scores: np.ndarray, labels: np.ndarray, effort: np.ndarray,
-                     budget: float = 0.2) -> float:
+def recall_at_effort(
+    scores: np.ndarray, labels: np.ndarray, effort: np.ndarray, budget: float = 0.2
+) -> float:
     """Share of bug-introducing commits among the commits inspected (riskiest first, whole
     commits only) before their lines changed exceed `budget` of the total."""
     if labels.sum() == 0:

@@ -44,15 +44,22 @@ MATCH (p:Person {uid: $a})-[:AUTHORED]->(c:Commit)-[m:MODIFIES]->(e:File)
 RETURN c.uid AS change_uid, e.uid AS entity, e.path AS path, e.path AS name,
        m.lines_added AS la, m.lines_deleted AS ld, m.change AS change
 """
-_CALLEES = "UNWIND $uids AS u MATCH (a:Function {uid: u})-[:CALLS]->(b:Function) RETURN a.uid AS src, b.uid AS dst"
-_CALLERS = "UNWIND $uids AS u MATCH (b:Function)-[:CALLS]->(a:Function {uid: u}) RETURN b.uid AS src, a.uid AS dst"
+_CALLEES = (
+    "UNWIND $uids AS u MATCH (a:Function {uid: u})-[:CALLS]->(b:Function) "
+    "RETURN a.uid AS src, b.uid AS dst"
+)
+_CALLERS = (
+    "UNWIND $uids AS u MATCH (b:Function)-[:CALLS]->(a:Function {uid: u}) "
+    "RETURN b.uid AS src, a.uid AS dst"
+)
 _INDUCED_FROM = """
 UNWIND $uids AS u MATCH (a:Commit {uid: u})-[i:INDUCED]->(b:Commit)
 RETURN a.uid AS src, b.uid AS dst, i.fixed_at AS fixed_at, b.committed_at AS fix_time,
        i.method AS method
 """
-_INDUCED_TO = _INDUCED_FROM.replace("(a:Commit {uid: u})-[i:INDUCED]->(b:Commit)",
-                                    "(a:Commit)-[i:INDUCED]->(b:Commit {uid: u})")
+_INDUCED_TO = _INDUCED_FROM.replace(
+    "(a:Commit {uid: u})-[i:INDUCED]->(b:Commit)", "(a:Commit)-[i:INDUCED]->(b:Commit {uid: u})"
+)
 _TRAFFIC = """
 UNWIND $uids AS u MATCH (o:Operation)-[ib:IMPLEMENTED_BY]->(f:Function {uid: u})
 OPTIONAL MATCH (s:Service)-[e:EXPOSES]->(o)
@@ -73,8 +80,13 @@ def touched_by_commit(reader: GraphReader, uid: str) -> tuple[list[str], list[st
     return files, funcs
 
 
-def load_neighbourhood(reader: GraphReader, commit_uids: Sequence[str], files: Sequence[str],
-                       functions: Sequence[str], authors: Sequence[str]) -> GraphTables:
+def load_neighbourhood(
+    reader: GraphReader,
+    commit_uids: Sequence[str],
+    files: Sequence[str],
+    functions: Sequence[str],
+    authors: Sequence[str],
+) -> GraphTables:
     """GraphTables restricted to what changes touching `files`/`functions` by `authors` need."""
     callees = _q(reader, _CALLEES, uids=list(functions))
     callers = _q(reader, _CALLERS, uids=list(functions))
@@ -82,11 +94,15 @@ def load_neighbourhood(reader: GraphReader, commit_uids: Sequence[str], files: S
     all_fns = sorted(set(functions) | set(calls["src"]) | set(calls["dst"]))
     ev_files = _q(reader, _EVENTS.format(label="File", name="e.path"), uids=list(files))
     ev_fns = _q(reader, _EVENTS.format(label="Function", name="e.qualname"), uids=all_fns)
-    author_files = pd.concat(
-        [_q(reader, _AUTHOR_FILES, a=a) for a in authors], ignore_index=True
-    ) if authors else ev_files.iloc[:0]
+    author_files = (
+        pd.concat([_q(reader, _AUTHOR_FILES, a=a) for a in authors], ignore_index=True)
+        if authors
+        else ev_files.iloc[:0]
+    )
     modifies = modifies_frame(
-        pd.concat([ev_files, author_files], ignore_index=True).drop_duplicates(["change_uid", "entity"]),
+        pd.concat([ev_files, author_files], ignore_index=True).drop_duplicates(
+            ["change_uid", "entity"]
+        ),
         ev_fns,
     )
     mine = {u for a in authors for u in _q(reader, _AUTHOR_COMMITS, a=a)["uid"]}
@@ -102,5 +118,6 @@ def load_neighbourhood(reader: GraphReader, commit_uids: Sequence[str], files: S
         timeline = commits_frame(_q(reader, COMMITS_Q))
     induced = induced_frame(induced_raw, incidents, timeline)
     traffic = traffic_frame(_q(reader, _TRAFFIC, uids=all_fns))
-    return GraphTables(commits=commits, modifies=modifies, induced=induced, calls=calls,
-                       traffic=traffic)
+    return GraphTables(
+        commits=commits, modifies=modifies, induced=induced, calls=calls, traffic=traffic
+    )

@@ -24,7 +24,7 @@ from models.history import COMMIT_FEATURES, ENTITY_FEATURES
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RiskModel", "save", "load", "load_latest", "require_latest"]
+__all__ = ["RiskModel", "load", "load_latest", "require_latest", "save"]
 
 FORMAT = 1
 
@@ -112,8 +112,9 @@ def load_latest(settings: Settings) -> RiskModel | None:
             continue
         if _compatible(manifest):
             return load(folder)
-        logger.info("skipping model %s: incompatible with schema %s", folder.name,
-                    schema.SCHEMA_VERSION)
+        logger.info(
+            "skipping model %s: incompatible with schema %s", folder.name, schema.SCHEMA_VERSION
+        )
     return None
 
 

@@ -12,7 +12,7 @@ from models.metrics import _order
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["write_report", "markdown_table"]
+__all__ = ["markdown_table", "write_report"]
 
 _HEAD = ("model", "ROC-AUC", "PR-AUC", "capture@10%", "Recall@20%Effort", "Popt", "ECE", "Brier")
 _KEYS = ("roc_auc", "pr_auc", "capture_at_10", "recall_at_20_effort", "popt", "ece", "brier")
@@ -55,7 +55,9 @@ def _plots(pred: dict[str, Any], out: Path, title: str) -> list[str]:
         ys = [y[idx == b].mean() for b in range(10) if (idx == b).any()]
         ax.plot(xs, ys, "o-", ms=3, label=name)
     ax.plot([0, 1], [0, 1], "k:", lw=0.8)
-    ax.set(xlabel="predicted probability", ylabel="observed bug rate", title=f"Calibration: {title}")
+    ax.set(
+        xlabel="predicted probability", ylabel="observed bug rate", title=f"Calibration: {title}"
+    )
     ax.legend(fontsize=7)
     fig.savefig(out / "calibration.png", dpi=110, bbox_inches="tight")
     files.append("calibration.png")
@@ -65,8 +67,11 @@ def _plots(pred: dict[str, Any], out: Path, title: str) -> list[str]:
         found = np.concatenate([[0], np.cumsum(y[order])]) / max(y.sum(), 1)
         ax.plot(np.linspace(0, 1, len(found)), found, label=name)
     ax.axvline(0.1, color="k", ls=":", lw=0.8)
-    ax.set(xlabel="share of commits inspected (riskiest first)",
-           ylabel="share of bug-introducing commits found", title=f"Capture: {title}")
+    ax.set(
+        xlabel="share of commits inspected (riskiest first)",
+        ylabel="share of bug-introducing commits found",
+        title=f"Capture: {title}",
+    )
     ax.legend(fontsize=7)
     fig.savefig(out / "capture.png", dpi=110, bbox_inches="tight")
     files.append("capture.png")

@@ -31,8 +31,17 @@ from models.train import predict_raw
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["NodeScore", "RiskResult", "score_commit", "score_diff", "score_paths", "write_scores",
-           "parse_diff", "PROPOSED_UID"]
+__all__ = [
+    "PROPOSED_UID",
+    "NodeScore",
+    "RiskResult",
+    "parse_diff",
+    "score_commit",
+    "score_diff",
+    "score_in_memory",
+    "score_paths",
+    "write_scores",
+]
 
 PROPOSED_UID = "commit:proposed"
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
@@ -60,7 +69,18 @@ class RiskResult(BaseModel):
 
 
 def _score(tables: GraphTables, model: RiskModel, uid: str, start: float) -> RiskResult:
-    h = History(tables)
+    return _score_history(History(tables), model, uid, start)
+
+
+def score_in_memory(history: History, model: RiskModel, uid: str) -> RiskResult:
+    """Score a commit from an already indexed `History` (a warm in-process snapshot of the
+    graph, e.g. held by a long-running service and rebuilt after loads): no store reads."""
+    if uid not in history.commit_ix:
+        raise NotFoundError(f"no commit {uid!r} in this snapshot")
+    return _score_history(history, model, uid, time.perf_counter())
+
+
+def _score_history(h: History, model: RiskModel, uid: str, start: float) -> RiskResult:
     ci = h.commit_ix[uid]
     cfg = model.config
     egos = build_egos(h, [ci], cfg.max_neighbours, cfg.max_entities)
@@ -73,14 +93,25 @@ def _score(tables: GraphTables, model: RiskModel, uid: str, start: float) -> Ris
         probs = torch.sigmoid(lg).numpy()
         for row in np.flatnonzero(egos.touched[kind]):
             e = int(egos.entity[kind][row])
-            scored.append(NodeScore(uid=h.ent_uids[e], kind=kind, name=h.ent_name[e],
-                                    path=h.ent_path[e], score=float(probs[row])))
+            scored.append(
+                NodeScore(
+                    uid=h.ent_uids[e],
+                    kind=kind,
+                    name=h.ent_name[e],
+                    path=h.ent_path[e],
+                    score=float(probs[row]),
+                )
+            )
     scored.sort(key=lambda n: -n.score)
     score = float(model.calibrator(np.array([raw]))[0])
     commit_node = NodeScore(uid=uid, kind="commit", score=score)
     return RiskResult(
-        target=uid, score=score, raw_score=raw, model_version=model.version,
-        nodes=[commit_node, *scored], explanations=reasons,
+        target=uid,
+        score=score,
+        raw_score=raw,
+        model_version=model.version,
+        nodes=[commit_node, *scored],
+        explanations=reasons,
         features=dict(zip(COMMIT_FEATURES, map(float, egos.raw["commit"][0]), strict=True)),
         elapsed_ms=(time.perf_counter() - start) * 1000,
     )
@@ -90,8 +121,10 @@ def _resolve(reader: GraphReader, sha: str) -> pd.DataFrame:
     uid = sha if sha.startswith("commit:") else f"commit:{sha}"
     row = reader.query(_COMMIT_ROWS, {"uids": [uid]}).to_pandas()
     if len(row) == 0 and len(sha) >= 6:
-        hits = reader.query("MATCH (c:Commit) WHERE c.sha STARTS WITH $p RETURN c.uid AS uid LIMIT 2",
-                            {"p": sha.removeprefix("commit:")}).rows()
+        hits = reader.query(
+            "MATCH (c:Commit) WHERE c.sha STARTS WITH $p RETURN c.uid AS uid LIMIT 2",
+            {"p": sha.removeprefix("commit:")},
+        ).rows()
         if len(hits) == 1:
             row = reader.query(_COMMIT_ROWS, {"uids": [hits[0]["uid"]]}).to_pandas()
     if len(row) == 0:
@@ -137,15 +170,23 @@ def parse_diff(text: str) -> dict[str, dict[str, list[int]]]:
     return out
 
 
-_FILES_BY_PATH = "UNWIND $paths AS p MATCH (f:File) WHERE f.path = p RETURN f.uid AS uid, f.path AS path"
+_FILES_BY_PATH = (
+    "UNWIND $paths AS p MATCH (f:File) WHERE f.path = p RETURN f.uid AS uid, f.path AS path"
+)
 _FNS_BY_PATH = (
     "UNWIND $paths AS p MATCH (f:Function) WHERE f.path = p "
     "RETURN f.uid AS uid, f.path AS path, f.start_line AS lo, f.end_line AS hi"
 )
 
 
-def score_diff(store: GraphReader, model: RiskModel, unified_diff_text: str, *,
-               author: str | None = None, at: float | None = None) -> RiskResult:
+def score_diff(
+    store: GraphReader,
+    model: RiskModel,
+    unified_diff_text: str,
+    *,
+    author: str | None = None,
+    at: float | None = None,
+) -> RiskResult:
     """Score a proposed change given as a unified diff against the loaded head."""
     start = time.perf_counter()
     diff = parse_diff(unified_diff_text)
@@ -163,8 +204,14 @@ def score_diff(store: GraphReader, model: RiskModel, unified_diff_text: str, *,
     return _proposed(store, model, touched, author, at, start)
 
 
-def score_paths(store: GraphReader, model: RiskModel, paths_or_function_uids: Sequence[str], *,
-                author: str | None = None, at: float | None = None) -> RiskResult:
+def score_paths(
+    store: GraphReader,
+    model: RiskModel,
+    paths_or_function_uids: Sequence[str],
+    *,
+    author: str | None = None,
+    at: float | None = None,
+) -> RiskResult:
     """Score a change that would touch these files (paths or `file:` uids) or `fn:` functions."""
     start = time.perf_counter()
     items = list(paths_or_function_uids)
@@ -177,27 +224,57 @@ def score_paths(store: GraphReader, model: RiskModel, paths_or_function_uids: Se
     return _proposed(store, model, dict.fromkeys(uids, (0, 0)), author, at, start)
 
 
-def _proposed(store: GraphReader, model: RiskModel, touched: dict[str, tuple[int, int]],
-              author: str | None, at: float | None, start: float) -> RiskResult:
+def _proposed(
+    store: GraphReader,
+    model: RiskModel,
+    touched: dict[str, tuple[int, int]],
+    author: str | None,
+    at: float | None,
+    start: float,
+) -> RiskResult:
     if not touched:
         raise NotFoundError("the change touches no file or function known to the graph")
     files = [u for u in touched if u.startswith("file:")]
     funcs = [u for u in touched if u.startswith("fn:")]
     person = f"person:{author}" if author and not author.startswith("person:") else author
     tables = load_neighbourhood(store, [], files, funcs, [person] if person else [])
-    when = at if at is not None else max(time.time(), float(tables.commits["t"].max()
-                                                           if len(tables.commits) else 0) + 1)
+    when = (
+        at
+        if at is not None
+        else max(time.time(), float(tables.commits["t"].max() if len(tables.commits) else 0) + 1)
+    )
     la = sum(v[0] for u, v in touched.items() if u.startswith("file:")) or sum(
-        v[0] for v in touched.values())
+        v[0] for v in touched.values()
+    )
     ld = sum(v[1] for u, v in touched.items() if u.startswith("file:"))
-    row = {"uid": PROPOSED_UID, "sha": "", "t": when, "la": la, "ld": ld, "nf": len(files),
-           "is_fix": False, "is_merge": False, "summary": "", "author": person or "person:unknown"}
+    row = {
+        "uid": PROPOSED_UID,
+        "sha": "",
+        "t": when,
+        "la": la,
+        "ld": ld,
+        "nf": len(files),
+        "is_fix": False,
+        "is_merge": False,
+        "summary": "",
+        "author": person or "person:unknown",
+    }
     commits = pd.concat([tables.commits, pd.DataFrame([row])], ignore_index=True)
-    mods = pd.DataFrame([
-        {"commit": PROPOSED_UID, "entity": u, "kind": "file" if u.startswith("file:") else "function",
-         "path": _path_of(u), "name": u.rsplit(":", 1)[-1], "la": a, "ld": d, "change": "modified"}
-        for u, (a, d) in touched.items()
-    ])
+    mods = pd.DataFrame(
+        [
+            {
+                "commit": PROPOSED_UID,
+                "entity": u,
+                "kind": "file" if u.startswith("file:") else "function",
+                "path": _path_of(u),
+                "name": u.rsplit(":", 1)[-1],
+                "la": a,
+                "ld": d,
+                "change": "modified",
+            }
+            for u, (a, d) in touched.items()
+        ]
+    )
     tables.commits = commits.sort_values(["t", "uid"]).reset_index(drop=True)
     tables.modifies = pd.concat([tables.modifies, mods], ignore_index=True)
     return _score(tables, model, PROPOSED_UID, start)
@@ -216,6 +293,9 @@ def write_scores(results: Sequence[RiskResult]) -> list[NodeBatch]:
         for n in r.nodes:
             if n.uid == PROPOSED_UID:
                 continue
-            rows[label[n.kind]][n.uid] = {"uid": n.uid, "risk_score": n.score,
-                                          "risk_model": r.model_version}
+            rows[label[n.kind]][n.uid] = {
+                "uid": n.uid,
+                "risk_score": n.score,
+                "risk_model": r.model_version,
+            }
     return [nodes(lbl, list(v.values())) for lbl, v in rows.items() if v]

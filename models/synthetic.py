@@ -21,7 +21,7 @@ from graph_service.batch import Batch, edges, nodes
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SyntheticSpec", "synthetic_batches", "FRAGILE_UID", "fn_uid"]
+__all__ = ["FRAGILE_UID", "SyntheticSpec", "fn_uid", "synthetic_batches"]
 
 REPO = "demo"
 FRAGILE_UID = f"fn:{REPO}:billing/payments.py:charge"
@@ -42,7 +42,9 @@ class SyntheticSpec:
 
 
 def fn_path(i: int, n_files: int) -> str:
-    return "billing/payments.py" if i % n_files == 0 else f"pkg{(i % n_files) % 8}/mod{i % n_files}.py"
+    return (
+        "billing/payments.py" if i % n_files == 0 else f"pkg{(i % n_files) % 8}/mod{i % n_files}.py"
+    )
 
 
 def fn_name(i: int) -> str:
@@ -57,8 +59,9 @@ def _ts(hours: np.ndarray) -> pa.Array:
     return pa.array(START + hours.astype(np.int64) * HOUR, pa.timestamp("us"))
 
 
-def _plan(spec: SyntheticSpec, rng: np.random.Generator, callers_of_fragile: np.ndarray
-          ) -> tuple[list[list[int]], np.ndarray, list[tuple[int, int]]]:
+def _plan(
+    spec: SyntheticSpec, rng: np.random.Generator, callers_of_fragile: np.ndarray
+) -> tuple[list[list[int]], np.ndarray, list[tuple[int, int]]]:
     """Touched functions per commit (commit 0 = initial import), fix flags, (bug, fix) pairs."""
     n = spec.commits
     touched: list[list[int]] = [[]]
@@ -90,42 +93,87 @@ def synthetic_batches(spec: SyntheticSpec) -> Iterator[Batch]:
     fidx = np.arange(nfun)
     f_uids = [fn_uid(i, n_files) for i in range(nfun)]
     file_uids = [f"file:{REPO}:{fn_path(k, n_files)}" for k in range(n_files)]
-    yield nodes("File", pa.table({"uid": file_uids,
-                                  "path": [fn_path(k, n_files) for k in range(n_files)],
-                                  "repo": [REPO] * n_files}))
-    yield nodes("Function", pa.table({
-        "uid": f_uids, "name": [fn_name(i) for i in fidx], "qualname": [fn_name(i) for i in fidx],
-        "path": [fn_path(i, n_files) for i in fidx], "loc": rng.integers(3, 80, nfun),
-    }))
+    yield nodes(
+        "File",
+        pa.table(
+            {
+                "uid": file_uids,
+                "path": [fn_path(k, n_files) for k in range(n_files)],
+                "repo": [REPO] * n_files,
+            }
+        ),
+    )
+    yield nodes(
+        "Function",
+        pa.table(
+            {
+                "uid": f_uids,
+                "name": [fn_name(i) for i in range(nfun)],
+                "qualname": [fn_name(i) for i in range(nfun)],
+                "path": [fn_path(i, n_files) for i in range(nfun)],
+                "loc": rng.integers(3, 80, nfun),
+            }
+        ),
+    )
     people = [f"person:dev{k}@example.com" for k in range(spec.people)]
     yield nodes("Person", pa.table({"uid": people, "email": [p[7:] for p in people]}))
     n_fragile = max(1, int(spec.fragile_callers * nfun))
-    callers_of_fragile = rng.choice(np.arange(1, nfun), size=min(n_fragile, nfun - 1), replace=False)
+    callers_of_fragile = rng.choice(
+        np.arange(1, nfun), size=min(n_fragile, nfun - 1), replace=False
+    )
     touched, is_fix, pairs = _plan(spec, rng, callers_of_fragile)
     yield from _commit_batches(spec, rng, touched, is_fix, pairs, f_uids, file_uids, people)
     src = np.repeat(fidx, spec.calls_per_function)
     dst = rng.integers(0, nfun, len(src))
     dst[callers_of_fragile * spec.calls_per_function] = 0  # same out-degree as everyone else
     keep = src != dst
-    calls = pa.table({"src": pa.array(np.array(f_uids)[src[keep]]),
-                      "dst": pa.array(np.array(f_uids)[dst[keep]]),
-                      "source": ["static"] * int(keep.sum()), "confidence": [0.9] * int(keep.sum())})
+    calls = pa.table(
+        {
+            "src": pa.array(np.array(f_uids)[src[keep]]),
+            "dst": pa.array(np.array(f_uids)[dst[keep]]),
+            "source": ["static"] * int(keep.sum()),
+            "confidence": [0.9] * int(keep.sum()),
+        }
+    )
     yield edges("CALLS", "Function", "Function", calls)
-    yield edges("DEFINES", "File", "Function", pa.table({
-        "src": [file_uids[i % n_files] for i in fidx], "dst": f_uids,
-        "source": ["static"] * nfun, "confidence": [1.0] * nfun}))
+    yield edges(
+        "DEFINES",
+        "File",
+        "Function",
+        pa.table(
+            {
+                "src": [file_uids[i % n_files] for i in fidx],
+                "dst": f_uids,
+                "source": ["static"] * nfun,
+                "confidence": [1.0] * nfun,
+            }
+        ),
+    )
 
 
-def _commit_batches(spec: SyntheticSpec, rng: np.random.Generator, touched: list[list[int]],
-                    is_fix: np.ndarray, pairs: list[tuple[int, int]], f_uids: list[str],
-                    file_uids: list[str], people: list[str]) -> Iterator[Batch]:
+def _commit_batches(
+    spec: SyntheticSpec,
+    rng: np.random.Generator,
+    touched: list[list[int]],
+    is_fix: np.ndarray,
+    pairs: list[tuple[int, int]],
+    f_uids: list[str],
+    file_uids: list[str],
+    people: list[str],
+) -> Iterator[Batch]:
     n, n_files = spec.commits, len(file_uids)
     hours = np.arange(n) * 3
     c_uids = [f"commit:{i:040x}" for i in range(n)]
-    fn_rows: dict[str, list] = {"src": [], "dst": [], "lines_added": [], "lines_deleted": [], "change": []}
+    fn_rows: dict[str, list] = {
+        "src": [],
+        "dst": [],
+        "lines_added": [],
+        "lines_deleted": [],
+        "change": [],
+    }
     file_rows: dict[tuple[int, int], list[int]] = {}
     for i, fs in enumerate(touched):
-        for f in (range(spec.functions) if i == 0 else fs):
+        for f in range(spec.functions) if i == 0 else fs:
             la, ld = (10, 0) if i == 0 else (int(rng.geometric(0.15)), int(rng.geometric(0.3)) - 1)
             fn_rows["src"].append(c_uids[i])
             fn_rows["dst"].append(f_uids[f])
@@ -140,31 +188,90 @@ def _commit_batches(spec: SyntheticSpec, rng: np.random.Generator, touched: list
         ld_c[i] += ld
         nf_c[i] += 1
     authors = rng.zipf(1.6, n) % len(people)
-    yield nodes("Commit", pa.table({
-        "uid": c_uids, "sha": [u[7:] for u in c_uids], "repo": [REPO] * n,
-        "authored_at": _ts(hours), "committed_at": _ts(hours),
-        "lines_added": la_c, "lines_deleted": ld_c, "files_changed": nf_c,
-        "is_merge": [False] * n, "is_fix": is_fix.tolist(),
-        "summary": ["fix bug" if x else "change" for x in is_fix], "message": [""] * n,
-    }))
-    yield edges("AUTHORED", "Person", "Commit", pa.table({
-        "src": [people[a] for a in authors], "dst": c_uids,
-        "source": ["git"] * n, "confidence": [1.0] * n}))
+    yield nodes(
+        "Commit",
+        pa.table(
+            {
+                "uid": c_uids,
+                "sha": [u[7:] for u in c_uids],
+                "repo": [REPO] * n,
+                "authored_at": _ts(hours),
+                "committed_at": _ts(hours),
+                "lines_added": la_c,
+                "lines_deleted": ld_c,
+                "files_changed": nf_c,
+                "is_merge": [False] * n,
+                "is_fix": is_fix.tolist(),
+                "summary": ["fix bug" if x else "change" for x in is_fix],
+                "message": [""] * n,
+            }
+        ),
+    )
+    yield edges(
+        "AUTHORED",
+        "Person",
+        "Commit",
+        pa.table(
+            {
+                "src": [people[a] for a in authors],
+                "dst": c_uids,
+                "source": ["git"] * n,
+                "confidence": [1.0] * n,
+            }
+        ),
+    )
     m = len(fn_rows["src"])
-    yield edges("MODIFIES", "Commit", "Function", pa.table(
-        {**fn_rows, "source": ["git"] * m, "confidence": [1.0] * m}))
+    yield edges(
+        "MODIFIES",
+        "Commit",
+        "Function",
+        pa.table({**fn_rows, "source": ["git"] * m, "confidence": [1.0] * m}),
+    )
     keys = list(file_rows)
-    yield edges("MODIFIES", "Commit", "File", pa.table({
-        "src": [c_uids[i] for i, _ in keys], "dst": [file_uids[k] for _, k in keys],
-        "lines_added": [file_rows[k][0] for k in keys], "lines_deleted": [file_rows[k][1] for k in keys],
-        "change": ["added" if i == 0 else "modified" for i, _ in keys],
-        "source": ["git"] * len(keys), "confidence": [1.0] * len(keys)}))
-    yield edges("PARENT", "Commit", "Commit", pa.table({
-        "src": c_uids[1:], "dst": c_uids[:-1], "position": [0] * (n - 1),
-        "source": ["git"] * (n - 1), "confidence": [1.0] * (n - 1)}))
+    yield edges(
+        "MODIFIES",
+        "Commit",
+        "File",
+        pa.table(
+            {
+                "src": [c_uids[i] for i, _ in keys],
+                "dst": [file_uids[k] for _, k in keys],
+                "lines_added": [file_rows[k][0] for k in keys],
+                "lines_deleted": [file_rows[k][1] for k in keys],
+                "change": ["added" if i == 0 else "modified" for i, _ in keys],
+                "source": ["git"] * len(keys),
+                "confidence": [1.0] * len(keys),
+            }
+        ),
+    )
+    yield edges(
+        "PARENT",
+        "Commit",
+        "Commit",
+        pa.table(
+            {
+                "src": c_uids[1:],
+                "dst": c_uids[:-1],
+                "position": [0] * (n - 1),
+                "source": ["git"] * (n - 1),
+                "confidence": [1.0] * (n - 1),
+            }
+        ),
+    )
     if pairs:
         bug, fix = zip(*pairs, strict=True)
-        yield edges("INDUCED", "Commit", "Commit", pa.table({
-            "src": [c_uids[i] for i in bug], "dst": [c_uids[j] for j in fix],
-            "method": ["szz"] * len(pairs), "fixed_at": _ts(hours[list(fix)]),
-            "source": ["git"] * len(pairs), "confidence": [0.8] * len(pairs)}))
+        yield edges(
+            "INDUCED",
+            "Commit",
+            "Commit",
+            pa.table(
+                {
+                    "src": [c_uids[i] for i in bug],
+                    "dst": [c_uids[j] for j in fix],
+                    "method": ["szz"] * len(pairs),
+                    "fixed_at": _ts(hours[list(fix)]),
+                    "source": ["git"] * len(pairs),
+                    "confidence": [0.8] * len(pairs),
+                }
+            ),
+        )

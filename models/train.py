@@ -24,7 +24,14 @@ from models.registry import RiskModel, save
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["train", "fit_gnn", "split_validation", "predict_raw", "eligible_commits", "node_targets"]
+__all__ = [
+    "eligible_commits",
+    "fit_gnn",
+    "node_targets",
+    "predict_raw",
+    "split_validation",
+    "train",
+]
 
 
 def eligible_commits(h: History, cutoff: float = math.inf) -> np.ndarray:
@@ -35,7 +42,10 @@ def eligible_commits(h: History, cutoff: float = math.inf) -> np.ndarray:
 def node_targets(h: History, egos: EgoBatch, kind: str, cutoff: float) -> np.ndarray:
     commits = egos.commits[egos.owner[kind]]
     return np.array(
-        [h.entity_label(int(c), int(e), cutoff) for c, e in zip(commits, egos.entity[kind], strict=True)],
+        [
+            h.entity_label(int(c), int(e), cutoff)
+            for c, e in zip(commits, egos.entity[kind], strict=True)
+        ],
         dtype=np.float32,
     )
 
@@ -46,8 +56,14 @@ def predict_raw(net: RiskGNN, egos: EgoBatch) -> tuple[Tensor, dict[str, Tensor]
         return net(egos.data.x_dict, egos.data.edge_index_dict)
 
 
-def _loss(net: RiskGNN, egos: EgoBatch, y: Tensor, node_y: dict[str, Tensor], pos_w: Tensor,
-          node_weight: float) -> Tensor:
+def _loss(
+    net: RiskGNN,
+    egos: EgoBatch,
+    y: Tensor,
+    node_y: dict[str, Tensor],
+    pos_w: Tensor,
+    node_weight: float,
+) -> Tensor:
     commit, nodes = net(egos.data.x_dict, egos.data.edge_index_dict)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(commit, y, pos_weight=pos_w)
     for kind, logits in nodes.items():
@@ -65,8 +81,15 @@ def _egos(h: History, ix: np.ndarray, cfg: RiskConfig, cache: EgoBatch | None) -
     return build_egos(h, ix, cfg.max_neighbours, cfg.max_entities)
 
 
-def _fit_net(h: History, fit_ix: np.ndarray, val: EgoBatch | None, y_val: np.ndarray | None,
-             cutoff: float, cfg: RiskConfig, cache: EgoBatch | None) -> RiskGNN:
+def _fit_net(
+    h: History,
+    fit_ix: np.ndarray,
+    val: EgoBatch | None,
+    y_val: np.ndarray | None,
+    cutoff: float,
+    cfg: RiskConfig,
+    cache: EgoBatch | None,
+) -> RiskGNN:
     torch.manual_seed(cfg.seed)
     egos = _egos(h, fit_ix, cfg, cache)
     net = RiskGNN(cfg.hidden, cfg.layers, cfg.dropout, cfg.use_edges)
@@ -85,8 +108,11 @@ def _fit_net(h: History, fit_ix: np.ndarray, val: EgoBatch | None, y_val: np.nda
         opt.step()
         if val is not None and y_val is not None and (epoch % 5 == 4 or epoch == cfg.epochs - 1):
             logits, _ = predict_raw(net, val)
-            v = float(torch.nn.functional.binary_cross_entropy_with_logits(
-                logits, torch.from_numpy(y_val).float(), pos_weight=pos_w))
+            v = float(
+                torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits, torch.from_numpy(y_val).float(), pos_weight=pos_w
+                )
+            )
             if v < best:
                 best, best_state = v, {k: t.clone() for k, t in net.state_dict().items()}
     if best_state is not None:
@@ -95,15 +121,24 @@ def _fit_net(h: History, fit_ix: np.ndarray, val: EgoBatch | None, y_val: np.nda
     return net
 
 
-def split_validation(h: History, train_ix: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
+def split_validation(
+    h: History, train_ix: np.ndarray, share: float
+) -> tuple[np.ndarray, np.ndarray]:
     """(fit, validation): the validation slice is the time-latest `share` of `train_ix`."""
     train_ix = train_ix[np.argsort(h.t[train_ix], kind="stable")]
     n_val = max(1, int(len(train_ix) * share)) if len(train_ix) > 10 else 0
-    return train_ix[: len(train_ix) - n_val], train_ix[len(train_ix) - n_val:]
+    return train_ix[: len(train_ix) - n_val], train_ix[len(train_ix) - n_val :]
 
 
-def fit_gnn(h: History, train_ix: np.ndarray, cutoff: float, cfg: RiskConfig,
-            version: str = "", fingerprint: str = "", cache: EgoBatch | None = None) -> RiskModel:
+def fit_gnn(
+    h: History,
+    train_ix: np.ndarray,
+    cutoff: float,
+    cfg: RiskConfig,
+    version: str = "",
+    fingerprint: str = "",
+    cache: EgoBatch | None = None,
+) -> RiskModel:
     """Fit on the time-earlier part of `train_ix`, calibrate on its time-latest slice.
 
     Labels are those known at `cutoff` (INDUCED.fixed_at / incident creation <= cutoff).
@@ -122,9 +157,14 @@ def fit_gnn(h: History, train_ix: np.ndarray, cutoff: float, cfg: RiskConfig,
         if val is not None and y_val is not None:
             logits, _ = predict_raw(net, val)
             calibrator.fit(torch.sigmoid(logits).numpy(), y_val)
-    return RiskModel(net=net, config=cfg, calibrator=calibrator,
-                     version=version or time.strftime("%Y%m%dT%H%M%S", time.gmtime()),
-                     fingerprint=fingerprint, cutoff=None if math.isinf(cutoff) else cutoff)
+    return RiskModel(
+        net=net,
+        config=cfg,
+        calibrator=calibrator,
+        version=version or time.strftime("%Y%m%dT%H%M%S", time.gmtime()),
+        fingerprint=fingerprint,
+        cutoff=None if math.isinf(cutoff) else cutoff,
+    )
 
 
 def train(store: GraphReader, settings: Settings, config: RiskConfig | None = None) -> Path:

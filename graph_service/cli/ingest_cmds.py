@@ -82,6 +82,13 @@ def print_report(report: LoadReport) -> None:
                 console.print(f"  ... and {len(problems) - 20} more")
 
 
+def _nothing_loaded(report: LoadReport) -> bool:
+    """True when input was given but none of it could be loaded (a no-op re-run is fine)."""
+    if sum(report.written.values()) or report.stats.get("files_unchanged"):
+        return False
+    return bool(report.failed_batches or (report.skipped and not report.extracted))
+
+
 def scoped_options(options: dict[str, str], source: str, sources: list[str]) -> dict[str, str]:
     """`-o key=v` goes to every loader; `-o git.key=v` only to the git loader."""
     out = {}
@@ -120,6 +127,6 @@ def ingest_cmd(
             report = run_loader(store, loader)
             print_report(report)
             reports.append(report)
-    if all(sum(r.written.values()) == 0 and (r.skipped or r.failed_batches) for r in reports):
+    if all(_nothing_loaded(r) for r in reports):
         console.print("[red]nothing could be loaded[/]")
         raise typer.Exit(1)

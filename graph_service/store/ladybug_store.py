@@ -194,7 +194,8 @@ class LadybugStore:
     def _write_edges(self, batch: EdgeBatch, loaded_by: str, run_id: str) -> WriteResult:
         rt = schema.rel(batch.type)
         table = _stamp(batch.table, loaded_by, run_id)
-        if self._count(f"()-[r:{rt.type}]->()") == 0:
+        # COPY is safe while this endpoint pair has no edges: nothing can be duplicated
+        if self._count(f"(:{batch.src_label})-[r:{rt.type}]->(:{batch.dst_label})") == 0:
             copied = self._copy_edges(batch, rt, table)
             if copied is not None:
                 return copied

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,12 +34,24 @@ _STAMP = (
 )
 
 
-def store_stamp(store: GraphReader) -> tuple[Any, ...]:
-    """Counts and latest run ids of the indexed labels: a changed stamp rebuilds the caches."""
+STAMP_TTL_S = 2.0
+_STAMPS: weakref.WeakKeyDictionary[Any, tuple[float, tuple[Any, ...]]] = weakref.WeakKeyDictionary()
+
+
+def store_stamp(store: GraphReader, ttl_s: float = STAMP_TTL_S) -> tuple[Any, ...]:
+    """Counts and latest run ids of the indexed labels: a changed stamp rebuilds the caches.
+
+    Read at most once every `ttl_s` seconds per store (the read scans the labels).
+    """
+    now = time.monotonic()
+    hit = _STAMPS.get(store)
+    if hit and now - hit[0] < ttl_s:
+        return hit[1]
     out: list[Any] = []
     for q in _STAMP:
         row = store.query(q, {}).rows()[0]
         out += [row["n"], row["r"]]
+    _STAMPS[store] = (now, tuple(out))
     return tuple(out)
 
 
@@ -71,6 +84,7 @@ class CodeIndex:
     by_basename: dict[str, list[int]] = field(default_factory=dict)
     fns_in_file: dict[int, list[int]] = field(default_factory=dict)
     by_name: dict[str, list[int]] = field(default_factory=dict)
+    by_class: dict[str, list[int]] = field(default_factory=dict)
     fn_bm25: BM25Index | None = None
     file_bm25: BM25Index | None = None
 
@@ -102,6 +116,8 @@ class CodeIndex:
             fn_file.append(fi)
             idx.fns_in_file.setdefault(fi, []).append(i)
             idx.by_name.setdefault(name, []).append(i)
+            if "." in qual:
+                idx.by_class.setdefault(qual.rsplit(".", 2)[-2], []).append(i)
             fn_docs.append(
                 tokenize(f"{name} {name} {qual} {r['doc'] or ''}") + _path_terms(r["path"] or "")
             )
@@ -109,7 +125,10 @@ class CodeIndex:
         idx.fn_start = np.array([r["s"] or 0 for r in fns], dtype=np.int64)
         idx.fn_end = np.array([r["e"] or 0 for r in fns], dtype=np.int64)
         idx.fn_test = np.array(
-            [bool(r["t"]) or (idx.file_test[f] if f >= 0 else False) for r, f in zip(fns, fn_file)],
+            [
+                bool(r["t"]) or (bool(idx.file_test[f]) if f >= 0 else False)
+                for r, f in zip(fns, fn_file, strict=True)
+            ],
             dtype=bool,
         )
         file_docs = [_path_terms(p) * 2 for p in idx.file_path]
@@ -152,7 +171,7 @@ class CodeIndex:
             hit = FrameHit(fi, -1, conf, False)
             for fn in self.fns_in_file.get(fi, []):
                 in_range = bool(line) and self.fn_start[fn] <= line <= self.fn_end[fn]
-                named = short and self.fn_name[fn] == short
+                named = bool(short) and self.fn_name[fn] == short
                 if not (in_range or named):
                     continue
                 score = conf + (0.2 if in_range else 0) + (0.1 if named else 0)
@@ -165,9 +184,9 @@ class CodeIndex:
             if best is None or hit.confidence > best.confidence:
                 best = hit
         if best is None and short and not path:
-            named = self.by_name.get(short, [])
-            if len(named) == 1:
-                fn = named[0]
+            same_name = self.by_name.get(short, [])
+            if len(same_name) == 1:
+                fn = same_name[0]
                 return FrameHit(int(self.fn_file[fn]), fn, 0.5, False)
         return best
 

@@ -19,7 +19,7 @@ Q_FIXES = (
     "c.message AS message, c.authored_at AS at"
 )
 _CHANGED = (
-    "UNWIND $cs AS cu MATCH (c:Commit {uid: cu})-[:MODIFIES]->(n:{label}) "
+    "UNWIND $cs AS cu MATCH (c:Commit {{uid: cu}})-[:MODIFIES]->(n:{label}) "
     "RETURN cu AS cmt, n.uid AS node, n.path AS path LIMIT 20000"
 )
 

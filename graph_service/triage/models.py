@@ -76,6 +76,10 @@ class FrameRef(BaseModel):
     line: int = 0
     function: str = ""
     in_app: bool = True
+    depth: int | None = Field(
+        default=None,
+        description="0 for the innermost frame of the primary trace; None for log refs.",
+    )
     file_uid: str | None = None
     function_uid: str | None = None
     confidence: float = 0.0
@@ -88,6 +92,9 @@ class ParsedTicket(BaseModel):
     message: str = ""
     language: str = ""
     fingerprint: str | None = None
+    complete_trace: bool = Field(
+        default=False, description="The frames end in an error line (not a truncated paste)."
+    )
     frames: list[FrameRef] = Field(default_factory=list)
     paths: list[str] = Field(default_factory=list)
     identifiers: list[str] = Field(default_factory=list)

@@ -19,29 +19,51 @@ _PATH = re.compile(
 )
 
 
+# Log-style prefixes before pasted frames (`INTERNALERROR>`, `E   `, `[gw0]`): stripped for
+# frame extraction only; the fingerprint is computed on the text as the loaders see it.
+_PREFIX = re.compile(r"^(?:[A-Z][A-Z_]{2,}>|\[gw\d+\])[ \t]?", re.M)
+# pytest's short traceback lines: `path/to/file.py:123: in function_name`
+# and Python frames pasted without their `Traceback` header, both outermost first.
+_LOOSE_FRAME = re.compile(
+    r"(?P<path>[\w./\\:-]+\.py):(?P<line>\d+): in (?P<func>[\w<>.]+)"
+    r'|File "(?P<path2>[^"]+)", line (?P<line2>\d+), in (?P<func2>[\w<>.]+)'
+)
+
+
 def read_ticket(ticket: TicketInput) -> ParsedTicket:
     """Everything triage reads from the text, fingerprinted exactly as the trace loader does.
 
-    Frames come innermost LAST (the order of `loaders.stacktrace`), the primary trace's frames
-    first, then frames of other traces and bare `path:line` references from logs.
+    Frames of the primary trace carry their depth (0 = innermost); frames of other traces and
+    bare `path:line` references from logs follow without one.
     """
     text = ticket.text
     trace = stacktrace.parse(text)
+    cleaned = _PREFIX.sub("", text)
+    frame_trace = trace if trace is not None and trace.frames else stacktrace.parse(cleaned)
     frames: list[FrameRef] = []
-    seen: set[tuple[str, int, str]] = set()
+    seen: set[tuple[str, int]] = set()
 
-    def add(f: stacktrace.Frame) -> None:
-        key = (f.path or f.module, f.line, f.function)
-        if key not in seen:
+    def add(path: str, line: int, function: str, in_app: bool, depth: int | None) -> None:
+        key = (path.replace("\\", "/").rsplit("/", 1)[-1], line)
+        if key not in seen or not line:
             seen.add(key)
-            path = f.path or (f.module.replace(".", "/") if f.module else "")
-            frames.append(FrameRef(path=path, line=f.line, function=f.function, in_app=f.in_app))
+            frames.append(
+                FrameRef(path=path, line=line, function=function, in_app=in_app, depth=depth)
+            )
 
-    if trace is not None:
-        for f in trace.frames:
-            add(f)
-    for f in stacktrace.file_references(text):
-        add(f)
+    if frame_trace is not None and frame_trace.frames:
+        n = len(frame_trace.frames)
+        for i, f in enumerate(frame_trace.frames):
+            path = f.path or (f.module.replace(".", "/") if f.module else "")
+            add(path, f.line, f.function, f.in_app, n - 1 - i)
+    loose = list(_LOOSE_FRAME.finditer(cleaned))
+    as_trace = not frames
+    for i, m in enumerate(loose):
+        path = (m.group("path") or m.group("path2")).replace("\\", "/")
+        line, func = int(m.group("line") or m.group("line2")), m.group("func") or m.group("func2")
+        add(path, line, func, True, len(loose) - 1 - i if as_trace else None)
+    for f in stacktrace.file_references(cleaned):
+        add(f.path or f.module.replace(".", "/"), f.line, f.function, f.in_app, None)
     paths = sorted({m.group(1) for m in _PATH.finditer(text)})
     return ParsedTicket(
         error_type=trace.error_type if trace else "",
@@ -50,6 +72,7 @@ def read_ticket(ticket: TicketInput) -> ParsedTicket:
         fingerprint=(
             stacktrace.fingerprint(trace.error_type, trace.frames, trace.message) if trace else None
         ),
+        complete_trace=bool(frame_trace and frame_trace.frames and frame_trace.error_type),
         frames=frames,
         paths=paths,
         identifiers=sorted(identifiers(text)),

@@ -61,7 +61,10 @@ _NEIGHBOURS = (
     "UNWIND $uids AS u MATCH (f:Function {uid: u})-[:CALLS]-(g:Function) "
     "RETURN u AS src, g.uid AS dst LIMIT 2000"
 )
-_RAISED = "MATCH (e:ErrorSignature {uid: $e})-[r:RAISED_IN]->(f:Function) RETURN f.uid AS uid, r.line AS line"
+_RAISED = (
+    "MATCH (e:ErrorSignature {uid: $e})-[r:RAISED_IN]->(f:Function) "
+    "RETURN f.uid AS uid, r.line AS line"
+)
 _CHANGES = (
     "UNWIND $uids AS u MATCH (n:{label} {{uid: u}}) MATCH (c:Commit)-[:MODIFIES]->(n) "
     "WHERE c.authored_at < $t AND c.authored_at >= $since "
@@ -151,14 +154,19 @@ def _trace_signals(
         fr.function_uid = code.fn_uid[hit.function] if hit.function >= 0 else None
         fr.confidence = hit.confidence
         mapped.append((fr, hit))
-    # primary trace frames are innermost-last: walk from the end
-    for rank, (fr, hit) in enumerate(reversed(mapped)):
-        weight = hit.confidence * 0.8 ** min(rank, 12)
+    # rank mapped frames of the primary trace from the innermost; log references weigh less
+    in_trace = sorted((fr.depth, i) for i, (fr, _) in enumerate(mapped) if fr.depth is not None)
+    rank_of = {i: r for r, (_, i) in enumerate(in_trace)}
+    # a truncated paste's innermost frame is not where the error was raised: trust it less
+    trust = 1.0 if parsed.complete_trace else 0.5
+    for i, (fr, hit) in enumerate(mapped):
+        rank = rank_of.get(i)
+        weight = hit.confidence * trust * (0.8 ** min(rank, 12) if rank is not None else 0.5)
+        where = f"rank {rank + 1} from the innermost mapped frame" if rank is not None else "log"
         frame_ev = Evidence(
             signal="trace",
             value=round(weight, 4),
-            detail=f"frame {fr.path}:{fr.line} in {fr.function or '?'} (rank {rank + 1} from the "
-            "innermost mapped frame)",
+            detail=f"frame {fr.path}:{fr.line} in {fr.function or '?'} ({where})",
             path=[u for u in (fr.file_uid, fr.function_uid) if u],
         )
         if c.put(c.file, hit.file, "trace", weight):
@@ -216,20 +224,30 @@ def _text_signals(
                     ),
                 )
     for ident in parsed.identifiers:
-        hits = code.by_name.get(ident, [])
-        if 0 < len(hits) <= 20:
-            for fn in hits:
-                if c.put(c.fn, fn, "name_mention", 1 / math.sqrt(len(hits))):
-                    c.cite(
-                        code.fn_uid[fn],
-                        Evidence(
-                            signal="name_mention",
-                            value=1 / math.sqrt(len(hits)),
-                            detail=f"the ticket names `{ident}`",
-                            cypher=Q_TEXT,
-                            params={"uid": code.fn_uid[fn]},
-                        ),
-                    )
+        _mention(code, c, ident, code.by_name.get(ident, []), 1.0)
+        _mention(code, c, ident, code.by_class.get(ident, []), 0.5)
+
+
+def _mention(code: CodeIndex, c: Candidates, ident: str, hits: list[int], scale: float) -> None:
+    """Functions named (or whose class is named) in the ticket; files defining them."""
+    if not 0 < len(hits) <= 40:
+        return
+    v = scale / math.sqrt(len(hits))
+    files = {int(code.fn_file[fn]) for fn in hits} - {-1}
+    for fn in hits:
+        if c.put(c.fn, fn, "name_mention", v):
+            c.cite(
+                code.fn_uid[fn],
+                Evidence(
+                    signal="name_mention",
+                    value=round(v, 4),
+                    detail=f"the ticket names `{ident}`",
+                    cypher=Q_TEXT,
+                    params={"uid": code.fn_uid[fn]},
+                ),
+            )
+    for fi in files:
+        c.put(c.file, fi, "name_mention", scale / math.sqrt(len(files)))
 
 
 def _prose(body: str) -> str:

@@ -1,8 +1,9 @@
-"""Sentence embeddings (the packaged all-MiniLM-L6-v2, offline), their sidecar cache and ANN search."""
+"""Sentence embeddings (packaged all-MiniLM-L6-v2, offline), their sidecar cache, ANN search."""
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import threading
@@ -53,7 +54,7 @@ class HashingEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for r, text in enumerate(texts):
             toks = tokenize(text)
-            feats = toks + [a + " " + b for a, b in zip(toks, toks[1:], strict=False)]
+            feats = toks + [a + " " + b for a, b in itertools.pairwise(toks)]
             for t in feats:
                 h = zlib.crc32(t.encode())
                 out[r, h % self.dim] += 1.0 if (h >> 31) & 1 else -1.0

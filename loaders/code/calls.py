@@ -107,6 +107,9 @@ class _CallResolver:
         if cs.receiver in ("super", "super()"):
             cls = self._enclosing_class(caller)
             return self._method(cls, cs.name, skip_self=True) if cls else None
+        if cs.receiver in caller.local_types:
+            typed = caller.local_types[cs.receiver]
+            return self._typed_local(typed, cs.name) if typed else None
         if cs.receiver.partition(".")[0] in caller.params:
             return None  # a parameter: its type is unknown
         key = (cs.receiver, cs.name)
@@ -168,6 +171,17 @@ class _CallResolver:
             return target, "same_module", 1.0
         binding = self.fs.bindings.get(name)
         return target, "alias" if _aliased(binding, name) else "import", 1.0
+
+    def _typed_local(self, typed: tuple[str, str], name: str) -> Hit | None:
+        """`x = Foo(); x.m()` or `def f(x: Foo): x.m()` -> Foo.m (lower confidence)."""
+        how, written = typed
+        cls = self.t.resolve_expr(self.fs, None, written)
+        if cls is None or cls[0] != "class":
+            return None
+        hit = self._method((cls[1], cls[2]), name, skip_self=False)
+        if hit is None:
+            return None
+        return hit[0], "local_type" if how == "constructed" else "annotation", hit[2]
 
     def _construct(self, cls: Target) -> Hit | None:
         found = self.t.constructor(cls)

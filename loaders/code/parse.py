@@ -46,6 +46,9 @@ class FunctionInfo:
     docstring: str | None = None
     is_test: bool = False
     local_names: set[str] = field(default_factory=set)  # nested defs (resolution scope)
+    # variable -> (how its type is known: "annotation"/"constructed", type as written);
+    # None when the variable is bound in ways that disagree
+    local_types: dict[str, tuple[str, str] | None] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -141,10 +144,12 @@ def parse_source(path: str, source: bytes) -> ParsedFile | None:
         calls=[],
     )
     extractor = _Extractor(spec, out, blank)
-    calls = extractor.calls
+    calls, local_bindings = extractor.calls, extractor.locals
     for _, caps in QueryCursor(main_q).matches(root):
         if "call" in caps:
             calls.append(caps)
+        elif "local.name" in caps:
+            local_bindings.append(caps)
         else:
             extractor.add(caps)
     branches = [n.start_byte for n in QueryCursor(branch_q).captures(root).get("branch", ())]
@@ -152,6 +157,23 @@ def parse_source(path: str, source: bytes) -> ParsedFile | None:
     if out.has_error:
         out.error_line = first_error_line(root)
     return out
+
+
+def _local_type(caps: dict[str, list[Node]], fn: FunctionInfo) -> None:
+    """Record what a variable's type is known to be; disagreeing bindings poison it."""
+    name = node_text(caps["local.name"][0])
+    typed = caps.get("local.type")
+    found: tuple[str, str] | None = None
+    if typed is not None:
+        found = ("annotation", node_text(typed[0]))
+    elif "local.value" in caps:
+        value = caps["local.value"][0]
+        callee = value.child_by_field_name("function") if value.type == "call" else None
+        if callee is not None and callee.type in ("identifier", "attribute"):
+            found = ("constructed", node_text(callee))
+    if name in fn.local_types and fn.local_types[name] != found:
+        found = None
+    fn.local_types[name] = found
 
 
 def _nonblank_prefix(source: bytes) -> list[int]:
@@ -169,6 +191,7 @@ class _Extractor:
         self.scopes: list[tuple[int, int, str, Node, dict[str, Any]]] = []
         self.bases: dict[int, list[str]] = {}
         self.calls: list[dict[str, list[Node]]] = []
+        self.locals: list[dict[str, list[Node]]] = []
 
     def add(self, caps: dict[str, list[Node]]) -> None:
         if "function" in caps:
@@ -228,6 +251,10 @@ class _Extractor:
         events = [(s[0], 0, i) for i, s in enumerate(scopes)]
         events += [(c["call"][0].start_byte, 1, i) for i, c in enumerate(calls)]
         events += [(pos, 2, 0) for pos in branches]
+        # only variables that some call is made on matter for local type inference
+        receivers = {r[0].text for c in calls if (r := c.get("call.receiver"))}
+        self.locals = [c for c in self.locals if c["local.name"][0].text in receivers]
+        events += [(c["local.name"][0].start_byte, 3, i) for i, c in enumerate(self.locals)]
         events.sort()
         # (end_byte, qualname, record, innermost enclosing function or None)
         stack: list[tuple[int, str, Any, FunctionInfo | None]] = []
@@ -246,8 +273,10 @@ class _Extractor:
                 continue  # module- or class-level call or branch: no caller
             elif what == 1:
                 self._call(calls[i], fn)
-            else:
+            elif what == 2:
                 fn.complexity += 1
+            else:
+                _local_type(self.locals[i], fn)
 
     def _scope(self, scope: tuple[int, int, str, Node, dict[str, Any]], stack: list) -> Any:
         start, _, kind, node, caps = scope

@@ -36,6 +36,8 @@ CONFIDENCE = {
     "static": 0.9,
     "class_attr": 0.85,
     "reexport": 0.85,
+    "local_type": 0.75,
+    "annotation": 0.7,
 }
 _SPEC = {s.name: s for s in SPECS}
 _MAX_DEPTH = 4

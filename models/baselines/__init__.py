@@ -12,7 +12,7 @@ from models.baselines.smallest_first import SmallestFirst
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KameiGB", "KameiLR", "LAPredict", "RandomOrder", "SmallestFirst", "BASELINES"]
+__all__ = ["BASELINES", "KameiGB", "KameiLR", "LAPredict", "RandomOrder", "SmallestFirst"]
 
 BASELINES = {
     "lapredict": LAPredict,

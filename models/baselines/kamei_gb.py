@@ -25,8 +25,11 @@ class KameiGB:
 
     def __init__(self, seed: int = 0, max_iter: int = 200, learning_rate: float = 0.05) -> None:
         self.model = HistGradientBoostingClassifier(
-            max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=15,
-            l2_regularization=1.0, random_state=seed,
+            max_iter=max_iter,
+            learning_rate=learning_rate,
+            max_leaf_nodes=15,
+            l2_regularization=1.0,
+            random_state=seed,
         )
         self.constant: float | None = None
 

@@ -25,4 +25,4 @@ class RandomOrder:
         return self
 
     def score(self, features: np.ndarray) -> np.ndarray:
-        return self.rng.random(features.shape[0])
+        return np.asarray(self.rng.random(features.shape[0]), dtype=float)

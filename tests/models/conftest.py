@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,7 @@ def store_factory() -> Callable[[Path], GraphStore]:
 
 
 @pytest.fixture(scope="session")
-def synth_store(tmp_path_factory: pytest.TempPathFactory) -> GraphStore:
+def synth_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
     store = build_store(tmp_path_factory.mktemp("risk") / "g.lbug")
     yield store
     store.close()

@@ -1,4 +1,4 @@
-"""As-of correctness: events after time t never change a feature or prediction of a change before t."""
+"""As-of correctness: events after t never change a feature or prediction of a change before t."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def _ts(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
 
 
-def _snapshot(h: History, model: RiskModel, uids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _snapshot(
+    h: History, model: RiskModel, uids: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ix = [h.commit_ix[u] for u in uids]
     feats = np.stack([h.commit_features(i) for i in ix])
     egos = build_egos(h, ix)
@@ -36,22 +38,80 @@ def _perturb_future(store: GraphStore, h: History, t: float) -> None:
     after = [u for u, ct in zip(h.commit_uids, h.t, strict=True) if ct > t]
     before = [u for u, ct in zip(h.commit_uids, h.t, strict=True) if 0 < ct < t][-40:]
     w = {"loaded_by": "test", "run_id": "perturb"}
-    store.write(nodes("Commit", [{"uid": u, "lines_added": 999, "is_fix": True} for u in after[5:40]]), **w)
+    store.write(
+        nodes("Commit", [{"uid": u, "lines_added": 999, "is_fix": True} for u in after[5:40]]), **w
+    )
     store.write(DeleteNodes("Commit", tuple(after[40:60])), **w)
     late = _ts(h.t[h.commit_ix[after[0]]] + 3600)
-    store.write(edges("INDUCED", "Commit", "Commit", [
-        {"src": b, "dst": after[1], "method": "szz", "fixed_at": late, "source": "git", "confidence": 1.0}
-        for b in before]), **w)
+    store.write(
+        edges(
+            "INDUCED",
+            "Commit",
+            "Commit",
+            [
+                {
+                    "src": b,
+                    "dst": after[1],
+                    "method": "szz",
+                    "fixed_at": late,
+                    "source": "git",
+                    "confidence": 1.0,
+                }
+                for b in before
+            ],
+        ),
+        **w,
+    )
     targets = [h.ent_uids[e] for u in before for e in h.touched(h.commit_ix[u]) if h.ent_kind[e]]
-    store.write(nodes("Function", [{"uid": "fn:demo:late.py:newcomer", "name": "newcomer", "path": "late.py"}]), **w)
-    store.write(edges("MODIFIES", "Commit", "Function", [
-        {"src": after[2], "dst": "fn:demo:late.py:newcomer", "lines_added": 5, "lines_deleted": 0,
-         "change": "added", "source": "git", "confidence": 1.0},
-        *({"src": after[3], "dst": f, "lines_added": 7, "lines_deleted": 1, "change": "modified",
-           "source": "git", "confidence": 1.0} for f in targets[:20])]), **w)
-    store.write(edges("CALLS", "Function", "Function", [
-        {"src": "fn:demo:late.py:newcomer", "dst": f, "source": "static", "confidence": 1.0}
-        for f in targets[:20]]), **w)
+    store.write(
+        nodes(
+            "Function", [{"uid": "fn:demo:late.py:newcomer", "name": "newcomer", "path": "late.py"}]
+        ),
+        **w,
+    )
+    store.write(
+        edges(
+            "MODIFIES",
+            "Commit",
+            "Function",
+            [
+                {
+                    "src": after[2],
+                    "dst": "fn:demo:late.py:newcomer",
+                    "lines_added": 5,
+                    "lines_deleted": 0,
+                    "change": "added",
+                    "source": "git",
+                    "confidence": 1.0,
+                },
+                *(
+                    {
+                        "src": after[3],
+                        "dst": f,
+                        "lines_added": 7,
+                        "lines_deleted": 1,
+                        "change": "modified",
+                        "source": "git",
+                        "confidence": 1.0,
+                    }
+                    for f in targets[:20]
+                ),
+            ],
+        ),
+        **w,
+    )
+    store.write(
+        edges(
+            "CALLS",
+            "Function",
+            "Function",
+            [
+                {"src": "fn:demo:late.py:newcomer", "dst": f, "source": "static", "confidence": 1.0}
+                for f in targets[:20]
+            ],
+        ),
+        **w,
+    )
 
 
 def test_future_events_change_nothing_before_t(
@@ -86,9 +146,26 @@ def test_past_events_do_change_features(
         probe = [u for u, ct in zip(h0.commit_uids, h0.t, strict=True) if 0 < ct < t][-150:]
         before = _snapshot(h0, trained, probe)
         early = [u for u, ct in zip(h0.commit_uids, h0.t, strict=True) if 0 < ct < t][-300:-200]
-        store.write(edges("INDUCED", "Commit", "Commit", [
-            {"src": b, "dst": probe[0], "method": "szz", "fixed_at": _ts(h0.t[h0.commit_ix[probe[0]]]),
-             "source": "git", "confidence": 1.0} for b in early]), loaded_by="test", run_id="p")
+        store.write(
+            edges(
+                "INDUCED",
+                "Commit",
+                "Commit",
+                [
+                    {
+                        "src": b,
+                        "dst": probe[0],
+                        "method": "szz",
+                        "fixed_at": _ts(h0.t[h0.commit_ix[probe[0]]]),
+                        "source": "git",
+                        "confidence": 1.0,
+                    }
+                    for b in early
+                ],
+            ),
+            loaded_by="test",
+            run_id="p",
+        )
         after = _snapshot(History(load_tables(store)), trained, probe)
         assert not np.array_equal(before[0], after[0])
         assert not np.array_equal(before[2], after[2])

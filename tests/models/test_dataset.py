@@ -12,7 +12,9 @@ from models.history import History
 def test_export_indices_match_uids(synth_store: GraphStore) -> None:
     data = export_hetero(synth_store)
     for src, rel, dst in HETERO_RELS:
-        rows = synth_store.query(f"MATCH (a:{src})-[:{rel}]->(b:{dst}) RETURN a.uid AS s, b.uid AS d")
+        rows = synth_store.query(
+            f"MATCH (a:{src})-[:{rel}]->(b:{dst}) RETURN a.uid AS s, b.uid AS d"
+        )
         expected = {(r["s"], r["d"]) for r in rows.rows()}
         ei = data[src, rel, dst].edge_index.numpy()
         got = {(data[src].uid[i], data[dst].uid[j]) for i, j in ei.T}

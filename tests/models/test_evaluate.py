@@ -13,8 +13,9 @@ from models.report import write_report
 
 
 def test_evaluate_and_report(synth_history: History, tmp_path: Path) -> None:
-    result = evaluate_history(synth_history, cutoffs=5, config=RiskConfig(epochs=15, hidden=8),
-                              repo="synthetic")
+    result = evaluate_history(
+        synth_history, cutoffs=5, config=RiskConfig(epochs=15, hidden=8), repo="synthetic"
+    )
     assert result["cutoffs"] == 5 and len(result["folds"]) == 5
     assert set(result["models"]) == set(MODEL_NAMES)
     for m in MODEL_NAMES:

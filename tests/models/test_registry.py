@@ -17,7 +17,9 @@ from models.train import predict_raw
 
 
 def test_round_trip_restores_weights_config_and_predictions(
-    tmp_path: Path, trained: RiskModel, synth_history: History,
+    tmp_path: Path,
+    trained: RiskModel,
+    synth_history: History,
     split: tuple[np.ndarray, np.ndarray, float],
 ) -> None:
     folder = save(trained, tmp_path)

@@ -15,7 +15,9 @@ from models.train import predict_raw
 
 
 def test_score_commit_matches_full_graph(
-    synth_store: GraphStore, synth_history: History, trained: RiskModel,
+    synth_store: GraphStore,
+    synth_history: History,
+    trained: RiskModel,
     split: tuple[np.ndarray, np.ndarray, float],
 ) -> None:
     test = split[1][:8]
@@ -40,7 +42,9 @@ def test_explanations_name_real_functions(synth_store: GraphStore, trained: Risk
     assert result.target == "commit:proposed"
     caller = synth_store.query(
         "MATCH (a:Function)-[:CALLS]->(b:Function {uid: $u}) RETURN a.uid AS uid ORDER BY a.uid "
-        "LIMIT 1", {"u": FRAGILE_UID}).rows()[0]["uid"]
+        "LIMIT 1",
+        {"u": FRAGILE_UID},
+    ).rows()[0]["uid"]
     nearby = score_paths(synth_store, trained, [caller])
     assert any("charge" in x.text for x in nearby.explanations), nearby.explanations
     assert nearby.score > score_paths(synth_store, trained, ["pkg3/mod3.py"]).score
@@ -60,15 +64,22 @@ def test_score_diff_maps_hunks_to_functions(synth_store: GraphStore, trained: Ri
     assert "file:demo:billing/payments.py" in {n.uid for n in result.nodes}
 
 
-def test_write_scores_round_trip(synth_store: GraphStore, trained: RiskModel,
-                                 synth_history: History, split: tuple[np.ndarray, np.ndarray, float]) -> None:
+def test_write_scores_round_trip(
+    synth_store: GraphStore,
+    trained: RiskModel,
+    synth_history: History,
+    split: tuple[np.ndarray, np.ndarray, float],
+) -> None:
     uid = synth_history.commit_uids[split[1][0]]
     result = score_commit(synth_store, trained, uid)
     batches = write_scores([result])
     assert {b.label for b in batches} <= {"Commit", "File", "Function"}
     for b in batches:
         synth_store.write(b, loaded_by="risk", run_id="score")
-    row = synth_store.query("MATCH (c:Commit {uid: $u}) RETURN c.risk_score AS s, c.risk_model AS m, "
-                            "c.lines_added AS la", {"u": uid}).rows()[0]
+    row = synth_store.query(
+        "MATCH (c:Commit {uid: $u}) RETURN c.risk_score AS s, c.risk_model AS m, "
+        "c.lines_added AS la",
+        {"u": uid},
+    ).rows()[0]
     assert row["s"] == result.score and row["m"] == "test-model"
     assert row["la"] == synth_history.la[split[1][0]]  # nothing else was overwritten

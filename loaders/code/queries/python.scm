@@ -30,3 +30,16 @@
     object: (call function: (identifier) @_super) @call.receiver
     attribute: (identifier) @call.name)
   (#eq? @_super "super")) @call
+
+(assignment left: (identifier) @local.name right: (_) @local.value)
+(typed_parameter (identifier) @local.name type: (type [(identifier) (attribute)] @local.type))
+(typed_default_parameter
+  name: (identifier) @local.name
+  type: (type [(identifier) (attribute)] @local.type))
+; other bindings of a name: they make its type unknown (no @local.value / @local.type)
+(for_statement left: (identifier) @local.name)
+(pattern_list (identifier) @local.name)
+(tuple_pattern (identifier) @local.name)
+(as_pattern_target (identifier) @local.name)
+(named_expression name: (identifier) @local.name)
+(augmented_assignment left: (identifier) @local.name)

@@ -95,7 +95,9 @@ def build_graph(store: GraphStore, tickets: list[dict[str, Any]] | None = None) 
     ]
     store.write(nodes("Function", fn_rows), **w)
     store.write(
-        edges("DEFINES", "File", "Function", [_e(file_uid(p), fn_uid(p, q)) for p, q, *_ in FUNCTIONS]),
+        edges(
+            "DEFINES", "File", "Function", [_e(file_uid(p), fn_uid(p, q)) for p, q, *_ in FUNCTIONS]
+        ),
         **w,
     )
     calls = [
@@ -112,7 +114,14 @@ def build_graph(store: GraphStore, tickets: list[dict[str, Any]] | None = None) 
         nodes(
             "Commit",
             [
-                {"uid": f"commit:{s}", "sha": s, "repo": REPO, "authored_at": t, "summary": m, "message": m}
+                {
+                    "uid": f"commit:{s}",
+                    "sha": s,
+                    "repo": REPO,
+                    "authored_at": t,
+                    "summary": m,
+                    "message": m,
+                }
                 for s, t, m, _ in commits
             ],
         ),
@@ -120,7 +129,9 @@ def build_graph(store: GraphStore, tickets: list[dict[str, Any]] | None = None) 
     )
     people = sorted({a for *_, a in commits})
     store.write(
-        nodes("Person", [{"uid": f"person:{a}@x.io", "name": a, "email": f"{a}@x.io"} for a in people]),
+        nodes(
+            "Person", [{"uid": f"person:{a}@x.io", "name": a, "email": f"{a}@x.io"} for a in people]
+        ),
         **w,
     )
     store.write(
@@ -138,7 +149,9 @@ def build_graph(store: GraphStore, tickets: list[dict[str, Any]] | None = None) 
         (commits[2][0], ("shop/emails.py", "send_receipt")),
     ]
     store.write(
-        edges("MODIFIES", "Commit", "Function", [_e(f"commit:{s}", fn_uid(*f)) for s, f in mods_fn]),
+        edges(
+            "MODIFIES", "Commit", "Function", [_e(f"commit:{s}", fn_uid(*f)) for s, f in mods_fn]
+        ),
         **w,
     )
     store.write(
@@ -166,7 +179,9 @@ def build_graph(store: GraphStore, tickets: list[dict[str, Any]] | None = None) 
         ),
         **w,
     )
-    store.write(edges("OF", "Deployment", "Service", [_e(u, "svc:orders") for u, _, _ in deps]), **w)
+    store.write(
+        edges("OF", "Deployment", "Service", [_e(u, "svc:orders") for u, _, _ in deps]), **w
+    )
     store.write(
         edges("SHIPS", "Deployment", "Commit", [_e(u, f"commit:{s}") for u, _, s in deps]), **w
     )
@@ -187,4 +202,4 @@ def code_store(tmp_path: Path) -> Iterator[GraphStore]:
     s.close()
 
 
-__all__ = ["T0", "build_graph", "file_uid", "fn_uid", "_ticket", "_e"]
+__all__ = ["T0", "_e", "_ticket", "build_graph", "file_uid", "fn_uid"]

@@ -23,6 +23,7 @@ EXPECTED_CALLS = {
     ("app/models.py:User.greet", "app/base.py:Base.save", "class_hierarchy"),
     ("app/models.py:User.validate", "app/util.py:check", "alias"),
     ("app/service.py:register", "app/models.py:User.__init__", "constructor"),
+    ("app/service.py:register", "app/models.py:User.greet", "local_type"),
     ("app/service.py:register", "app/util.py:normalize", "alias"),
     ("app/util.py:check", "app/util.py:helper", "same_module"),
     ("app/util.py:helper", "app/util.py:helper.inner", "local"),

@@ -59,6 +59,32 @@ def c(obj):
     "x".join([])
 
 
+def typed(k: "K", j: K):
+    j.save()
+    j = other()
+    j.save()
+
+
+def annotated(j: K):
+    return j.save()
+
+
+def rebound(items):
+    k = K()
+    for k in items:
+        k.save()
+    w = K()
+    with open("f") as w:
+        w.save()
+
+
+def constructed():
+    k = K()
+    k.save()
+    k = make()
+    k.save()
+
+
 class K:
     def save(self):
         pass
@@ -76,4 +102,6 @@ class K:
         ("pkg/use.py:a", "pkg/random.py:seed", "alias"),
         ("pkg/use.py:K.d", "pkg/use.py:K.d.inner", "local"),
         ("pkg/use.py:K.d.inner", "pkg/use.py:K.save", "self"),
+        ("pkg/use.py:K.d", "pkg/use.py:K.save", "local_type"),
+        ("pkg/use.py:annotated", "pkg/use.py:K.save", "annotation"),
     }

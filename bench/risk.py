@@ -1,0 +1,126 @@
+"""Risk model benchmark: one-change scoring p99 on a large synthetic graph, training time, memory.
+
+Run: .venv/bin/python bench/risk.py [--nodes 1000000] [--commits N] [--samples 100]
+     .venv/bin/python bench/risk.py --eval-repo PATH [--report DIR]   (real-repository evaluation)
+The baseline in the same run is Kamei-LR scoring the same changes from the same neighbourhood
+reads (features + logistic regression, no graph network), so the ratio isolates the GNN cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from graph_service.settings import Settings
+from graph_service.store import open_store
+from models.baselines import KameiLR
+from models.config import RiskConfig
+from models.dataset import load_tables
+from models.history import History
+from models.neighbourhood import load_neighbourhood, touched_by_commit
+from models.registry import load
+from models.score import score_commit, score_in_memory
+from models.synthetic import SyntheticSpec, synthetic_batches
+from models.train import train
+
+logger = logging.getLogger(__name__)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _kamei_score(store, model: KameiLR, uid: str, author: str) -> float:  # type: ignore[no-untyped-def]
+    files, funcs = touched_by_commit(store, uid)
+    h = History(load_neighbourhood(store, [uid], files, funcs, [author]))
+    return float(model.score(h.commit_features(h.commit_ix[uid])[None, :])[0])
+
+
+def _eval_repo(repo: Path, report: Path | None) -> None:
+    from models.evaluate import evaluate_repo
+    from models.report import markdown_table, write_report
+
+    work = Path(tempfile.mkdtemp(prefix="risk-eval-"))
+    result = evaluate_repo(repo, work, Settings(db_path=work / "g.lbug", model_dir=work / "m"))
+    print(
+        f"## {repo.name}: {result['commits']} commits, buggy rate {result['buggy_rate']:.3f}, "
+        f"{result['cutoffs']} cutoffs, load {result['load_seconds']} s, "
+        f"eval {result['seconds']} s\n"
+    )
+    print(markdown_table(result))
+    if report:
+        write_report(result, report)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--nodes", type=int, default=1_000_000, help="Function nodes")
+    ap.add_argument("--commits", type=int, default=0, help="default: nodes // 50, at least 500")
+    ap.add_argument("--samples", type=int, default=100)
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--eval-repo", type=Path, help="evaluate all models on this git work tree")
+    ap.add_argument("--report", type=Path, help="with --eval-repo: write report.md + plots here")
+    args = ap.parse_args()
+    if args.eval_repo:
+        _eval_repo(args.eval_repo, args.report)
+        return
+    commits = args.commits or max(500, args.nodes // 50)
+    spec = SyntheticSpec(functions=args.nodes, commits=commits, seed=7)
+    work = Path(tempfile.mkdtemp(prefix="risk-bench-"))
+    settings = Settings(db_path=work / "g.lbug", model_dir=work / "models")
+    store = open_store(settings, create=True)
+    t0 = time.perf_counter()
+    for batch in synthetic_batches(spec):
+        store.write(batch, loaded_by="bench", run_id="b1")
+    build_s = time.perf_counter() - t0
+    counts = store.counts()
+    n_nodes, n_edges = sum(counts["nodes"].values()), sum(counts["edges"].values())
+    rss0 = _peak_mb()
+    t0 = time.perf_counter()
+    model = load(train(store, settings, RiskConfig(epochs=args.epochs)))
+    train_s = time.perf_counter() - t0
+    train_peak = _peak_mb()
+    h = History(load_tables(store))
+    feats = np.stack([h.commit_features(i) for i in range(1, len(h.commit_uids))])
+    kamei = KameiLR().fit(feats, h.labels()[1:])
+    rng = np.random.default_rng(0)
+    picks = rng.choice(np.arange(len(h.commit_uids) // 2, len(h.commit_uids)), args.samples)
+    for i in picks[:3]:  # warm caches
+        score_commit(store, model, h.commit_uids[i])
+    gnn_ms, lr_ms, mem_ms = [], [], []
+    for i in picks:
+        uid = h.commit_uids[i]
+        t0 = time.perf_counter()
+        score_in_memory(h, model, uid)
+        mem_ms.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        score_commit(store, model, uid)
+        gnn_ms.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        _kamei_score(store, kamei, uid, h.author_uids[h.author[i]])
+        lr_ms.append((time.perf_counter() - t0) * 1000)
+    g50, g99 = np.percentile(gnn_ms, [50, 99])
+    k50, k99 = np.percentile(lr_ms, [50, 99])
+    print(f"## Risk model benchmark ({n_nodes:,} nodes, {n_edges:,} edges, {commits:,} commits)\n")
+    print("| measure | GNN (score_commit) | Kamei-LR, same reads | ratio |")
+    print("| --- | --- | --- | --- |")
+    print(f"| one change p50 | {g50:.1f} ms | {k50:.1f} ms | {g50 / k50:.2f}x |")
+    print(f"| one change p99 | {g99:.1f} ms | {k99:.1f} ms | {g99 / k99:.2f}x |")
+    m50, m99 = np.percentile(mem_ms, [50, 99])
+    print(f"| one change p99, warm in-memory snapshot | {m99:.1f} ms (p50 {m50:.1f}) | | |")
+    print(
+        f"\nbuild graph {build_s:.1f} s; train ({args.epochs} epochs, export + features + "
+        f"calibration) {train_s:.1f} s; peak RSS {rss0:.0f} MB before training, "
+        f"{train_peak:.0f} MB after; p99 target 50 ms: {'met' if g99 <= 50 else 'NOT met'}"
+    )
+    store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Stack traces in five formats, parsed by the trace loader's parser, mapped to Function nodes."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph_service.store import GraphStore
+from graph_service.triage.code_index import code_index
+from graph_service.triage.models import TicketInput
+from graph_service.triage.parse import read_ticket
+from loaders import stacktrace
+from tests.graph_service.triage.conftest import fn_uid
+
+PYTHON = """Traceback (most recent call last):
+  File "/srv/app/shop/parsing.py", line 6, in handle
+    return parse_qty(raw)
+  File "/srv/app/shop/parsing.py", line 2, in parse_qty
+    return int(raw)
+ValueError: invalid literal for int() with base 10: 'abc'
+"""
+JAVA = """Exception in thread "main" java.lang.IllegalStateException: order 1234 not found
+\tat com.acme.orders.OrderService.load(OrderService.java:88)
+\tat com.acme.orders.OrderController.get(OrderController.java:41)
+\tat org.springframework.web.servlet.FrameworkServlet.service(FrameworkServlet.java:897)
+"""
+NODE = """TypeError: Cannot read properties of undefined (reading 'id')
+    at getUser (/srv/app/web/src/users.js:10:15)
+    at async Router.handle (/srv/app/web/src/router.js:55:7)
+    at Layer.handle [as handle_request] (/srv/app/node_modules/express/lib/router/layer.js:95:5)
+"""
+GO = """panic: runtime error: index out of range [5] with length 3
+
+goroutine 1 [running]:
+github.com/acme/cart/internal/pricing.(*Engine).Total(0xc000012345, {0xc00001c0a0, 0x3, 0x4})
+\t/home/ci/cart/internal/pricing/engine.go:42 +0x1d
+main.main()
+\t/home/ci/cart/cmd/cart/main.go:12 +0x25
+"""
+DOTNET = """Unhandled exception. System.InvalidOperationException: Sequence contains no elements
+   at System.Linq.ThrowHelper.ThrowNoElementsException()
+   at Acme.Billing.InvoiceService.Latest(Int32 id) in C:\\src\\Billing\\InvoiceService.cs:line 57
+   at Acme.Billing.Program.Main(String[] args) in C:\\src\\Billing\\Program.cs:line 12
+"""
+
+CASES = [
+    (PYTHON, "python", fn_uid("shop/parsing.py", "parse_qty")),
+    (
+        JAVA,
+        "java",
+        fn_uid("svc/src/main/java/com/acme/orders/OrderService.java", "OrderService.load"),
+    ),
+    (NODE, "javascript", fn_uid("web/src/users.js", "getUser")),
+    (GO, "go", fn_uid("cart/internal/pricing/engine.go", "Engine.Total")),
+    (DOTNET, "dotnet", fn_uid("billing/src/Billing/InvoiceService.cs", "InvoiceService.Latest")),
+]
+
+
+@pytest.mark.parametrize(("text", "language", "innermost"), CASES, ids=[c[1] for c in CASES])
+def test_frames_map_to_functions(
+    code_store: GraphStore, text: str, language: str, innermost: str
+) -> None:
+    parsed = read_ticket(TicketInput(title="boom", body=text))
+    assert parsed.language == language
+    code = code_index(code_store)
+    innermost_frame = min(
+        (f for f in parsed.frames if f.depth is not None and f.in_app), key=lambda f: f.depth or 0
+    )
+    hit = code.map_frame(innermost_frame.path, innermost_frame.function, innermost_frame.line)
+    assert hit is not None and hit.in_range
+    assert code.fn_uid[hit.function] == innermost
+    mapped = {
+        code.fn_uid[h.function]
+        for f in parsed.frames
+        if (h := code.map_frame(f.path, f.function, f.line)) is not None and h.function >= 0
+    }
+    assert innermost in mapped
+    assert not any("node_modules" in u or "springframework" in u for u in mapped)
+
+
+@pytest.mark.parametrize(("text", "language", "innermost"), CASES, ids=[c[1] for c in CASES])
+def test_fingerprint_is_the_trace_loaders(text: str, language: str, innermost: str) -> None:
+    trace = stacktrace.parse(text)
+    assert trace is not None
+    parsed = read_ticket(TicketInput(title="", body=text))
+    assert parsed.fingerprint == stacktrace.fingerprint(
+        trace.error_type, trace.frames, trace.message
+    )
+
+
+def test_line_outside_every_function_maps_to_the_file_only(code_store: GraphStore) -> None:
+    code = code_index(code_store)
+    hit = code.map_frame("/x/shop/orders.py", "nothing_here", 500)
+    assert hit is not None and hit.function == -1
+    assert code.file_uid[hit.file] == "file:shop:shop/orders.py"
+
+
+def test_unknown_path_does_not_map(code_store: GraphStore) -> None:
+    code = code_index(code_store)
+    assert code.map_frame("/x/elsewhere/nowhere.py", "f", 3) is None
+
+
+def test_log_lines_with_file_line_references_are_read() -> None:
+    body = "2026-03-01 ERROR shop/payments.py:12 charge failed: card declined\n"
+    parsed = read_ticket(TicketInput(title="charges fail", body=body))
+    assert any(f.path.endswith("shop/payments.py") and f.line == 12 for f in parsed.frames)
+    assert parsed.fingerprint is None

@@ -1,0 +1,124 @@
+"""seen_before(): prior occurrences, their tickets and fixes, and regression detection."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from graph_service.batch import edges, nodes
+from graph_service.settings import Settings
+from graph_service.store import GraphStore, open_store
+from graph_service.triage import TicketInput, seen_before
+from graph_service.triage.parse import read_ticket
+from tests.graph_service.triage.conftest import T0, _e, _ticket, build_graph
+from tests.graph_service.triage.test_frames import PYTHON
+
+FP = read_ticket(TicketInput(body=PYTHON)).fingerprint or ""
+FIX = "f1" * 20
+W = {"loaded_by": "test", "run_id": "r1"}
+
+
+def _history(store: GraphStore, deployed_fix: bool) -> None:
+    """An error reported in a ticket, fixed by a commit; optionally a deployment shipping it."""
+    last_seen = T0 - timedelta(days=1) if deployed_fix else T0 - timedelta(days=35)
+    build_graph(
+        store, [_ticket("ticket:github:7", "Crash on qty", PYTHON, T0 - timedelta(days=40), FP)]
+    )
+    store.write(
+        nodes(
+            "ErrorSignature",
+            [
+                {
+                    "uid": f"err:{FP}",
+                    "fingerprint": FP,
+                    "type": "ValueError",
+                    "first_seen": T0 - timedelta(days=41),
+                    "last_seen": last_seen,
+                }
+            ],
+        ),
+        **W,
+    )
+    store.write(
+        edges("REPORTS", "Ticket", "ErrorSignature", [_e("ticket:github:7", f"err:{FP}")]), **W
+    )
+    store.write(edges("SEEN_IN", "ErrorSignature", "Service", [_e(f"err:{FP}", "svc:orders")]), **W)
+    store.write(
+        nodes(
+            "Commit",
+            [
+                {
+                    "uid": f"commit:{FIX}",
+                    "sha": FIX,
+                    "repo": "shop",
+                    "summary": "Validate qty",
+                    "authored_at": T0 - timedelta(days=30),
+                }
+            ],
+        ),
+        **W,
+    )
+    store.write(edges("FIXES", "Commit", "Ticket", [_e(f"commit:{FIX}", "ticket:github:7")]), **W)
+    store.write(
+        edges(
+            "MODIFIES",
+            "Commit",
+            "Function",
+            [_e(f"commit:{FIX}", "fn:shop:shop/parsing.py:parse_qty")],
+        ),
+        **W,
+    )
+    if deployed_fix:
+        store.write(
+            nodes(
+                "Deployment",
+                [
+                    {
+                        "uid": "deploy:prod:orders:fix",
+                        "service": "orders",
+                        "started_at": T0 - timedelta(days=29),
+                    }
+                ],
+            ),
+            **W,
+        )
+        store.write(
+            edges("SHIPS", "Deployment", "Commit", [_e("deploy:prod:orders:fix", f"commit:{FIX}")]),
+            **W,
+        )
+
+
+def test_regression_after_the_fix_shipped(tmp_path: Path) -> None:
+    store = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+    try:
+        _history(store, deployed_fix=True)
+        seen = seen_before(store, FP)
+        assert seen.known and seen.signature is not None and seen.signature.type == "ValueError"
+        assert [t.uid for t in seen.tickets] == ["ticket:github:7"]
+        assert [f.sha for f in seen.fixes] == [FIX]
+        assert seen.fixes[0].functions == ["fn:shop:shop/parsing.py:parse_qty"]
+        assert seen.services == ["orders"]
+        assert seen.regression, seen
+        assert "deploy:prod:orders:fix" in seen.regression_detail
+        # the same through a new ticket carrying the trace
+        again = seen_before(store, TicketInput(title="crash again", body=PYTHON, created=T0))
+        assert again.regression and again.fingerprint == FP
+        assert store.query(seen.cypher, {"e": f"err:{FP}"}).rows()
+    finally:
+        store.close()
+
+
+def test_no_regression_when_not_seen_since_the_fix(tmp_path: Path) -> None:
+    store = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+    try:
+        _history(store, deployed_fix=False)
+        seen = seen_before(store, f"err:{FP}")
+        assert seen.known and seen.fixes and not seen.regression
+    finally:
+        store.close()
+
+
+def test_unknown_fingerprint(code_store: GraphStore) -> None:
+    seen = seen_before(code_store, "0123456789abcdef")
+    assert not seen.known and not seen.tickets and not seen.regression
+    assert seen_before(code_store, TicketInput(title="no trace here")).fingerprint is None
