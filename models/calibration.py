@@ -12,6 +12,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["IsotonicCalibrator", "brier", "ece"]
 
 
+_TIEBREAK = 1e-6
+
+
 class IsotonicCalibrator:
     """Monotone map from raw scores to probabilities; serialisable as two float lists.
 
@@ -21,6 +24,10 @@ class IsotonicCalibrator:
     def __init__(self, xs: list[float] | None = None, ys: list[float] | None = None) -> None:
         self.xs = list(xs or [])
         self.ys = list(ys or [])
+
+    def fits(self, labels: np.ndarray) -> bool:
+        """Whether `labels` hold both classes, so a calibration map can be learned from them."""
+        return len(np.unique(np.asarray(labels))) >= 2
 
     def fit(self, scores: np.ndarray, labels: np.ndarray) -> IsotonicCalibrator:
         scores = np.asarray(scores, dtype=float)
@@ -38,9 +45,11 @@ class IsotonicCalibrator:
         scores = np.asarray(scores, dtype=float)
         if not self.xs:
             return np.clip(scores, 0.0, 1.0)
+        # a vanishing monotone term keeps the raw ranking inside isotonic steps (ties cost AUC)
+        tiebreak = _TIEBREAK * np.clip(scores, 0.0, 1.0)
         if len(self.xs) == 1:
-            return np.full(scores.shape, self.ys[0])
-        return np.clip(np.interp(scores, self.xs, self.ys), 1e-3, 1 - 1e-3)
+            return np.full(scores.shape, self.ys[0]) + tiebreak
+        return np.clip(np.interp(scores, self.xs, self.ys), 1e-3, 1 - 1e-3) + tiebreak
 
     def to_dict(self) -> dict[str, list[float]]:
         return {"xs": self.xs, "ys": self.ys}

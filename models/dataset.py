@@ -269,5 +269,6 @@ def export_hetero(reader: GraphReader) -> HeteroData:
         di = t["d"].map(index[dst]).to_numpy(dtype=float)
         ok = ~(np.isnan(si) | np.isnan(di))
         ei = np.stack([si[ok], di[ok]]).astype(np.int64) if ok.any() else np.zeros((2, 0), np.int64)
+        ei = ei[:, np.lexsort((ei[1], ei[0]))]  # stable order, whatever the query returned
         data[src, rel, dst].edge_index = torch.from_numpy(ei)
     return data

@@ -154,9 +154,16 @@ def fit_gnn(
     with torch_threads(cfg.threads):
         net = _fit_net(h, fit_ix, val, y_val, cutoff, cfg, cache)
         calibrator = IsotonicCalibrator()
-        if val is not None and y_val is not None:
+        if val is not None and y_val is not None and calibrator.fits(y_val):
             logits, _ = predict_raw(net, val)
             calibrator.fit(torch.sigmoid(logits).numpy(), y_val)
+        elif calibrator.fits(labels[train_ix]):
+            # the time-latest slice has one class (recent bugs are not fixed yet, so unlabelled):
+            # calibrate on the whole training window rather than predicting a constant
+            logger.warning("validation slice has one class: calibrating on the training window")
+            all_egos = _egos(h, train_ix, cfg, cache)
+            logits, _ = predict_raw(net, all_egos)
+            calibrator.fit(torch.sigmoid(logits).numpy(), labels[train_ix])
     return RiskModel(
         net=net,
         config=cfg,

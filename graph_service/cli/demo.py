@@ -163,7 +163,7 @@ def _show_triage(store: GraphStore, settings: Settings) -> None:
     try:
         from graph_service.triage.render import render_triage
 
-        render_triage(result, console, limit=5)
+        render_triage(result, console, evidence=False)
     except ImportError:
         console.print(result)
 

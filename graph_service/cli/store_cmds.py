@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import sys
@@ -117,7 +118,7 @@ def print_result(result: QueryResult, fmt: Format) -> None:
         print(
             json.dumps(
                 {"columns": result.columns, "rows": result.rows(), "truncated": result.truncated},
-                default=str,
+                default=_json_value,
             )
         )
         return
@@ -130,6 +131,13 @@ def print_result(result: QueryResult, fmt: Format) -> None:
     console.print(table)
     note = " (truncated by the row cap)" if result.truncated else ""
     console.print(f"{result.table.num_rows} rows in {result.elapsed_ms:.1f} ms{note}")
+
+
+def _json_value(v: object) -> object:
+    """JSON for values json cannot encode: ISO 8601 times (as the API writes them), else text."""
+    if isinstance(v, (dt.datetime, dt.date)):
+        return v.isoformat()
+    return str(v)
 
 
 def _cell(v: object) -> str:

@@ -108,7 +108,9 @@ def _baselines(store: Any, ticket: TicketInput) -> tuple[list[str], list[str]]:
 
     code = code_index(store)
     order: list[str] = []
-    for fr in reversed(read_ticket(ticket).frames):
+    frames = read_ticket(ticket).frames
+    traced = sorted((f for f in frames if f.depth is not None), key=lambda f: f.depth or 0)
+    for fr in traced + [f for f in frames if f.depth is None]:
         hit = code.map_frame(fr.path, fr.function, fr.line)
         if hit is not None and code.file_path[hit.file] not in order:
             order.append(code.file_path[hit.file])

@@ -18,6 +18,7 @@ from graph_service.batch import Batch, edges
 from graph_service.store.base import GraphReader
 from graph_service.triage.code_index import store_stamp
 from graph_service.triage.models import SimilarTicket, TicketInput, TriageConfig
+from graph_service.triage.neo4j_vectors import is_neo4j, nearest, sync_embeddings
 from graph_service.triage.parse import read_ticket
 from graph_service.triage.text import BM25Index, tokenize
 from graph_service.triage.vectors import EmbeddingCache, VectorIndex, make_embedder
@@ -63,6 +64,7 @@ class TicketIndex:
     bm25: BM25Index | None = None
     vectors: VectorIndex | None = None
     embedder: Any = None
+    remote: Any = None  # a Neo4j store whose vector index answers nearest-neighbour queries
 
     @classmethod
     def build(
@@ -122,7 +124,14 @@ def ticket_index(store: GraphReader, config: TriageConfig) -> TicketIndex:
             return hit[2]
     rows = store.query(_TICKETS, {}, row_cap=50_000_000).rows()
     side = sidecar_dir(store)
-    idx = TicketIndex.build(rows, config, side / "ticket_embeddings.arrow" if side else None)
+    if is_neo4j(store):
+        idx = TicketIndex.build(rows, config.model_copy(update={"embedder": "none"}), None)
+        idx.embedder = make_embedder(config.embedder)
+        if idx.embedder is not None:
+            sync_embeddings(store, idx.embedder, ticket_text)
+            idx.remote = store
+    else:
+        idx = TicketIndex.build(rows, config, side / "ticket_embeddings.arrow" if side else None)
     with _LOCK:
         _CACHE[store] = (stamp, config.embedder, idx)
     return idx
@@ -162,9 +171,13 @@ def similar(
     bound = idx.query_idf(tokens)
     for i, s in idx.bm25.top(tokens, pool):
         signals.setdefault(i, {})["bm25"] = min(s / bound, 1.0)
-    if idx.vectors is not None and idx.embedder is not None:
+    if idx.embedder is not None and (idx.vectors is not None or idx.remote is not None):
         q = idx.embedder.encode([ticket_text(ticket.title, ticket.body)])[0]
-        for i, s in idx.vectors.search(q, pool):
+        if idx.remote is not None:
+            hits = [(idx.pos[u], s) for u, s in nearest(idx.remote, q, pool) if u in idx.pos]
+        else:
+            hits = idx.vectors.search(q, pool) if idx.vectors is not None else []
+        for i, s in hits:
             signals.setdefault(i, {})["embedding"] = max(s, 0.0)
     if parsed.fingerprint:
         for i in idx.by_fp.get(parsed.fingerprint, []):

@@ -1,0 +1,39 @@
+"""Gather the latest figure of every benchmark (docs/benchmarks/*.md) into docs/benchmarks.md.
+
+    .venv/bin/python bench/collect.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ORDER = ["store", "named_queries", "code", "git", "traces", "deployments", "sample", "risk",
+         "triage", "api"]
+
+HEADER = """# Benchmarks
+
+Every benchmark runs with one command (given in its section), measures a floor or baseline in
+the same run and reports ratios: the machines are shared and noisy (2 cores), so absolute times
+move between runs while ratios hold better. Each section is the latest run's output, kept in
+`docs/benchmarks/<name>.md`; `.venv/bin/python bench/collect.py` rebuilds this page.
+"""
+
+
+def _nest(text: str) -> str:
+    """Sections sit under the page title: a part whose title is '# X' moves one level down."""
+    if not text.startswith("# "):
+        return text
+    return "\n".join("#" + line if line.startswith("#") else line for line in text.splitlines())
+
+
+def main() -> None:
+    parts = {p.stem: p.read_text().strip() for p in (ROOT / "docs" / "benchmarks").glob("*.md")}
+    names = [n for n in ORDER if n in parts] + sorted(set(parts) - set(ORDER))
+    body = "\n\n".join(_nest(parts[n]) for n in names)
+    (ROOT / "docs" / "benchmarks.md").write_text(HEADER + "\n" + body + "\n")
+    print(f"docs/benchmarks.md: {len(names)} sections")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""The main job end to end: `prodgraph demo` on the sample system, checked against its truth.
+
+One demo run (the real console command, in a subprocess) feeds every check: the risk model
+ranks the injected bug-introducing commits above chance, each bug ticket with a stack trace has
+a gold function in its triage top 5, declared duplicates are found, and the HTTP service answers
+the same as the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from graph_service.settings import Settings
+from graph_service.store import GraphStore, open_store
+
+PRODGRAPH = Path(sys.executable).parent / "prodgraph"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    work = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "PRODGRAPH_MODEL_DIR": str(work / "models")}
+    proc = subprocess.run(
+        [str(PRODGRAPH), "demo", "--workdir", str(work), "--size", "small"],
+        cwd=work, env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    truth = json.loads((work / "sample" / "ground_truth.json").read_text())
+    settings = Settings(db_path=work / "graph.lbug", model_dir=work / "models")
+    return {"work": work, "out": proc.stdout, "truth": truth, "settings": settings, "env": env}
+
+
+@pytest.fixture
+def store(demo: dict[str, Any]) -> Iterator[GraphStore]:
+    s = open_store(demo["settings"], read_only=True)
+    yield s
+    s.close()
+
+
+def test_demo_prints_every_section(demo: dict[str, Any]) -> None:
+    out = demo["out"]
+    for needle in ("the context graph", "riskiest of the last", "triage of ticket",
+                   "hotspots_bugs", "where to go next"):
+        assert needle in out, needle
+
+
+def test_risk_model_ranks_bug_introducing_commits_above_chance(
+    demo: dict[str, Any], store: GraphStore
+) -> None:
+    from models.registry import require_latest
+    from models.score import score_commit
+
+    model = require_latest(demo["settings"])
+    bad = {b["introducing_commit"] for b in demo["truth"]["bugs"]}
+    shas = [r["sha"] for r in store.query("MATCH (c:Commit) RETURN c.sha AS sha").rows()]
+    assert bad <= set(shas)
+    scores = np.array([score_commit(store, model, sha).score for sha in shas])
+    labels = np.array([sha in bad for sha in shas])
+    assert np.all((scores >= 0) & (scores <= 1))
+    assert roc_auc_score(labels, scores) > 0.7
+
+
+def test_bug_tickets_with_traces_have_a_gold_function_in_the_top_5(
+    demo: dict[str, Any], store: GraphStore
+) -> None:
+    from graph_service.triage import TicketInput, triage
+
+    cases = [t for b in demo["truth"]["bugs"] for t in b["tickets"]
+             if t["has_trace"] and t["kind"] == "bug"]
+    assert cases
+    misses = []
+    for case in cases:
+        row = store.query(
+            "MATCH (t:Ticket {uid: $uid}) RETURN t.title AS title, t.body AS body, "
+            "t.created_at AS created", {"uid": f"ticket:github:{case['number']}"}).rows()[0]
+        result = triage(store, TicketInput(uid=f"ticket:github:{case['number']}", **row),
+                        demo["settings"])
+        top = {f"{s.path}::{s.name}" for s in result.functions[:5]}
+        top |= {f"{s.path}::{s.uid.rsplit(':', 1)[-1]}" for s in result.functions[:5]}
+        if not top & set(case["gold_functions"]):
+            misses.append((case["number"], case["gold_functions"], sorted(top)))
+    assert not misses, misses
+
+
+def test_declared_duplicates_are_found(demo: dict[str, Any], store: GraphStore) -> None:
+    from graph_service.triage import TicketInput, similar
+
+    pairs = demo["truth"]["duplicates"]["declared"] + demo["truth"]["duplicates"]["undeclared"]
+    found = 0
+    for dup, orig in pairs:
+        uid = f"ticket:github:{dup}"
+        row = store.query("MATCH (t:Ticket {uid: $uid}) RETURN t.title AS title, t.body AS body, "
+                          "t.created_at AS created", {"uid": uid}).rows()[0]
+        hits = similar(store, TicketInput(uid=uid, **row), 5)
+        found += f"ticket:github:{orig}" in {h.uid for h in hits}
+    for dup, orig in demo["truth"]["duplicates"]["declared"]:
+        linked = store.query(
+            "MATCH (a:Ticket {uid: $a})-[:DUPLICATE_OF]->(b:Ticket {uid: $b}) RETURN count(*) AS n",
+            {"a": f"ticket:github:{dup}", "b": f"ticket:github:{orig}"}).rows()[0]["n"]
+        assert linked == 1
+    assert found / len(pairs) >= 0.8, (found, len(pairs))
+
+
+def test_service_answers_the_same_as_the_cli(demo: dict[str, Any]) -> None:
+    from fastapi.testclient import TestClient
+
+    from graph_service.api.app import create_app
+
+    db = str(demo["settings"].db_path)
+    cli = subprocess.run(
+        [str(PRODGRAPH), "run", "service_map", "--db", db, "--format", "json"],
+        capture_output=True, text=True, env=demo["env"], check=True,
+    )
+    cli_rows = json.loads(cli.stdout)["rows"]
+    settings = demo["settings"].model_copy(update={"auth_disabled": True})
+    with TestClient(create_app(settings)) as client:
+        resp = client.post("/v1/queries/service_map", json={"params": {}})
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+    api_rows = [dict(zip(body["columns"], row, strict=True)) for row in body["rows"]]
+    assert cli_rows and _canon(api_rows) == _canon(cli_rows)
+
+
+def _canon(rows: list[dict[str, Any]]) -> list[str]:
+    return sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)
+
+
+def test_cleanup_leaves_no_lock(demo: dict[str, Any]) -> None:
+    # the demo's store can be reopened for writing: nothing holds it after the command ends
+    s = open_store(demo["settings"], create=True)
+    s.close()
+    shutil.rmtree(demo["work"] / "sample" / "repo" / ".git" / "index.lock", ignore_errors=True)
