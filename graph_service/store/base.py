@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 import pyarrow as pa
 
+from graph_service import schema
 from graph_service.batch import Batch
 from graph_service.errors import ReadOnlyViolation
 
@@ -23,6 +24,7 @@ __all__ = [
     "QueryResult",
     "WriteResult",
     "check_read_only_text",
+    "run_prune",
 ]
 
 
@@ -131,3 +133,46 @@ def check_read_only_text(cypher: str) -> None:
             f"read-only query path: {word} is a write or admin clause and is refused",
             {"clause": word},
         )
+
+
+PRUNE_COUNT = (
+    "MATCH {pattern} WHERE x.loaded_by = $lb "
+    "RETURN count(*) AS t, sum(CASE WHEN x.run_id <> $run THEN 1 ELSE 0 END) AS s"
+)
+PRUNE_DELETE = "MATCH {pattern} WHERE x.loaded_by = $lb AND x.run_id <> $run {verb} x"
+
+
+def run_prune(
+    loaded_by: str,
+    keep_run: str,
+    cap: float,
+    dry_run: bool,
+    count: Callable[[str, dict[str, Any]], tuple[int, int]],
+    delete: Callable[[str, dict[str, Any]], None],
+) -> PruneReport:
+    """The backend-neutral prune: count stale rows per table, refuse over `cap`, then delete.
+
+    `count(cypher, params)` returns (total, stale) of a PRUNE_COUNT statement; `delete` runs one.
+    """
+    report = PruneReport(loaded_by, keep_run)
+    targets = [(n.label, f"(x:{n.label})", "DETACH DELETE") for n in schema.NODES]
+    targets += [(r.type, f"()-[x:{r.type}]->()", "DELETE") for r in schema.RELS]
+    params = {"lb": loaded_by, "run": keep_run}
+    for name, pattern, _ in targets:
+        total, stale = count(PRUNE_COUNT.format(pattern=pattern), params)
+        if total:
+            report.total[name], report.stale[name] = total, stale
+    n_stale, n_total = sum(report.stale.values()), sum(report.total.values())
+    if n_total and n_stale / n_total > cap:
+        report.refused = (
+            f"{n_stale} of {n_total} rows are stale ({n_stale / n_total:.0%}), over the "
+            f"prune cap of {cap:.0%}: nothing deleted"
+        )
+        return report
+    if dry_run or not n_stale:
+        return report
+    for name, pattern, verb in targets:
+        if report.stale.get(name):
+            delete(PRUNE_DELETE.format(pattern=pattern, verb=verb), params)
+    report.deleted = True
+    return report

@@ -25,7 +25,13 @@ from graph_service.errors import (
     StoreLockedError,
     TransientError,
 )
-from graph_service.store.base import PruneReport, QueryResult, WriteResult, check_read_only_text
+from graph_service.store.base import (
+    PruneReport,
+    QueryResult,
+    WriteResult,
+    check_read_only_text,
+    run_prune,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -244,40 +250,16 @@ class LadybugStore:
         self, loaded_by: str, keep_run: str, *, cap: float, dry_run: bool = True
     ) -> PruneReport:
         """Delete rows `loaded_by` wrote in runs other than `keep_run`, unless over `cap`."""
-        report = PruneReport(loaded_by, keep_run)
-        patterns = {n.label: f"(x:{n.label})" for n in schema.NODES}
-        patterns.update({r.type: f"()-[x:{r.type}]->()" for r in schema.RELS})
-        params = {"lb": loaded_by, "run": keep_run}
+
+        def count(cypher: str, params: dict[str, Any]) -> tuple[int, int]:
+            row = _single(self._write_conn.execute(cypher, params)).get_as_arrow().to_pylist()[0]
+            return int(row["t"]), int(row["s"] or 0)
+
+        def delete(cypher: str, params: dict[str, Any]) -> None:
+            self._write_conn.execute(cypher, params)
+
         with self._write_lock:
-            for name, pat in patterns.items():
-                res = _single(
-                    self._write_conn.execute(
-                        f"MATCH {pat} WHERE x.loaded_by = $lb "
-                        "RETURN count(*), sum(CASE WHEN x.run_id <> $run THEN 1 ELSE 0 END)",
-                        params,
-                    )
-                ).get_as_arrow()
-                total, stale = res.column(0)[0].as_py(), res.column(1)[0].as_py() or 0
-                if total:
-                    report.total[name], report.stale[name] = int(total), int(stale)
-            n_stale, n_total = sum(report.stale.values()), sum(report.total.values())
-            if n_total and n_stale / n_total > cap:
-                report.refused = (
-                    f"{n_stale} of {n_total} rows are stale ({n_stale / n_total:.0%}), over the "
-                    f"prune cap of {cap:.0%}: nothing deleted"
-                )
-                return report
-            if dry_run or not n_stale:
-                return report
-            for name, pat in patterns.items():
-                if report.stale.get(name):
-                    verb = "DETACH DELETE" if name in {n.label for n in schema.NODES} else "DELETE"
-                    self._write_conn.execute(
-                        f"MATCH {pat} WHERE x.loaded_by = $lb AND x.run_id <> $run {verb} x",
-                        params,
-                    )
-            report.deleted = True
-        return report
+            return run_prune(loaded_by, keep_run, cap, dry_run, count, delete)
 
     # ---- reads --------------------------------------------------------------------------
     def query(

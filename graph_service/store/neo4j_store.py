@@ -20,7 +20,13 @@ from graph_service.errors import (
     SchemaMismatchError,
     TransientError,
 )
-from graph_service.store.base import PruneReport, QueryResult, WriteResult, check_read_only_text
+from graph_service.store.base import (
+    PruneReport,
+    QueryResult,
+    WriteResult,
+    check_read_only_text,
+    run_prune,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -153,32 +159,16 @@ class Neo4jStore:
     def prune(
         self, loaded_by: str, keep_run: str, *, cap: float, dry_run: bool = True
     ) -> PruneReport:
-        report = PruneReport(loaded_by, keep_run)
-        patterns = {n.label: f"(x:{n.label})" for n in schema.NODES}
-        patterns.update({r.type: f"()-[x:{r.type}]->()" for r in schema.RELS})
-        params = {"lb": loaded_by, "run": keep_run}
-        for name, pat in patterns.items():
-            rows = self._run_read(
-                f"MATCH {pat} WHERE x.loaded_by = $lb RETURN count(*) AS t, "
-                "sum(CASE WHEN x.run_id <> $run THEN 1 ELSE 0 END) AS s",
-                params,
-            )
-            if rows and rows[0]["t"]:
-                report.total[name], report.stale[name] = rows[0]["t"], rows[0]["s"]
-        n_stale, n_total = sum(report.stale.values()), sum(report.total.values())
-        if n_total and n_stale / n_total > cap:
-            report.refused = f"{n_stale} of {n_total} rows stale, over the cap of {cap:.0%}"
-            return report
-        if dry_run or not n_stale:
-            return report
-        for name, pat in patterns.items():
-            if report.stale.get(name):
-                verb = "DETACH DELETE" if pat.startswith("(x:") else "DELETE"
-                self._run_write(
-                    f"MATCH {pat} WHERE x.loaded_by = $lb AND x.run_id <> $run {verb} x", params
-                )
-        report.deleted = True
-        return report
+        """Delete rows `loaded_by` wrote in runs other than `keep_run`, unless over `cap`."""
+
+        def count(cypher: str, params: dict[str, Any]) -> tuple[int, int]:
+            rows = self._run_read(cypher, params)
+            return (int(rows[0]["t"]), int(rows[0]["s"] or 0)) if rows else (0, 0)
+
+        def delete(cypher: str, params: dict[str, Any]) -> None:
+            self._run_write(cypher, params)
+
+        return run_prune(loaded_by, keep_run, cap, dry_run, count, delete)
 
     # ---- reads --------------------------------------------------------------------------
     def _run_read(self, cypher: str, params: Mapping[str, Any]) -> list[Any]:
