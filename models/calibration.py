@@ -6,6 +6,7 @@ import logging
 
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 
 logger = logging.getLogger(__name__)
 
@@ -13,12 +14,14 @@ __all__ = ["IsotonicCalibrator", "brier", "ece"]
 
 
 _TIEBREAK = 1e-6
+_MIN_POSITIVES_FOR_ISOTONIC = 30
 
 
 class IsotonicCalibrator:
     """Monotone map from raw scores to probabilities; serialisable as two float lists.
 
-    Falls back to the validation base rate when the slice has a single class.
+    Isotonic with enough positives, Platt scaling below that; the validation base rate when
+    the slice has a single class.
     """
 
     def __init__(self, xs: list[float] | None = None, ys: list[float] | None = None) -> None:
@@ -36,9 +39,25 @@ class IsotonicCalibrator:
         if len(np.unique(labels)) < 2 or len(np.unique(scores)) < 2:
             self.xs, self.ys = [0.0], [rate]
             return self
+        if labels.sum() < _MIN_POSITIVES_FOR_ISOTONIC:
+            return self._fit_platt(scores, labels, rate)
         iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, labels)
         self.xs = iso.X_thresholds_.astype(float).tolist()
         self.ys = iso.y_thresholds_.astype(float).tolist()
+        return self
+
+    def _fit_platt(self, scores: np.ndarray, labels: np.ndarray, rate: float) -> IsotonicCalibrator:
+        """Few positives: isotonic steps would say 0 for most changes; a sigmoid on the logit
+        (Platt scaling) is smoother. Stored as a dense monotone table, like isotonic."""
+        logit = np.log(np.clip(scores, 1e-6, 1 - 1e-6) / (1 - np.clip(scores, 1e-6, 1 - 1e-6)))
+        lr = LogisticRegression(C=10.0).fit(logit.reshape(-1, 1), labels)
+        if lr.coef_[0, 0] <= 0:  # the scores carry no usable order: predict the base rate
+            self.xs, self.ys = [0.0], [rate]
+            return self
+        grid = np.linspace(0.0, 1.0, 201)
+        g = np.clip(grid, 1e-6, 1 - 1e-6)
+        self.xs = grid.tolist()
+        self.ys = lr.predict_proba(np.log(g / (1 - g)).reshape(-1, 1))[:, 1].tolist()
         return self
 
     def __call__(self, scores: np.ndarray) -> np.ndarray:

@@ -160,7 +160,7 @@ def fit_gnn(
         elif calibrator.fits(labels[train_ix]):
             # the time-latest slice has one class (recent bugs are not fixed yet, so unlabelled):
             # calibrate on the whole training window rather than predicting a constant
-            logger.warning("validation slice has one class: calibrating on the training window")
+            logger.info("validation slice has one class: calibrating on the training window")
             all_egos = _egos(h, train_ix, cfg, cache)
             logits, _ = predict_raw(net, all_egos)
             calibrator.fit(torch.sigmoid(logits).numpy(), labels[train_ix])

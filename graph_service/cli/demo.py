@@ -141,7 +141,7 @@ def _show_risky_changes(store: GraphStore, model: Any, n_recent: int = 30) -> No
     table = Table("commit", "risk", "why", title=f"riskiest of the last {len(shas)} changes")
     for r in scored[:5]:
         reasons = [e.text for e in r.explanations if e.weight > 0][:3]
-        table.add_row(r.target.removeprefix("commit:")[:10], f"{r.score:.2f}", "\n".join(reasons))
+        table.add_row(r.target.removeprefix("commit:")[:10], f"{r.score:.1%}", "\n".join(reasons))
     console.print(table)
 
 

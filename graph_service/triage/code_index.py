@@ -33,6 +33,7 @@ _STAMP = (
     "MATCH (f:File) RETURN count(f) AS n, max(f.run_id) AS r",
     "MATCH (f:Function) RETURN count(f) AS n, '' AS r",
     "MATCH (t:Ticket) RETURN count(t) AS n, max(t.run_id) AS r",
+    "MATCH (c:Commit) RETURN count(c) AS n, max(c.run_id) AS r",
 )
 
 
@@ -51,8 +52,8 @@ def store_stamp(store: GraphReader, ttl_s: float = STAMP_TTL_S) -> tuple[Any, ..
         return hit[1]
     out: list[Any] = []
     for q in _STAMP:
-        row = store.query(q, {}).rows()[0]
-        out += [row["n"], row["r"]]
+        rows = store.query(q, {}).rows()
+        out += [rows[0]["n"], rows[0]["r"]] if rows else [0, None]
     _STAMPS[store] = (now, tuple(out))
     return tuple(out)
 

@@ -12,7 +12,8 @@ import numpy as np
 from graph_service.settings import Settings
 from graph_service.store.base import GraphReader
 from graph_service.triage.code_index import CodeIndex, code_index
-from graph_service.triage.fixes import fixes_of
+from graph_service.triage.fixes import fixes_from_index
+from graph_service.triage.history_index import HistoryIndex, history_index
 from graph_service.triage.models import (
     Owner,
     ParsedTicket,
@@ -30,13 +31,6 @@ from graph_service.triage.similar import similar
 logger = logging.getLogger(__name__)
 
 __all__ = ["collect", "triage"]
-
-_OWNERS = (
-    "UNWIND $uids AS u MATCH (n:{label} {{uid: u}}) "
-    "MATCH (p:Person)-[:AUTHORED]->(c:Commit)-[:MODIFIES]->(n) WHERE c.authored_at < $t "
-    "RETURN u AS node, p.uid AS uid, p.name AS name, p.email AS email, count(c) AS n, "
-    "max(c.authored_at) AS last"
-)
 
 
 def _now(ticket: TicketInput) -> datetime:
@@ -60,7 +54,7 @@ def collect(
     timed = ticket.model_copy(update={"created": now})
     found = similar(store, timed, config.similar_k, config, nodes=nodes)
     if found:
-        fixes = fixes_of(store, [s.uid for s in found], before=now)
+        fixes = fixes_from_index(history_index(store), [s.uid for s in found], before=now)
         by_uid = {s.uid: s for s in found}
         rows = []
         for f in fixes:
@@ -138,7 +132,7 @@ def triage(
     functions = [_suspect(code, cands, "Function", i, s) for i, s in fns]
     file_sus = [_suspect(code, cands, "File", i, s) for i, s in files]
     commits = _commit_suspects(cands, {s.uid: s.score for s in functions + file_sus}, config.top_k)
-    owners = _owners(store, functions[:3] + file_sus[:3], _now(ticket))
+    owners = _owners(history_index(store), functions[:3] + file_sus[:3], _now(ticket))
     from graph_service.triage.seen import seen_before
 
     seen = seen_before(store, parsed.fingerprint, config=config) if parsed.fingerprint else None
@@ -212,34 +206,35 @@ def _commit_suspects(c: Candidates, node_scores: dict[str, float], k: int) -> li
     return sorted(out, key=lambda s: -s.score)[:k]
 
 
-def _owners(store: GraphReader, suspects: list[Suspect], now: datetime) -> list[Owner]:
+def _owners(hist: HistoryIndex, suspects: list[Suspect], now: datetime) -> list[Owner]:
     """Engineers who changed the top suspects most and most recently, best first.
 
     Each suspect gets its own owners; the returned list adds them up over the suspects.
     """
     agg: dict[str, Owner] = {}
-    by_uid = {s.uid: s for s in suspects}
-    for label in ("Function", "File"):
-        uids = [s.uid for s in suspects if s.label == label]
-        if not uids:
-            continue
-        q = _OWNERS.format(label=label)
-        for r in store.query(q, {"uids": uids, "t": now}).rows():
-            age = max((now - r["last"]).total_seconds() / 86400, 0.0) if r["last"] else 365.0
-            score = math.log1p(int(r["n"])) + math.exp(-age / 90.0)
+    for s in suspects:
+        per: dict[int, list[int]] = {}
+        for ci in hist.changes(s.uid, None, now):
+            a = int(hist.commit_author[ci])
+            if a >= 0:
+                per.setdefault(a, []).append(int(ci))
+        for a, commits in per.items():
+            uid, name, email = hist.people[a]
+            last = hist.commit_at[commits[0]]
+            age = max((now - last).total_seconds() / 86400, 0.0) if last else 365.0
+            score = math.log1p(len(commits)) + math.exp(-age / 90.0)
             own = Owner(
-                uid=r["uid"],
-                name=r["name"] or "",
-                email=r["email"] or "",
-                commits=int(r["n"]),
-                last_at=r["last"],
+                uid=uid,
+                name=name,
+                email=email,
+                commits=len(commits),
+                last_at=last,
                 score=round(score, 4),
             )
-            by_uid[r["node"]].owners.append(own)
-            o = agg.setdefault(r["uid"], own.model_copy(update={"commits": 0, "score": 0.0}))
+            s.owners.append(own)
+            o = agg.setdefault(uid, own.model_copy(update={"commits": 0, "score": 0.0}))
             o.commits += own.commits
             o.last_at = max(filter(None, [o.last_at, own.last_at]), default=None)
             o.score = round(o.score + score, 4)
-    for s in suspects:
         s.owners.sort(key=lambda o: -o.score)
     return sorted(agg.values(), key=lambda o: -o.score)[:5]

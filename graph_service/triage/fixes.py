@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from graph_service.store.base import GraphReader
+from graph_service.triage.history_index import HistoryIndex
 from graph_service.triage.models import FixRef
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Q_FIXES", "fixes_of"]
+__all__ = ["Q_FIXES", "fixes_from_index", "fixes_of"]
 
 Q_FIXES = (
     "UNWIND $uids AS u MATCH (c:Commit)-[:FIXES]->(t:Ticket {uid: u}) "
@@ -54,3 +55,29 @@ def fixes_of(
         )
         for r in rows
     ]
+
+
+def fixes_from_index(
+    hist: HistoryIndex, tickets: Sequence[str], before: datetime | None = None
+) -> list[FixRef]:
+    """`fixes_of` answered from the in-memory history index (no store round trip)."""
+    out = []
+    for t in tickets:
+        for ci in hist.fixes.get(t, []):
+            at = hist.commit_at[ci]
+            if before is not None and at is not None and at >= before:
+                continue
+            nodes = hist.commit_nodes.get(ci, [])
+            out.append(
+                FixRef(
+                    sha=hist.commit_sha[ci],
+                    uid=hist.commit_uid[ci],
+                    summary=hist.commit_summary[ci],
+                    message=hist.commit_summary[ci],
+                    authored_at=at,
+                    ticket=t,
+                    files=sorted(n for n in nodes if n.startswith("file:")),
+                    functions=sorted(n for n in nodes if n.startswith("fn:")),
+                )
+            )
+    return out

@@ -11,6 +11,7 @@ from typing import Any
 
 from graph_service.store.base import GraphReader
 from graph_service.triage.code_index import CodeIndex
+from graph_service.triage.history_index import HistoryIndex, history_index
 from graph_service.triage.models import Evidence, ParsedTicket, TicketInput
 from graph_service.triage.text import tokenize
 
@@ -64,11 +65,6 @@ _NEIGHBOURS = (
 _RAISED = (
     "MATCH (e:ErrorSignature {uid: $e})-[r:RAISED_IN]->(f:Function) "
     "RETURN f.uid AS uid, r.line AS line"
-)
-_CHANGES = (
-    "UNWIND $uids AS u MATCH (n:{label} {{uid: u}}) MATCH (c:Commit)-[:MODIFIES]->(n) "
-    "WHERE c.authored_at < $t AND c.authored_at >= $since "
-    "RETURN u AS node, c.uid AS cmt, c.sha AS sha, c.authored_at AS at, c.summary AS summary"
 )
 _DEPLOYS = (
     "MATCH (d:Deployment)-[:OF]->(s:Service {{uid: $svc}}) WHERE d.started_at <= $t "
@@ -134,7 +130,7 @@ def gather(
     if ticket.service:
         _deploy_signals(store, code, ticket, c, now)
     _limit(c)
-    _history_signals(store, code, c, now, history_days)
+    _history_signals(history_index(store), code, c, now, history_days)
     for cu, d in c.shipped.items():
         if cu in c.commit:
             c.commit[cu]["deployed"] = d
@@ -315,7 +311,7 @@ def _limit(c: Candidates, n_fn: int = 400, n_file: int = 200) -> None:
 
 
 def _history_signals(
-    store: GraphReader, code: CodeIndex, c: Candidates, now: datetime, days: float
+    hist: HistoryIndex, code: CodeIndex, c: Candidates, now: datetime, days: float
 ) -> None:
     """Commits that changed a candidate before the ticket: recency and churn, commit suspects."""
     uids = [code.fn_uid[i] for i in c.fn] + [code.file_uid[i] for i in c.file]
@@ -324,43 +320,45 @@ def _history_signals(
         if fi >= 0 and fi not in c.file:
             c.file[fi] = {}
             uids.append(code.file_uid[fi])
-    if not uids:
-        return
     since = now - timedelta(days=days)
-    rows = []
-    for label, prefix in (("Function", "fn:"), ("File", "file:")):
-        mine = [u for u in uids if u.startswith(prefix)]
-        if mine:
-            q = _CHANGES.format(label=label)
-            params = {"uids": mine, "t": now, "since": since}
-            rows += store.query(q, params, row_cap=200_000).rows()
-    per_node: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        per_node.setdefault(r["node"], []).append(r)
-        com = c.commit.setdefault(
-            r["cmt"], {"sha": r["sha"], "at": r["at"], "summary": r["summary"], "nodes": set()}
-        )
-        com["nodes"].add(r["node"])
-    for uid, changes in per_node.items():
-        latest = max(changes, key=lambda r: r["at"])
-        age = max((now - latest["at"]).total_seconds() / 86400, 0.0)
+    for uid in uids:
+        changes = hist.changes(uid, since, now)
+        if changes.size == 0:
+            continue
+        for ci in changes[:50]:
+            cu = hist.commit_uid[ci]
+            com = c.commit.setdefault(
+                cu,
+                {
+                    "sha": hist.commit_sha[ci],
+                    "at": hist.commit_at[ci],
+                    "summary": hist.commit_summary[ci],
+                    "nodes": set(),
+                },
+            )
+            com["nodes"].add(uid)
+        latest = int(changes[0])
+        at = hist.commit_at[latest]
+        age = max((now - at).total_seconds() / 86400, 0.0) if at else days
         recency = math.exp(-age / 30.0)
-        churn = min(math.log1p(len(changes)) / math.log1p(10), 1.0)
+        churn = min(math.log1p(changes.size) / math.log1p(10), 1.0)
         table, key = _locate(code, c, uid)
         if table is None:
             continue
         c.put(table, key, "recent_change", recency)
         c.put(table, key, "churn", churn)
+        cu = hist.commit_uid[latest]
         c.cite(
             uid,
             Evidence(
                 signal="recent_change",
                 value=round(recency, 4),
-                detail=f"changed by {latest['sha'][:10]} ({latest['summary'] or ''}) "
-                f"{age:.1f} days before; {len(changes)} change(s) in {int(days)} days",
-                path=[latest["cmt"], uid],
+                detail=f"changed by {hist.commit_sha[latest][:10]} "
+                f"({hist.commit_summary[latest]}) {age:.1f} days before; "
+                f"{changes.size} change(s) in {int(days)} days",
+                path=[cu, uid],
                 cypher=Q_MODIFIED,
-                params={"c": latest["cmt"], "uid": uid},
+                params={"c": cu, "uid": uid},
             ),
         )
 
