@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ["store", "named_queries", "code", "git", "traces", "deployments", "sample", "risk",
+ORDER = ["demo", "store", "named_queries", "code", "git", "traces", "deployments", "sample", "risk",
          "triage", "api"]
 
 HEADER = """# Benchmarks
