@@ -201,10 +201,11 @@ def eval_risk(
     settings = settings_for(None)
     result = evaluate_repo(repo, out, settings)
     write_report(result, out)
+    summary = {k: v for k, v in result.items() if k not in ("predictions", "folds")}
     if as_json:
-        print(json.dumps(result, default=str))
+        print(json.dumps(summary, default=str))
     else:
-        console.print_json(json.dumps(result, default=str))
+        console.print_json(json.dumps(summary, default=str))
         console.print(f"report: {out}")
 
 
@@ -218,7 +219,7 @@ def eval_triage(
     from graph_service.triage.evaluate import evaluate_triage
 
     result = evaluate_triage(cases, workdir, settings_for(None))
-    print(json.dumps(result)) if as_json else console.print_json(json.dumps(result))
+    _print_summary({k: v for k, v in result.items() if k != "per_case"}, as_json)
 
 
 @eval_app.command("duplicates")
@@ -231,7 +232,15 @@ def eval_duplicates(
     from graph_service.triage.evaluate import evaluate_duplicates
 
     result = evaluate_duplicates(cases, pool, settings_for(None))
-    print(json.dumps(result)) if as_json else console.print_json(json.dumps(result))
+    _print_summary(result, as_json)
+
+
+def _print_summary(result: dict[str, Any], as_json: bool) -> None:
+    text = json.dumps(result, default=str)
+    if as_json:
+        print(text)
+    else:
+        console.print_json(text)
 
 
 @app.command("hash-key")
