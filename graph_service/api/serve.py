@@ -40,19 +40,25 @@ def serve(
     import uvicorn
 
     from graph_service.api.app import create_app
+    from graph_service.store import open_store
 
     warning = check_bind(settings, host)
     if warning:
         logger.warning(warning)
         print(f"WARNING: {warning}", flush=True)
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        workers=1,
-        proxy_headers=False,
-        timeout_keep_alive=75,  # longer than typical client and load-balancer idle times
-        server_header=False,
-    )
+    # open the store before the server starts, so a locked or mismatched store is one clear
+    # error from the command instead of a failed lifespan
+    store = open_store(settings, create=True)
+    try:
+        uvicorn.run(
+            create_app(settings, store=store),
+            host=host,
+            port=port,
+            log_level=log_level,
+            workers=1,
+            proxy_headers=False,
+            timeout_keep_alive=75,  # longer than typical client and load-balancer idle times
+            server_header=False,
+        )
+    finally:
+        store.close()

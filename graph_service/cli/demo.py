@@ -104,7 +104,7 @@ def run_demo(settings: Settings, workdir: Path, *, seed: int, size: str | int) -
     db = f"--db {settings.db_path}"
     console.print(
         Panel(
-            f"prodgraph serve {db}        # HTTP API + OTLP receiver (docs/api.md)\n"
+            f"PRODGRAPH_AUTH_DISABLED=true prodgraph serve {db}   # local API (docs/api.md)\n"
             f'prodgraph query {db} "MATCH ..."   # read-only Cypher (docs/cypher.md)\n'
             "prodgraph queries / prodgraph run    # the named query library\n"
             "prodgraph up PATH/TO/YOUR/REPO       # the same on your own repository\n"
