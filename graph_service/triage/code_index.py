@@ -6,8 +6,9 @@ import logging
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -16,7 +17,9 @@ from graph_service.triage.text import BM25Index, tokenize
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CodeIndex", "FrameHit", "code_index", "store_stamp"]
+T = TypeVar("T")
+
+__all__ = ["CodeIndex", "FrameHit", "StoreCache", "code_index", "store_stamp"]
 
 _FUNCTIONS = (
     "MATCH (f:Function) WHERE f.deleted IS NULL OR f.deleted = false "
@@ -215,20 +218,30 @@ def _path_terms(path: str) -> list[str]:
     return tokenize(stem.replace("/", " "))
 
 
-_CACHE: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], CodeIndex]] = (
-    weakref.WeakKeyDictionary()
-)
-_LOCK = threading.Lock()
+class StoreCache(Generic[T]):
+    """One value per store, rebuilt when the store's stamp changes (thread-safe, weak keys)."""
+
+    def __init__(self) -> None:
+        self._cache: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], T]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def get(self, store: GraphReader, build: Callable[[], T]) -> T:
+        stamp = store_stamp(store)
+        with self._lock:
+            hit = self._cache.get(store)
+            if hit and hit[0] == stamp:
+                return hit[1]
+        value = build()
+        with self._lock:
+            self._cache[store] = (stamp, value)
+        return value
+
+
+_INDEXES: StoreCache[CodeIndex] = StoreCache()
 
 
 def code_index(store: GraphReader) -> CodeIndex:
     """The cached index of `store`, rebuilt when the store's stamp changed."""
-    stamp = store_stamp(store)
-    with _LOCK:
-        hit = _CACHE.get(store)
-        if hit and hit[0] == stamp:
-            return hit[1]
-    idx = CodeIndex.build(store)
-    with _LOCK:
-        _CACHE[store] = (stamp, idx)
-    return idx
+    return _INDEXES.get(store, lambda: CodeIndex.build(store))

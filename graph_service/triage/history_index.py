@@ -4,16 +4,13 @@ which tickets, so triage never scans the MODIFIES/AUTHORED/FIXES tables per requ
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 
 from graph_service.store.base import GraphReader
-from graph_service.triage.code_index import store_stamp
+from graph_service.triage.code_index import StoreCache
 
 logger = logging.getLogger(__name__)
 
@@ -100,20 +97,9 @@ class HistoryIndex:
         return kept[np.argsort(-self.commit_ts[kept], kind="stable")]
 
 
-_CACHE: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], HistoryIndex]] = (
-    weakref.WeakKeyDictionary()
-)
-_LOCK = threading.Lock()
+_INDEXES: StoreCache[HistoryIndex] = StoreCache()
 
 
 def history_index(store: GraphReader) -> HistoryIndex:
     """The cached history index of `store`, rebuilt when the store's stamp changes."""
-    stamp = store_stamp(store)
-    with _LOCK:
-        hit = _CACHE.get(store)
-        if hit and hit[0] == stamp:
-            return hit[1]
-    idx = HistoryIndex.build(store)
-    with _LOCK:
-        _CACHE[store] = (stamp, idx)
-    return idx
+    return _INDEXES.get(store, lambda: HistoryIndex.build(store))

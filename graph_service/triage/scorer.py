@@ -4,15 +4,12 @@ past tickets whose fixing commits say which functions and files were at fault.""
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from graph_service.store.base import GraphReader
-from graph_service.triage.code_index import store_stamp
+from graph_service.triage.code_index import StoreCache
 from graph_service.triage.models import TicketInput, TriageConfig
 from graph_service.triage.signals import FUNCTION_SIGNALS
 
@@ -113,20 +110,11 @@ def fit_scorer(store: GraphReader, config: TriageConfig, max_tickets: int = 200)
     return Scorer(weights, float(model.intercept_[0]), "learned", used)
 
 
-_CACHE: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], Scorer]] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
+_SCORERS: StoreCache[Scorer] = StoreCache()
 
 
 def scorer_for(store: GraphReader, config: TriageConfig) -> Scorer:
     """The learned scorer for `store` when possible (cached per store stamp), else the default."""
     if not config.learned:
         return Scorer()
-    stamp = store_stamp(store)
-    with _LOCK:
-        hit = _CACHE.get(store)
-        if hit and hit[0] == stamp:
-            return hit[1]
-    scorer = fit_scorer(store, config) or Scorer()
-    with _LOCK:
-        _CACHE[store] = (stamp, scorer)
-    return scorer
+    return _SCORERS.get(store, lambda: fit_scorer(store, config) or Scorer())
