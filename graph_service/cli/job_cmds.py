@@ -33,8 +33,16 @@ def sample(
     from graph_service.sample import generate
 
     manifest = generate(out, seed=seed, size=_size(size))
-    console.print(f"sample written to {out}")
-    console.print(manifest)
+    console.print(
+        f"sample written to {out}: {manifest.commits:,} commits, {manifest.spans:,} spans in "
+        f"{len(manifest.traces)} trace files\n"
+        f"  prodgraph ingest repo {manifest.repo}\n"
+        f"  prodgraph ingest deployments {manifest.deployments}\n"
+        f"  prodgraph ingest traces {manifest.traces[0].parent}\n"
+        f"  prodgraph ingest tickets {manifest.tickets}\n"
+        f"  ground truth: {manifest.ground_truth}",
+        highlight=False,
+    )
 
 
 def _size(size: str) -> str | int:
