@@ -27,13 +27,19 @@ from graph_service.store import GraphStore, open_store
 PRODGRAPH = Path(sys.executable).parent / "prodgraph"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+@pytest.fixture(scope="module", params=["small", pytest.param("medium", marks=pytest.mark.slow)])
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "PRODGRAPH_MODEL_DIR": str(work / "models")}
     proc = subprocess.run(
-        [str(PRODGRAPH), "demo", "--workdir", str(work), "--size", "small"],
-        cwd=work, env=env, capture_output=True, text=True, timeout=900,
+        [str(PRODGRAPH), "demo", "--workdir", str(work), "--size", request.param],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     truth = json.loads((work / "sample" / "ground_truth.json").read_text())
@@ -50,8 +56,13 @@ def store(demo: dict[str, Any]) -> Iterator[GraphStore]:
 
 def test_demo_prints_every_section(demo: dict[str, Any]) -> None:
     out = demo["out"]
-    for needle in ("the context graph", "riskiest of the last", "triage of ticket",
-                   "hotspots_bugs", "where to go next"):
+    for needle in (
+        "the context graph",
+        "riskiest of the last",
+        "triage of ticket",
+        "hotspots_bugs",
+        "where to go next",
+    ):
         assert needle in out, needle
 
 
@@ -76,16 +87,23 @@ def test_bug_tickets_with_traces_have_a_gold_function_in_the_top_5(
 ) -> None:
     from graph_service.triage import TicketInput, triage
 
-    cases = [t for b in demo["truth"]["bugs"] for t in b["tickets"]
-             if t["has_trace"] and t["kind"] == "bug"]
+    cases = [
+        t
+        for b in demo["truth"]["bugs"]
+        for t in b["tickets"]
+        if t["has_trace"] and t["kind"] == "bug"
+    ]
     assert cases
     misses = []
     for case in cases:
         row = store.query(
             "MATCH (t:Ticket {uid: $uid}) RETURN t.title AS title, t.body AS body, "
-            "t.created_at AS created", {"uid": f"ticket:github:{case['number']}"}).rows()[0]
-        result = triage(store, TicketInput(uid=f"ticket:github:{case['number']}", **row),
-                        demo["settings"])
+            "t.created_at AS created",
+            {"uid": f"ticket:github:{case['number']}"},
+        ).rows()[0]
+        result = triage(
+            store, TicketInput(uid=f"ticket:github:{case['number']}", **row), demo["settings"]
+        )
         top = {f"{s.path}::{s.name}" for s in result.functions[:5]}
         top |= {f"{s.path}::{s.uid.rsplit(':', 1)[-1]}" for s in result.functions[:5]}
         if not top & set(case["gold_functions"]):
@@ -100,14 +118,18 @@ def test_declared_duplicates_are_found(demo: dict[str, Any], store: GraphStore) 
     found = 0
     for dup, orig in pairs:
         uid = f"ticket:github:{dup}"
-        row = store.query("MATCH (t:Ticket {uid: $uid}) RETURN t.title AS title, t.body AS body, "
-                          "t.created_at AS created", {"uid": uid}).rows()[0]
+        row = store.query(
+            "MATCH (t:Ticket {uid: $uid}) RETURN t.title AS title, t.body AS body, "
+            "t.created_at AS created",
+            {"uid": uid},
+        ).rows()[0]
         hits = similar(store, TicketInput(uid=uid, **row), 5)
         found += f"ticket:github:{orig}" in {h.uid for h in hits}
     for dup, orig in demo["truth"]["duplicates"]["declared"]:
         linked = store.query(
             "MATCH (a:Ticket {uid: $a})-[:DUPLICATE_OF]->(b:Ticket {uid: $b}) RETURN count(*) AS n",
-            {"a": f"ticket:github:{dup}", "b": f"ticket:github:{orig}"}).rows()[0]["n"]
+            {"a": f"ticket:github:{dup}", "b": f"ticket:github:{orig}"},
+        ).rows()[0]["n"]
         assert linked == 1
     assert found / len(pairs) >= 0.8, (found, len(pairs))
 
@@ -120,7 +142,10 @@ def test_service_answers_the_same_as_the_cli(demo: dict[str, Any]) -> None:
     db = str(demo["settings"].db_path)
     cli = subprocess.run(
         [str(PRODGRAPH), "run", "service_map", "--db", db, "--format", "json"],
-        capture_output=True, text=True, env=demo["env"], check=True,
+        capture_output=True,
+        text=True,
+        env=demo["env"],
+        check=True,
     )
     cli_rows = json.loads(cli.stdout)["rows"]
     settings = demo["settings"].model_copy(update={"auth_disabled": True})
