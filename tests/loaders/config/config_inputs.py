@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from graph_service import schema
-from graph_service.store import GraphStore
+from tests.graph_snapshot import snapshot  # noqa: F401 (used by the tests)
 
 K8S = """\
 apiVersion: v1
@@ -170,21 +168,3 @@ def write_tree(root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
-
-
-def snapshot(store: GraphStore) -> dict[str, list[dict[str, Any]]]:
-    """Every node and relationship with its properties, minus the per-run stamp."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    for nt in schema.NODES:
-        rows = store.query(f"MATCH (n:{nt.label}) RETURN n ORDER BY n.uid").rows()
-        out[nt.label] = [_clean(r["n"]) for r in rows]
-    for rt in schema.RELS:
-        rows = store.query(
-            f"MATCH (a)-[r:{rt.type}]->(b) RETURN a.uid AS src, b.uid AS dst, r ORDER BY src, dst"
-        ).rows()
-        out[rt.type] = [{"src": r["src"], "dst": r["dst"], **_clean(r["r"])} for r in rows]
-    return out
-
-
-def _clean(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if not k.startswith("_") and k != "run_id"}

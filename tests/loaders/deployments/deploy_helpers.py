@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from graph_service import schema
 from graph_service.ingest import ingest
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
 from loaders.base import LoadReport
 from loaders.deployments import make_loader
+from tests.graph_snapshot import snapshot  # noqa: F401 (used by the tests)
 
 # c0 <- c1 <- c2 <- c3 <- c4(merge of c3 and b1) <- c5 <- c6 ; b1's parent is c2.
 HISTORY = ["c0", "c1", "c2", "c3", "b1", "c4", "c5", "c6"]
@@ -36,21 +34,3 @@ def commit_uid(name: str) -> str:
 def load(store: GraphStore, paths: list[str], **options: str) -> LoadReport:
     """Run the deployments loader the way the CLI does."""
     return ingest(store, make_loader(paths, Settings(), dict(options)))
-
-
-def snapshot(store: GraphStore) -> dict[str, list[dict[str, Any]]]:
-    """Every node and relationship with its properties, minus the per-run stamp."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    for nt in schema.NODES:
-        rows = store.query(f"MATCH (n:{nt.label}) RETURN n ORDER BY n.uid").rows()
-        out[nt.label] = [_clean(r["n"]) for r in rows]
-    for rt in schema.RELS:
-        rows = store.query(
-            f"MATCH (a)-[r:{rt.type}]->(b) RETURN a.uid AS src, b.uid AS dst, r ORDER BY src, dst"
-        ).rows()
-        out[rt.type] = [{"src": r["src"], "dst": r["dst"], **_clean(r["r"])} for r in rows]
-    return out
-
-
-def _clean(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if not k.startswith("_") and k != "run_id"}
