@@ -175,7 +175,7 @@ class LadybugStore:
                 if isinstance(batch, EdgeBatch):
                     return self._write_edges(batch, loaded_by, run_id)
                 return self._delete(batch)
-            except RuntimeError as e:
+            except (RuntimeError, ValueError, TypeError) as e:
                 raise _map_error(e, f"writing {_describe(batch)}") from e
 
     def _count(self, pattern: str) -> int:
@@ -284,7 +284,7 @@ class LadybugStore:
             try:
                 res = _single(conn.execute(cypher, dict(params or {})))
                 table = res.get_as_arrow()
-            except RuntimeError as e:
+            except (RuntimeError, ValueError, TypeError) as e:
                 raise _map_error(e, "query") from e
             finally:
                 try:

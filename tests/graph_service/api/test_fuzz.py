@@ -36,7 +36,9 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 def test_no_server_errors(case) -> None:  # type: ignore[no-untyped-def]
     response = case.call()
     if response.status_code == 503 and case.path == "/v1/risk":

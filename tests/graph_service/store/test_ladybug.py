@@ -82,3 +82,12 @@ def test_query_timeout_is_enforced(tmp_path: Path) -> None:
         )
     assert time.perf_counter() - start < 10
     s.close()
+
+
+def test_unbindable_parameter_is_a_caller_error(tmp_path: Path) -> None:
+    from graph_service.errors import QueryError
+
+    s = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+    with pytest.raises(QueryError):
+        s.query("RETURN $x AS x", {"x": [1.5, "}"]})  # mixed list: the driver raises ValueError
+    s.close()
