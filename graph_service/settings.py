@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr = SecretStr("")
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
     max_concurrent_queries: int = Field(default=8, ge=1)
+    risk_snapshot: bool = Field(
+        default=True,
+        description="Score risk from a warm in-memory graph snapshot (rebuilt after writes).",
+    )
+    risk_snapshot_max_age_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="On Neo4j (written by other processes too), rebuild snapshots this old.",
+    )
 
     @model_validator(mode="after")
     def _pick_backend(self) -> Settings:

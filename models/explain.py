@@ -21,7 +21,7 @@ from models.history import COMMIT_FEATURES, ENTITY_FEATURES, History
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Explanation", "attributions", "explain"]
+__all__ = ["Explanation", "attributions", "explain", "score_and_explain"]
 
 _E = {name: i for i, name in enumerate(ENTITY_FEATURES)}
 _C = {name: i for i, name in enumerate(COMMIT_FEATURES)}
@@ -65,17 +65,27 @@ class Explanation(BaseModel):
     uid: str | None = None
 
 
-def attributions(net: RiskGNN, egos: EgoBatch) -> tuple[float, dict[str, np.ndarray]]:
-    """Commit logit and per-type (x - mean) * grad arrays for the first commit of `egos`."""
-    net.eval()
+def _forward(
+    net: RiskGNN, egos: EgoBatch
+) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, np.ndarray]]:
+    """One forward + backward pass: commit logits, node logits (detached) and the
+    (x - mean) * grad attributions of the first commit's logit."""
+    if net.training:
+        net.eval()
     x = {k: v.clone().requires_grad_(True) for k, v in egos.data.x_dict.items()}
-    logits, _ = net(x, egos.data.edge_index_dict)
+    logits, nodes = net(x, egos.data.edge_index_dict)
     logits[0].backward()
     out = {}
     for k, v in x.items():
         grad = v.grad if v.grad is not None else torch.zeros_like(v)
         out[k] = ((v.detach() - getattr(net, f"mean_{k}")) * grad).numpy()
-    return float(logits[0].detach()), out
+    return logits.detach(), {k: v.detach() for k, v in nodes.items()}, out
+
+
+def attributions(net: RiskGNN, egos: EgoBatch) -> tuple[float, dict[str, np.ndarray]]:
+    """Commit logit and per-type (x - mean) * grad arrays for the first commit of `egos`."""
+    logits, _, attr = _forward(net, egos)
+    return float(logits[0]), attr
 
 
 def _entity_text(h: History, e: int, raw: np.ndarray, touched: bool, kind: str) -> str:
@@ -100,7 +110,20 @@ def _entity_text(h: History, e: int, raw: np.ndarray, touched: bool, kind: str) 
 
 def explain(h: History, net: RiskGNN, egos: EgoBatch, top: int = 5) -> list[Explanation]:
     """The strongest reasons (features and nodes) behind the first commit's score in `egos`."""
-    _, attr = attributions(net, egos)
+    return score_and_explain(h, net, egos, top)[2]
+
+
+def score_and_explain(
+    h: History, net: RiskGNN, egos: EgoBatch, top: int = 5
+) -> tuple[torch.Tensor, dict[str, torch.Tensor], list[Explanation]]:
+    """Commit logits, node logits and the first commit's reasons from one forward pass."""
+    logits, node_logits, attr = _forward(net, egos)
+    return logits, node_logits, _reasons(h, egos, attr, top)
+
+
+def _reasons(
+    h: History, egos: EgoBatch, attr: dict[str, np.ndarray], top: int
+) -> list[Explanation]:
     items: list[Explanation] = []
     raw_c = egos.raw["commit"][0]
     for name, i in _C.items():

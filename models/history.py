@@ -124,8 +124,9 @@ class History:
 
     # ---- indexing -----------------------------------------------------------------------
     def _index_entities(self, tables: GraphTables) -> None:
-        m = tables.modifies
-        m = m[m["commit"].isin(self.commit_ix)].copy()
+        m = tables.modifies.copy()
+        m["row"] = np.arange(len(m))  # position in tables.modifies, for neighbourhood slices
+        m = m[m["commit"].isin(self.commit_ix)]
         extra = pd.concat([tables.calls["src"], tables.calls["dst"], tables.traffic["function"]])
         known = dict(
             zip(m["entity"], zip(m["kind"], m["path"], m["name"], strict=True), strict=True)
@@ -146,12 +147,14 @@ class History:
         self.c_ent = by_c["ei"].to_numpy()
         self.c_la = by_c["la"].to_numpy(dtype=float)
         self.c_ld = by_c["ld"].to_numpy(dtype=float)
+        self.c_row = by_c["row"].to_numpy()
         by_e = m.sort_values(["ei", "t", "ci"])
         ei = by_e["ei"].to_numpy()
         self.e_ptr = _csr(ei, n_ent)
         self.ev_t = by_e["t"].to_numpy(dtype=float)
         self.ev_commit = by_e["ci"].to_numpy()
         self.ev_author = self.author[self.ev_commit]
+        self.ev_row = by_e["row"].to_numpy()
         churn = (by_e["la"] + by_e["ld"]).to_numpy(dtype=float)
         net = (by_e["la"] - by_e["ld"]).to_numpy(dtype=float)
         fix = self.is_fix[self.ev_commit].astype(float)
@@ -207,6 +210,7 @@ class History:
     def _index_authors(self) -> None:
         order = np.lexsort((self.t, self.author))
         self.a_ptr = _csr(self.author[order], len(self.author_uids))
+        self.a_commit = order
         self.a_t = self.t[order]
         self.a_fix = np.concatenate([[0.0], np.cumsum(self.is_fix[order].astype(float))])
         subs: dict[tuple[int, str], list[float]] = defaultdict(list)
@@ -228,9 +232,11 @@ class History:
 
     def _index_traffic(self, traffic: pd.DataFrame) -> None:
         self.traffic: dict[int, list[tuple[float, float, float]]] = defaultdict(list)
-        for f, first, rate, err in traffic.itertuples(index=False):
+        self.traffic_rows: dict[int, list[int]] = defaultdict(list)
+        for row, (f, first, rate, err) in enumerate(traffic.itertuples(index=False)):
             if f in self.ent_ix:
                 self.traffic[self.ent_ix[f]].append((first, rate, err))
+                self.traffic_rows[self.ent_ix[f]].append(row)
 
     # ---- queries ------------------------------------------------------------------------
     def touched(self, ci: int) -> np.ndarray:
@@ -251,14 +257,17 @@ class History:
         out = []
         for ptr, nbr in (self.callees, self.callers):
             row = nbr[ptr[e] : ptr[e + 1]]
-            out.append([int(n) for n in row if self.born[n] <= t][:cap])
+            out.append(row[self.born[row] <= t][:cap].tolist())
         return out[0], out[1]
 
     def fan(self, e: int, t: float) -> tuple[int, int]:
         if not self.ent_kind[e] or self.born[e] > t:
             return 0, 0
-        outs, ins = self.neighbours(e, t, 1 << 30)
-        return len(ins), len(outs)
+        fan_in, fan_out = (
+            int(np.count_nonzero(self.born[nbr[ptr[e] : ptr[e + 1]]] <= t))
+            for ptr, nbr in (self.callers, self.callees)
+        )
+        return fan_in, fan_out
 
     def traffic_at(self, e: int, t: float) -> tuple[float, float]:
         live = [(r, err) for first, r, err in self.traffic.get(e, ()) if first < t]

@@ -23,11 +23,11 @@ from graph_service.store.base import GraphReader
 from models.config import torch_threads
 from models.dataset import GraphTables
 from models.egograph import build_egos
-from models.explain import Explanation, explain
+from models.explain import Explanation, score_and_explain
 from models.history import COMMIT_FEATURES, History
 from models.neighbourhood import _COMMIT_ROWS, load_neighbourhood, touched_by_commit
 from models.registry import RiskModel
-from models.train import predict_raw
+from models.snapshot import neighbourhood
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +85,7 @@ def _score_history(h: History, model: RiskModel, uid: str, start: float) -> Risk
     cfg = model.config
     egos = build_egos(h, [ci], cfg.max_neighbours, cfg.max_entities)
     with torch_threads(cfg.threads):
-        logits, node_logits = predict_raw(model.net, egos)
-        reasons = explain(h, model.net, egos)
+        logits, node_logits, reasons = score_and_explain(h, model.net, egos)
     raw = float(torch.sigmoid(logits[0]))
     scored = []
     for kind, lg in node_logits.items():
@@ -132,9 +131,16 @@ def _resolve(reader: GraphReader, sha: str) -> pd.DataFrame:
     return row
 
 
-def score_commit(store: GraphReader, model: RiskModel, sha: str) -> RiskResult:
-    """Score a stored commit as of its own time."""
+def score_commit(
+    store: GraphReader, model: RiskModel, sha: str, *, history: History | None = None
+) -> RiskResult:
+    """Score a stored commit as of its own time (from `history`, a warm snapshot of the same
+    store, when it holds the commit; otherwise from the store)."""
     start = time.perf_counter()
+    if history is not None:
+        uid = sha if sha.startswith("commit:") else f"commit:{sha}"
+        if uid in history.commit_ix:
+            return _score_history(history, model, uid, start)
     row = _resolve(store, sha)
     uid, author = str(row["uid"][0]), row["author"][0]
     files, funcs = touched_by_commit(store, uid)
@@ -186,6 +192,7 @@ def score_diff(
     *,
     author: str | None = None,
     at: float | None = None,
+    history: History | None = None,
 ) -> RiskResult:
     """Score a proposed change given as a unified diff against the loaded head."""
     start = time.perf_counter()
@@ -201,7 +208,7 @@ def score_diff(
         lines = [x for x in diff[r["path"]]["lines"] if (r["lo"] or 0) <= x <= (r["hi"] or 0)]
         if lines:
             touched[r["uid"]] = (len(lines), 0)
-    return _proposed(store, model, touched, author, at, start)
+    return _proposed(store, model, touched, author, at, start, history)
 
 
 def score_paths(
@@ -211,6 +218,7 @@ def score_paths(
     *,
     author: str | None = None,
     at: float | None = None,
+    history: History | None = None,
 ) -> RiskResult:
     """Score a change that would touch these files (paths or `file:` uids) or `fn:` functions."""
     start = time.perf_counter()
@@ -221,7 +229,7 @@ def score_paths(
         uids += [r["uid"] for r in store.query(_FILES_BY_PATH, {"paths": paths}).rows()]
     if not uids:
         raise NotFoundError(f"none of {items!r} is a file or function in the graph")
-    return _proposed(store, model, dict.fromkeys(uids, (0, 0)), author, at, start)
+    return _proposed(store, model, dict.fromkeys(uids, (0, 0)), author, at, start, history)
 
 
 def _proposed(
@@ -231,13 +239,19 @@ def _proposed(
     author: str | None,
     at: float | None,
     start: float,
+    history: History | None = None,
 ) -> RiskResult:
     if not touched:
         raise NotFoundError("the change touches no file or function known to the graph")
     files = [u for u in touched if u.startswith("file:")]
     funcs = [u for u in touched if u.startswith("fn:")]
     person = f"person:{author}" if author and not author.startswith("person:") else author
-    tables = load_neighbourhood(store, [], files, funcs, [person] if person else [])
+    people = [person] if person else []
+    tables = (
+        neighbourhood(history, [], files, funcs, people)
+        if history is not None
+        else load_neighbourhood(store, [], files, funcs, people)
+    )
     when = (
         at
         if at is not None

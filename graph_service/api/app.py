@@ -47,12 +47,15 @@ def create_app(settings: Settings, *, store: GraphStore | None = None) -> FastAP
             state.model, state.model_status = load_model(settings)
         except ProdgraphError as e:
             state.model_status = f"failed: {e.message}"
+        state.start_snapshots()
         logger.info("service ready: backend %s, model %s", opened.backend, state.model_status)
         app.state.service = state
         try:
             yield
         finally:
             app.state.service = None
+            if state.snapshots is not None:
+                state.snapshots.close()
             if state.owns_store:
                 opened.close()
 

@@ -51,6 +51,7 @@ class ServiceState:
     model: Any | None = None
     model_status: str = "absent: not loaded"
     owns_store: bool = True
+    snapshots: Any | None = None  # models.snapshot.SnapshotCache when risk scoring is enabled
 
     def __post_init__(self) -> None:
         self._slots = threading.BoundedSemaphore(self.settings.max_concurrent_queries)
@@ -84,9 +85,29 @@ class ServiceState:
             for gate in reversed(taken):
                 gate.release()
 
+    def start_snapshots(self) -> None:
+        """Keep a warm snapshot of the graph for risk scoring (built in the background)."""
+        if not self.settings.risk_snapshot or self.model is None:
+            return
+        try:
+            snapshot = importlib.import_module("models.snapshot")
+        except ImportError:
+            return
+        if self.snapshots is None:
+            max_age = self.settings.risk_snapshot_max_age_s
+            self.snapshots = snapshot.SnapshotCache(
+                self.store, max_age_s=max_age if self.store.backend == "neo4j" else None
+            )
+        self.snapshots.refresh()
+
+    def risk_history(self) -> Any | None:
+        """The fresh snapshot's History, or None (score from the store meanwhile)."""
+        return self.snapshots.current() if self.snapshots is not None else None
+
     def reload_model(self) -> str:
         try:
             self.model, self.model_status = load_model(self.settings)
         except ProdgraphError as e:
             self.model, self.model_status = None, f"failed: {e.message}"
+        self.start_snapshots()
         return self.model_status

@@ -87,6 +87,9 @@ class GraphStore(GraphReader, Protocol):
     """One schema, two backends: the only way the project reaches a graph database."""
 
     backend: str
+    # bumped by every write, delete and prune through this object: caches of derived data
+    # (the risk model's snapshot) compare it to know they are stale
+    generation: int
 
     def apply_schema(self) -> None: ...
 

@@ -77,6 +77,7 @@ class LadybugStore:
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self.generation = 0
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.exists():
@@ -169,6 +170,7 @@ class LadybugStore:
         if len(batch) == 0:
             return WriteResult(0, 0, "empty")
         with self._write_lock:
+            self.generation += 1
             try:
                 if isinstance(batch, NodeBatch):
                     return self._write_nodes(batch, loaded_by, run_id)
@@ -259,6 +261,8 @@ class LadybugStore:
             self._write_conn.execute(cypher, params)
 
         with self._write_lock:
+            if not dry_run:
+                self.generation += 1
             return run_prune(loaded_by, keep_run, cap, dry_run, count, delete)
 
     # ---- reads --------------------------------------------------------------------------

@@ -75,6 +75,7 @@ class Neo4jStore:
         self._driver = driver
         self._database = database
         self.batch_size = batch_size
+        self.generation = 0
 
     def _session(self, write: bool) -> Any:
         mode = WRITE_ACCESS if write else READ_ACCESS
@@ -122,6 +123,7 @@ class Neo4jStore:
     def write(self, batch: Batch, *, loaded_by: str, run_id: str) -> WriteResult:
         """Validate, then write in one transaction per `batch_size` rows."""
         batch = validate(batch)
+        self.generation += 1
         if isinstance(batch, DeleteNodes):
             q = f"UNWIND $rows AS u MATCH (n:{batch.label} {{uid: u}}) DETACH DELETE n"
             return self._chunks(q, list(batch.uids), "delete")
@@ -168,6 +170,8 @@ class Neo4jStore:
         def delete(cypher: str, params: dict[str, Any]) -> None:
             self._run_write(cypher, params)
 
+        if not dry_run:
+            self.generation += 1
         return run_prune(loaded_by, keep_run, cap, dry_run, count, delete)
 
     # ---- reads --------------------------------------------------------------------------

@@ -48,6 +48,8 @@ def readyz(state: StateDep) -> Ready:
             checks["schema"] = e.message
             failed.append("schema")
     checks["model"] = state.model_status
+    if state.snapshots is not None:  # informational: scoring falls back to the store meanwhile
+        checks["risk_snapshot"] = state.snapshots.status()
     if state.model_status.startswith("failed"):
         failed.append("model")
     checks["queries"] = state.library_error or f"ok: {len(state.library)} named queries"

@@ -95,12 +95,13 @@ def score(state: ServiceState, body: RiskRequest) -> RiskResponse:
             {"model": state.model_status},
         )
     scorer = importlib.import_module("models.score")
+    history = state.risk_history()
     if body.sha is not None:
-        result = scorer.score_commit(state.store, state.model, body.sha)
+        result = scorer.score_commit(state.store, state.model, body.sha, history=history)
     elif body.diff is not None:
-        result = scorer.score_diff(state.store, state.model, body.diff)
+        result = scorer.score_diff(state.store, state.model, body.diff, history=history)
     else:
-        result = scorer.score_paths(state.store, state.model, body.paths)
+        result = scorer.score_paths(state.store, state.model, body.paths, history=history)
     return to_response(result, state.model)
 
 

@@ -54,7 +54,7 @@ def fake_scorer(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> list[tup
     calls: list[tuple[str, Any]] = []
 
     def scorer(kind: str) -> Any:
-        def score(store: Any, model: Any, arg: Any) -> _Result:
+        def score(store: Any, model: Any, arg: Any, history: Any = None) -> _Result:
             calls.append((kind, arg))
             rows = store.query("MATCH (f:Function {uid: $u}) RETURN f.uid", {"u": FUNCS["charge"]})
             node = _Node(rows.rows()[0]["f.uid"], "Function", 0.8, ["churn: 20 lines"])

@@ -1,0 +1,113 @@
+"""The warm snapshot scores exactly like the store path, and goes stale on every write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from graph_service.batch import nodes
+from graph_service.store import GraphStore
+from models.history import History
+from models.registry import RiskModel
+from models.score import score_commit, score_diff, score_paths
+from models.snapshot import SnapshotCache, neighbourhood
+from models.synthetic import FRAGILE_UID
+
+DIFF = (
+    "--- a/billing/payments.py\n+++ b/billing/payments.py\n"
+    "@@ -1,3 +1,4 @@\n context\n-old line\n+new line\n+another\n"
+)
+
+
+def _same(a, b) -> None:  # type: ignore[no-untyped-def]
+    assert a.score == pytest.approx(b.score, abs=1e-9)
+    assert [(n.uid, round(n.score, 9)) for n in a.nodes] == [
+        (n.uid, round(n.score, 9)) for n in b.nodes
+    ]
+    assert [x.text for x in a.explanations] == [x.text for x in b.explanations]
+    assert a.features == pytest.approx(b.features)
+
+
+def test_snapshot_scores_equal_store_scores(
+    synth_store: GraphStore,
+    trained: RiskModel,
+    split: tuple[np.ndarray, np.ndarray, float],
+    synth_history: History,
+) -> None:
+    history = SnapshotCache(synth_store).build_now().history
+    for ci in split[1][:6]:
+        uid = synth_history.commit_uids[ci]
+        _same(
+            score_commit(synth_store, trained, uid, history=history),
+            score_commit(synth_store, trained, uid),
+        )
+    _same(
+        score_diff(synth_store, trained, DIFF, history=history, at=2e9),
+        score_diff(synth_store, trained, DIFF, at=2e9),
+    )
+    for author in ("dev0@example.com", None):
+        _same(
+            score_paths(
+                synth_store,
+                trained,
+                [FRAGILE_UID, "pkg3/mod3.py"],
+                author=author,
+                at=2e9,
+                history=history,
+            ),
+            score_paths(synth_store, trained, [FRAGILE_UID, "pkg3/mod3.py"], author=author, at=2e9),
+        )
+
+
+def test_neighbourhood_slice_equals_store_reads(synth_store: GraphStore) -> None:
+    from models.neighbourhood import load_neighbourhood
+
+    history = SnapshotCache(synth_store).build_now().history
+    callers = synth_store.query(
+        "MATCH (a:Function)-[:CALLS]->(b:Function {uid: $u}) RETURN a.uid AS uid",
+        {"u": FRAGILE_UID},
+    ).rows()
+    fns = [FRAGILE_UID, callers[0]["uid"], "fn:not-in-graph"]
+    files = ["file:demo:billing/payments.py"]
+    args = ([], files, fns, ["person:dev0@example.com"])
+    mine, theirs = neighbourhood(history, *args), load_neighbourhood(synth_store, *args)
+    key = ["commit", "entity"]
+    assert len(theirs.modifies) > 0
+    assert (
+        mine.modifies.sort_values(key)
+        .reset_index(drop=True)[key]
+        .equals(theirs.modifies.sort_values(key).reset_index(drop=True)[key])
+    )
+    assert set(mine.commits["uid"]) == set(theirs.commits["uid"])
+    assert set(zip(mine.calls["src"], mine.calls["dst"], strict=True)) == set(
+        zip(theirs.calls["src"], theirs.calls["dst"], strict=True)
+    )
+
+
+def test_snapshot_goes_stale_after_a_write(tmp_path: Path, store_factory) -> None:  # type: ignore[no-untyped-def]
+    store = store_factory(tmp_path / "g.lbug")
+    try:
+        cache = SnapshotCache(store)
+        assert cache.current() is None  # nothing built yet: a build starts in the background
+        assert cache.wait(60)
+        first = cache.current()
+        assert first is not None and cache.current() is first  # fresh: reused
+        store.write(
+            nodes("Person", [{"uid": "person:new@example.com", "email": "new@example.com"}]),
+            loaded_by="test",
+            run_id="r2",
+        )
+        assert cache.current() is None  # stale after the write: store path until rebuilt
+        assert cache.wait(60)
+        assert cache.current() is not first
+    finally:
+        store.close()
+
+
+def test_snapshot_max_age(synth_store: GraphStore) -> None:
+    cache = SnapshotCache(synth_store, max_age_s=1e-9)
+    cache.build_now()
+    assert cache.current() is None  # older than max_age_s: rebuild, store path meanwhile
+    cache.wait(60)
