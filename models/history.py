@@ -128,8 +128,15 @@ class History:
         m["row"] = np.arange(len(m))  # position in tables.modifies, for neighbourhood slices
         m = m[m["commit"].isin(self.commit_ix)]
         extra = pd.concat([tables.calls["src"], tables.calls["dst"], tables.traffic["function"]])
+        last = m.drop_duplicates("entity", keep="last")  # the newest path/name of each entity
         known = dict(
-            zip(m["entity"], zip(m["kind"], m["path"], m["name"], strict=True), strict=True)
+            zip(
+                last["entity"].tolist(),
+                zip(
+                    last["kind"].tolist(), last["path"].tolist(), last["name"].tolist(), strict=True
+                ),
+                strict=True,
+            )
         )
         for uid in extra.astype(str).unique():
             known.setdefault(uid, ("function", "", uid.rsplit(":", 1)[-1]))
@@ -166,9 +173,18 @@ class History:
         self.born = np.full(n_ent, np.inf)
         has = np.diff(self.e_ptr) > 0
         self.born[has] = self.ev_t[self.e_ptr[:-1][has]]
-        self.author_entity: dict[tuple[int, int], np.ndarray] = {
-            k: np.sort(g.to_numpy()) for k, g in by_e.groupby([self.ev_author, ei])["t"]
-        }
+        # (author, entity) -> sorted event times, as one sorted key array (no per-pair objects)
+        key = self.ev_author.astype(np.int64) * max(n_ent, 1) + ei
+        order = np.lexsort((self.ev_t, key))
+        self._ae_key = key[order]
+        self._ae_t = self.ev_t[order]
+
+    def author_entity_times(self, author: int, e: int) -> np.ndarray | None:
+        """Sorted times at which `author` changed entity `e` (None if never)."""
+        k = author * max(len(self.ent_uids), 1) + e
+        lo = int(np.searchsorted(self._ae_key, k, side="left"))
+        hi = int(np.searchsorted(self._ae_key, k, side="right"))
+        return self._ae_t[lo:hi] if hi > lo else None
 
     def _seg_cumsum(self, values: np.ndarray) -> np.ndarray:
         """Inclusive prefix sums restarted at each entity segment, with a leading 0 per segment
@@ -285,7 +301,7 @@ class History:
         first = self.ev_t[start] if k else t
         fan_in, fan_out = self.fan(e, t)
         rate, err = self.traffic_at(e, t)
-        ae = self.author_entity.get((author, e))
+        ae = self.author_entity_times(author, e)
         a_k = 0 if ae is None else int(np.searchsorted(ae, t, side="left"))
         return np.array(
             [
@@ -344,7 +360,7 @@ class History:
             lt += max(self._prefix(self.ev_cum_net, e, k), 0.0)
             bugs_f += self.known_bugs(e, t)
             fixes_f += self._prefix(self.ev_cum_fix, e, k)
-            ae = self.author_entity.get((a, e))
+            ae = self.author_entity_times(a, e)
             author_first += float(ae is None or np.searchsorted(ae, t, side="left") == 0)
         person = self.person_state(a, t)
         sexp = sum(
