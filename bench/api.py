@@ -1,6 +1,6 @@
 """Service load test: N concurrent clients on loopback against `prodgraph serve`, in one run.
 
-    .venv/bin/python bench/api.py [--clients 50] [--seconds 60] [--functions 1500] [--commits 700]
+    .venv/bin/python bench/api.py [--clients 50] [--rate 2] [--seconds 60] [--closed-seconds 20]
 
 Builds a synthetic sample store through schema batches, trains a small risk model on it,
 measures the in-process baseline (the same point query straight on the store), then starts
@@ -82,7 +82,7 @@ def build(settings: Settings, functions: int, commits: int) -> tuple[list[str], 
     return fn_uids, commit_shas, baseline
 
 
-def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+def start_server(settings: Settings, port: int, has_model: bool) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PRODGRAPH_DB_PATH": str(settings.db_path),
@@ -91,19 +91,30 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         "PRODGRAPH_MAX_CONCURRENT_QUERIES": "16",
     }
     code = (
-        "from graph_service.api import serve; from graph_service.settings import Settings; "
+        "from graph_service.api.serve import serve; from graph_service.settings import Settings; "
         f"serve(Settings(), '127.0.0.1', {port}, log_level='warning')"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+            r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+            warm = r.json().get("checks", {}).get("risk_snapshot", "fresh")
+            if r.status_code == 200 and (not has_model or warm.startswith("fresh")):
                 return proc
+            time.sleep(0.2)
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("the server did not become ready")
+
+
+def _request(http: httpx.AsyncClient, route: str, rng: random.Random, fn_uids, shas):  # type: ignore[no-untyped-def]
+    if route == "point":
+        return http.post("/v1/cypher", json={"query": POINT, "params": {"u": rng.choice(fn_uids)}})
+    if route == "named":
+        return http.post("/v1/queries/callers", json={"params": {"uid": rng.choice(fn_uids)}})
+    return http.post("/v1/risk", json={"sha": rng.choice(shas)})
 
 
 async def drive(
@@ -114,8 +125,15 @@ async def drive(
     shas: list[str],
     risk: bool,
     mix: dict[str, int],
+    rate: float | None = None,
 ) -> dict[str, dict[str, list]]:
-    """`clients` loops for `seconds`; per route: latencies (ms) and errors."""
+    """`clients` concurrent clients for `seconds`; per route: latencies (ms) and errors.
+
+    With `rate` (requests per second per client), each client sends on its own Poisson
+    schedule and latency counts from the scheduled send time, so time spent waiting behind a
+    slow answer is counted (no coordinated omission). Without it, clients loop back to back
+    (closed loop): the service's saturation throughput.
+    """
     results: dict[str, dict[str, list]] = defaultdict(lambda: {"lat": [], "errors": []})
     routes = [r for r, w in mix.items() for _ in range(w) if r != "risk" or risk]
     end = time.monotonic() + seconds
@@ -126,21 +144,14 @@ async def drive(
 
         async def one(seed: int) -> None:
             rng = random.Random(seed)
+            due = time.perf_counter() + (rng.expovariate(rate) if rate else 0.0)
             while time.monotonic() < end:
+                if rate:
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 route = rng.choice(routes)
-                if route == "point":
-                    req = http.post(
-                        "/v1/cypher", json={"query": POINT, "params": {"u": rng.choice(fn_uids)}}
-                    )
-                elif route == "named":
-                    req = http.post(
-                        "/v1/queries/callers", json={"params": {"uid": rng.choice(fn_uids)}}
-                    )
-                else:
-                    req = http.post("/v1/risk", json={"sha": rng.choice(shas)})
-                t = time.perf_counter()
+                t = due if rate else time.perf_counter()
                 try:
-                    r = await req
+                    r = await _request(http, route, rng, fn_uids, shas)
                     ok = r.status_code == 200
                     detail = f"{r.status_code} {r.text[:200]}"
                 except httpx.HTTPError as e:
@@ -148,19 +159,20 @@ async def drive(
                 results[route]["lat"].append((time.perf_counter() - t) * 1000)
                 if not ok:
                     results[route]["errors"].append(detail)
+                if rate:
+                    due += rng.expovariate(rate)
 
         await asyncio.gather(*(one(i) for i in range(clients)))
     return results
 
 
-def report(results: dict, seconds: float, baseline: dict, args: argparse.Namespace) -> str:
+def report(results: dict, seconds: float, title: str, judge: bool) -> list[str]:
     lines = [
-        f"Service load test: {args.clients} concurrent clients for {seconds:.0f} s on loopback "
-        f"(synthetic store: {args.functions} functions, {args.commits} commits; "
-        f"mix {args.mix}).",
+        title,
         "",
-        "| route | requests | errors | req/s | p50 ms | p99 ms | p99 target |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| route | requests | errors | req/s | p50 ms | p99 ms |"
+        + (" p99 target |" if judge else ""),
+        "| --- | ---: | ---: | ---: | ---: | ---: |" + (" --- |" if judge else ""),
     ]
     total = 0
     for route in ("point", "named", "risk"):
@@ -173,22 +185,26 @@ def report(results: dict, seconds: float, baseline: dict, args: argparse.Namespa
         verdict = f"<= {target:.0f} ms: {'met' if p99 <= target else 'MISSED'}" if target else ""
         lines.append(
             f"| {route} | {len(lat):,} | {len(errs)} | {len(lat) / seconds:,.1f} | "
-            f"{p50:.1f} | {p99:.1f} | {verdict} |"
+            f"{p50:.1f} | {p99:.1f} |" + (f" {verdict} |" if judge else "")
         )
     lines.append(
         f"| **all** | {total:,} | "
-        f"{sum(len(r['errors']) for r in results.values())} | {total / seconds:,.1f} | | | |"
+        f"{sum(len(r['errors']) for r in results.values())} | {total / seconds:,.1f} | | |"
+        + (" |" if judge else "")
     )
+    return lines
+
+
+def baseline_lines(results: dict, baseline: dict) -> list[str]:
     point = results.get("point", {"lat": [0.0]})["lat"]
-    lines += [
+    return [
         "",
         f"In-process baseline, same point query straight on the store (2,000 calls, one "
-        f"thread): p50 {baseline['p50']:.2f} ms, p99 {baseline['p99']:.2f} ms.",
-        f"HTTP/in-process ratio for the point query under load: p50 "
+        f"thread): p50 {baseline['p50']:.2f} ms, p99 {baseline['p99']:.2f} ms. "
+        f"HTTP/in-process ratio for the point query in the paced run: p50 "
         f"{np.percentile(point, 50) / baseline['p50']:.1f}x, p99 "
         f"{np.percentile(point, 99) / baseline['p99']:.1f}x.",
     ]
-    return "\n".join(lines)
 
 
 def solo_report(solo: dict, seconds: float) -> str:
@@ -225,31 +241,66 @@ def main() -> int:
     ap.add_argument(
         "--mix", default="point=6,named=3,risk=1", help="Relative weights of the routes."
     )
+    ap.add_argument(
+        "--rate", type=float, default=2.0, help="Requests per second per client (paced run)."
+    )
+    ap.add_argument(
+        "--closed-seconds",
+        type=float,
+        default=20.0,
+        help="Seconds of back-to-back load after the paced run (0: skip).",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="prodgraph-bench-api-") as tmp:
         settings = Settings(db_path=Path(tmp) / "graph.lbug", model_dir=Path(tmp) / "models")
         fn_uids, shas, baseline = build(settings, args.functions, args.commits)
         has_model = (Path(tmp) / "models").is_dir() and any((Path(tmp) / "models").iterdir())
-        proc = start_server(settings, args.port)
+        proc = start_server(settings, args.port, has_model)
         try:
             url = f"http://127.0.0.1:{args.port}"
             mix = {k: int(v) for k, v in (p.split("=") for p in args.mix.split(","))}
+
+            def run(clients: int, seconds: float, m: dict[str, int], rate: float | None):  # type: ignore[no-untyped-def]
+                return asyncio.run(drive(url, clients, seconds, fn_uids, shas, has_model, m, rate))
+
             solo = {
-                route: asyncio.run(
-                    drive(url, 1, args.solo_seconds, fn_uids, shas, True, {route: 1})
-                )[route]
+                route: run(1, args.solo_seconds, {route: 1}, None)[route]
                 for route in mix
                 if route != "risk" or has_model
             }
-            results = asyncio.run(
-                drive(url, args.clients, args.seconds, fn_uids, shas, has_model, mix)
+            paced = run(args.clients, args.seconds, mix, args.rate)
+            closed = (
+                run(args.clients, args.closed_seconds, mix, None) if args.closed_seconds else {}
             )
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    print(report(results, args.seconds, baseline, args))
+    total_rate = args.clients * args.rate
+    lines = report(
+        paced,
+        args.seconds,
+        f"Paced load: {args.clients} concurrent clients for {args.seconds:.0f} s on loopback, "
+        f"each sending {args.rate:g} requests/s on its own Poisson schedule "
+        f"({total_rate:g} req/s offered; latency from the scheduled send time). Synthetic "
+        f"store: {args.functions} functions, {args.commits} commits; mix {args.mix}.",
+        judge=True,
+    )
+    lines += baseline_lines(paced, baseline)
+    if closed:
+        lines += [
+            "",
+            *report(
+                closed,
+                args.closed_seconds,
+                f"Saturation: the same {args.clients} clients back to back, no pause "
+                f"({args.closed_seconds:.0f} s, closed loop): throughput at capacity; latency here "
+                "is queueing (clients / throughput).",
+                judge=False,
+            ),
+        ]
+    print("\n".join(lines))
     print(solo_report(solo, args.solo_seconds))
-    errors = [e for r in [*results.values(), *solo.values()] for e in r["errors"]]
+    errors = [e for r in [*paced.values(), *closed.values(), *solo.values()] for e in r["errors"]]
     for e in errors[:5]:
         print(f"error: {e}", file=sys.stderr)
     return 1 if errors else 0

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["LadybugStore", "ladybug_ddl"]
 
+READERS = 4  # concurrent read connections per store
 _COL = "c_"  # prefix of frame columns, so they never collide with query variables
 
 
@@ -89,9 +92,13 @@ class LadybugStore:
         except RuntimeError as e:
             raise self._open_error(e) from e
         self._write_conn = ladybug.Connection(self._db)
-        self._read_conn = ladybug.Connection(self._db)
         self._write_lock = threading.Lock()
-        self._read_lock = threading.Lock()
+        # read connections, one per concurrent reader: Ladybug runs read-only transactions
+        # side by side (and beside the one writer); opened on demand, at most READERS
+        self._readers: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._reader_slots = threading.BoundedSemaphore(READERS)
+        self._all_readers: list[Any] = []
+        self._readers_lock = threading.Lock()
 
     def _open_error(self, e: RuntimeError) -> ProdgraphError:
         msg = str(e)
@@ -130,9 +137,7 @@ class LadybugStore:
             (n.label, n.all_props) for n in schema.NODES
         ] + [(r.type, r.all_props) for r in schema.RELS]
         for name, props in tables:
-            info = _single(
-                self._write_conn.execute(f"CALL table_info('{name}') RETURN *")
-            ).get_as_arrow()
+            info = _arrow(_single(self._write_conn.execute(f"CALL table_info('{name}') RETURN *")))
             have = set(info.column("name").to_pylist())
             for p in props:
                 if p.name not in have:
@@ -146,7 +151,7 @@ class LadybugStore:
             )
         except RuntimeError:
             return None
-        rows = _single(res).get_as_arrow().column(0).to_pylist()
+        rows = _arrow(_single(res)).column(0).to_pylist()
         return int(rows[0]) if rows else None
 
     def check_schema(self) -> None:
@@ -182,7 +187,7 @@ class LadybugStore:
 
     def _count(self, pattern: str) -> int:
         res = _single(self._write_conn.execute(f"MATCH {pattern} RETURN count(*)"))
-        return int(res.get_as_arrow().column(0)[0].as_py())
+        return int(_arrow(res).column(0)[0].as_py())
 
     def _write_nodes(self, batch: NodeBatch, loaded_by: str, run_id: str) -> WriteResult:
         nt = schema.node(batch.label)
@@ -219,7 +224,7 @@ class LadybugStore:
             f"MERGE (a)-[r:{rt.type}]->(b)" + (f" SET {sets}" if sets else "") + " RETURN count(*)"
         )
         res = _single(self._write_conn.execute(q))
-        written = int(res.get_as_arrow().column(0)[0].as_py())
+        written = int(_arrow(res).column(0)[0].as_py())
         return WriteResult(written, frame.num_rows - written, "merge")
 
     def _copy_edges(
@@ -254,7 +259,7 @@ class LadybugStore:
         """Delete rows `loaded_by` wrote in runs other than `keep_run`, unless over `cap`."""
 
         def count(cypher: str, params: dict[str, Any]) -> tuple[int, int]:
-            row = _single(self._write_conn.execute(cypher, params)).get_as_arrow().to_pylist()[0]
+            row = _arrow(_single(self._write_conn.execute(cypher, params))).to_pylist()[0]
             return int(row["t"]), int(row["s"] or 0)
 
         def delete(cypher: str, params: dict[str, Any]) -> None:
@@ -277,9 +282,8 @@ class LadybugStore:
         """Run one read-only statement in a READ ONLY transaction with a timeout and a row cap."""
         check_read_only_text(cypher)
         start = time.perf_counter()
-        with self._read_lock, warnings.catch_warnings():
+        with self._reader() as conn, warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            conn = self._read_conn
             conn.set_query_timeout(int((timeout_s or 30.0) * 1000))
             try:
                 conn.execute("BEGIN TRANSACTION READ ONLY")
@@ -287,7 +291,7 @@ class LadybugStore:
                 raise _map_error(e, "starting a read transaction") from e
             try:
                 res = _single(conn.execute(cypher, dict(params or {})))
-                table = res.get_as_arrow()
+                table = _arrow(res)
             except (RuntimeError, ValueError, TypeError) as e:
                 raise _map_error(e, "query") from e
             finally:
@@ -308,14 +312,35 @@ class LadybugStore:
             }
 
     def ping(self) -> bool:
-        with self._read_lock:
-            _single(self._read_conn.execute("RETURN 1"))
+        with self._reader() as conn:
+            _single(conn.execute("RETURN 1"))
         return True
 
+    @contextmanager
+    def _reader(self) -> Iterator[Any]:
+        """A read connection of this thread's own for the duration of one statement."""
+        with self._reader_slots:
+            try:
+                conn = self._readers.get_nowait()
+            except queue.Empty:
+                conn = ladybug.Connection(self._db)
+                with self._readers_lock:
+                    self._all_readers.append(conn)
+            try:
+                yield conn
+            finally:
+                self._readers.put(conn)
+
     def close(self) -> None:
-        for conn in (self._read_conn, self._write_conn):
+        for conn in (*self._all_readers, self._write_conn):
             conn.close()
         self._db.close()
+
+
+def _arrow(res: Any) -> pa.Table:
+    """The result as Arrow, in chunks of its own size: Ladybug's default chunk (10M values
+    over the columns) is allocated even for one row and costs ~0.5 ms per point query."""
+    return res.get_as_arrow(max(1, min(res.get_num_tuples(), 1_000_000)))
 
 
 def _single(res: Any) -> Any:
