@@ -1,6 +1,6 @@
 """Gather the latest figure of every benchmark (docs/benchmarks/*.md) into docs/benchmarks.md.
 
-    .venv/bin/python bench/collect.py
+.venv/bin/python bench/collect.py
 """
 
 from __future__ import annotations
@@ -8,8 +8,19 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ["demo", "store", "named_queries", "code", "git", "traces", "deployments", "sample", "risk",
-         "triage", "api"]
+ORDER = [
+    "demo",
+    "store",
+    "named_queries",
+    "code",
+    "git",
+    "traces",
+    "deployments",
+    "sample",
+    "risk",
+    "triage",
+    "api",
+]
 
 HEADER = """# Benchmarks
 

@@ -233,14 +233,26 @@ def eval_triage(
 @eval_app.command("duplicates")
 def eval_duplicates(
     cases: Path = typer.Option(..., "--cases", help="pairs.jsonl"),
-    pool: Path = typer.Option(..., "--pool", help="pool.jsonl"),
+    pool: Path | None = typer.Option(
+        None, "--pool", help="pool.jsonl; default: the cases file's name with 'pairs' -> 'pool'."
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Recall@k and MRR of duplicate detection, with TF-IDF in the same run."""
     from graph_service.triage.evaluate import evaluate_duplicates
 
-    result = evaluate_duplicates(cases, pool, settings_for(None))
+    result = evaluate_duplicates(cases, pool or _sibling_pool(cases), settings_for(None))
     _print_summary(result, as_json)
+
+
+def _sibling_pool(cases: Path) -> Path:
+    """`x/dup_pairs.jsonl` -> `x/dup_pool.jsonl`; a caller error when there is none."""
+    if "pairs" in cases.name:
+        pool = cases.with_name(cases.name.replace("pairs", "pool"))
+        if pool.exists():
+            return pool
+        raise CallerError(f"--cases {cases}: no pool file {pool} beside it; give --pool")
+    raise CallerError(f"--cases {cases}: give --pool (no 'pairs' in the name to derive it)")
 
 
 def _print_summary(result: dict[str, Any], as_json: bool) -> None:

@@ -11,8 +11,9 @@ PRODGRAPH = Path(sys.executable).parent / "prodgraph"
 
 
 def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(PRODGRAPH), *args], capture_output=True, text=True, input=stdin,
-                          timeout=120)
+    return subprocess.run(
+        [str(PRODGRAPH), *args], capture_output=True, text=True, input=stdin, timeout=120
+    )
 
 
 def _make_repo(root: Path) -> Path:
@@ -38,14 +39,35 @@ def test_init_ingest_stats_query_and_run(tmp_path: Path) -> None:
     stats = json.loads(_run("stats", "--db", db, "--json").stdout)
     assert stats["nodes"]["Function"] == 2 and stats["nodes"]["Commit"] == 1
     assert stats["edges"]["CALLS"] == 1
-    q = _run("query", "MATCH (f:Function)-[:CALLS]->(g:Function) RETURN f.name AS f, g.name AS g",
-             "--db", db, "--format", "json")
+    q = _run(
+        "query",
+        "MATCH (f:Function)-[:CALLS]->(g:Function) RETURN f.name AS f, g.name AS g",
+        "--db",
+        db,
+        "--format",
+        "json",
+    )
     assert json.loads(q.stdout)["rows"] == [{"f": "main", "g": "helper"}]
-    csv = _run("query", "-", "--db", db, "--format", "csv",
-               stdin="MATCH (f:Function) RETURN f.name AS name ORDER BY name")
+    csv = _run(
+        "query",
+        "-",
+        "--db",
+        db,
+        "--format",
+        "csv",
+        stdin="MATCH (f:Function) RETURN f.name AS name ORDER BY name",
+    )
     assert csv.stdout.split() == ["name", "helper", "main"]
-    callers = _run("run", "callers", "--param", "uid=fn:demo:pkg/core.py:helper", "--db", db,
-                   "--format", "json")
+    callers = _run(
+        "run",
+        "callers",
+        "--param",
+        "uid=fn:demo:pkg/core.py:helper",
+        "--db",
+        db,
+        "--format",
+        "json",
+    )
     assert callers.returncode == 0, callers.stderr
     assert "fn:demo:pkg/core.py:main" in callers.stdout
     again = _run("ingest", "repo", str(repo), "--db", db, "-o", "repo=demo")
@@ -64,3 +86,78 @@ def test_errors_are_one_line_with_a_nonzero_exit(tmp_path: Path) -> None:
     bad_source = _run("ingest", "nonsense", str(tmp_path), "--db", db)
     assert bad_source.returncode != 0 and "unknown source" in bad_source.stderr
     assert "Traceback" not in bad_source.stderr
+
+
+def _jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_eval_duplicates_json_with_the_pool_beside_the_pairs(tmp_path: Path) -> None:
+    pool = [
+        {
+            "repo": "a/b",
+            "number": 1,
+            "title": "Login page crashes on empty password",
+            "body": "Submitting the login form with no password throws KeyError",
+            "created": "2025-01-01",
+        },
+        {
+            "repo": "a/b",
+            "number": 2,
+            "title": "Dark mode colours are wrong",
+            "body": "contrast",
+            "created": "2025-01-02",
+        },
+        {
+            "repo": "a/b",
+            "number": 3,
+            "title": "Export to CSV drops the last row",
+            "body": "csv",
+            "created": "2025-01-03",
+        },
+    ]
+    _jsonl(tmp_path / "dup_pool.jsonl", pool)
+    dup = {
+        "title": "KeyError when the password is empty on login",
+        "body": "login form, no password, crash",
+        "created": "2025-02-01",
+    }
+    pairs = _jsonl(
+        tmp_path / "dup_pairs.jsonl",
+        [{"repo": "a/b", "dup_number": 9, "orig_number": 1, "dup": dup}],
+    )
+    out = _run("eval", "duplicates", "--cases", str(pairs), "--json")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["pairs"] == 1 and got["prodgraph"]["recall_at_1"] == 1.0
+    assert set(got["tfidf"]) == {"recall_at_1", "recall_at_5", "recall_at_10", "mrr"}
+    lonely = _jsonl(tmp_path / "cases.jsonl", [])
+    missing = _run("eval", "duplicates", "--cases", str(lonely), "--json")
+    assert (
+        missing.returncode != 0 and "--pool" in missing.stderr and "cases.jsonl" in missing.stderr
+    )
+
+
+def test_eval_triage_json_counts_an_unreadable_case_as_a_miss(tmp_path: Path) -> None:
+    repo = _make_repo(tmp_path)
+    sha = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    case = {
+        "repo_path": str(repo),
+        "parent_sha": sha,
+        "title": "helper returns the wrong value",
+        "body": "helper(1) in pkg/core.py should not add one",
+        "created": "2026-01-01T00:00:00Z",
+        "gold_files": ["pkg/core.py"],
+        "gold_functions": ["pkg/core.py::helper"],
+    }
+    cases = _jsonl(tmp_path / "cases.jsonl", [case, {**case, "repo_path": str(tmp_path / "gone")}])
+    out = _run("eval", "triage", "--cases", str(cases), "--workdir", str(tmp_path / "w"), "--json")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["cases"] == 2 and got["files"]["top1"] == 0.5
+    assert set(got["baselines"]) == {"stacktrace_order", "bm25_files"}
+    assert set(got["functions"]) == {"top1", "top5", "top10", "mrr"}
+    assert len(got["errors"]) == 1 and "gone" in got["errors"][0]
