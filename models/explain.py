@@ -50,7 +50,7 @@ _FEATURE_TEXT: dict[str, str] = {
     "author_file_first": "it is the author's first change in {p:.0f}% of these files",
     "fan_in": "{v:.0f} functions call the touched functions",
     "fan_out": "the touched functions call {v:.0f} functions",
-    "traffic_rate": "{v:.1f} req/s in production pass through the touched functions",
+    "traffic_rate": "{r} req/s in production pass through the touched functions",
     "error_rate": "up to {p:.1f}% of those requests fail",
     "is_merge": "it is a merge",
 }
@@ -88,6 +88,11 @@ def attributions(net: RiskGNN, egos: EgoBatch) -> tuple[float, dict[str, np.ndar
     return float(logits[0]), attr
 
 
+def _rate(v: float) -> str:
+    """A request rate readable at any scale: 120, 3.4, 0.05 (never a misleading 0.0)."""
+    return f"{v:.0f}" if v >= 10 else f"{v:.2g}"
+
+
 def _entity_text(h: History, e: int, raw: np.ndarray, touched: bool, kind: str) -> str:
     name = h.ent_name[e] or h.ent_uids[e]
     where = f" ({h.ent_path[e]})" if kind == "function" and h.ent_path[e] else ""
@@ -102,7 +107,7 @@ def _entity_text(h: History, e: int, raw: np.ndarray, touched: bool, kind: str) 
     if raw[_E["changes"]] == 0:
         facts.append("it is new")
     if raw[_E["traffic_rate"]] > 0:
-        facts.append(f"{raw[_E['traffic_rate']]:.1f} req/s in production pass through it")
+        facts.append(f"{_rate(raw[_E['traffic_rate']])} req/s in production pass through it")
     if raw[_E["fan_in"]] >= 5:
         facts.append(f"{raw[_E['fan_in']]:.0f} functions call it")
     return head + (", " + "; ".join(facts) if facts else "")
@@ -132,7 +137,9 @@ def _reasons(
         if template and abs(w) > 1e-6 and (raw_c[i] != 0 or name in ("exp", "nuc")):
             items.append(
                 Explanation(
-                    text=template.format(v=raw_c[i], p=100 * raw_c[i]), weight=w, kind="feature"
+                    text=template.format(v=raw_c[i], p=100 * raw_c[i], r=_rate(raw_c[i])),
+                    weight=w,
+                    kind="feature",
                 )
             )
     for kind in ("file", "function"):

@@ -127,7 +127,9 @@ def _train(store: GraphStore, settings: Settings) -> Any:
 
 def _show_risky_changes(store: GraphStore, model: Any, n_recent: int = 30) -> None:
     from models.score import score_commit
+    from models.snapshot import SnapshotCache
 
+    history = SnapshotCache(store).build_now().history  # one index for all the scores
     shas = [
         r["sha"]
         for r in store.query(
@@ -136,7 +138,8 @@ def _show_risky_changes(store: GraphStore, model: Any, n_recent: int = 30) -> No
         ).rows()
     ]
     scored = sorted(
-        (score_commit(store, model, sha) for sha in shas), key=lambda r: -float(r.score)
+        (score_commit(store, model, sha, history=history) for sha in shas),
+        key=lambda r: -float(r.score),
     )
     table = Table("commit", "risk", "why", title=f"riskiest of the last {len(shas)} changes")
     for r in scored[:5]:
