@@ -246,6 +246,15 @@ def _proposed(
     files = [u for u in touched if u.startswith("file:")]
     funcs = [u for u in touched if u.startswith("fn:")]
     person = f"person:{author}" if author and not author.startswith("person:") else author
+    la = sum(v[0] for u, v in touched.items() if u.startswith("file:")) or sum(
+        v[0] for v in touched.values()
+    )
+    ld = sum(v[1] for u, v in touched.items() if u.startswith("file:"))
+    if history is not None:  # a view of the warm snapshot with the change added: no rebuild
+        when = at if at is not None else max(time.time(), float(history.t.max(initial=0)) + 1)
+        view = history.with_change(PROPOSED_UID, when, person, touched, (la, ld, float(len(files))))
+        if view is not None:
+            return _score_history(view, model, PROPOSED_UID, start)
     people = [person] if person else []
     tables = (
         neighbourhood(history, [], files, funcs, people)
@@ -257,10 +266,6 @@ def _proposed(
         if at is not None
         else max(time.time(), float(tables.commits["t"].max() if len(tables.commits) else 0) + 1)
     )
-    la = sum(v[0] for u, v in touched.items() if u.startswith("file:")) or sum(
-        v[0] for v in touched.values()
-    )
-    ld = sum(v[1] for u, v in touched.items() if u.startswith("file:"))
     row = {
         "uid": PROPOSED_UID,
         "sha": "",

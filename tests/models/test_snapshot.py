@@ -47,7 +47,7 @@ def test_snapshot_scores_equal_store_scores(
         score_diff(synth_store, trained, DIFF, history=history, at=2e9),
         score_diff(synth_store, trained, DIFF, at=2e9),
     )
-    for author in ("dev0@example.com", None):
+    for author in ("dev0@example.com", None, "first-timer@example.com"):
         _same(
             score_paths(
                 synth_store,
@@ -59,6 +59,25 @@ def test_snapshot_scores_equal_store_scores(
             ),
             score_paths(synth_store, trained, [FRAGILE_UID, "pkg3/mod3.py"], author=author, at=2e9),
         )
+
+
+def test_proposed_change_in_the_past_and_base_untouched(
+    synth_store: GraphStore, trained: RiskModel, synth_history: History
+) -> None:
+    history = SnapshotCache(synth_store).build_now().history
+    mid = float(np.median(history.t))  # events after the change's time exist: as-of holds
+    before = score_commit(synth_store, trained, history.commit_uids[-1], history=history)
+    _same(
+        score_paths(
+            synth_store, trained, [FRAGILE_UID], author="dev1@example.com", at=mid, history=history
+        ),
+        score_paths(synth_store, trained, [FRAGILE_UID], author="dev1@example.com", at=mid),
+    )
+    view = history.with_change("commit:proposed", mid, None, {FRAGILE_UID: (1, 0)}, (1, 0, 0))
+    assert view is not None and "commit:proposed" in view.commit_ix  # the no-rebuild path
+    assert history.with_change("commit:p", mid, None, {"fn:unknown": (1, 0)}, (1, 0, 0)) is None
+    assert "commit:proposed" not in history.commit_ix  # the view did not touch the snapshot
+    _same(score_commit(synth_store, trained, history.commit_uids[-1], history=history), before)
 
 
 def test_neighbourhood_slice_equals_store_reads(synth_store: GraphStore) -> None:
