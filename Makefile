@@ -3,8 +3,9 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 LINT := tools/cypher_lint
+EXPLORER := web/explorer
 
-.PHONY: demo test install lint-deps lint bench
+.PHONY: demo test install lint-deps lint bench explorer explorer-check chromium
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -20,6 +21,19 @@ $(LINT)/node_modules/.installed: $(LINT)/package-lock.json
 
 lint-deps: $(LINT)/node_modules/.installed
 
+# The explorer web page: one build command; its output in graph_service/explorer/static is committed.
+explorer:
+	npm ci --prefix $(EXPLORER) --no-audit --no-fund --loglevel=error
+	npm run build --prefix $(EXPLORER)
+
+# The committed build must be what the sources build to (byte for byte).
+explorer-check:
+	$(EXPLORER)/check_build.sh
+
+# Debian's Chromium for the explorer's browser tests (tests/explorer).
+chromium:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium chromium-driver)
+
 demo: install
 	$(BIN)/prodgraph demo
 
@@ -28,7 +42,7 @@ lint: install lint-deps
 	$(BIN)/mypy
 	$(BIN)/python -m graph_service.queries lint
 
-test: lint
+test: lint explorer-check chromium
 	$(BIN)/pytest
 
 bench: install

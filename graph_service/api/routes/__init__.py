@@ -17,11 +17,14 @@ ROUTER_MODULES: tuple[str, ...] = (
     "graph_service.api.routes.cypher",
     "graph_service.api.routes.queries",
     "graph_service.api.routes.risk",
+    "graph_service.api.routes.risk_recent",
     "graph_service.api.routes.ingest",
     "graph_service.api.routes.webhooks",
     "graph_service.api.routes.traces",
     "graph_service.api.routes.admin",
     "graph_service.api.routes.triage",  # /v1/triage, /v1/similar, /v1/errors/...: when present
+    "graph_service.api.routes.schema",
+    "graph_service.explorer",  # the web page at / and its /assets
 )
 
 

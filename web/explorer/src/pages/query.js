@@ -1,0 +1,103 @@
+// Query page: a Cypher editor with schema completion, JSON parameters, table and graph results.
+
+import { keymap } from "@codemirror/view";
+import { createCypherEditor } from "@neo4j-cypher/codemirror";
+import "@neo4j-cypher/codemirror/css/cypher-codemirror.css";
+import { api } from "../api.js";
+import { ResultView } from "../results.js";
+import { h, status } from "../ui.js";
+
+const EXAMPLE = `MATCH (s:Service)-[e:EXPOSES]->(o:Operation)
+RETURN s, e, o
+LIMIT 25`;
+
+function parseParams(text) {
+  if (!text.trim()) return {};
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`parameters: not valid JSON (${e.message})`);
+  }
+  if (!value || typeof value !== "object" || Array.isArray(value)) {
+    throw new Error('parameters: expected a JSON object such as {"uid": "svc:orders"}');
+  }
+  return value;
+}
+
+export const queryPage = {
+  id: "query",
+  title: "Query",
+  mount(root, ctx) {
+    const editorBox = h("div", { class: "editor", "data-testid": "cypher-editor" });
+    const params = h("textarea", {
+      id: "query-params",
+      rows: 3,
+      spellcheck: "false",
+      placeholder: '{"uid": "svc:orders"}',
+    });
+    const runButton = h("button", { type: "submit", class: "primary", id: "query-run" }, "Run");
+    const formStatus = h("p", { class: "status", role: "status" });
+    const form = h(
+      "form",
+      { class: "query-form", "aria-label": "Cypher query" },
+      h("label", { for: "query-editor-label" }, "Cypher (read-only; Ctrl-Enter runs)"),
+      editorBox,
+      h("label", { for: "query-params" }, "Parameters (JSON object)"),
+      params,
+      h("div", { class: "toolbar" }, runButton, formStatus),
+    );
+    const results = h("div", { class: "results" });
+    root.append(h("h1", {}, "Query"), form, results);
+
+    let run = () => {};
+    const runKey = keymap.of([{ key: "Mod-Enter", run: () => (run(), true) }]);
+    const { editor } = createCypherEditor(editorBox, {
+      preExtensions: [runKey],
+      value: EXAMPLE,
+      schema: ctx.schema.editorSchema(),
+      lineNumbers: true,
+      autocomplete: true,
+      lint: false,
+      theme: "light",
+      placeholder: "MATCH (n) RETURN n LIMIT 10",
+    });
+    editor.codemirror.contentDOM.setAttribute("aria-label", "Cypher query");
+    editor.codemirror.contentDOM.id = "query-editor-label";
+    const view = new ResultView(results, {
+      schema: ctx.schema,
+      name: "query",
+      onGraph: (g) => ctx.registerGraph("query", g),
+    });
+
+    run = async () => {
+      const query = editor.codemirror.state.doc.toString();
+      let values;
+      try {
+        values = parseParams(params.value);
+      } catch (e) {
+        status(formStatus, "error", e.message);
+        return;
+      }
+      status(formStatus, "ok", "");
+      try {
+        await view.run(
+          () => api.cypher(query, values),
+          () => api.cypherCsv(query, values),
+        );
+      } catch {
+        // shown in the result's status line
+      }
+    };
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      run();
+    });
+    ctx.expose("queryEditor", {
+      setValue: (text) => editor.setValue(text),
+      getValue: () => editor.codemirror.state.doc.toString(),
+      run,
+      view,
+    });
+  },
+};
