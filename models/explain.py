@@ -90,7 +90,9 @@ def attributions(net: RiskGNN, egos: EgoBatch) -> tuple[float, dict[str, np.ndar
 
 def _rate(v: float) -> str:
     """A request rate readable at any scale: 120, 3.4, 0.05 (never a misleading 0.0)."""
-    return f"{v:.0f}" if v >= 10 else f"{v:.2g}"
+    if v >= 10:
+        return f"{v:.0f}"
+    return f"{v:.2g}" if v >= 0.01 else "under 0.01"
 
 
 def _entity_text(h: History, e: int, raw: np.ndarray, touched: bool, kind: str) -> str:
