@@ -192,7 +192,10 @@ class LadybugStore:
     def _write_nodes(self, batch: NodeBatch, loaded_by: str, run_id: str) -> WriteResult:
         nt = schema.node(batch.label)
         table = _stamp(batch.table, loaded_by, run_id)
-        if self._count(f"(n:{nt.label})") == 0:
+        # COPY is safe while no row of the batch is stored yet: nothing can collide
+        if self._count(f"(n:{nt.label})") == 0 or self._none_stored(
+            table, f"(n:{nt.label} {{uid: {_COL}uid}})", "uid"
+        ):
             full = _full_table(table, [(p.name, p.type.arrow) for p in nt.all_props])
             self._write_conn.execute(f"COPY {nt.label} FROM full")
             return WriteResult(full.num_rows, 0, "copy")
@@ -207,8 +210,15 @@ class LadybugStore:
     def _write_edges(self, batch: EdgeBatch, loaded_by: str, run_id: str) -> WriteResult:
         rt = schema.rel(batch.type)
         table = _stamp(batch.table, loaded_by, run_id)
-        # COPY is safe while this endpoint pair has no edges: nothing can be duplicated
-        if self._count(f"(:{batch.src_label})-[r:{rt.type}]->(:{batch.dst_label})") == 0:
+        # COPY is safe while no source of the batch has an edge of this type and endpoint
+        # pair (a first load, or new commits' edges): nothing can be duplicated
+        if self._count(
+            f"(:{batch.src_label})-[r:{rt.type}]->(:{batch.dst_label})"
+        ) == 0 or self._none_stored(
+            table,
+            f"(a:{batch.src_label} {{uid: {_COL}uid}})-[r:{rt.type}]->(:{batch.dst_label})",
+            "src",
+        ):
             copied = self._copy_edges(batch, rt, table)
             if copied is not None:
                 return copied
@@ -226,6 +236,12 @@ class LadybugStore:
         res = _single(self._write_conn.execute(q))
         written = int(_arrow(res).column(0)[0].as_py())
         return WriteResult(written, frame.num_rows - written, "merge")
+
+    def _none_stored(self, table: pa.Table, pattern: str, key: str) -> bool:
+        """Whether no stored row matches `pattern` for any distinct `key` of the batch."""
+        frame = pa.table({f"{_COL}uid": table.column(key).unique()})  # noqa: F841
+        res = _single(self._write_conn.execute(f"LOAD FROM frame MATCH {pattern} RETURN count(*)"))
+        return int(res.get_as_arrow().column(0)[0].as_py()) == 0
 
     def _copy_edges(
         self, batch: EdgeBatch, rt: schema.RelType, table: pa.Table

@@ -29,10 +29,15 @@ class GitConfig(BaseModel):
         szz: run SZZ over fixing commits (INDUCED edges).
         szz_code_only: blame only files whose language the code parser knows.
         szz_max_lines_per_file: lines blamed per file of one fix, at most.
+        szz_replay: answer SZZ from line origins replayed along the loaded history
+            (`loaders.git.origins`); `git blame` runs only where they are unknown.
+        szz_replay_lines: line origins kept in memory (4 bytes each); older versions go first.
         max_files_per_commit / max_lines_per_commit: past either, the commit is `truncated`:
             file-level MODIFIES only, no function mapping, no SZZ.
         blame_workers: git blame processes run at once.
         chunk_commits: commits per group of batches.
+        function_worker: map hunks onto functions in a second process (uses a second core)
+            when at least `function_worker_min_commits` commits are loaded.
         parse_cache_size: parsed blobs kept in memory.
         ticket_dates: JSON file {ticket uid: ISO created_at} for SZZ's ticket-date filter.
         pseudonymise_emails: hash author emails (from Settings).
@@ -50,10 +55,14 @@ class GitConfig(BaseModel):
     szz: bool = True
     szz_code_only: bool = True
     szz_max_lines_per_file: int = Field(default=500, ge=1)
+    szz_replay: bool = True
+    szz_replay_lines: int = Field(default=20_000_000, ge=1000)
     max_files_per_commit: int = Field(default=500, ge=1)
     max_lines_per_commit: int = Field(default=20_000, ge=1)
     blame_workers: int = Field(default=2, ge=1, le=32)
-    chunk_commits: int = Field(default=1000, ge=1)
+    chunk_commits: int = Field(default=5000, ge=1)
+    function_worker: bool = True
+    function_worker_min_commits: int = Field(default=1000, ge=1)
     parse_cache_size: int = Field(default=4096, ge=16)
     ticket_dates: Path | None = None
     pseudonymise_emails: bool = False

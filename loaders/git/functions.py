@@ -8,11 +8,15 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from tree_sitter import Tree
+from typing import TYPE_CHECKING, Any
 
 from loaders.git.log_parser import FileChange, Hunk
+from loaders.git.spans import FunctionSpan
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
+
+    from loaders.git.spans import ParsedSpans
 
 logger = logging.getLogger(__name__)
 
@@ -25,16 +29,6 @@ __all__ = [
     "blob_id",
     "map_change",
 ]
-
-
-@dataclass(frozen=True)
-class FunctionSpan:
-    """A function's name and 1-based inclusive line range in one blob."""
-
-    qualname: str
-    name: str
-    start_line: int
-    end_line: int
 
 
 @dataclass
@@ -55,9 +49,7 @@ class BlobFunctions:
         return None
 
 
-SpanParser = Callable[
-    [str, bytes, "Tree | None"], "tuple[list[tuple[str, str, int, int]], Tree] | None"
-]
+SpanParser = Callable[[str, bytes, "Tree | None"], "tuple[list[FunctionSpan], Tree] | None"]
 
 
 def _index(functions: list[FunctionSpan]) -> BlobFunctions:
@@ -80,8 +72,8 @@ class FunctionIndex:
         self._read = read_blob
         self._cache: OrderedDict[tuple[str, str], BlobFunctions | None] = OrderedDict()
         self._size = cache_size
-        self._trees: OrderedDict[tuple[str, str], tuple[Tree, bytes]] = OrderedDict()
-        self._tree_cache = max(16, cache_size // 32)
+        self._trees: OrderedDict[tuple[str, str], tuple[ParsedSpans, bytes]] = OrderedDict()
+        self._tree_cache = max(16, cache_size // 8)
         self._sources: OrderedDict[str, bytes] = OrderedDict()
         self.parsed = 0
         self.incremental = 0
@@ -117,14 +109,18 @@ class FunctionIndex:
         result = None
         if source is not None:
             _put(self._sources, blob, source, self._size // 4)
-            parsed = self._parse(path, source, self._base_tree(language, source, base))
+            parsed = self._spans(path, language, source, base)
             self.parsed += 1
             if parsed is not None:
-                spans, tree = parsed
-                result = _index([FunctionSpan(*s) for s in spans])
-                _put(self._trees, key, (tree, source), self._tree_cache)
+                result = _index(parsed.spans)
+                _put(self._trees, key, (parsed, source), self._tree_cache)
         _put(self._cache, key, result, self._size)
         return result
+
+    def source(self, blob: str) -> bytes | None:
+        """The blob's bytes from the recently parsed ones, else from git."""
+        held = self._sources.get(blob)
+        return held if held is not None else self._read(blob)
 
     def _source(self, blob: str, base: tuple[str, str, list[Hunk]] | None) -> bytes | None:
         """The blob's bytes: the old side patched with the hunks when that gives the same
@@ -137,25 +133,26 @@ class FunctionIndex:
                 return new
         return self._read(blob)
 
-    def _base_tree(
-        self, language: str, source: bytes, base: tuple[str, str, list[Hunk]] | None
-    ) -> Tree | None:
-        if base is None or self.language_for(base[0]) != language:
-            return None
-        held = self._trees.get((base[1], language))
-        if held is None:
-            return None
-        from loaders.git.spans import edit_tree
+    def _spans(
+        self, path: str, language: str, source: bytes, base: tuple[str, str, list[Hunk]] | None
+    ) -> ParsedSpans | None:
+        """Parse from the old version's tree and definitions when they are at hand."""
+        from loaders.git.spans import parse_spans, reparse_spans
 
-        tree = edit_tree(held[0], held[1], source, base[2])
-        if tree is not None:
-            self.incremental += 1
-        return tree
+        held = None
+        if base is not None and self.language_for(base[0]) == language:
+            held = self._trees.get((base[1], language))
+        if held is None or base is None:
+            return parse_spans(path, source)
+        self.incremental += 1
+        return reparse_spans(path, source, held[0], held[1], base[2])
 
 
 def blob_id(content: bytes) -> str:
     """Git's object id of a blob with this content (SHA-1 repositories)."""
-    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
+    digest = hashlib.sha1(b"blob %d\0" % len(content), usedforsecurity=False)
+    digest.update(content)
+    return digest.hexdigest()
 
 
 def apply_hunks(old: bytes, hunks: list[Hunk]) -> bytes | None:

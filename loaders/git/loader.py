@@ -6,7 +6,7 @@ import logging
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from graph_service.batch import Batch, edges, nodes
@@ -14,12 +14,13 @@ from graph_service.errors import CallerError
 from graph_service.store.base import GraphReader
 from loaders.base import LoadReport
 from loaders.git.config import GitConfig
-from loaders.git.functions import FunctionIndex
 from loaders.git.gitcli import BlobReader, Git
-from loaders.git.log_parser import LOG_ARGS, CommitRecord, parse_log
+from loaders.git.log_parser import LOG_ARGS, CommitRecord, FileChange, parse_log
+from loaders.git.mapping import FunctionMapping, LocalMapping, WorkerMapping, mappable
 from loaders.git.messages import MessageFacts, read_message
-from loaders.git.rows import HeadTree, Mapper, Rows, add_commit, function_mapper
-from loaders.git.szz import blame_jobs
+from loaders.git.origins import LineOrigins
+from loaders.git.rows import HeadTree, Rows, add_commit, add_functions
+from loaders.git.szz import blame_jobs, is_test_path
 from loaders.git.szz_rows import Fix, SzzStep, ticket_created
 
 logger = logging.getLogger(__name__)
@@ -130,21 +131,31 @@ class _History:
         self.resolved: dict[str, str | None] = {}
         self.fixes: dict[str, Fix] = {}
         self.szz: SzzStep | None = None
+        self.origins: LineOrigins | None = None
+        self._tracked: dict[str, bool] = {}
+        self._language_for: Callable[[str], str | None] | None = None
 
     def run(self, todo: list[str]) -> Iterator[Batch]:
         cfg, report = self.cfg, self.report
         with BlobReader(self.git) as blobs, tempfile.TemporaryDirectory() as tmp:
-            index = FunctionIndex(blobs.read, cfg.parse_cache_size) if cfg.functions else None
-            if index is not None and not index.available:
+            self._language_for = _code_languages()
+            if cfg.functions and self._language_for is None:
                 report.warn(self.repo, "code parser unavailable: no function-level MODIFIES")
             tree = {
                 p: sha for p, (mode, sha) in self.git.ls_tree(self.head).items() if mode != "160000"
             }
-            head_tree = HeadTree(tree, index)
-            ignore = _ignore_revs(blobs, self.head, Path(tmp))
+            head_tree = HeadTree(tree)
+            ignored = _ignore_revs(blobs, self.head)
+            ignore = _ignore_file(ignored, Path(tmp))
+            if cfg.szz and cfg.szz_replay:
+                self.origins = LineOrigins(
+                    blobs.read, self._last_change, set(ignored), cfg.szz_replay_lines
+                )
             if cfg.szz:
-                self.szz = SzzStep(self.git, cfg, report, self.reader, ignore, self.head)
-            mapper = function_mapper(index) if index is not None and index.available else None
+                self.szz = SzzStep(
+                    self.git, cfg, report, self.reader, ignore, self.head, self.origins
+                )
+            mapping = self._mapping(blobs, len(todo))
             stream = parse_log(
                 self.git.stream(LOG_ARGS, todo),
                 keep_text=self._keep_text,
@@ -154,20 +165,48 @@ class _History:
             count = 0
             try:
                 for record in stream:
-                    self._add(rows, record, mapper, index)
+                    self._add(rows, record, mapping)
+                    if self.origins is not None:
+                        self.origins.add_commit(record, self._replays)
                     count += 1
                     if count % cfg.chunk_commits == 0:
-                        yield from self._flush(rows)
+                        yield from self._flush(rows, mapping)
                         rows = Rows(self.repo, head_tree, cfg.pseudonymise_emails)
-                yield from self._flush(rows)
+                yield from self._flush(rows, mapping)
+                if mapping is not None:
+                    report.stats.update(mapping.stats())
             finally:
                 if self.szz is not None:
                     self.szz.close()
-            if index is not None:
-                report.stats["blobs_parsed"] = index.parsed
-                report.stats["blobs_patched"] = index.patched
-                report.stats["blobs_reparsed_incrementally"] = index.incremental
+                if mapping is not None:
+                    mapping.close()
+            if self.origins is not None:
+                report.stats["szz_versions_replayed"] = self.origins.versions_replayed
+                report.stats["szz_versions_unknown"] = self.origins.versions_unknown
         report.stats["commits_processed"] = count
+
+    def _mapping(self, blobs: BlobReader, commits: int) -> FunctionMapping | None:
+        """Function mapping in a second process for long histories, else in this one."""
+        cfg = self.cfg
+        if not cfg.functions or self._language_for is None:
+            return None
+        if cfg.function_worker and commits >= cfg.function_worker_min_commits:
+            self.report.stats["function_worker"] = 1
+            return WorkerMapping(self.git.path, cfg.parse_cache_size)
+        return LocalMapping(blobs.read, cfg.parse_cache_size)
+
+    def _last_change(self, at: str, path: str) -> str | None:
+        return self.git.text("rev-list", "-1", at, "--", path, check=False) or None
+
+    def _replays(self, change: FileChange) -> bool:
+        """Whether SZZ could ever blame this file: line origins are kept for these only."""
+        path = change.new_path or ""
+        tracked = self._tracked.get(path)
+        if tracked is None:
+            lang = self._language_for(path) if self._language_for is not None else None
+            tracked = not ((self.cfg.szz_code_only and lang is None) or is_test_path(path))
+            self._tracked[path] = tracked
+        return tracked
 
     def _facts(self, record: CommitRecord) -> MessageFacts:
         facts = self.facts.get(record.sha)
@@ -177,13 +216,11 @@ class _History:
 
     def _keep_text(self, record: CommitRecord) -> bool:
         """Hunk text rebuilds blobs from their previous version (functions) and feeds SZZ."""
-        if self.cfg.functions:
+        if self.cfg.functions or self.origins is not None:
             return True
         return self.cfg.szz and not record.is_merge and self._facts(record).is_fix
 
-    def _add(
-        self, rows: Rows, record: CommitRecord, mapper: Mapper | None, index: FunctionIndex | None
-    ) -> None:
+    def _add(self, rows: Rows, record: CommitRecord, mapping: FunctionMapping | None) -> None:
         cfg, report = self.cfg, self.report
         facts = self.facts.pop(record.sha, None) or read_message(record.message)
         truncated = record.line_cap_hit or len(record.files) > cfg.max_files_per_commit
@@ -199,13 +236,20 @@ class _History:
                 report.stats["binary_changes"] = report.stats.get("binary_changes", 0) + 1
             if change.is_submodule:
                 report.stats["submodule_changes"] = report.stats.get("submodule_changes", 0) + 1
-        add_commit(rows, record, facts, truncated, mapper)
+        add_commit(rows, record, facts, truncated)
+        if mapping is not None:
+            if not truncated and self._language_for is not None:
+                lang = self._language_for
+                changes = [c for c in record.files if mappable(c, lang)]
+                if changes:
+                    mapping.submit(f"commit:{record.sha}", changes)
+            for uid, functions in mapping.done():
+                add_functions(rows, uid, functions)
         for short in facts.fixed_shas:
             self._declared(rows, record, short)
         if truncated or not facts.is_fix or self.szz is None:
             return
-        language_for = index.language_for if index is not None else None
-        jobs = blame_jobs(record, language_for, cfg.szz_max_lines_per_file, cfg.szz_code_only)
+        jobs = blame_jobs(record, self._language_for, cfg.szz_max_lines_per_file, cfg.szz_code_only)
         if jobs:
             linked = bool(facts.fixed_shas) or any(t.how != "ticket_link" for t in facts.tickets)
             tickets = [t.uid for t in facts.tickets]
@@ -230,7 +274,11 @@ class _History:
             }
         )
 
-    def _flush(self, rows: Rows) -> Iterator[Batch]:
+    def _flush(self, rows: Rows, mapping: FunctionMapping | None) -> Iterator[Batch]:
+        if mapping is not None:
+            for uid, functions in mapping.done(wait=True):
+                add_functions(rows, uid, functions)
+            rows.mark_deleted(mapping.head_names(rows.head_paths()))
         szz_rows = self.szz.induced(self.fixes) if self.szz is not None else []
         self.fixes = {}
         rows.induced = szz_rows + rows.induced  # declared links win over SZZ for one pair
@@ -267,18 +315,31 @@ def _ticket_refs(reader: GraphReader | None, rows: Rows) -> list[dict[str, objec
     ]
 
 
-def _ignore_revs(blobs: BlobReader, head: str, tmp: Path) -> Path | None:
-    """`.git-blame-ignore-revs` at head, cleaned to full shas, as a file for `git blame`."""
+def _code_languages() -> Callable[[str], str | None] | None:
+    """The code parser's language of a path, or None when the code loader is missing."""
+    try:
+        from loaders.code import language_for
+    except ImportError:  # pragma: no cover - the code loader is part of the package
+        return None
+    return language_for
+
+
+def _ignore_revs(blobs: BlobReader, head: str) -> list[str]:
+    """The full shas listed in `.git-blame-ignore-revs` at head."""
     data = blobs.read(f"{head}:.git-blame-ignore-revs")
     if not data:
-        return None
-    shas = [
+        return []
+    return [
         s
         for s in (
             line.split("#", 1)[0].strip() for line in data.decode("utf-8", "replace").splitlines()
         )
         if _HEX40.match(s)
     ]
+
+
+def _ignore_file(shas: list[str], tmp: Path) -> Path | None:
+    """The ignored revisions as a file for `git blame --ignore-revs-file`."""
     if not shas:
         return None
     path = tmp / "ignore-revs"

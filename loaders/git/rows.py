@@ -20,6 +20,7 @@ __all__ = [
     "Mapper",
     "Rows",
     "add_commit",
+    "add_functions",
     "function_mapper",
     "person_uid",
 ]
@@ -55,19 +56,12 @@ def person_uid(email: str, pseudonymise: bool) -> tuple[str, str]:
 
 @dataclass
 class HeadTree:
-    """Which files (and which functions in them) exist at the loaded head."""
+    """Which files exist at the loaded head, and their blobs."""
 
     blobs: dict[str, str]
-    functions: FunctionIndex | None
 
     def has_file(self, path: str) -> bool:
         return path in self.blobs
-
-    def has_function(self, path: str, qualname: str) -> bool:
-        if self.functions is None or path not in self.blobs:
-            return False
-        parsed = self.functions.get(path, self.blobs[path])
-        return parsed is not None and qualname in parsed.qualnames
 
 
 @dataclass
@@ -100,6 +94,7 @@ class Rows:
         return uid
 
     def function_uid(self, fc: FunctionChange) -> str:
+        """The function's uid; its row gets `deleted` from `mark_deleted` at the end."""
         uid = f"fn:{self.repo}:{fc.path}:{fc.qualname}"
         if uid not in self.functions:
             self.functions[uid] = {
@@ -107,23 +102,27 @@ class Rows:
                 "name": fc.name,
                 "qualname": fc.qualname,
                 "path": fc.path,
-                "deleted": not self.head.has_function(fc.path, fc.qualname),
             }
         return uid
+
+    def head_paths(self) -> dict[str, str]:
+        """path -> head blob of the files whose functions this chunk names."""
+        paths = {row["path"] for row in self.functions.values()}
+        return {p: self.head.blobs[p] for p in paths if p in self.head.blobs}
+
+    def mark_deleted(self, head_names: dict[str, set[str]]) -> None:
+        """A function is deleted when the head version of its file does not define it."""
+        for row in self.functions.values():
+            row["deleted"] = row["qualname"] not in head_names.get(row["path"], ())
 
 
 def _edge(src: str, dst: str, confidence: float, **props: Any) -> Row:
     return {"src": src, "dst": dst, "source": "git", "confidence": confidence, **props}
 
 
-def add_commit(
-    rows: Rows,
-    record: CommitRecord,
-    facts: MessageFacts,
-    truncated: bool,
-    functions: Mapper | None,
-) -> None:
-    """Add one commit's node, author, parents, file and function changes and ticket links."""
+def add_commit(rows: Rows, record: CommitRecord, facts: MessageFacts, truncated: bool) -> None:
+    """Add one commit's node, author, parents, file changes and ticket links (function
+    changes come later, from `add_functions`)."""
     uid = f"commit:{record.sha}"
     p_uid, email = person_uid(record.author_email, rows.pseudonymise)
     name = email if rows.pseudonymise else record.author_name
@@ -171,22 +170,25 @@ def add_commit(
         )
         if change.status in "RD" and change.old_path:
             rows.file_uid(change.old_path)
-        if functions is not None and not truncated and not change.binary:
-            for fc in functions(change):
-                rows.modifies_fn.append(
-                    _edge(
-                        uid,
-                        rows.function_uid(fc),
-                        CONFIDENCE["function"],
-                        lines_added=fc.lines_added,
-                        lines_deleted=fc.lines_deleted,
-                        change=fc.change,
-                        old_path=fc.old_path,
-                    )
-                )
     for ref in facts.tickets:
         rows.tickets.setdefault(ref.uid, {"uid": ref.uid, "key": ref.key, "system": ref.system})
         rows.fixes.append(_edge(uid, ref.uid, CONFIDENCE[ref.how], how=ref.how))
+
+
+def add_functions(rows: Rows, commit: str, changes: list[FunctionChange]) -> None:
+    """MODIFIES edges from one commit (its uid) to the functions it touched."""
+    for fc in changes:
+        rows.modifies_fn.append(
+            _edge(
+                commit,
+                rows.function_uid(fc),
+                CONFIDENCE["function"],
+                lines_added=fc.lines_added,
+                lines_deleted=fc.lines_deleted,
+                change=fc.change,
+                old_path=fc.old_path,
+            )
+        )
 
 
 def function_mapper(index: FunctionIndex) -> Mapper:

@@ -50,6 +50,7 @@ class BlameJob:
     parent: str
     path: str
     lines: list[int]
+    blob: str | None = None  # the file's version in `parent`
 
 
 @dataclass
@@ -116,7 +117,7 @@ def blame_jobs(
             continue
         lines = blame_lines(change, lang, max_lines)
         if lines:
-            jobs.append(BlameJob(record.sha, record.parents[0], path, lines))
+            jobs.append(BlameJob(record.sha, record.parents[0], path, lines, change.old_blob))
     return jobs
 
 

@@ -16,6 +16,7 @@ from graph_service.store.base import GraphReader
 from loaders.base import LoadReport
 from loaders.git.config import GitConfig
 from loaders.git.gitcli import Git
+from loaders.git.origins import LineOrigins
 from loaders.git.szz import BlameJob, BlameResult, blame, candidates
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,9 @@ def ticket_created(reader: GraphReader | None, uids: list[str]) -> dict[str, dat
 class SzzStep:
     """Blames fixes in the background while history is parsed; turns candidates into rows.
 
-    Each blame is its own git process, so `blame_workers` of them run beside the parser.
+    With `origins`, a job is answered from the replayed line origins when they know every
+    line; the others run `git blame`, each its own git process, `blame_workers` at a time
+    beside the parser.
     """
 
     def __init__(
@@ -82,34 +85,50 @@ class SzzStep:
         reader: GraphReader | None,
         ignore_revs: Path | None,
         head: str,
+        origins: LineOrigins | None = None,
     ) -> None:
         self.git, self.cfg, self.report, self.reader = git, cfg, report, reader
         self.ignore_revs = ignore_revs
+        self.origins = origins
         self.merges = git.merges(head)
         self.dates = load_ticket_dates(cfg.ticket_dates)
         self._pool = ThreadPoolExecutor(max_workers=cfg.blame_workers)
-        self._pending: list[Future[BlameResult]] = []
+        self._pending: list[Future[BlameResult] | BlameResult] = []
+        self.replayed = 0
 
     def submit(self, jobs: list[BlameJob]) -> None:
+        """Answer each job now from the line origins, or queue a `git blame` for it."""
         for job in jobs:
-            self._pending.append(self._pool.submit(blame, self.git, job, self.ignore_revs))
+            known = (
+                self.origins.blame(job.blob, job.parent, job.path, job.lines)
+                if self.origins
+                else None
+            )
+            if known is not None:
+                self.replayed += 1
+                self._pending.append(BlameResult(job, known[0], known[1]))
+            else:
+                self._pending.append(self._pool.submit(blame, self.git, job, self.ignore_revs))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def induced(self, fixes: dict[str, Fix]) -> list[dict[str, Any]]:
         """INDUCED rows from every blame submitted so far (waits for them)."""
-        results = [f.result() for f in self._pending]
+        results = [p if isinstance(p, BlameResult) else p.result() for p in self._pending]
         self._pending = []
         if not results:
             return []
+        ran = len(results) - self.replayed
         by_fix: dict[str, list[BlameResult]] = defaultdict(list)
         for r in results:
             if r.error:
                 self.report.warn(f"commit:{r.job.fix_sha}", f"blame {r.job.path}: {r.error}")
             by_fix[r.job.fix_sha].append(r)
         stats = self.report.stats
-        stats["szz_blames"] = stats.get("szz_blames", 0) + len(results)
+        stats["szz_blames"] = stats.get("szz_blames", 0) + ran
+        stats["szz_replayed"] = stats.get("szz_replayed", 0) + self.replayed
+        self.replayed = 0
         known = self._ticket_dates([t for f in fixes.values() for t in f.tickets])
         rows: list[dict[str, Any]] = []
         for sha, blamed in by_fix.items():

@@ -91,3 +91,29 @@ def test_unbindable_parameter_is_a_caller_error(tmp_path: Path) -> None:
     with pytest.raises(QueryError):
         s.query("RETURN $x AS x", {"x": [1.5, "}"]})  # mixed list: the driver raises ValueError
     s.close()
+
+
+def test_new_rows_are_copied_and_known_ones_merged(tmp_path: Path) -> None:
+    """COPY needs no row of the batch stored yet (an edge batch: no edge from its sources);
+    otherwise MERGE keeps upserts idempotent. Counts stay exact either way."""
+    s = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+
+    def write(batch: B.Batch) -> str:
+        return s.write(batch, loaded_by="t", run_id="r1").method
+
+    def commits(*names: str) -> B.Batch:
+        return B.nodes("Commit", [{"uid": f"commit:{n}", "sha": n} for n in names])
+
+    def parents(*pairs: tuple[str, str]) -> B.Batch:
+        rows = [{"src": f"commit:{a}", "dst": f"commit:{b}"} for a, b in pairs]
+        return B.edges("PARENT", "Commit", "Commit", rows)
+
+    assert write(commits("a", "b")) == "copy"  # empty table
+    assert write(commits("c", "d")) == "copy"  # none of them stored yet
+    assert write(commits("d", "e")) == "merge"  # d is stored
+    assert write(parents(("b", "a"))) == "copy"
+    assert write(parents(("c", "b"), ("d", "c"))) == "copy"  # new sources
+    assert write(parents(("d", "c"), ("e", "d"))) == "merge"  # d has its edge already
+    counts = s.counts()
+    assert counts["nodes"]["Commit"] == 5 and counts["edges"]["PARENT"] == 4
+    s.close()

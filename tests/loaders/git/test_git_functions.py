@@ -9,7 +9,7 @@ import pytest
 from loaders.code import parse_source
 from loaders.git.functions import FunctionIndex, apply_hunks, blob_id, map_change
 from loaders.git.log_parser import FileChange, Hunk
-from loaders.git.spans import edit_tree, function_spans
+from loaders.git.spans import edit_tree, function_spans, parse_spans, reparse_spans
 
 SOURCES = {
     "pkg/mod.py": (
@@ -108,6 +108,46 @@ def test_incremental_reparse_and_patched_blob_match_a_fresh_parse(new, tmp_path)
     fresh = function_spans("pkg/mod.py", new)
     assert incremental is not None and fresh is not None
     assert incremental[0] == fresh[0]
+
+
+# Per language: (old text, new text) pairs that rename, decorate, nest, move and delete.
+REPARSE = [
+    ("pkg/mod.py", "class Shape:", "class Figure:"),  # a class renamed: its methods follow
+    ("pkg/mod.py", "    @property\n", "    @property\n    @cached\n"),  # decorator added
+    ("pkg/mod.py", "@decorator\n", ""),  # decorator removed
+    ("pkg/mod.py", "    def inner():\n        return a\n", ""),  # nested function removed
+    ("pkg/mod.py", '"', '"'),  # no change at all
+    ("pkg/mod.py", "import os\n", 'x = """\n'),  # everything below becomes a string
+    ("web/app.js", "class Cart {", "class Basket {"),
+    ("web/app.js", "const helper = () => 1;", "const helper = () => {\n    return 1;\n  };"),
+    ("web/types.ts", "export class Box<T> {", "export class Crate<T> {\n  x = 1;"),
+    ("svc/main.go", "func (s *Server) Serve", "func (s *Proxy) Serve"),
+    ("src/App.java", "  static class Inner {", "  static class Outer {\n    void go() {}"),
+]
+
+
+@pytest.mark.parametrize(("path", "old", "new"), REPARSE)
+def test_reparse_from_hunks_gives_what_a_full_parse_gives(path, old, new, tmp_path):
+    _check_reparse(path, SOURCES[path], SOURCES[path].replace(old, new, 1), tmp_path)
+
+
+def test_reparse_sees_structure_change_far_from_the_hunks(tmp_path):
+    """Quoting the whole module touches two lines; every definition between them is gone."""
+    source = SOURCES["pkg/mod.py"]
+    _check_reparse("pkg/mod.py", source, f'"""\n{source}"""\n', tmp_path)
+    _check_reparse("pkg/mod.py", f'"""\n{source}"""\n', source, tmp_path)
+
+
+def _check_reparse(path: str, old: str, new: str, tmp_path) -> None:
+    before, after = old.encode(), new.encode()
+    hunks = _hunks(before, after, tmp_path)
+    first = parse_spans(path, before)
+    assert first is not None
+    again = reparse_spans(path, after, first, before, hunks)
+    fresh = parse_spans(path, after)
+    assert again is not None and fresh is not None
+    assert sorted(again.spans) == sorted(fresh.spans)
+    assert sorted(again.scopes) == sorted(fresh.scopes)
 
 
 def test_index_rebuilds_blobs_from_hunks_and_maps_both_sides(tmp_path):
