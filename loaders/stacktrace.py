@@ -73,6 +73,12 @@ _GO_FUNC = re.compile(r"^(?P<func>(?:[\w.\-]+/)*[\w.\-]*\.[\w.()*\[\]\-]+)\((?P<
 _GO_FILE = re.compile(r"^(?P<path>\S+\.go):(?P<line>\d+)(?: \+0x[0-9a-f]+)?$")
 _GO_PANIC = re.compile(r"^panic: (?P<msg>.*?)(?: \[recovered\])?$")
 _GO_ROUTINE = re.compile(r"^goroutine \d+ \[[^\]]*\]:?$")
+# pytest's own traceback: `path:line: in func` per frame (outermost first), the error as
+# `E   Type: message` lines, and a closing `path:line: Type` line
+_PYTEST_FRAME = re.compile(r"^(?P<path>[^\s:]+\.py):(?P<line>\d+): in (?P<func>\S+)$")
+_PYTEST_CALL = re.compile(r"^(?P<path>[^\s:]+\.py):(?P<line>\d+):$")
+_PYTEST_END = re.compile(r"^(?P<path>[^\s:]+\.py):(?P<line>\d+): (?P<type>[\w.]+)$")
+_PYTEST_E = re.compile(r"^E\s+(?P<text>.*)$")
 _PY_ERROR = re.compile(r"^(?P<type>(?:[A-Za-z_]\w*\.)*[A-Z]\w*)(?::\s?(?P<msg>.*))?$")
 _JVM_ERROR = re.compile(
     r"^(?:Exception in thread \"[^\"]*\" |Caused by: |Unhandled [eE]xception[.:] |"
@@ -115,10 +121,32 @@ _NOT_IN_APP_JVM = (
 )
 
 
-def _clean_lines(text: str) -> list[str]:
-    """Strip fences, quote markers and indentation; drop elisions and empty lines."""
+def _strip_prefixes(raw_lines: list[str]) -> list[str]:
+    """Remove a prefix that a tool put before every line of a traceback (`INTERNALERROR> `,
+    a logger's `2024-05-01 12:00:00 ERROR app: `): the text before `Traceback (most recent
+    call last)` is stripped from the following lines that start with it."""
     out: list[str] = []
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    prefix = ""
+    for raw in raw_lines:
+        k = raw.find("Traceback (most recent call last)")
+        if k > 0 and raw[:k].strip() and not raw[:k].strip().startswith(">"):
+            prefix = raw[:k].rstrip()
+        elif k == 0:
+            prefix = ""
+        if prefix and raw.startswith(prefix):
+            raw = raw[len(prefix) :]
+        elif prefix and raw.strip():
+            prefix = ""
+        out.append(raw)
+    return out
+
+
+def _clean_lines(text: str) -> list[str]:
+    """Strip fences, quote markers, tool prefixes and indentation; drop elisions and empty
+    lines."""
+    out: list[str] = []
+    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for raw in _strip_prefixes(raw_lines):
         if _FENCE.match(raw):
             continue
         line = _QUOTE.sub("", raw).strip().replace("\t", " ")
@@ -325,6 +353,52 @@ def _plausible_type(name: str) -> bool:
     return "." in name or bool(re.search(r"(Exception|Error|Throwable|Failure|Fault|Panic)$", name))
 
 
+def _parse_pytest(lines: list[str], start: int) -> tuple[StackTrace, int]:
+    """A pytest failure report from its first frame line: frames outermost first, as in
+    Python's own tracebacks; the error from the `E   Type: message` line or the closing
+    `path:line: Type` line."""
+    frames: list[Frame] = []
+    error_type = message = ""
+    i = start
+    while i < len(lines):
+        line = lines[i]
+        if m := _PYTEST_FRAME.match(line):
+            frames.append(
+                Frame(
+                    m.group("path"),
+                    int(m.group("line")),
+                    m.group("func"),
+                    "",
+                    _in_app(m.group("path")),
+                )
+            )
+        elif m := _PYTEST_CALL.match(line):  # the test's own frame, function in the header
+            frames.append(
+                Frame(m.group("path"), int(m.group("line")), "", "", _in_app(m.group("path")))
+            )
+        elif m := _PYTEST_END.match(line):
+            frame = Frame(m.group("path"), int(m.group("line")), "", "", _in_app(m.group("path")))
+            if not frames or (frames[-1].path, frames[-1].line) != (frame.path, frame.line):
+                frames.append(frame)
+            error_type = error_type or m.group("type")
+            i += 1
+            break
+        elif (e := _PYTEST_E.match(line)) and not error_type:
+            em = _PY_ERROR.match(e.group("text").strip())
+            if em and _plausible_py_type(em.group("type")):
+                error_type, message = em.group("type"), (em.group("msg") or "").strip()
+        elif line.startswith(("Traceback (most recent call last)", "=====")) or (
+            line.startswith("____") and frames
+        ):
+            break
+        i += 1
+    return StackTrace("python", error_type, message, frames), i
+
+
+def _plausible_py_type(name: str) -> bool:
+    return bool(re.search(r"(Error|Exception|Warning|Exit|Interrupt|Failed|Iteration)$", name))
+
+
 def parse_all(text: str) -> list[StackTrace]:
     """Every stack trace found in `text`, in order of appearance."""
     lines = _clean_lines(text or "")
@@ -334,6 +408,13 @@ def parse_all(text: str) -> list[StackTrace]:
         line = lines[i]
         if line.startswith("Traceback (most recent call last)"):
             trace, i = _parse_python(lines, i)
+            traces.append(trace)
+            continue
+        if _PYTEST_FRAME.match(line) or (
+            _PYTEST_CALL.match(line)
+            and any(_PYTEST_FRAME.match(x) or _PYTEST_END.match(x) for x in lines[i + 1 : i + 40])
+        ):
+            trace, i = _parse_pytest(lines, i)
             traces.append(trace)
             continue
         pm = _GO_PANIC.match(line)

@@ -190,3 +190,58 @@ def test_message_template() -> None:
     assert a == "user <num> (<email>) order <uuid> failed at <path>: <str> <hex>"
     assert st.message_template("order 12 not found") == st.message_template("order 9981 not found")
     assert st.short_type("svc.errors.PaymentError") == "PaymentError"
+
+
+def test_tool_prefixed_traceback_parses_like_the_plain_one() -> None:
+    plain = (
+        "Traceback (most recent call last):\n"
+        '  File "/app/src/shop/main.py", line 191, in wrap_session\n'
+        "    session.exitstatus = doit(config, session) or 0\n"
+        '  File "/app/src/shop/report.py", line 50, in summary\n'
+        "    x.render()\n"
+        "AttributeError: 'NoneType' object has no attribute 'render'\n"
+    )
+    for prefix in ("INTERNALERROR> ", "2024-05-01 12:00:00,123 ERROR shop.worker: "):
+        prefixed = "".join(prefix + line + "\n" for line in plain.splitlines())
+        got, want = st.parse("Some words first.\n" + prefixed), st.parse(plain)
+        assert got is not None and want is not None
+        assert (got.error_type, got.frames) == (want.error_type, want.frames)
+        assert got.fingerprint == want.fingerprint
+        assert [f.function for f in got.frames] == ["wrap_session", "summary"]
+
+
+def test_pytest_failure_reports() -> None:
+    long_form = """
+________________________________ test_checkout ________________________________
+
+    def test_checkout():
+>       helper(1)
+
+tests/test_shop.py:5:
+_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _
+src/shop/core.py:20: in helper
+    return inner(x)
+src/shop/core.py:30: in inner
+    raise ValueError(x)
+E   ValueError: 1
+
+src/shop/core.py:30: ValueError
+=========================== short test summary info ===========================
+"""
+    t = st.parse(long_form)
+    assert t is not None and (t.error_type, t.message) == ("ValueError", "1")
+    assert [(f.path, f.line, f.function) for f in t.frames] == [
+        ("tests/test_shop.py", 5, ""),
+        ("src/shop/core.py", 20, "helper"),
+        ("src/shop/core.py", 30, "inner"),  # innermost last, the closing line not repeated
+    ]
+    short_form = (
+        "tests/test_shop.py:10: in test_total\n    assert total() == 3\n"
+        "src/shop/cart.py:20: in total\n    return sum(lines)\n"
+        "E   TypeError: unsupported operand type(s) for +: 'int' and 'str'\n"
+    )
+    s = st.parse(short_form)
+    assert s is not None and s.error_type == "TypeError"
+    assert [f.function for f in s.frames] == ["test_total", "total"]
+    # a log line that merely names a file and line is not a pytest trace
+    assert st.parse_all("see src/shop/cart.py:20: for details") == []
