@@ -17,9 +17,17 @@ __all__ = ["RiskConfig", "torch_threads"]
 class RiskConfig(BaseModel):
     """Hyper-parameters and data choices of the GNN risk model (stored in `config.json`)."""
 
-    hidden: int = Field(default=32, ge=4, description="Embedding width.")
+    hidden: int = Field(default=16, ge=4, description="Embedding width (per member).")
     layers: int = Field(default=2, ge=1, le=4, description="Message-passing layers.")
-    epochs: int = Field(default=150, ge=1)
+    epochs: int = Field(default=150, ge=1, description="Most training epochs (full batch).")
+    patience: int = Field(
+        default=20,
+        ge=1,
+        description="Stop once every member went this many epochs without a lower validation loss.",
+    )
+    ensemble: int = Field(
+        default=5, ge=1, le=16, description="Networks averaged in logit space (a seed ensemble)."
+    )
     lr: float = Field(default=0.01, gt=0)
     weight_decay: float = Field(default=1e-4, ge=0)
     dropout: float = Field(default=0.1, ge=0, lt=1)
@@ -34,7 +42,7 @@ class RiskConfig(BaseModel):
         default=0.2,
         gt=0,
         lt=1,
-        description="Time-latest share of training commits for calibration.",
+        description="Time-latest share of training commits for early stopping and calibration.",
     )
     use_edges: bool = Field(default=True, description="False: the `gnn_no_edges` ablation.")
     seed: int = 0

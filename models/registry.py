@@ -19,7 +19,7 @@ from graph_service.errors import ModelMissingError
 from graph_service.settings import Settings
 from models.calibration import IsotonicCalibrator
 from models.config import RiskConfig
-from models.gnn import RiskGNN
+from models.gnn import RiskGNN, fuse
 from models.history import COMMIT_FEATURES, ENTITY_FEATURES
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,14 @@ class RiskModel:
     cutoff: float | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     schema_version: int = schema.SCHEMA_VERSION
+    _fused: RiskGNN | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def inference_net(self) -> RiskGNN:
+        """The network scoring uses: the ensemble fused into one (same logits, one pass)."""
+        if self._fused is None:
+            self._fused = fuse(self.net)
+        return self._fused
 
     def manifest(self) -> dict[str, Any]:
         return {
@@ -70,8 +78,11 @@ def save(model: RiskModel, model_dir: Path) -> Path:
 def load(path: Path) -> RiskModel:
     """Rebuild a model from its folder (no pickle: `weights_only=True`)."""
     manifest = json.loads((Path(path) / "config.json").read_text())
-    config = RiskConfig(**manifest["config"])
-    net = RiskGNN(config.hidden, config.layers, config.dropout, config.use_edges)
+    # artefacts written before ensembles hold one network and no `ensemble` setting
+    config = RiskConfig(**{"ensemble": 1, **manifest["config"]})
+    net = RiskGNN(
+        config.hidden, config.layers, config.dropout, config.use_edges, members=config.ensemble
+    )
     state = torch.load(Path(path) / "model.pt", weights_only=True, map_location="cpu")
     net.load_state_dict(state)
     net.eval()

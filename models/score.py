@@ -85,7 +85,7 @@ def _score_history(h: History, model: RiskModel, uid: str, start: float) -> Risk
     cfg = model.config
     egos = build_egos(h, [ci], cfg.max_neighbours, cfg.max_entities)
     with torch_threads(cfg.threads):
-        logits, node_logits, reasons = score_and_explain(h, model.net, egos)
+        logits, node_logits, reasons = score_and_explain(h, model.inference_net, egos)
     raw = float(torch.sigmoid(logits[0]))
     scored = []
     for kind, lg in node_logits.items():

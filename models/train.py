@@ -56,29 +56,74 @@ def predict_raw(net: RiskGNN, egos: EgoBatch) -> tuple[Tensor, dict[str, Tensor]
         return net(egos.data.x_dict, egos.data.edge_index_dict)
 
 
-def _loss(
+def _member_losses(
     net: RiskGNN,
     egos: EgoBatch,
     y: Tensor,
     node_y: dict[str, Tensor],
     pos_w: Tensor,
     node_weight: float,
+    members: list[int] | None = None,
 ) -> Tensor:
-    commit, nodes = net(egos.data.x_dict, egos.data.edge_index_dict)
-    loss = torch.nn.functional.binary_cross_entropy_with_logits(commit, y, pos_weight=pos_w)
+    """Training loss of the ensemble members at positions `members` (default: all), shape
+    [members]; their sum trains them all: members share no parameters, so each gets exactly
+    its own gradient."""
+    commit, nodes = net.forward_members(egos.data.x_dict, egos.data.edge_index_dict, members)
+    loss = _bce(commit, y, pos_w)
     for kind, logits in nodes.items():
         mask = torch.from_numpy(egos.touched[kind])
         if mask.any() and node_weight > 0:
-            loss = loss + node_weight * torch.nn.functional.binary_cross_entropy_with_logits(
-                logits[mask], node_y[kind][mask], pos_weight=pos_w
-            )
+            loss = loss + node_weight * _bce(logits[:, mask], node_y[kind][mask], pos_w)
     return loss
+
+
+def _bce(logits: Tensor, y: Tensor, pos_w: Tensor) -> Tensor:
+    """Class-weighted binary cross-entropy per row of `logits` [members, n]."""
+    per = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, y.expand_as(logits), pos_weight=pos_w, reduction="none"
+    )
+    return per.mean(-1)
 
 
 def _egos(h: History, ix: np.ndarray, cfg: RiskConfig, cache: EgoBatch | None) -> EgoBatch:
     if cache is not None:
         return subset(cache, ix)
     return build_egos(h, ix, cfg.max_neighbours, cfg.max_entities)
+
+
+class _EarlyStopping:
+    """Keeps each member's weights from its epoch of lowest validation loss; a member stops
+    training once it went `patience` epochs without improving."""
+
+    def __init__(self, net: RiskGNN, patience: int) -> None:
+        self.net, self.patience = net, patience
+        n = len(net.members)
+        self.best = [math.inf] * n
+        self.since = [0] * n
+        self.states: list[dict[str, Tensor] | None] = [None] * n
+
+    def active(self) -> list[int]:
+        """Positions of the members still training."""
+        return [i for i, s in enumerate(self.since) if s < self.patience]
+
+    def update(self, val_losses: Tensor, members: list[int] | None = None) -> bool:
+        """Record one epoch's validation losses of `members` (default: all); True when every
+        member has stopped."""
+        for i, v in zip(
+            range(len(self.best)) if members is None else members, val_losses.tolist(), strict=True
+        ):
+            if v < self.best[i]:
+                self.best[i], self.since[i] = v, 0
+                member = self.net.members[i]
+                self.states[i] = {k: t.clone() for k, t in member.state_dict().items()}
+            else:
+                self.since[i] += 1
+        return not self.active()
+
+    def restore(self) -> None:
+        for member, state in zip(self.net.members, self.states, strict=True):
+            if state is not None:
+                member.load_state_dict(state)
 
 
 def _fit_net(
@@ -90,33 +135,34 @@ def _fit_net(
     cfg: RiskConfig,
     cache: EgoBatch | None,
 ) -> RiskGNN:
+    """Full-batch Adam on the fit slice; early stopping per member on the validation slice."""
     torch.manual_seed(cfg.seed)
     egos = _egos(h, fit_ix, cfg, cache)
-    net = RiskGNN(cfg.hidden, cfg.layers, cfg.dropout, cfg.use_edges)
+    net = RiskGNN(cfg.hidden, cfg.layers, cfg.dropout, cfg.use_edges, members=cfg.ensemble)
     net.fit_scaler(egos.data.x_dict)
     y = torch.from_numpy(h.labels(cutoff)[fit_ix]).float()
     node_y = {k: torch.from_numpy(node_targets(h, egos, k, cutoff)) for k in ("file", "function")}
     pos = float(y.sum())
     pos_w = torch.tensor(max((len(y) - pos) / max(pos, 1.0), 1.0) ** 0.5)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    best, best_state = math.inf, None
+    stopper = _EarlyStopping(net, cfg.patience)
+    yv = torch.from_numpy(y_val).float() if val is not None and y_val is not None else None
     for epoch in range(cfg.epochs):
+        active = stopper.active()  # stopped members get no gradient, so Adam leaves them be
         net.train()
         opt.zero_grad()
-        loss = _loss(net, egos, y, node_y, pos_w, cfg.node_loss_weight)
-        loss.backward()
+        losses = _member_losses(net, egos, y, node_y, pos_w, cfg.node_loss_weight, active)
+        losses.sum().backward()
         opt.step()
-        if val is not None and y_val is not None and (epoch % 5 == 4 or epoch == cfg.epochs - 1):
-            logits, _ = predict_raw(net, val)
-            v = float(
-                torch.nn.functional.binary_cross_entropy_with_logits(
-                    logits, torch.from_numpy(y_val).float(), pos_weight=pos_w
-                )
-            )
-            if v < best:
-                best, best_state = v, {k: t.clone() for k, t in net.state_dict().items()}
-    if best_state is not None:
-        net.load_state_dict(best_state)
+        if val is not None and yv is not None:
+            net.eval()
+            with torch.no_grad():
+                x, ei = val.data.x_dict, val.data.edge_index_dict
+                logits, _ = net.forward_members(x, ei, active)
+            if stopper.update(_bce(logits, yv, pos_w), active):
+                logger.debug("early stop after %d epochs", epoch + 1)
+                break
+    stopper.restore()
     net.eval()
     return net
 
