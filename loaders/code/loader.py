@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -21,12 +19,13 @@ from loaders.code import incremental as inc
 from loaders.code.emit import BatchEmitter, RunState
 from loaders.code.languages import language_for
 from loaders.code.modules import ModuleIndex
-from loaders.code.parse import parse_source
+from loaders.code.pipeline import built_ahead, gc_paused, heap_frozen
 from loaders.code.resolve import SymbolTable, symbols_of
 from loaders.code.rows import (
     Uids,
 )
 from loaders.code.walk import list_files, skip_reason_for_content
+from loaders.code.workers import default_workers, parse_files
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +72,16 @@ class CodeConfig(BaseModel):
     incremental: bool = Field(default=True, description="Parse only files whose hash changed.")
     batch_rows: int = Field(default=200_000, ge=1, description="Rows per yielded batch.")
     limit_files: int | None = Field(default=None, ge=1, description="Load at most N files.")
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Parser processes; unset: the usable cores, at most 4; 1 parses in-process.",
+    )
+    parallel_min_bytes: int = Field(
+        default=1_000_000,
+        ge=0,
+        description="Parse in-process when less source than this changed (a worker takes ~0.1 s).",
+    )
     languages: tuple[str, ...] | None = Field(
         default=None, description="Only these languages (python, javascript, typescript, ...)."
     )
@@ -117,7 +126,7 @@ class CodeLoader:
         start = time.perf_counter()
         stored = inc.read_files(reader, cfg.repo_name) if reader and cfg.incremental else None
         run = RunState()
-        with _gc_paused():
+        with gc_paused():
             self._scan(report, run, stored)
         deleted = sorted(set(stored.hashes) - run.present) if stored else []
         changed = set(run.parsed)
@@ -130,7 +139,9 @@ class CodeLoader:
         report.stats["parse_seconds"] = round(time.perf_counter() - start, 3)
         if not run.parsed and not deleted:
             return
-        yield from _timed(self._batches(report, run, stored, deleted), report, "build_seconds")
+        with gc_paused(), heap_frozen():
+            batches = self._batches(report, run, stored, deleted)
+            yield from built_ahead(batches, report, "build_seconds")
 
     def _batches(
         self, report: LoadReport, run: RunState, stored: inc.StoredState | None, deleted: list[str]
@@ -148,6 +159,13 @@ class CodeLoader:
         gomod = cfg.root / "go.mod"
         if gomod.is_file():
             run.go_modules.update(_go_module(gomod, ""))
+        self._parse_all(report, run, self._changed_sources(report, run, stored))
+
+    def _changed_sources(
+        self, report: LoadReport, run: RunState, stored: inc.StoredState | None
+    ) -> Iterator[tuple[str, bytes]]:
+        """Read and hash every file; yield those whose content is new (they get parsed)."""
+        cfg = self.config
         for cand in list_files(
             cfg.root,
             use_git=cfg.use_git,
@@ -172,7 +190,7 @@ class CodeLoader:
             if stored is not None and stored.hashes.get(cand.path) == digest:
                 run.unchanged.add(cand.path)
                 continue
-            self._parse(report, run, cand.path, data)
+            yield cand.path, data
 
     def _read(self, report: LoadReport, path: str) -> bytes | None:
         full = self.config.root / path
@@ -191,21 +209,33 @@ class CodeLoader:
             return None
         return data
 
-    def _parse(self, report: LoadReport, run: RunState, path: str, data: bytes) -> None:
-        if not data.isascii():
-            try:
-                data.decode("utf-8")
-            except UnicodeDecodeError as e:
-                report.warn(path, f"not valid UTF-8 (byte {e.start}); parsed with replacement")
-        parsed = parse_source(path, data)
-        if parsed is None:
-            return
-        if parsed.has_error:
-            report.warn(
-                path, "syntax error: loaded what tree-sitter recovered", f"line {parsed.error_line}"
-            )
-            report.stats["syntax_errors"] = report.stats.get("syntax_errors", 0) + 1
-        run.parsed[path] = parsed
+    def _parse_all(
+        self, report: LoadReport, run: RunState, sources: Iterator[tuple[str, bytes]]
+    ) -> None:
+        """Parse `sources` (in worker processes when it pays) into `run.parsed`, in order."""
+        cfg = self.config
+        workers = cfg.workers if cfg.workers is not None else default_workers()
+        results = parse_files(
+            sources,
+            workers=workers,
+            min_parallel_bytes=cfg.parallel_min_bytes,
+            stats=report.stats,
+        )
+        for path, parsed in results:
+            if parsed is None:
+                continue
+            if parsed.bad_utf8_at is not None:
+                report.warn(
+                    path, f"not valid UTF-8 (byte {parsed.bad_utf8_at}); parsed with replacement"
+                )
+            if parsed.has_error:
+                report.warn(
+                    path,
+                    "syntax error: loaded what tree-sitter recovered",
+                    f"line {parsed.error_line}",
+                )
+                report.stats["syntax_errors"] = report.stats.get("syntax_errors", 0) + 1
+            run.parsed[path] = parsed
 
     def _reparse_dependents(
         self, report: LoadReport, run: RunState, stored: inc.StoredState, touched: set[str]
@@ -219,15 +249,22 @@ class CodeLoader:
                 again |= {p for p in run.unchanged if p.rpartition("/")[0] == directory}
         again |= self._mentions_of_new_files(run, stored)
         again &= run.unchanged
-        for path in sorted(again):
+        self._parse_all(report, run, self._reread(report, run, sorted(again)))
+        report.stats["dependents_reparsed"] = len(again)
+
+    def _reread(
+        self, report: LoadReport, run: RunState, paths: list[str]
+    ) -> Iterator[tuple[str, bytes]]:
+        for path in paths:
             data = self._read(report, path)
             if data is not None:
                 run.unchanged.discard(path)
-                self._parse(report, run, path, data)
-        report.stats["dependents_reparsed"] = len(again)
+                yield path, data
 
     def _mentions_of_new_files(self, run: RunState, stored: inc.StoredState) -> set[str]:
         """Unchanged files whose text names a new module: their imports may resolve now."""
+        if not run.unchanged:
+            return set()
         stems = set()
         for path in set(run.parsed) - set(stored.hashes):
             directory, _, base = path.rpartition("/")
@@ -260,32 +297,6 @@ class CodeLoader:
         return table
 
     # ---- batches ------------------------------------------------------------------------
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while building many acyclic records (it costs ~15% otherwise)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _timed(batches: Iterator[Batch], report: LoadReport, key: str) -> Iterator[Batch]:
-    """Pass batches through, adding the CPU time spent producing them to `report.stats[key]`."""
-    spent = 0.0
-    while True:
-        start = time.process_time()
-        with _gc_paused():
-            batch = next(batches, None)
-        spent += time.process_time() - start
-        report.stats[key] = round(spent, 3)
-        if batch is None:
-            return
-        yield batch
 
 
 def _go_module(gomod: Path, directory: str) -> dict[str, str]:
