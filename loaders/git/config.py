@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -13,6 +14,15 @@ from graph_service.settings import Settings
 logger = logging.getLogger(__name__)
 
 __all__ = ["GitConfig"]
+
+
+def _default_workers() -> int:
+    """Usable cores, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
 
 
 class GitConfig(BaseModel):
@@ -36,8 +46,10 @@ class GitConfig(BaseModel):
             file-level MODIFIES only, no function mapping, no SZZ.
         blame_workers: git blame processes run at once.
         chunk_commits: commits per group of batches.
-        function_worker: map hunks onto functions in a second process (uses a second core)
+        function_worker: map hunks onto functions in child processes (uses other cores)
             when at least `function_worker_min_commits` commits are loaded.
+        function_workers: how many such processes share the files (default: the usable
+            cores, at most 4); each path always goes to the same one.
         parse_cache_size: parsed blobs kept in memory.
         ticket_dates: JSON file {ticket uid: ISO created_at} for SZZ's ticket-date filter.
         pseudonymise_emails: hash author emails (from Settings).
@@ -63,6 +75,7 @@ class GitConfig(BaseModel):
     chunk_commits: int = Field(default=5000, ge=1)
     function_worker: bool = True
     function_worker_min_commits: int = Field(default=1000, ge=1)
+    function_workers: int = Field(default_factory=lambda: _default_workers(), ge=1, le=16)
     parse_cache_size: int = Field(default=4096, ge=16)
     ticket_dates: Path | None = None
     pseudonymise_emails: bool = False

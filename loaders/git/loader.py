@@ -16,7 +16,13 @@ from loaders.base import LoadReport
 from loaders.git.config import GitConfig
 from loaders.git.gitcli import BlobReader, Git
 from loaders.git.log_parser import LOG_ARGS, CommitRecord, FileChange, parse_log
-from loaders.git.mapping import FunctionMapping, LocalMapping, WorkerMapping, mappable
+from loaders.git.mapping import (
+    FunctionMapping,
+    LocalMapping,
+    ShardedMapping,
+    WorkerMapping,
+    mappable,
+)
 from loaders.git.messages import MessageFacts, read_message
 from loaders.git.origins import LineOrigins
 from loaders.git.rows import HeadTree, Rows, add_commit, add_functions
@@ -191,7 +197,10 @@ class _History:
         if not cfg.functions or self._language_for is None:
             return None
         if cfg.function_worker and commits >= cfg.function_worker_min_commits:
-            self.report.stats["function_worker"] = 1
+            workers = cfg.function_workers
+            self.report.stats["function_worker"] = workers
+            if workers > 1:
+                return ShardedMapping(self.git.path, cfg.parse_cache_size, workers)
             return WorkerMapping(self.git.path, cfg.parse_cache_size)
         return LocalMapping(blobs.read, cfg.parse_cache_size)
 

@@ -18,6 +18,8 @@ import subprocess
 import sys
 import threading
 import traceback
+import zlib
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +33,14 @@ from loaders.git.rows import function_mapper
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FunctionMapping", "LocalMapping", "WorkerMapping", "mappable", "serve"]
+__all__ = [
+    "FunctionMapping",
+    "LocalMapping",
+    "ShardedMapping",
+    "WorkerMapping",
+    "mappable",
+    "serve",
+]
 
 Done = tuple[str, list[FunctionChange]]  # a commit uid and the function changes it made
 _BATCH = 64  # commits per message to the child
@@ -45,25 +54,25 @@ def mappable(change: FileChange, language_for: Any) -> bool:
     return any(p and language_for(p) for p in (change.old_path, change.new_path))
 
 
-class FunctionMapping:
+class FunctionMapping(ABC):
     """Submit commits' changes; collect their function changes, in submission order."""
 
-    def submit(self, commit: str, changes: list[FileChange]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def submit(self, commit: str, changes: list[FileChange]) -> None: ...
 
+    @abstractmethod
     def done(self, wait: bool = False) -> Iterator[Done]:
         """Finished commits; with `wait`, every commit submitted so far."""
-        raise NotImplementedError
 
+    @abstractmethod
     def head_names(self, blobs: dict[str, str]) -> dict[str, set[str]]:
         """path -> qualified names of the functions its `blobs[path]` version defines."""
-        raise NotImplementedError
 
-    def stats(self) -> dict[str, int]:
-        raise NotImplementedError
+    @abstractmethod
+    def stats(self) -> dict[str, int]: ...
 
     def close(self) -> None:
-        pass
+        return None
 
 
 class _Work:
@@ -207,6 +216,69 @@ class WorkerMapping(FunctionMapping):
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
+
+
+class ShardedMapping(FunctionMapping):
+    """The mapping spread over several child processes, each owning a share of the paths.
+
+    A file's versions always go to the same child (by a hash of its path), so each child keeps
+    its files' previous trees for incremental reparsing. Every file change travels as its own
+    item, and the answers are put back together per commit in the original change order, so
+    the result is exactly that of one child or of this process."""
+
+    def __init__(self, repo_path: Path, cache_size: int, workers: int) -> None:
+        self._shards = [
+            WorkerMapping(repo_path, max(16, cache_size // workers)) for _ in range(workers)
+        ]
+        self._pending: deque[tuple[str, list[int]]] = deque()  # commit, shard of each change
+        self._ready: list[deque[Done]] = [deque() for _ in self._shards]
+
+    def _shard(self, path: str | None) -> int:
+        return zlib.crc32((path or "").encode()) % len(self._shards)
+
+    def submit(self, commit: str, changes: list[FileChange]) -> None:
+        route = [self._shard(c.new_path or c.old_path) for c in changes]
+        for k, (shard, change) in enumerate(zip(route, changes, strict=True)):
+            self._shards[shard].submit(f"{commit}\x00{k}", [change])
+        self._pending.append((commit, route))
+
+    def done(self, wait: bool = False) -> Iterator[Done]:
+        for shard, ready in zip(self._shards, self._ready, strict=True):
+            ready.extend(shard.done(wait))
+        while self._pending:
+            commit, route = self._pending[0]
+            need = [route.count(i) for i in range(len(self._shards))]
+            if any(len(r) < n for r, n in zip(self._ready, need, strict=True)):
+                return
+            self._pending.popleft()
+            out: list[FunctionChange] = []
+            for k, owner in enumerate(route):
+                uid, changes = self._ready[owner].popleft()
+                if uid != f"{commit}\x00{k}":
+                    raise OperatorError(f"git: function worker answered {uid!r} out of order")
+                out.extend(changes)
+            yield commit, out
+
+    def head_names(self, blobs: dict[str, str]) -> dict[str, set[str]]:
+        parts: list[dict[str, str]] = [{} for _ in self._shards]
+        for path, blob in blobs.items():
+            parts[self._shard(path)][path] = blob
+        out: dict[str, set[str]] = {}
+        for shard, part in zip(self._shards, parts, strict=True):
+            if part:
+                out.update(shard.head_names(part))
+        return out
+
+    def stats(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for shard in self._shards:
+            for k, v in shard.stats().items():
+                total[k] = total.get(k, 0) + v
+        return total
+
+    def close(self) -> None:
+        for shard in self._shards:
+            shard.close()
 
 
 _CHILD = "import sys; from loaders.git.mapping import serve; serve(sys.argv[1], int(sys.argv[2]))"

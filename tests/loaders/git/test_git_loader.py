@@ -225,20 +225,30 @@ def test_bad_options_are_caller_errors(scripted):
 
 
 def test_function_worker_process_gives_the_same_graph(scripted, tmp_path):
-    """Hunks mapped in a second process, chunk by chunk: the same graph as in this process."""
+    """Hunks mapped in one or several child processes (paths shared out among them), chunk by
+    chunk: the same graph as in this process."""
     graphs = []
-    for name, options in (
-        ("local", {"function_worker": "false"}),
-        ("worker", {"function_worker_min_commits": "1", "chunk_commits": "3"}),
+    for name, options, workers in (
+        ("local", {"function_worker": "false"}, 0),
+        (
+            "worker",
+            {"function_worker_min_commits": "1", "chunk_commits": "3", "function_workers": "1"},
+            1,
+        ),
+        (
+            "sharded",
+            {"function_worker_min_commits": "1", "chunk_commits": "3", "function_workers": "3"},
+            3,
+        ),
     ):
         s = open_store(Settings(db_path=tmp_path / f"{name}.lbug"), create=True)
         try:
             report = _load(s, scripted.path, **options)
-            assert report.stats.get("function_worker", 0) == (name == "worker")
+            assert report.stats.get("function_worker", 0) == workers
             graphs.append(_without_internal_ids(snapshot(s)))
         finally:
             s.close()
-    assert graphs[0] == graphs[1]
+    assert graphs[0] == graphs[1] == graphs[2]
     assert graphs[0]["Function"] and graphs[0]["MODIFIES"]
 
 
