@@ -105,6 +105,7 @@ def run_demo(settings: Settings, workdir: Path, *, seed: int, size: str | int) -
     console.print(
         Panel(
             f"PRODGRAPH_AUTH_DISABLED=true prodgraph serve {db}   # local API (docs/api.md)\n"
+            "  then open http://127.0.0.1:8000/   # the explorer (query, service map, risk)\n"
             f'prodgraph query {db} "MATCH ..."   # read-only Cypher (docs/cypher.md)\n'
             "prodgraph queries / prodgraph run    # the named query library\n"
             "prodgraph up PATH/TO/YOUR/REPO       # the same on your own repository\n"
