@@ -48,9 +48,19 @@ class IsotonicCalibrator:
 
     def _fit_platt(self, scores: np.ndarray, labels: np.ndarray, rate: float) -> IsotonicCalibrator:
         """Few positives: isotonic steps would say 0 for most changes; a sigmoid on the logit
-        (Platt scaling) is smoother. Stored as a dense monotone table, like isotonic."""
+        (Platt scaling) is smoother. Platt's own targets are used, (N+ + 1) / (N+ + 2) for
+        positives and 1 / (N- + 2) for negatives instead of 1 and 0 (Platt 1999; Lin, Lin and
+        Weng 2007): with a handful of positives, hard targets give a near-vertical sigmoid and
+        probabilities of 0.1 % or 99.9 % that the data cannot support. Stored as a dense
+        monotone table, like isotonic."""
         logit = np.log(np.clip(scores, 1e-6, 1 - 1e-6) / (1 - np.clip(scores, 1e-6, 1 - 1e-6)))
-        lr = LogisticRegression(C=10.0).fit(logit.reshape(-1, 1), labels)
+        pos, neg = float(labels.sum()), float(len(labels) - labels.sum())
+        target = np.where(labels > 0, (pos + 1) / (pos + 2), 1 / (neg + 2))
+        # soft targets as weights: each change once as a positive (weight t), once as a negative
+        x = np.concatenate([logit, logit]).reshape(-1, 1)
+        y = np.concatenate([np.ones(len(logit)), np.zeros(len(logit))])
+        weights = np.concatenate([target, 1 - target])
+        lr = LogisticRegression(C=10.0).fit(x, y, sample_weight=weights)
         if lr.coef_[0, 0] <= 0:  # the scores carry no usable order: predict the base rate
             self.xs, self.ys = [0.0], [rate]
             return self

@@ -35,3 +35,18 @@ def test_calibration_metrics() -> None:
     out = cal(np.array([-5.0, 0.15, 0.85, 5.0]))
     assert np.all((out >= 0) & (out <= 1)) and out[0] < out[-1]
     assert IsotonicCalibrator.from_dict(cal.to_dict())(np.array([0.85]))[0] == out[2]
+
+
+def test_platt_with_few_positives_is_not_overconfident() -> None:
+    """3 positives that the scores separate perfectly: hard 0/1 targets would push the sigmoid
+    to 0.1 % / 99.9 %; Platt's targets keep the probabilities where 100 examples support them."""
+    from models.calibration import IsotonicCalibrator
+
+    rng = np.random.default_rng(0)
+    scores = np.concatenate([rng.uniform(0.0, 0.4, 97), [0.8, 0.85, 0.9]])
+    labels = np.concatenate([np.zeros(97), np.ones(3)])
+    cal = IsotonicCalibrator().fit(scores, labels)
+    probs = cal(scores)
+    assert np.all(np.diff(cal(np.linspace(0, 1, 50))) >= 0)  # still monotone
+    assert probs[-1] < 0.9
+    assert probs[-1] > 10 * probs[:97].mean()  # and still separates them
