@@ -6,9 +6,6 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from graph_service.store import GraphStore
 
 CALC_V1 = "def add(a, b):\n    return a + b\n\n\ndef divide(a, b):\n    return a / b\n"
 # The bug: floor division. It is introduced by "Speed up division" and fixed by "Fixes #3".
@@ -119,23 +116,3 @@ def build_repo(root: Path) -> ScriptedRepo:
     short = repo.shas["half"][:10]
     repo.commit("declared", f'Use true division in half\n\nFixes: {short} ("Add half")\n')
     return repo
-
-
-def snapshot(store: GraphStore) -> dict[str, Any]:
-    """Every node and edge with its properties, less the run stamp, for load-twice checks."""
-    from graph_service import schema
-
-    out: dict[str, Any] = {}
-    for nt in schema.NODES:
-        rows = store.query(f"MATCH (n:{nt.label}) RETURN n ORDER BY n.uid").rows()
-        out[nt.label] = [_clean(r["n"]) for r in rows]
-    for rt in schema.RELS:
-        rows = store.query(
-            f"MATCH (a)-[r:{rt.type}]->(b) RETURN a.uid AS src, b.uid AS dst, r ORDER BY src, dst"
-        ).rows()
-        out[rt.type] = [(r["src"], r["dst"], _clean(r["r"])) for r in rows]
-    return out
-
-
-def _clean(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k not in ("run_id", "_id", "_src", "_dst", "_label")}
