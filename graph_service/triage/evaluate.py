@@ -240,6 +240,7 @@ def evaluate_duplicates(
     repos = np.array([p["repo"] for p in pool])
     ours: list[int | None] = []
     base: list[int | None] = []
+    pair_repos: list[str] = []
     errors: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Settings(db_path=Path(tmp) / "pool.lbug"), create=True)
@@ -251,7 +252,9 @@ def evaluate_duplicates(
                     errors.append(problem)
                     ours.append(None)
                     base.append(None)
+                    pair_repos.append("")
                     continue
+                pair_repos.append(str(pair["repo"]))
                 dup = pair["dup"]
                 gold = {_pool_uid(pair["repo"], pair["orig_number"])}
                 ticket = TicketInput(
@@ -280,4 +283,18 @@ def evaluate_duplicates(
             "mrr": m["mrr"],
         }
 
-    return {"pairs": len(pairs), "prodgraph": recall(ours), "tfidf": recall(base), "errors": errors}
+    per_repo = {
+        repo: {
+            "pairs": sum(1 for r in pair_repos if r == repo),
+            "prodgraph": recall([x for x, r in zip(ours, pair_repos, strict=True) if r == repo]),
+            "tfidf": recall([x for x, r in zip(base, pair_repos, strict=True) if r == repo]),
+        }
+        for repo in sorted(set(pair_repos) - {""})
+    }
+    return {
+        "pairs": len(pairs),
+        "prodgraph": recall(ours),
+        "tfidf": recall(base),
+        "per_repo": per_repo,
+        "errors": errors,
+    }

@@ -169,6 +169,9 @@ def test_duplicates_harness(tmp_path: Path) -> None:
     assert out["prodgraph"]["recall_at_1"] == round(2 / 3, 4)
     assert out["tfidf"]["recall_at_5"] == round(2 / 3, 4)
     assert set(out["prodgraph"]) == {"recall_at_1", "recall_at_5", "recall_at_10", "mrr"}
+    assert list(out["per_repo"]) == ["a/b"]  # c/d has pool tickets but no pairs
+    assert out["per_repo"]["a/b"]["pairs"] == 3
+    assert out["per_repo"]["a/b"]["prodgraph"] == out["prodgraph"]
 
 
 def test_rank_metrics() -> None:
