@@ -16,6 +16,12 @@ __all__ = ["BM25Index", "TfidfIndex", "identifiers", "tokenize", "top_k"]
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*|\d+")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
+# last parts of dotted tokens that are file extensions or host names, not code names
+_NOT_NAMES = frozenset(
+    "py pyi pyc pyx js mjs ts tsx jsx java kt go rb rs cs cpp hpp txt md rst json yaml yml "
+    "toml cfg ini html css log png jpg gif svg exe dll com org net".split()
+)
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _STOP = frozenset(
     [
@@ -167,15 +173,19 @@ def tokenize(text: str) -> list[str]:
 
 
 def identifiers(text: str) -> set[str]:
-    """Code-like identifiers named in free text: snake_case, camelCase, dotted or call syntax."""
+    """Code-like identifiers named in free text: snake_case, camelCase, dotted or call syntax.
+
+    Addresses (URLs) are skipped, and so is the last part of a dotted token when it is a file
+    extension or a host suffix (`setup.py`, `github.com`) or shorter than 3 characters."""
     found: set[str] = set()
-    for m in _IDENT.finditer(text or ""):
+    for m in _IDENT.finditer(_URL.sub(" ", text or "")):
         token = m.group(0)
         for part in token.split("."):
             if len(part) > 2 and ("_" in part or re.search(r"[a-z][A-Z]", part)):
                 found.add(part)
-        if "." in token and not token[0].isdigit():
-            found.add(token.rsplit(".", 1)[-1])
+        last = token.rsplit(".", 1)[-1]
+        if "." in token and len(last) > 2 and last.lower() not in _NOT_NAMES:
+            found.add(last)
     return {f.strip("_") or f for f in found}
 
 
