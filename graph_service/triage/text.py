@@ -19,8 +19,46 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
 # last parts of dotted tokens that are file extensions or host names, not code names
 _NOT_NAMES = frozenset(
-    "py pyi pyc pyx js mjs ts tsx jsx java kt go rb rs cs cpp hpp txt md rst json yaml yml "
-    "toml cfg ini html css log png jpg gif svg exe dll com org net".split()
+    [
+        "py",
+        "pyi",
+        "pyc",
+        "pyx",
+        "js",
+        "mjs",
+        "ts",
+        "tsx",
+        "jsx",
+        "java",
+        "kt",
+        "go",
+        "rb",
+        "rs",
+        "cs",
+        "cpp",
+        "hpp",
+        "txt",
+        "md",
+        "rst",
+        "json",
+        "yaml",
+        "yml",
+        "toml",
+        "cfg",
+        "ini",
+        "html",
+        "css",
+        "log",
+        "png",
+        "jpg",
+        "gif",
+        "svg",
+        "exe",
+        "dll",
+        "com",
+        "org",
+        "net",
+    ]
 )
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _STOP = frozenset(
