@@ -30,6 +30,24 @@ _LOOSE_FRAME = re.compile(
 )
 
 
+def _without_frames(text: str) -> str:
+    """The text without stack-frame lines and the source line under each Python frame but the
+    innermost (its call is where the error surfaced): frames reach triage with their depth;
+    read again as names, they would count twice."""
+    lines = text.splitlines()
+    frame = [bool(_LOOSE_FRAME.search(ln)) or ln.lstrip().startswith("at ") for ln in lines]
+    drop = set()
+    for i, is_frame in enumerate(frame):
+        if not is_frame:
+            continue
+        drop.add(i)
+        nxt = i + 1
+        later_frame = any(frame[nxt + 1 : nxt + 3])
+        if nxt < len(lines) and not frame[nxt] and 'File "' in lines[i] and later_frame:
+            drop.add(nxt)
+    return "\n".join(ln for i, ln in enumerate(lines) if i not in drop)
+
+
 def read_ticket(ticket: TicketInput) -> ParsedTicket:
     """Everything triage reads from the text, fingerprinted exactly as the trace loader does.
 
@@ -75,5 +93,5 @@ def read_ticket(ticket: TicketInput) -> ParsedTicket:
         complete_trace=bool(frame_trace and frame_trace.frames and frame_trace.error_type),
         frames=frames,
         paths=paths,
-        identifiers=sorted(identifiers(text)),
+        identifiers=sorted(identifiers(_without_frames(cleaned))),
     )

@@ -19,3 +19,28 @@ def test_identifiers_skip_addresses_and_file_names() -> None:
     assert not {"com", "py", "yaml", "txt", "some_repo", "a_b", "S", "org"} & found
     # the called name after a receiver is still read
     assert identifiers("call client.fetch_page(url)") == {"fetch_page"}
+
+
+def test_ticket_names_leave_out_frame_lines() -> None:
+    from graph_service.triage.models import TicketInput
+    from graph_service.triage.parse import read_ticket
+
+    body = "\n".join(
+        [
+            "calling run_doctests fails:",
+            "INTERNALERROR> Traceback (most recent call last):",
+            'INTERNALERROR>   File "/x/_pytest/main.py", line 240, in wrap_session',
+            "INTERNALERROR>     session.exitstatus = outer_call(config) or 0",
+            'INTERNALERROR>   File "/x/_pytest/doctest.py", line 10, in collect_module',
+            "INTERNALERROR>     return self.find_lineno(obj)",
+            "INTERNALERROR> AttributeError: no attribute find_lineno",
+        ]
+    )
+    parsed = read_ticket(TicketInput(title="doctest crash", body=body))
+    assert [f.function for f in parsed.frames] == ["wrap_session", "collect_module"]
+    # the frames' own names and an outer frame's source line are frame evidence, not mentions
+    assert not {"wrap_session", "collect_module", "exitstatus", "outer_call"} & set(
+        parsed.identifiers
+    )
+    # the innermost frame's call and the prose still count
+    assert {"find_lineno", "run_doctests"} <= set(parsed.identifiers)
