@@ -16,6 +16,7 @@ __all__ = ["BM25Index", "TfidfIndex", "identifiers", "tokenize", "top_k"]
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*|\d+")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_CODE = re.compile(r"[a-z]+\d[a-z0-9]*|\d+[a-z][a-z0-9]*")
 _URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
 # last parts of dotted tokens that are file extensions or host names, not code names
 _NOT_NAMES = frozenset(
@@ -196,7 +197,8 @@ def tokenize(text: str) -> list[str]:
     """Lower-cased terms; `parseHTTPRequest` / `parse_http_request` both give parse, http, request.
 
     A compound identifier also keeps its joined form (`parsehttprequest`), so exact identifier
-    matches outscore matches on the parts alone.
+    matches outscore matches on the parts alone. Codes that mix letters and digits (`F401`,
+    `E501`, `TCH004`, `utf8`) are kept whole: their parts alone (`f`, `401`) say nothing.
     """
     out: list[str] = []
     for m in _IDENT.finditer(text or ""):
@@ -205,7 +207,9 @@ def tokenize(text: str) -> list[str]:
             parts = [p for p in parts if len(p) > 1 and p not in _STOP and not p.isdigit()]
             out.extend(_stem(p) for p in parts)
             joined = ident.replace("_", "").lower()
-            if len(parts) > 1 and len(joined) > 3:
+            compound = len(parts) > 1 and len(joined) > 3
+            code = len(joined) > 1 and _CODE.fullmatch(joined) is not None
+            if compound or (code and joined not in parts):
                 out.append(joined)
     return out
 

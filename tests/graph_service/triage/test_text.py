@@ -44,3 +44,19 @@ def test_ticket_names_leave_out_frame_lines() -> None:
     )
     # the innermost frame's call and the prose still count
     assert {"find_lineno", "run_doctests"} <= set(parsed.identifiers)
+
+
+def test_tokenize_keeps_codes_whole() -> None:
+    from graph_service.triage.text import tokenize
+
+    assert "f401" in tokenize("F401 false positive")
+    assert "e501" in tokenize("E501 ignored")
+    assert {"tch", "tch004"} <= set(tokenize("TCH004 moved"))
+    # plain numbers and words are as before
+    assert tokenize("error 404 parseHTTPRequest") == [
+        "error",
+        "parse",
+        "http",
+        "request",
+        "parsehttprequest",
+    ]
