@@ -28,7 +28,7 @@ _FUNCTIONS = (
 )
 _FILES = (
     "MATCH (f:File) WHERE f.deleted IS NULL OR f.deleted = false "
-    "RETURN f.uid AS uid, f.path AS path, f.repo AS repo, f.is_test AS t"
+    "RETURN f.uid AS uid, f.path AS path, f.repo AS repo, f.is_test AS t, f.language AS lang"
 )
 # Function rows change with their File rows (one code load writes both), so only the far
 # smaller File and Ticket tables are scanned for their latest run id.
@@ -85,6 +85,8 @@ class CodeIndex:
     file_uid: list[str] = field(default_factory=list)
     file_path: list[str] = field(default_factory=list)
     file_test: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    # a source file (a language was detected) or one that defines functions
+    file_code: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     fn_pos: dict[str, int] = field(default_factory=dict)
     file_pos: dict[str, int] = field(default_factory=dict)
     by_basename: dict[str, list[int]] = field(default_factory=dict)
@@ -128,6 +130,8 @@ class CodeIndex:
                 tokenize(f"{name} {name} {qual} {r['doc'] or ''}") + _path_terms(r["path"] or "")
             )
         idx.fn_file = np.array(fn_file, dtype=np.int64)
+        idx.file_code = np.array([bool(r["lang"]) for r in files], dtype=bool)
+        idx.file_code[idx.fn_file[idx.fn_file >= 0]] = True
         idx.fn_start = np.array([r["s"] or 0 for r in fns], dtype=np.int64)
         idx.fn_end = np.array([r["e"] or 0 for r in fns], dtype=np.int64)
         idx.fn_test = np.array(

@@ -71,6 +71,9 @@ def _matrix(table: dict[int, dict[str, float]], names: tuple[str, ...]) -> np.nd
     return np.array([[row.get(n, 0.0) for n in names] for row in table.values()], dtype=np.float64)
 
 
+_STATIC = ("is_test", "non_code")
+
+
 def file_signals(code: CodeIndex, c: Candidates) -> None:
     """A file inherits, per signal, the strongest value among its functions."""
     for fn, sig in c.fn.items():
@@ -79,8 +82,20 @@ def file_signals(code: CodeIndex, c: Candidates) -> None:
             continue
         row = c.file.setdefault(fi, {})
         for k, v in sig.items():
-            if k != "is_test" and v > row.get(k, 0.0):
+            if k not in _STATIC and v > row.get(k, 0.0):
                 row[k] = v
+
+
+def static_signals(code: CodeIndex, c: Candidates) -> None:
+    """What a candidate is, whatever the ticket says: test code, and files that hold no code
+    (documents, lock files, images: changed often, named like the topic, rarely the fault).
+    Files inherit their functions' ticket signals in between."""
+    for fn in c.fn:
+        c.fn[fn]["is_test"] = float(code.fn_test[fn])
+    file_signals(code, c)
+    for fi in c.file:
+        c.file[fi]["is_test"] = float(code.file_test[fi])
+        c.file[fi]["non_code"] = float(not code.file_code[fi])
 
 
 def _rank(
@@ -121,11 +136,7 @@ def triage(
     config = config or TriageConfig()
     start = time.perf_counter()
     parsed, code, cands, found = collect(store, ticket, config)
-    for fn in cands.fn:
-        cands.fn[fn]["is_test"] = float(code.fn_test[fn])
-    file_signals(code, cands)
-    for fi in cands.file:
-        cands.file[fi]["is_test"] = float(code.file_test[fi])
+    static_signals(code, cands)
     scorer = scorer_for(store, config)
     fns = _rank(cands.fn, code.fn_uid, scorer, config.top_k, ticket.repo)
     files = _rank(cands.file, code.file_uid, scorer, config.top_k, ticket.repo)

@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["DEFAULT_WEIGHTS", "Scorer", "fit_scorer", "scorer_for"]
 
 # Default weighting (no labelled history): a frame in the trace dominates, then the error's
-# known location and past fixes, then text and history. Test code is pushed down.
+# known location and past fixes, then text and history. Test code and files that hold no
+# code (documents, lock files, images) are pushed down.
 DEFAULT_WEIGHTS: dict[str, float] = {
     "trace": 3.0,
     "trace_line": 0.5,
@@ -33,6 +34,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "past_fix": 1.5,
     "same_error_fix": 2.0,
     "is_test": -1.5,
+    "non_code": -1.0,
 }
 
 _TRAINING = (
@@ -70,7 +72,7 @@ def fit_scorer(store: GraphReader, config: TriageConfig, max_tickets: int = 200)
     """
     from sklearn.linear_model import LogisticRegression
 
-    from graph_service.triage.engine import collect, file_signals
+    from graph_service.triage.engine import collect, static_signals
     from graph_service.triage.fixes import fixes_of
 
     rows = store.query(_TRAINING, {"n": max_tickets}).rows()
@@ -88,11 +90,7 @@ def fit_scorer(store: GraphReader, config: TriageConfig, max_tickets: int = 200)
             title=r["title"] or "", body=r["body"] or "", created=r["created"], uid=r["uid"]
         )
         _, code, cands, _ = collect(store, t, plain)
-        for fn in cands.fn:
-            cands.fn[fn]["is_test"] = float(code.fn_test[fn])
-        file_signals(code, cands)
-        for fi in cands.file:
-            cands.file[fi]["is_test"] = float(code.file_test[fi])
+        static_signals(code, cands)
         hit = False
         for table, uids in ((cands.fn, code.fn_uid), (cands.file, code.file_uid)):
             for key, sig in table.items():

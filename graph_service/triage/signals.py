@@ -33,6 +33,7 @@ FUNCTION_SIGNALS = (
     "past_fix",
     "same_error_fix",
     "is_test",
+    "non_code",
 )
 
 Q_TRACE = "MATCH (f:Function {uid: $uid}) RETURN f.uid, f.path, f.start_line, f.end_line"

@@ -167,3 +167,20 @@ def test_render_prints_suspects(code_store: GraphStore, config: TriageConfig) ->
     render_triage(r, console)
     text = console.export_text()
     assert "parse_qty" in text and "Suspect files" in text and "Seen before" in text
+
+
+def test_files_without_code_are_pushed_down(code_store: GraphStore, config: TriageConfig) -> None:
+    w = {"loaded_by": "test", "run_id": "r2"}
+    doc = "docs/refunds/refund.md"
+    code_store.write(
+        nodes("File", [{"uid": file_uid(doc), "path": doc, "repo": "shop", "is_test": False}]), **w
+    )
+    t = TicketInput(title="refund never completes", body="refund refund", created=T0)
+    r = triage(code_store, t, None, config)
+    by_path = {s.path: s for s in r.files}
+    assert doc in by_path, [s.path for s in r.files]  # found by its name...
+    assert by_path[doc].signals["bm25"] > 0
+    assert by_path[doc].signals["non_code"] == 1.0  # ...but it holds no code
+    assert by_path["shop/payments.py"].signals.get("non_code", 0.0) == 0.0
+    assert r.files[0].path == "shop/payments.py"
+    assert by_path[doc].score < by_path["shop/payments.py"].score
