@@ -71,7 +71,8 @@ def _matrix(table: dict[int, dict[str, float]], names: tuple[str, ...]) -> np.nd
     return np.array([[row.get(n, 0.0) for n in names] for row in table.values()], dtype=np.float64)
 
 
-_STATIC = ("is_test", "non_code")
+# signals a file does not take from its functions: what the file is, and its own text match
+_STATIC = ("is_test", "non_code", "file_bm25")
 
 
 def file_signals(code: CodeIndex, c: Candidates) -> None:

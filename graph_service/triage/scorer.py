@@ -26,6 +26,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "raised_in": 2.0,
     "neighbor": 0.8,
     "bm25": 1.5,
+    "file_bm25": 0.75,
     "name_mention": 1.0,
     "path_mention": 1.0,
     "recent_change": 0.6,

@@ -25,6 +25,7 @@ FUNCTION_SIGNALS = (
     "raised_in",
     "neighbor",
     "bm25",
+    "file_bm25",
     "name_mention",
     "path_mention",
     "recent_change",
@@ -130,6 +131,7 @@ def gather(
         _raised_in(store, code, parsed.fingerprint, c)
     if ticket.service:
         _deploy_signals(store, code, ticket, c, now)
+    _file_text(code, c)
     _limit(c)
     _history_signals(history_index(store), code, c, now, history_days)
     for cu, d in c.shipped.items():
@@ -300,6 +302,16 @@ def _raised_in(store: GraphReader, code: CodeIndex, fp: str, c: Candidates) -> N
                     params={"e": e, "uid": r["uid"]},
                 ),
             )
+
+
+def _file_text(code: CodeIndex, c: Candidates) -> None:
+    """A function found by any signal also carries its file's text match: the ticket may name
+    the module's topic and not the function (passage scores smoothed by their document's)."""
+    for fn, sig in c.fn.items():
+        fi = int(code.fn_file[fn])
+        v = c.file.get(fi, {}).get("bm25", 0.0) if fi >= 0 else 0.0
+        if v > 0:
+            sig["file_bm25"] = v
 
 
 def _limit(c: Candidates, n_fn: int = 400, n_file: int = 200) -> None:

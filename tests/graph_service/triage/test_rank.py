@@ -184,3 +184,17 @@ def test_files_without_code_are_pushed_down(code_store: GraphStore, config: Tria
     assert by_path["shop/payments.py"].signals.get("non_code", 0.0) == 0.0
     assert r.files[0].path == "shop/payments.py"
     assert by_path[doc].score < by_path["shop/payments.py"].score
+
+
+def test_functions_carry_their_files_text_match(
+    code_store: GraphStore, config: TriageConfig
+) -> None:
+    t = TicketInput(
+        title="Refund of a captured payment never completes", body="refund hangs", created=T0
+    )
+    r = triage(code_store, t, None, config)
+    top = r.functions[0]
+    assert top.uid == fn_uid("shop/payments.py", "refund")
+    assert top.signals["file_bm25"] == r.files[0].signals["bm25"] > 0
+    # a file keeps its own text match; it does not take its functions' file-level copy
+    assert "file_bm25" not in r.files[0].signals
