@@ -13,6 +13,11 @@ from graph_service.triage.scorer import fit_scorer
 from tests.graph_service.triage.conftest import T0, _e, _ticket, build_graph, file_uid, fn_uid
 from tests.graph_service.triage.test_frames import PYTHON
 
+# a ticket with no trace: text alone points at payments.refund
+REFUND = TicketInput(
+    title="Refund of a captured payment never completes", body="refund hangs", created=T0
+)
+
 
 def test_trace_puts_the_crashing_function_first(
     code_store: GraphStore, config: TriageConfig
@@ -47,10 +52,7 @@ def test_every_evidence_query_reproduces(code_store: GraphStore, config: TriageC
 def test_text_alone_finds_the_function_by_docstring_and_name(
     code_store: GraphStore, config: TriageConfig
 ) -> None:
-    t = TicketInput(
-        title="Refund of a captured payment never completes", body="refund hangs", created=T0
-    )
-    r = triage(code_store, t, None, config)
+    r = triage(code_store, REFUND, None, config)
     assert r.functions[0].uid == fn_uid("shop/payments.py", "refund")
     assert r.files[0].uid == file_uid("shop/payments.py")
 
@@ -189,10 +191,7 @@ def test_files_without_code_are_pushed_down(code_store: GraphStore, config: Tria
 def test_functions_carry_their_files_text_match(
     code_store: GraphStore, config: TriageConfig
 ) -> None:
-    t = TicketInput(
-        title="Refund of a captured payment never completes", body="refund hangs", created=T0
-    )
-    r = triage(code_store, t, None, config)
+    r = triage(code_store, REFUND, None, config)
     top = r.functions[0]
     assert top.uid == fn_uid("shop/payments.py", "refund")
     assert top.signals["file_bm25"] == r.files[0].signals["bm25"] > 0
