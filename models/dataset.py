@@ -88,7 +88,8 @@ class GraphTables:
             self.modifies[["commit", "entity"]],
             self.induced[["src", "dst", "known_at"]],
         ):
-            h.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
+            rows = frame.sort_values(list(frame.columns), kind="stable")  # order-free
+            h.update(pd.util.hash_pandas_object(rows, index=False).values.tobytes())
         return h.hexdigest()[:16]
 
 
@@ -142,7 +143,8 @@ def modifies_frame(files: pd.DataFrame, functions: pd.DataFrame) -> pd.DataFrame
     out["path"] = out["path"].fillna("").astype(str)
     out["name"] = out["name"].fillna("").astype(str)
     out["change"] = out["change"].fillna("modified").astype(str)
-    return out[cols]
+    # one order whatever the store returned (parallel scans do not keep one)
+    return out[cols].sort_values(["commit", "kind", "entity"], kind="stable").reset_index(drop=True)
 
 
 def induced_frame(
@@ -162,7 +164,10 @@ def induced_frame(
     )
     prod = production_labels(incidents, commits)
     out = pd.concat([rows, prod], ignore_index=True)
-    return out[~np.isnan(out["known_at"].to_numpy(dtype=float))].reset_index(drop=True)
+    out = out[~np.isnan(out["known_at"].to_numpy(dtype=float))]
+    return out.sort_values(["src", "dst", "known_at", "method"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def production_labels(incidents: pd.DataFrame, commits: pd.DataFrame) -> pd.DataFrame:
@@ -216,7 +221,10 @@ def load_tables(reader: GraphReader) -> GraphTables:
         commits=commits,
         modifies=modifies_frame(files, funcs),
         induced=induced,
-        calls=_frame(reader, CALLS_Q).astype(str),
+        calls=_frame(reader, CALLS_Q)
+        .astype(str)
+        .sort_values(["src", "dst"])
+        .reset_index(drop=True),
         traffic=traffic_frame(_frame(reader, TRAFFIC_Q)),
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from graph_service.store import GraphStore
@@ -38,6 +40,15 @@ def test_tables_cover_every_event(synth_store: GraphStore, synth_history: Histor
     assert len(tables.induced) == counts["edges"]["INDUCED"]
     assert np.all(np.diff(tables.commits["t"].to_numpy()) >= 0)
     assert tables.fingerprint() == load_tables(synth_store).fingerprint()
+    # the fingerprint names the data, not the order a parallel scan returned it in
+    shuffled = dataclasses.replace(
+        tables,
+        modifies=tables.modifies.sample(frac=1.0, random_state=1),
+        induced=tables.induced.sample(frac=1.0, random_state=2),
+    )
+    assert shuffled.fingerprint() == tables.fingerprint()
+    fewer = dataclasses.replace(tables, induced=tables.induced.iloc[1:])
+    assert fewer.fingerprint() != tables.fingerprint()
     # labels come from INDUCED only, and only from when they became known
     first_fix = tables.induced["known_at"].min()
     assert synth_history.labels(first_fix - 1).sum() == 0
