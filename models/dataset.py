@@ -12,7 +12,7 @@ Two products, both read through the store's read API only (never Ladybug's own P
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,11 @@ MATCH (a:Commit)-[i:INDUCED]->(b:Commit)
 RETURN a.uid AS src, b.uid AS dst, i.fixed_at AS fixed_at, b.committed_at AS fix_time,
        i.method AS method
 """
+RENAMES_Q = """
+MATCH (c:Commit)-[m:MODIFIES]->(f:File)
+WHERE m.change = 'renamed' AND m.old_path IS NOT NULL
+RETURN c.uid AS change_uid, f.uid AS new, f.path AS path, m.old_path AS old_path
+"""
 CALLS_Q = "MATCH (a:Function)-[:CALLS]->(b:Function) RETURN a.uid AS src, b.uid AS dst"
 TRAFFIC_Q = """
 MATCH (o:Operation)-[ib:IMPLEMENTED_BY]->(f:Function)
@@ -70,6 +75,7 @@ class GraphTables:
     induced: src, dst, known_at, method   (a label exists from `known_at` on)
     calls: src, dst
     traffic: function, first_seen, rate (req/s), error_rate
+    renames: commit, old (file uid), new (file uid): a file renamed by a commit
     """
 
     commits: pd.DataFrame
@@ -77,6 +83,7 @@ class GraphTables:
     induced: pd.DataFrame
     calls: pd.DataFrame
     traffic: pd.DataFrame
+    renames: pd.DataFrame = field(default_factory=lambda: renames_frame(pd.DataFrame()))
 
     def fingerprint(self) -> str:
         """A stable hash of the training data (sizes, times and labels)."""
@@ -194,6 +201,28 @@ def production_labels(incidents: pd.DataFrame, commits: pd.DataFrame) -> pd.Data
     return pd.DataFrame(cols)
 
 
+def file_of(fn_uid: str) -> str | None:
+    """The file uid of a function uid (`fn:<repo>:<path>:<qualname>`, no ':' in the name)."""
+    head, sep, q = fn_uid.rpartition(":")
+    return "file:" + head[3:] if fn_uid.startswith("fn:") and sep and q else None
+
+
+def renames_frame(raw: pd.DataFrame) -> pd.DataFrame:
+    """File renames as (commit, old file uid, new file uid); the old uid is the new one with
+    its path replaced (uids are `file:<repo>:<path>`)."""
+    if len(raw) == 0:
+        return pd.DataFrame({"commit": [], "old": [], "new": []}, dtype=str)
+    new = raw["new"].astype(str).tolist()
+    path = raw["path"].astype(str).tolist()
+    old = [
+        u[: len(u) - len(p)] + o if u.endswith(p) else ""
+        for u, p, o in zip(new, path, raw["old_path"].astype(str), strict=True)
+    ]
+    out = pd.DataFrame({"commit": raw["change_uid"].astype(str).tolist(), "old": old, "new": new})
+    out = out[(out["old"] != "") & (out["old"] != out["new"])]
+    return out.sort_values(["commit", "old", "new"]).reset_index(drop=True)
+
+
 def traffic_frame(raw: pd.DataFrame) -> pd.DataFrame:
     if len(raw) == 0:
         return pd.DataFrame({"function": [], "first_seen": [], "rate": [], "error_rate": []})
@@ -226,6 +255,7 @@ def load_tables(reader: GraphReader) -> GraphTables:
         .sort_values(["src", "dst"])
         .reset_index(drop=True),
         traffic=traffic_frame(_frame(reader, TRAFFIC_Q)),
+        renames=renames_frame(_frame(reader, RENAMES_Q)),
     )
 
 

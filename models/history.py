@@ -11,6 +11,10 @@ changes, an endpoint counts at `t` only if it existed at `t`: its first MODIFIES
 or before `t`. Functions with no MODIFIES event at all have an unknown birth and never count.
 A call edge between two functions that both existed at `t` may still have been added later;
 that residual approximation is documented in docs/risk.md.
+
+Functions keep their identity through file renames (`GraphTables.renames`): a function changed
+as `a.py:f` before `a.py` became `b.py` is the head's `b.py:f`, so its calls are the head's
+calls of `b.py:f`, and a function's birth is that of its oldest name (see `_index_lineage`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from models.dataset import GraphTables
+from models.dataset import GraphTables, file_of
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +125,7 @@ class History:
         self._index_entities(tables)
         self._index_bugs(tables.induced)
         self._index_authors()
+        self._index_lineage(tables.renames)
         self._index_calls(tables.calls)
         self._index_traffic(tables.traffic)
 
@@ -237,12 +242,89 @@ class History:
                 subs[(int(self.author[ci]), s)].append(self.t[ci])
         self.author_sub = {k: np.sort(v) for k, v in subs.items()}
 
+    def _index_lineage(self, renames: pd.DataFrame) -> None:
+        """Functions that are one function under several names, through file renames.
+
+        A function changed in `a.py` before `a.py` became `b.py` (and perhaps `c.py`) is the
+        same function as `b.py`'s one of the same qualified name. `lin[e]` names the lineage of
+        entity `e` (its smallest member), `lin_born` the lineage's first event; `lin_members`
+        lists, for lineages of more than one name, the members in order of birth. Call edges
+        (from the head snapshot) are indexed per lineage, so a change to an older name sees
+        the calls of the function it became, and each neighbour as it was named at the time.
+        """
+        n = len(self.ent_uids)
+        root = np.arange(n)
+
+        def find(x: int) -> int:
+            while root[x] != x:
+                root[x] = root[root[x]]
+                x = int(root[x])
+            return x
+
+        moves: dict[str, list[tuple[float, str]]] = defaultdict(list)
+        for commit, old, new in renames[["commit", "old", "new"]].itertuples(index=False):
+            ci = self.commit_ix.get(commit)
+            if ci is not None:
+                moves[old].append((float(self.t[ci]), new))
+        for v in moves.values():
+            v.sort()
+        for e in np.flatnonzero(self.ent_kind & (np.diff(self.e_ptr) > 0)) if moves else ():
+            uid, q = self.ent_uids[e], self.ent_name[e]
+            file = file_of(uid)
+            if file is None or uid.rpartition(":")[2] != q:
+                continue
+            cur, t0 = file, self.ev_t[self.e_ptr[e + 1] - 1]
+            for _ in range(64):  # a chain of renames (bounded: a cycle of renames ends here)
+                step = next(((t, f) for t, f in moves.get(cur, ()) if t >= t0), None)
+                if step is None:
+                    break
+                t0, cur = step
+                j = self.ent_ix.get(f"fn:{cur[5:]}:{q}")
+                if j is not None:
+                    a, b = find(int(e)), find(j)
+                    root[max(a, b)] = min(a, b)
+        self.lin = np.array([find(x) for x in range(n)], dtype=np.int64)
+        self.lin_born = np.full(n, np.inf)
+        np.minimum.at(self.lin_born, self.lin, self.born)
+        self.lin_members: dict[int, np.ndarray] = {}
+        for r in np.flatnonzero(np.bincount(self.lin, minlength=n) > 1):
+            members = np.flatnonzero(self.lin == r)
+            self.lin_members[int(r)] = members[np.argsort(self.born[members], kind="stable")]
+
+    def _as_named_at(self, r: int, t: float) -> int:
+        """The member of lineage `r` that was its name at `t` (the latest born by then)."""
+        members = self.lin_members.get(r)
+        if members is None:
+            return r
+        k = int(np.searchsorted(self.born[members], t, side="right"))
+        return int(members[max(k - 1, 0)])
+
     def _index_calls(self, calls: pd.DataFrame) -> None:
+        """`callees`/`callers`: the CALLS edges as stored; `lin_callees`/`lin_callers`: the
+        same edges between lineages (what fan-in/fan-out and ego graphs count)."""
         src = calls["src"].map(self.ent_ix).to_numpy(dtype=np.int64)
         dst = calls["dst"].map(self.ent_ix).to_numpy(dtype=np.int64)
         n = len(self.ent_uids)
         self.callees = self._adjacency(src, dst, n)
         self.callers = self._adjacency(dst, src, n)
+        since = (
+            calls["since"].to_numpy(dtype=float)
+            if "since" in calls.columns
+            else np.full(len(src), -np.inf)
+        )
+        edges = pd.DataFrame({"a": self.lin[src], "b": self.lin[dst], "since": since})
+        edges = edges.groupby(["a", "b"], as_index=False)["since"].min()  # earliest call site
+        a, b = edges["a"].to_numpy(np.int64), edges["b"].to_numpy(np.int64)
+        w = np.nan_to_num(edges["since"].to_numpy(float), nan=-np.inf)
+        self.lin_callees = self._adjacency(a, b, n)
+        self.lin_callers = self._adjacency(b, a, n)
+        self.lin_callee_since = w[np.lexsort((b, a))]
+        self.lin_caller_since = w[np.lexsort((a, b))]
+
+    def lineage(self, e: int) -> list[int]:
+        """Every entity that is `e` under another name (with `e`), oldest first."""
+        members = self.lin_members.get(int(self.lin[e]))
+        return [e] if members is None else members.tolist()
 
     def _adjacency(self, a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         order = np.lexsort((b, a))
@@ -302,6 +384,8 @@ class History:
         if np.any(self.born[ents] > t):  # an entity this change brings to life exists from t
             h.born = self.born.copy()
             h.born[ents] = np.minimum(h.born[ents], t)
+            h.lin_born = self.lin_born.copy()
+            np.minimum.at(h.lin_born, self.lin[ents], t)
         return h
 
     # ---- queries ------------------------------------------------------------------------
@@ -319,19 +403,34 @@ class History:
         return 0 if arr is None else int(np.searchsorted(arr, t, side="left"))
 
     def neighbours(self, e: int, t: float, cap: int) -> tuple[list[int], list[int]]:
-        """Callees and callers of function `e` that existed at `t` (at most `cap` each)."""
+        """Callees and callers of function `e` that existed at `t` (at most `cap` each), each
+        under its name at `t`."""
         out = []
-        for ptr, nbr in (self.callees, self.callers):
-            row = nbr[ptr[e] : ptr[e + 1]]
-            out.append(row[self.born[row] <= t][:cap].tolist())
+        r = self.lin[e]
+        for (ptr, nbr), since in (
+            (self.lin_callees, self.lin_callee_since),
+            (self.lin_callers, self.lin_caller_since),
+        ):
+            lo, hi = ptr[r], ptr[r + 1]
+            row = nbr[lo:hi][(self.lin_born[nbr[lo:hi]] <= t) & (since[lo:hi] <= t)]
+            out.append([self._as_named_at(int(m), t) for m in row[:cap]])
         return out[0], out[1]
 
     def fan(self, e: int, t: float) -> tuple[int, int]:
-        if not self.ent_kind[e] or self.born[e] > t:
+        r = self.lin[e]
+        if not self.ent_kind[e] or self.lin_born[r] > t:
             return 0, 0
         fan_in, fan_out = (
-            int(np.count_nonzero(self.born[nbr[ptr[e] : ptr[e + 1]]] <= t))
-            for ptr, nbr in (self.callers, self.callees)
+            int(
+                np.count_nonzero(
+                    (self.lin_born[nbr[ptr[r] : ptr[r + 1]]] <= t)
+                    & (since[ptr[r] : ptr[r + 1]] <= t)
+                )
+            )
+            for (ptr, nbr), since in (
+                (self.lin_callers, self.lin_caller_since),
+                (self.lin_callees, self.lin_callee_since),
+            )
         )
         return fan_in, fan_out
 

@@ -10,7 +10,7 @@ features of that change depend on, so `History` gives the same answer as on the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -20,14 +20,23 @@ from models.dataset import (
     INCIDENTS_Q,
     GraphTables,
     commits_frame,
+    file_of,
     induced_frame,
     modifies_frame,
+    renames_frame,
     traffic_frame,
 )
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["load_neighbourhood", "touched_by_commit"]
+__all__ = [
+    "follow_renames",
+    "load_neighbourhood",
+    "other_names",
+    "table_renames",
+    "touched_by_commit",
+    "with_other_names",
+]
 
 _T = 30.0
 _PER_UID_MAX = 32
@@ -62,6 +71,18 @@ RETURN f.uid AS function, o.uid AS operation, coalesce(e.first_seen, o.first_see
        coalesce(e.last_seen, o.last_seen) AS last_seen, e.count AS count, e.errors AS errors
 """
 _AUTHOR_COMMITS = "MATCH (p:Person {uid: $a})-[:AUTHORED]->(c:Commit) RETURN c.uid AS uid"
+_RENAMED_INTO = """
+MATCH (c:Commit)-[m:MODIFIES]->(f:File {uid: $u})
+WHERE m.change = 'renamed' AND m.old_path IS NOT NULL
+RETURN c.uid AS change_uid, f.uid AS new, f.path AS path, m.old_path AS old_path
+"""
+_FILE_GONE = "MATCH (f:File {uid: $u}) WHERE f.deleted = true RETURN f.uid AS uid, f.path AS path"
+# no index on relationship properties: a scan, run only for files deleted at head
+_RENAMED_FROM = """
+MATCH (c:Commit)-[m:MODIFIES]->(f:File)
+WHERE m.change = 'renamed' AND m.old_path = $p AND f.uid STARTS WITH $prefix
+RETURN c.uid AS change_uid, f.uid AS new, f.path AS path, m.old_path AS old_path
+"""
 
 
 def _q(reader: GraphReader, cypher: str, **params: object) -> pd.DataFrame:
@@ -87,6 +108,101 @@ def touched_by_commit(reader: GraphReader, uid: str) -> tuple[list[str], list[st
     return files, funcs
 
 
+def other_names(
+    functions: Sequence[str], renames: pd.DataFrame, forward: Sequence[str] = ()
+) -> set[str]:
+    """The uids `functions` had under earlier paths of their files (by `renames`, as
+    `renames_frame` gives them) and, for those in `forward`, under later paths."""
+    back: dict[str, list[str]] = {}
+    ahead: dict[str, list[str]] = {}
+    for old, new in zip(renames["old"], renames["new"], strict=True):
+        back.setdefault(new, []).append(old)
+        ahead.setdefault(old, []).append(new)
+    out: set[str] = set()
+    later = set(forward)
+    for u in functions:
+        f = file_of(u)
+        if f is None:
+            continue
+        q = u.rpartition(":")[2]
+        for links in (back, ahead) if u in later else (back,):
+            seen, todo = {f}, [f]
+            while todo:
+                for g in links.get(todo.pop(), ()):
+                    if g not in seen:
+                        seen.add(g)
+                        todo.append(g)
+                        out.add(f"fn:{g[5:]}:{q}")
+    return out - set(functions)
+
+
+RenameReader = Callable[[list[str]], pd.DataFrame]
+
+
+def follow_renames(
+    functions: Sequence[str], into: RenameReader, out_of: RenameReader | None
+) -> pd.DataFrame:
+    """Rename rows linking the files of `functions` to their earlier paths (`into(files)`: the
+    renames that produced those files) and, with `out_of`, to the paths they were renamed to
+    (`out_of(files)`: the renames away from them)."""
+    start = sorted({f for u in functions if (f := file_of(u))})
+    frames: list[pd.DataFrame] = [renames_frame(pd.DataFrame())]
+    for read, went in ((into, "old"), (out_of, "new")):
+        if read is None:
+            continue
+        seen, frontier = set(start), start
+        while frontier:  # one level of renames per round
+            rows = read(frontier)
+            frames.append(rows)
+            frontier = sorted(set(rows[went]) - seen)
+            seen.update(frontier)
+    both = pd.concat(frames, ignore_index=True).drop_duplicates()
+    return both.sort_values(["commit", "old", "new"]).reset_index(drop=True)
+
+
+def table_renames(renames: pd.DataFrame) -> tuple[RenameReader, RenameReader]:
+    """`follow_renames` readers over an in-memory renames table."""
+    return (
+        lambda files: renames[renames["new"].isin(files)],
+        lambda files: renames[renames["old"].isin(files)],
+    )
+
+
+def _store_renames(reader: GraphReader) -> tuple[RenameReader, RenameReader]:
+    def into(files: list[str]) -> pd.DataFrame:
+        return renames_frame(_each(reader, _RENAMED_INTO, files))
+
+    def out_of(files: list[str]) -> pd.DataFrame:
+        gone = _each(reader, _FILE_GONE, files)  # only a file deleted at head was renamed away
+        found = [
+            renames_frame(_q(reader, _RENAMED_FROM, p=p, prefix=u[: len(u) - len(p)]))
+            for u, p in zip(gone["uid"], gone["path"], strict=True)
+            if u.endswith(p)
+        ]
+        return pd.concat(found, ignore_index=True) if found else renames_frame(pd.DataFrame())
+
+    return into, out_of
+
+
+def with_other_names(
+    functions: Sequence[str],
+    calls_of: Callable[[list[str]], pd.DataFrame],
+    readers: tuple[RenameReader, RenameReader],
+) -> tuple[list[str], pd.DataFrame, list[str], pd.DataFrame]:
+    """(touched functions under all their names, their CALLS rows, every function whose events
+    matter, the rename rows used): the one recipe for the store and the snapshot."""
+    into, out_of = readers
+    own = follow_renames(functions, into, out_of)
+    touched = sorted(set(functions) | other_names(functions, own, forward=functions))
+    calls = calls_of(touched).drop_duplicates().astype(str)
+    nbrs = sorted((set(calls["src"]) | set(calls["dst"])) - set(touched))
+    theirs = follow_renames(nbrs, into, None)
+    renames = pd.concat([own, theirs], ignore_index=True).drop_duplicates()
+    renames = renames.sort_values(["commit", "old", "new"]).reset_index(drop=True)
+    all_fns = sorted(set(touched) | set(nbrs) | other_names(nbrs, theirs))
+    return touched, calls, all_fns, renames
+
+
 def load_neighbourhood(
     reader: GraphReader,
     commit_uids: Sequence[str],
@@ -94,11 +210,19 @@ def load_neighbourhood(
     functions: Sequence[str],
     authors: Sequence[str],
 ) -> GraphTables:
-    """GraphTables restricted to what changes touching `files`/`functions` by `authors` need."""
-    callees = _each(reader, _CALLEES, list(functions))
-    callers = _each(reader, _CALLERS, list(functions))
-    calls = pd.concat([callees, callers], ignore_index=True).drop_duplicates().astype(str)
-    all_fns = sorted(set(functions) | set(calls["src"]) | set(calls["dst"]))
+    """GraphTables restricted to what changes touching `files`/`functions` by `authors` need.
+
+    Functions are followed through file renames: the calls of a touched function under every
+    name it had (the head's call graph names the newest), and the earlier names of each
+    caller/callee, whose events date its birth.
+    """
+
+    def calls_of(fns: list[str]) -> pd.DataFrame:
+        return pd.concat(
+            [_each(reader, _CALLEES, fns), _each(reader, _CALLERS, fns)], ignore_index=True
+        )
+
+    _, calls, all_fns, renames = with_other_names(functions, calls_of, _store_renames(reader))
     ev_files = _each(reader, _EVENTS.format(label="File", name="e.path"), list(files))
     ev_fns = _each(reader, _EVENTS.format(label="Function", name="e.qualname"), all_fns)
     author_files = (
@@ -126,5 +250,10 @@ def load_neighbourhood(
     induced = induced_frame(induced_raw, incidents, timeline)
     traffic = traffic_frame(_each(reader, _TRAFFIC, all_fns))
     return GraphTables(
-        commits=commits, modifies=modifies, induced=induced, calls=calls, traffic=traffic
+        commits=commits,
+        modifies=modifies,
+        induced=induced,
+        calls=calls,
+        traffic=traffic,
+        renames=renames,
     )

@@ -26,6 +26,7 @@ import pandas as pd
 from graph_service.store.base import GraphReader
 from models.dataset import GraphTables, load_tables
 from models.history import History
+from models.neighbourhood import table_renames, with_other_names
 
 logger = logging.getLogger(__name__)
 
@@ -136,20 +137,22 @@ def neighbourhood(
 ) -> GraphTables:
     """The rows of `h.tables` that `load_neighbourhood` would read for the same arguments."""
     t = h.tables
-    fn_ix = _ents(h, functions)
-    calls: list[tuple[int, int]] = []
-    for e in fn_ix:
-        calls += [(e, int(m)) for m in h.callees[1][h.callees[0][e] : h.callees[0][e + 1]]]
-        calls += [(int(m), e) for m in h.callers[1][h.callers[0][e] : h.callers[0][e + 1]]]
-    calls = sorted(set(calls))
-    call_frame = pd.DataFrame(
-        {
-            "src": [h.ent_uids[a] for a, _ in calls],
-            "dst": [h.ent_uids[b] for _, b in calls],
-        },
-        dtype=str,
+
+    def calls_of(fns: list[str]) -> pd.DataFrame:
+        calls: set[tuple[int, int]] = set()
+        for e in _ents(h, fns):
+            calls.update((e, int(m)) for m in h.callees[1][h.callees[0][e] : h.callees[0][e + 1]])
+            calls.update((int(m), e) for m in h.callers[1][h.callers[0][e] : h.callers[0][e + 1]])
+        pairs = sorted(calls)
+        return pd.DataFrame(
+            {"src": [h.ent_uids[a] for a, _ in pairs], "dst": [h.ent_uids[b] for _, b in pairs]},
+            dtype=str,
+        )
+
+    _, call_frame, fn_uids, renames = with_other_names(
+        functions, calls_of, table_renames(t.renames)
     )
-    all_fns = sorted(set(fn_ix) | {a for a, _ in calls} | {b for _, b in calls})
+    all_fns = _ents(h, fn_uids)
     rows: set[int] = set()
     for e in _ents(h, files) + all_fns:
         rows.update(h.ev_row[h.e_ptr[e] : h.e_ptr[e + 1]].tolist())
@@ -176,4 +179,5 @@ def neighbourhood(
         induced=induced.reset_index(drop=True),
         calls=call_frame,
         traffic=t.traffic.iloc[traffic_rows].reset_index(drop=True),
+        renames=renames,
     )

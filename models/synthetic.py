@@ -6,6 +6,10 @@ often when it is large, and much more often when a touched function *calls* the 
 function `charge` in `billing/payments.py` (or is it). Each bug is fixed by a later commit that
 touches the same function (an INDUCED edge with `fixed_at` = the fix's time). Only the graph
 (CALLS + the fragile function's bug history) reveals the structural part of the risk.
+
+With `renamed_files = k`, files 1..k were renamed half-way through the history (from
+`legacy_<name>`): their functions carry the old path's uid before the renaming commit, as the
+git loader records them, while CALLS (from the head) name the new uids.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class SyntheticSpec:
     fragile_callers: float = 0.1
     fragile_touch: float = 0.08
     base_rate: float = 0.03
+    renamed_files: int = 0
     seed: int = 0
 
 
@@ -53,6 +58,36 @@ def fn_name(i: int) -> str:
 
 def fn_uid(i: int, n_files: int) -> str:
     return f"fn:{REPO}:{fn_path(i, n_files)}:{fn_name(i)}"
+
+
+def old_path(path: str) -> str:
+    """The path a renamed file had before the renaming commit."""
+    head, _, name = path.rpartition("/")
+    return f"{head}/legacy_{name}" if head else f"legacy_{name}"
+
+
+class _Names:
+    """Uids of functions and files as of a commit: renamed files had their old path before
+    commit `at`."""
+
+    def __init__(self, spec: SyntheticSpec, n_files: int) -> None:
+        self.n_files, self.at = n_files, spec.commits // 2
+        self.renamed = set(range(1, min(spec.renamed_files, n_files - 1) + 1))
+        self.fn = [fn_uid(i, n_files) for i in range(spec.functions)]
+        self.file = [f"file:{REPO}:{fn_path(k, n_files)}" for k in range(n_files)]
+        self.old_fn = {
+            i: f"fn:{REPO}:{old_path(fn_path(i, n_files))}:{fn_name(i)}"
+            for i in range(spec.functions)
+            if i % n_files in self.renamed
+        }
+
+    def fn_at(self, f: int, commit: int) -> str:
+        return self.old_fn.get(f, self.fn[f]) if commit < self.at else self.fn[f]
+
+    def file_at(self, k: int, commit: int) -> str:
+        if commit < self.at and k in self.renamed:
+            return f"file:{REPO}:{old_path(fn_path(k, self.n_files))}"
+        return self.file[k]
 
 
 def _ts(hours: np.ndarray) -> pa.Array:
@@ -91,27 +126,34 @@ def synthetic_batches(spec: SyntheticSpec) -> Iterator[Batch]:
     nfun = spec.functions
     n_files = max(1, nfun // 10)
     fidx = np.arange(nfun)
-    f_uids = [fn_uid(i, n_files) for i in range(nfun)]
-    file_uids = [f"file:{REPO}:{fn_path(k, n_files)}" for k in range(n_files)]
+    names = _Names(spec, n_files)
+    f_uids, file_uids = names.fn, names.file
+    gone = sorted(names.renamed)
     yield nodes(
         "File",
         pa.table(
             {
-                "uid": file_uids,
-                "path": [fn_path(k, n_files) for k in range(n_files)],
-                "repo": [REPO] * n_files,
+                "uid": file_uids + [names.file_at(k, 0) for k in gone],
+                "path": [fn_path(k, n_files) for k in range(n_files)]
+                + [old_path(fn_path(k, n_files)) for k in gone],
+                "repo": [REPO] * (n_files + len(gone)),
+                "deleted": [False] * n_files + [True] * len(gone),
             }
         ),
     )
+    old = sorted(names.old_fn)
+    loc = rng.integers(3, 80, nfun)
     yield nodes(
         "Function",
         pa.table(
             {
-                "uid": f_uids,
-                "name": [fn_name(i) for i in range(nfun)],
-                "qualname": [fn_name(i) for i in range(nfun)],
-                "path": [fn_path(i, n_files) for i in range(nfun)],
-                "loc": rng.integers(3, 80, nfun),
+                "uid": f_uids + [names.old_fn[i] for i in old],
+                "name": [fn_name(i) for i in range(nfun)] + [fn_name(i) for i in old],
+                "qualname": [fn_name(i) for i in range(nfun)] + [fn_name(i) for i in old],
+                "path": [fn_path(i, n_files) for i in range(nfun)]
+                + [old_path(fn_path(i, n_files)) for i in old],
+                "loc": np.concatenate([loc, loc[old]]).astype(np.int64),
+                "deleted": [False] * nfun + [True] * len(old),
             }
         ),
     )
@@ -122,7 +164,7 @@ def synthetic_batches(spec: SyntheticSpec) -> Iterator[Batch]:
         np.arange(1, nfun), size=min(n_fragile, nfun - 1), replace=False
     )
     touched, is_fix, pairs = _plan(spec, rng, callers_of_fragile)
-    yield from _commit_batches(spec, rng, touched, is_fix, pairs, f_uids, file_uids, people)
+    yield from _commit_batches(spec, rng, touched, is_fix, pairs, names, people)
     src = np.repeat(fidx, spec.calls_per_function)
     dst = rng.integers(0, nfun, len(src))
     dst[callers_of_fragile * spec.calls_per_function] = 0  # same out-degree as everyone else
@@ -157,11 +199,10 @@ def _commit_batches(
     touched: list[list[int]],
     is_fix: np.ndarray,
     pairs: list[tuple[int, int]],
-    f_uids: list[str],
-    file_uids: list[str],
+    names: _Names,
     people: list[str],
 ) -> Iterator[Batch]:
-    n, n_files = spec.commits, len(file_uids)
+    n, n_files = spec.commits, names.n_files
     hours = np.arange(n) * 3
     c_uids = [f"commit:{i:040x}" for i in range(n)]
     fn_rows: dict[str, list] = {
@@ -176,12 +217,14 @@ def _commit_batches(
         for f in range(spec.functions) if i == 0 else fs:
             la, ld = (10, 0) if i == 0 else (int(rng.geometric(0.15)), int(rng.geometric(0.3)) - 1)
             fn_rows["src"].append(c_uids[i])
-            fn_rows["dst"].append(f_uids[f])
+            fn_rows["dst"].append(names.fn_at(f, i))
             fn_rows["lines_added"].append(la)
             fn_rows["lines_deleted"].append(ld)
             fn_rows["change"].append("added" if i == 0 else "modified")
             acc = file_rows.setdefault((i, f % n_files), [0, 0])
             acc[0], acc[1] = acc[0] + la, acc[1] + ld
+    for k in sorted(names.renamed):  # the renaming commit touches each renamed file
+        file_rows.setdefault((names.at, k), [0, 0])
     la_c, ld_c, nf_c = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
     for (i, _), (la, ld) in file_rows.items():
         la_c[i] += la
@@ -228,6 +271,12 @@ def _commit_batches(
         pa.table({**fn_rows, "source": ["git"] * m, "confidence": [1.0] * m}),
     )
     keys = list(file_rows)
+
+    def change(i: int, k: int) -> str:
+        if i == names.at and k in names.renamed:
+            return "renamed"
+        return "added" if i == 0 else "modified"
+
     yield edges(
         "MODIFIES",
         "Commit",
@@ -235,10 +284,14 @@ def _commit_batches(
         pa.table(
             {
                 "src": [c_uids[i] for i, _ in keys],
-                "dst": [file_uids[k] for _, k in keys],
+                "dst": [names.file_at(k, i) for i, k in keys],
                 "lines_added": [file_rows[k][0] for k in keys],
                 "lines_deleted": [file_rows[k][1] for k in keys],
-                "change": ["added" if i == 0 else "modified" for i, _ in keys],
+                "change": [change(i, k) for i, k in keys],
+                "old_path": [
+                    old_path(fn_path(k, n_files)) if change(i, k) == "renamed" else None
+                    for i, k in keys
+                ],
                 "source": ["git"] * len(keys),
                 "confidence": [1.0] * len(keys),
             }

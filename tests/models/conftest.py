@@ -18,7 +18,7 @@ from models.registry import RiskModel
 from models.synthetic import SyntheticSpec, synthetic_batches
 from models.train import eligible_commits, fit_gnn
 
-SPEC = SyntheticSpec(functions=1200, commits=600, seed=1)
+SPEC = SyntheticSpec(functions=1200, commits=600, seed=1, renamed_files=8)
 TRAIN_SHARE = 0.7
 FAST = RiskConfig(epochs=80, hidden=24)
 

@@ -19,6 +19,7 @@ DIFF = (
     "--- a/billing/payments.py\n+++ b/billing/payments.py\n"
     "@@ -1,3 +1,4 @@\n context\n-old line\n+new line\n+another\n"
 )
+OLD_NAME = "fn:demo:pkg1/legacy_mod1.py:f1"  # pkg1/mod1.py before the renaming commit
 
 
 def _same(a, b) -> None:  # type: ignore[no-untyped-def]
@@ -88,7 +89,8 @@ def test_neighbourhood_slice_equals_store_reads(synth_store: GraphStore) -> None
         "MATCH (a:Function)-[:CALLS]->(b:Function {uid: $u}) RETURN a.uid AS uid",
         {"u": FRAGILE_UID},
     ).rows()
-    fns = [FRAGILE_UID, callers[0]["uid"], "fn:not-in-graph"]
+    # a function under the name it had before its file was renamed, and one renamed since
+    fns = [FRAGILE_UID, callers[0]["uid"], "fn:not-in-graph", OLD_NAME, "fn:demo:pkg2/mod2.py:f2"]
     files = ["file:demo:billing/payments.py"]
     args = ([], files, fns, ["person:dev0@example.com"])
     mine, theirs = neighbourhood(history, *args), load_neighbourhood(synth_store, *args)
@@ -100,6 +102,11 @@ def test_neighbourhood_slice_equals_store_reads(synth_store: GraphStore) -> None
         .equals(theirs.modifies.sort_values(key).reset_index(drop=True)[key])
     )
     assert set(mine.commits["uid"]) == set(theirs.commits["uid"])
+    assert mine.renames.equals(theirs.renames)
+    assert {"file:demo:pkg1/legacy_mod1.py", "file:demo:pkg2/legacy_mod2.py"} <= set(
+        theirs.renames["old"]
+    )
+    assert OLD_NAME in set(theirs.modifies["entity"])
     assert set(zip(mine.calls["src"], mine.calls["dst"], strict=True)) == set(
         zip(theirs.calls["src"], theirs.calls["dst"], strict=True)
     )
