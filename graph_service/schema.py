@@ -31,7 +31,7 @@ __all__ = [
     "rel",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 META_LABEL = "ProdgraphMeta"
 EDGE_SOURCES = ("static", "git", "trace", "ticket", "config", "deploy", "inferred", "model")
 
@@ -350,6 +350,12 @@ RELS: tuple[RelType, ...] = (
             _p("resolution", S, "How it was resolved: self, import, local, class, trace, ..."),
             _p("line", I, "First call line."),
             _p("count", I, "Call sites, or calls observed in traces."),
+            _p(
+                "since",
+                T,
+                "When the first call line took its current form: the time of the commit that "
+                "last wrote it (git history); null when unknown.",
+            ),
         ),
     ),
     RelType("INHERITS", (("Class", "Class"),), "Class inheritance resolved in the repository."),

@@ -50,7 +50,9 @@ MATCH (c:Commit)-[m:MODIFIES]->(f:File)
 WHERE m.change = 'renamed' AND m.old_path IS NOT NULL
 RETURN c.uid AS change_uid, f.uid AS new, f.path AS path, m.old_path AS old_path
 """
-CALLS_Q = "MATCH (a:Function)-[:CALLS]->(b:Function) RETURN a.uid AS src, b.uid AS dst"
+CALLS_Q = """
+MATCH (a:Function)-[r:CALLS]->(b:Function) RETURN a.uid AS src, b.uid AS dst, r.since AS since
+"""
 TRAFFIC_Q = """
 MATCH (o:Operation)-[ib:IMPLEMENTED_BY]->(f:Function)
 OPTIONAL MATCH (s:Service)-[e:EXPOSES]->(o)
@@ -73,7 +75,7 @@ class GraphTables:
     commits: uid, sha, t, la, ld, nf, is_fix, is_merge, summary, author
     modifies: commit, entity, kind (file|function), path, name, la, ld, change
     induced: src, dst, known_at, method   (a label exists from `known_at` on)
-    calls: src, dst
+    calls: src, dst, since (when the call took its current form; -inf: unknown)
     traffic: function, first_seen, rate (req/s), error_rate
     renames: commit, old (file uid), new (file uid): a file renamed by a commit
     """
@@ -207,6 +209,33 @@ def file_of(fn_uid: str) -> str | None:
     return "file:" + head[3:] if fn_uid.startswith("fn:") and sep and q else None
 
 
+def calls_frame(raw: pd.DataFrame) -> pd.DataFrame:
+    """CALLS rows: src, dst and `since` (float seconds; -inf when the date is unknown, so the
+    edge counts from its functions' births), one row per pair, in one order."""
+    if len(raw) == 0:
+        return pd.DataFrame(
+            {
+                "src": pd.Series(dtype=str),
+                "dst": pd.Series(dtype=str),
+                "since": pd.Series(dtype=float),
+            }
+        )
+    since = np.full(len(raw), np.nan)
+    if "since" in raw.columns:
+        col = raw["since"]
+        numeric = pd.api.types.is_float_dtype(col)  # already seconds (a slice of these rows)
+        since = col.to_numpy(dtype=float) if numeric else to_seconds(col)
+    out = pd.DataFrame(
+        {
+            "src": raw["src"].astype(str).to_numpy(),
+            "dst": raw["dst"].astype(str).to_numpy(),
+            "since": np.nan_to_num(since, nan=-np.inf),
+        }
+    )
+    out = out.sort_values(["src", "dst", "since"]).drop_duplicates(["src", "dst"])
+    return out.reset_index(drop=True)
+
+
 def renames_frame(raw: pd.DataFrame) -> pd.DataFrame:
     """File renames as (commit, old file uid, new file uid); the old uid is the new one with
     its path replaced (uids are `file:<repo>:<path>`)."""
@@ -250,10 +279,7 @@ def load_tables(reader: GraphReader) -> GraphTables:
         commits=commits,
         modifies=modifies_frame(files, funcs),
         induced=induced,
-        calls=_frame(reader, CALLS_Q)
-        .astype(str)
-        .sort_values(["src", "dst"])
-        .reset_index(drop=True),
+        calls=calls_frame(_frame(reader, CALLS_Q)),
         traffic=traffic_frame(_frame(reader, TRAFFIC_Q)),
         renames=renames_frame(_frame(reader, RENAMES_Q)),
     )

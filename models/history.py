@@ -301,21 +301,22 @@ class History:
 
     def _index_calls(self, calls: pd.DataFrame) -> None:
         """`callees`/`callers`: the CALLS edges as stored; `lin_callees`/`lin_callers`: the
-        same edges between lineages (what fan-in/fan-out and ego graphs count)."""
+        same edges between lineages (what fan-in/fan-out and ego graphs count), an edge from
+        its earliest `since` on (the time its call line took its current form)."""
         src = calls["src"].map(self.ent_ix).to_numpy(dtype=np.int64)
         dst = calls["dst"].map(self.ent_ix).to_numpy(dtype=np.int64)
         n = len(self.ent_uids)
         self.callees = self._adjacency(src, dst, n)
         self.callers = self._adjacency(dst, src, n)
-        since = (
-            calls["since"].to_numpy(dtype=float)
-            if "since" in calls.columns
-            else np.full(len(src), -np.inf)
-        )
+        self.callee_rows = np.lexsort((dst, src))  # rows of `calls`, in adjacency order
+        self.caller_rows = np.lexsort((src, dst))
+        since = np.full(len(src), -np.inf)
+        if "since" in calls.columns:
+            since = np.nan_to_num(calls["since"].to_numpy(dtype=float), nan=-np.inf)
         edges = pd.DataFrame({"a": self.lin[src], "b": self.lin[dst], "since": since})
         edges = edges.groupby(["a", "b"], as_index=False)["since"].min()  # earliest call site
         a, b = edges["a"].to_numpy(np.int64), edges["b"].to_numpy(np.int64)
-        w = np.nan_to_num(edges["since"].to_numpy(float), nan=-np.inf)
+        w = edges["since"].to_numpy(float)
         self.lin_callees = self._adjacency(a, b, n)
         self.lin_callers = self._adjacency(b, a, n)
         self.lin_callee_since = w[np.lexsort((b, a))]

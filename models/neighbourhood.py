@@ -19,6 +19,7 @@ from models.dataset import (
     COMMITS_Q,
     INCIDENTS_Q,
     GraphTables,
+    calls_frame,
     commits_frame,
     file_of,
     induced_frame,
@@ -54,8 +55,14 @@ MATCH (p:Person {uid: $a})-[:AUTHORED]->(c:Commit)-[m:MODIFIES]->(e:File)
 RETURN c.uid AS change_uid, e.uid AS entity, e.path AS path, e.path AS name,
        m.lines_added AS la, m.lines_deleted AS ld, m.change AS change
 """
-_CALLEES = "MATCH (a:Function {uid: $u})-[:CALLS]->(b:Function) RETURN a.uid AS src, b.uid AS dst"
-_CALLERS = "MATCH (b:Function)-[:CALLS]->(a:Function {uid: $u}) RETURN b.uid AS src, a.uid AS dst"
+_CALLEES = """
+MATCH (a:Function {uid: $u})-[r:CALLS]->(b:Function) RETURN a.uid AS src, b.uid AS dst,
+       r.since AS since
+"""
+_CALLERS = """
+MATCH (b:Function)-[r:CALLS]->(a:Function {uid: $u}) RETURN b.uid AS src, a.uid AS dst,
+       r.since AS since
+"""
 _INDUCED_FROM = """
 UNWIND $uids AS u MATCH (a:Commit {uid: u})-[i:INDUCED]->(b:Commit)
 RETURN a.uid AS src, b.uid AS dst, i.fixed_at AS fixed_at, b.committed_at AS fix_time,
@@ -194,7 +201,7 @@ def with_other_names(
     into, out_of = readers
     own = follow_renames(functions, into, out_of)
     touched = sorted(set(functions) | other_names(functions, own, forward=functions))
-    calls = calls_of(touched).drop_duplicates().astype(str)
+    calls = calls_frame(calls_of(touched))
     nbrs = sorted((set(calls["src"]) | set(calls["dst"])) - set(touched))
     theirs = follow_renames(nbrs, into, None)
     renames = pd.concat([own, theirs], ignore_index=True).drop_duplicates()

@@ -139,15 +139,11 @@ def neighbourhood(
     t = h.tables
 
     def calls_of(fns: list[str]) -> pd.DataFrame:
-        calls: set[tuple[int, int]] = set()
+        rows: set[int] = set()
         for e in _ents(h, fns):
-            calls.update((e, int(m)) for m in h.callees[1][h.callees[0][e] : h.callees[0][e + 1]])
-            calls.update((int(m), e) for m in h.callers[1][h.callers[0][e] : h.callers[0][e + 1]])
-        pairs = sorted(calls)
-        return pd.DataFrame(
-            {"src": [h.ent_uids[a] for a, _ in pairs], "dst": [h.ent_uids[b] for _, b in pairs]},
-            dtype=str,
-        )
+            for (ptr, _), order in ((h.callees, h.callee_rows), (h.callers, h.caller_rows)):
+                rows.update(order[ptr[e] : ptr[e + 1]].tolist())
+        return t.calls.iloc[sorted(rows)]
 
     _, call_frame, fn_uids, renames = with_other_names(
         functions, calls_of, table_renames(t.renames)

@@ -169,12 +169,17 @@ def synthetic_batches(spec: SyntheticSpec) -> Iterator[Batch]:
     dst = rng.integers(0, nfun, len(src))
     dst[callers_of_fragile * spec.calls_per_function] = 0  # same out-degree as everyone else
     keep = src != dst
+    n_calls = int(keep.sum())
+    # every third call line (none to the fragile function) was last written by some commit
+    dated = (np.arange(n_calls) % 3 == 0) & (dst[keep] != 0)
+    since = _ts(rng.integers(0, spec.commits, n_calls) * 3)
     calls = pa.table(
         {
             "src": pa.array(np.array(f_uids)[src[keep]]),
             "dst": pa.array(np.array(f_uids)[dst[keep]]),
-            "source": ["static"] * int(keep.sum()),
-            "confidence": [0.9] * int(keep.sum()),
+            "since": pa.array(since.to_pylist(), mask=~dated, type=since.type),
+            "source": ["static"] * n_calls,
+            "confidence": [0.9] * n_calls,
         }
     )
     yield edges("CALLS", "Function", "Function", calls)

@@ -51,6 +51,9 @@ class GitConfig(BaseModel):
         function_workers: how many such processes share the files (default: the usable
             cores, at most 4); each path always goes to the same one.
         parse_cache_size: parsed blobs kept in memory.
+        date_calls: set CALLS `since` (when each call line took its current form) from the
+            line origins at head (`loaders.git.call_dates`); needs the code loaded first.
+        date_calls_blame_files: `git blame` runs allowed for files the replay cannot date.
         ticket_dates: JSON file {ticket uid: ISO created_at} for SZZ's ticket-date filter.
         pseudonymise_emails: hash author emails (from Settings).
     """
@@ -77,6 +80,8 @@ class GitConfig(BaseModel):
     function_worker_min_commits: int = Field(default=1000, ge=1)
     function_workers: int = Field(default_factory=lambda: _default_workers(), ge=1, le=16)
     parse_cache_size: int = Field(default=4096, ge=16)
+    date_calls: bool = True
+    date_calls_blame_files: int = Field(default=500, ge=0)
     ticket_dates: Path | None = None
     pseudonymise_emails: bool = False
 

@@ -13,6 +13,7 @@ from graph_service.batch import Batch, edges, nodes
 from graph_service.errors import CallerError
 from graph_service.store.base import GraphReader
 from loaders.base import LoadReport
+from loaders.git.call_dates import date_calls
 from loaders.git.config import GitConfig
 from loaders.git.gitcli import BlobReader, Git
 from loaders.git.log_parser import LOG_ARGS, CommitRecord, FileChange, parse_log
@@ -139,6 +140,7 @@ class _History:
         self.szz: SzzStep | None = None
         self.origins: LineOrigins | None = None
         self._tracked: dict[str, bool] = {}
+        self.changed: set[str] = set()  # paths this run's commits touched
         self._language_for: Callable[[str], str | None] | None = None
 
     def run(self, todo: list[str]) -> Iterator[Batch]:
@@ -172,6 +174,7 @@ class _History:
             try:
                 for record in stream:
                     self._add(rows, record, mapping)
+                    self.changed.update(f.path for f in record.files if f.path)
                     if self.origins is not None:
                         self.origins.add_commit(record, self._replays)
                     count += 1
@@ -189,6 +192,18 @@ class _History:
             if self.origins is not None:
                 report.stats["szz_versions_replayed"] = self.origins.versions_replayed
                 report.stats["szz_versions_unknown"] = self.origins.versions_unknown
+            if cfg.date_calls and self.reader is not None:
+                yield from date_calls(
+                    self.reader,
+                    self.git,
+                    self.repo,
+                    self.head,
+                    tree,
+                    self.origins,
+                    self.changed,
+                    report,
+                    cfg.date_calls_blame_files,
+                )
         report.stats["commits_processed"] = count
 
     def _mapping(self, blobs: BlobReader, commits: int) -> FunctionMapping | None:

@@ -30,7 +30,8 @@ def test_an_old_name_sees_the_calls_of_the_function_it_became(synth_history: His
     before = float(h.ev_t[h.e_ptr[old + 1] - 1]) + 1.0  # after old's last change, before t
     assert before < t
     calls = h.tables.calls
-    callees = {h.lin[h.ent_ix[d]] for d in calls.loc[calls["src"] == NEW, "dst"]}
+    mine = calls[(calls["src"] == NEW) & (calls["since"] <= before)]
+    callees = {h.lin[h.ent_ix[d]] for d in mine["dst"]}
     expected = sum(1 for r in callees if h.lin_born[r] <= before)
     assert expected > 0
     assert h.fan(old, before)[1] == h.fan(new, before)[1] == expected
@@ -52,3 +53,25 @@ def test_a_proposed_change_keeps_lineage_births(synth_history: History) -> None:
     assert view is not None
     assert np.array_equal(view.lin, h.lin)
     assert view.fan(new, t) == h.fan(new, t)
+
+
+def test_a_call_counts_from_when_its_line_was_written(synth_history: History) -> None:
+    """CALLS `since` (the commit that last wrote the call line) dates the edge."""
+    h = synth_history
+    c = h.tables.calls
+    checked = 0
+    for src, dst, since in c[np.isfinite(c["since"])].itertuples(index=False):
+        a, b = h.ent_ix[src], h.ent_ix[dst]
+        pair = (c["src"] == src) & (c["dst"] == dst)
+        born = max(h.lin_born[h.lin[a]], h.lin_born[h.lin[b]])
+        if pair.sum() != 1 or not born < since - 10 or h.lin[a] == h.lin[b]:
+            continue
+        early, _ = h.neighbours(a, since - 1, cap=1000)
+        late, _ = h.neighbours(a, since, cap=1000)
+        assert h.lin[b] not in {h.lin[m] for m in early}
+        assert h.lin[b] in {h.lin[m] for m in late}
+        assert h.fan(a, since)[1] > h.fan(a, since - 1)[1]
+        checked += 1
+        if checked == 20:
+            break
+    assert checked == 20
