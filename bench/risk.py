@@ -44,7 +44,7 @@ def _kamei_score(store, model: KameiLR, uid: str, author: str) -> float:  # type
 
 def _eval_repo(repo: Path, report: Path | None) -> None:
     from models.evaluate import evaluate_repo
-    from models.report import markdown_table, write_report
+    from models.report import comparison_table, markdown_table, write_report
 
     work = Path(tempfile.mkdtemp(prefix="risk-eval-"))
     result = evaluate_repo(repo, work, Settings(db_path=work / "g.lbug", model_dir=work / "m"))
@@ -54,6 +54,8 @@ def _eval_repo(repo: Path, report: Path | None) -> None:
         f"eval {result['seconds']} s\n"
     )
     print(markdown_table(result))
+    print()
+    print(comparison_table(result))
     if report:
         write_report(result, report)
 

@@ -29,7 +29,15 @@ from models.config import RiskConfig, torch_threads
 from models.dataset import load_tables
 from models.egograph import build_egos, subset
 from models.history import History
-from models.metrics import capture_at, popt, pr_auc, recall_at_effort, roc_auc
+from models.metrics import (
+    PAIRED_METRICS,
+    capture_at,
+    paired_bootstrap,
+    popt,
+    pr_auc,
+    recall_at_effort,
+    roc_auc,
+)
 from models.train import eligible_commits, fit_gnn, predict_raw, split_validation
 
 logger = logging.getLogger(__name__)
@@ -45,6 +53,7 @@ MODEL_NAMES = (
     "smallest_first",
     "random",
 )
+COMPARED = ("lapredict", "kamei_lr")  # the baselines the GNN must beat, compared paired
 METRICS = ("roc_auc", "pr_auc", "capture_at_10", "recall_at_20_effort", "popt", "ece", "brier")
 
 
@@ -146,6 +155,16 @@ def evaluate_history(
         pooled_y.append(y)
         pooled_effort.append(effort)
         logger.info("fold %d/%d done (%.0f s)", len(folds), cutoffs, time.perf_counter() - start)
+    windows = list(zip(pooled["gnn"], pooled_y, strict=True))
+    comparisons = {
+        f"gnn_vs_{base}": {
+            metric: paired_bootstrap(
+                [(g, b, y) for (g, y), b in zip(windows, pooled[base], strict=True)], metric
+            )
+            for metric in PAIRED_METRICS
+        }
+        for base in COMPARED
+    }
     result: dict[str, Any] = {
         "repo": repo,
         "commits": len(ix),
@@ -154,6 +173,7 @@ def evaluate_history(
             m: {k: float(np.nanmean([f["models"][m][k] for f in folds])) for k in METRICS}
             for m in MODEL_NAMES
         },
+        "comparisons": comparisons,
         "cutoffs": len(folds),
         "folds": folds,
         "seconds": round(time.perf_counter() - start, 1),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from models.calibration import IsotonicCalibrator, brier, ece
 from models.metrics import capture_at, popt, recall_at_effort, roc_auc
@@ -50,3 +51,36 @@ def test_platt_with_few_positives_is_not_overconfident() -> None:
     assert np.all(np.diff(cal(np.linspace(0, 1, 50))) >= 0)  # still monotone
     assert probs[-1] < 0.9
     assert probs[-1] > 10 * probs[:97].mean()  # and still separates them
+
+
+def test_fast_auc_equals_sklearn_with_ties() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from models.metrics import _fast_auc
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 400)
+    s = np.round(rng.random(400) + 0.3 * y, 1)  # many ties
+    assert _fast_auc(s, y) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
+def test_paired_bootstrap_resolves_real_differences_only() -> None:
+    from models.metrics import paired_bootstrap
+
+    rng = np.random.default_rng(5)
+    windows_good, windows_noise, windows_same = [], [], []
+    for _ in range(5):
+        y = (rng.random(300) < 0.2).astype(int)
+        good = y + rng.normal(0, 0.6, 300)  # informative
+        weak = y + rng.normal(0, 3.0, 300)  # barely
+        other = y + rng.normal(0, 3.0, 300)
+        windows_good.append((good, weak, y))
+        windows_noise.append((weak, other, y))
+        windows_same.append((weak, weak, y))
+    for metric in ("roc_auc", "capture_at_10"):
+        clear = paired_bootstrap(windows_good, metric, resamples=300)
+        assert clear["diff"] > 0 and clear["ci95_low"] > 0 and clear["p_not_above"] < 0.05
+        same = paired_bootstrap(windows_same, metric, resamples=100)
+        assert same["diff"] == same["ci95_low"] == same["ci95_high"] == 0.0
+    unresolved = paired_bootstrap(windows_noise, "roc_auc", resamples=300)
+    assert unresolved["ci95_low"] < 0 < unresolved["ci95_high"]
