@@ -73,7 +73,10 @@ def main() -> None:
         _eval_repo(args.eval_repo, args.report)
         return
     commits = args.commits or max(500, args.nodes // 50)
-    spec = SyntheticSpec(functions=args.nodes, commits=commits, seed=7)
+    # one file in 20 renamed half-way, so scoring follows rename chains as on real histories
+    spec = SyntheticSpec(
+        functions=args.nodes, commits=commits, seed=7, renamed_files=max(1, args.nodes // 200)
+    )
     work = Path(tempfile.mkdtemp(prefix="risk-bench-"))
     settings = Settings(db_path=work / "g.lbug", model_dir=work / "models")
     store = open_store(settings, create=True)
