@@ -66,8 +66,14 @@ class GitLoader:
         report.stats["select_seconds"] = round(time.perf_counter() - start, 3)
         if todo:
             yield from _History(cfg, git, head, repo, report, reader).run(todo)
-        elif _stored_head(reader, repo) == head:
-            return
+        else:
+            if cfg.date_calls and reader is not None:  # calls loaded since the last run
+                tree = {p: sha for p, (mode, sha) in git.ls_tree(head).items() if mode != "160000"}
+                yield from date_calls(
+                    reader, git, repo, head, tree, None, set(), report, cfg.date_calls_blame_files
+                )
+            if _stored_head(reader, repo) == head:
+                return
         row = {"uid": f"repo:{repo}", "name": repo, "path": str(git.toplevel()), "head": head}
         url = git.config("remote.origin.url")
         if url:

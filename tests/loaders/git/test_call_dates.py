@@ -100,3 +100,19 @@ def test_parse_blame_reads_committer_times() -> None:
     times = parse_blame(text)
     assert times[:2] == [datetime(2023, 11, 14, 22, 13, 20)] * 2
     assert times[2] is None
+
+
+def test_calls_loaded_after_the_history_are_dated_on_the_next_run(
+    store: GraphStore, tmp_path: Path
+):
+    repo = _repo(tmp_path)
+    settings = Settings()
+    options = {"repo": REPO}
+    ingest(store, git_loader([str(repo.path)], settings, options))  # history first
+    ingest(store, code_loader([str(repo.path)], settings, options))  # then the code
+    assert _since(store) is None
+    report = ingest(store, git_loader([str(repo.path)], settings, options))  # no new commits
+    assert report.stats["commits_new"] == 0
+    assert _since(store) == _commit_time(store, repo.shas["call"])
+    again = ingest(store, git_loader([str(repo.path)], settings, options))
+    assert again.stats["calls_dated"] == 0 and not again.written  # nothing left to date
