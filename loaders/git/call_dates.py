@@ -7,8 +7,9 @@ the risk model) count the edge only from then. A call rewritten later is dated b
 (counted late, never early).
 
 Line origins come from the history replay the loader already keeps for SZZ
-(`loaders.git.origins`); files whose head version the replay cannot vouch for fall back to one
-`git blame` per file, up to a budget. Only edges whose date is missing, or whose file changed
+(`loaders.git.origins`); files whose head version the replay cannot vouch for (test files,
+which SZZ does not track, and lines whose origin is unknown) fall back to one `git blame` per
+file, up to a budget. Only edges whose date is missing, or whose file changed
 in this run, are written, and only their `since` (the store keeps the other properties).
 """
 
