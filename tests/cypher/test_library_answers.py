@@ -67,6 +67,12 @@ CASES: dict[str, tuple[dict[str, object], list[dict[str, Any]]]] = {
          "services": [SERVICES["shop-api"]]},
         {**_fn("test", 3), "operations": [], "services": []},
     ]),
+    "new_calls_since": ({"since": "2024-01-09T00:00:00Z"}, [
+        {"caller": FUNCS["checkout"], "callee": FUNCS["charge"], "path": "app/cart.py", "line": 14,
+         "since": T("2024-02-05T10:00")},
+        {"caller": FUNCS["charge"], "callee": FUNCS["validate"], "path": "app/pay.py", "line": 3,
+         "since": T("2024-01-10T10:00")},
+    ]),
     "changes_since": ({"uid": FILES["cart"], "since": "2024-01-15T00:00:00Z"}, [
         {"sha": sha("c6"), "summary": "Fix checkout KeyError (fixes #2)",
          "authored_at": T("2024-02-10T10:00"), "author": "Alice", "email": "alice@example.com",
