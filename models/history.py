@@ -268,7 +268,14 @@ class History:
                 moves[old].append((float(self.t[ci]), new))
         for v in moves.values():
             v.sort()
-        for e in np.flatnonzero(self.ent_kind & (np.diff(self.e_ptr) > 0)) if moves else ():
+        moved = {old.split(":", 2)[-1] for old in moves}  # paths renamed away
+        candidates = [
+            e
+            for e in np.flatnonzero(self.ent_kind & (np.diff(self.e_ptr) > 0))
+            if self.ent_path[e] in moved
+        ]
+        linked: set[int] = set()
+        for e in candidates:
             uid, q = self.ent_uids[e], self.ent_name[e]
             file = file_of(uid)
             if file is None or uid.rpartition(":")[2] != q:
@@ -283,13 +290,20 @@ class History:
                 if j is not None:
                     a, b = find(int(e)), find(j)
                     root[max(a, b)] = min(a, b)
-        self.lin = np.array([find(x) for x in range(n)], dtype=np.int64)
+                    linked.update((int(e), j))
+        self.lin = np.arange(n, dtype=np.int64)
+        for x in linked:
+            self.lin[x] = find(x)
         self.lin_born = np.full(n, np.inf)
         np.minimum.at(self.lin_born, self.lin, self.born)
         self.lin_members: dict[int, np.ndarray] = {}
-        for r in np.flatnonzero(np.bincount(self.lin, minlength=n) > 1):
-            members = np.flatnonzero(self.lin == r)
-            self.lin_members[int(r)] = members[np.argsort(self.born[members], kind="stable")]
+        if linked:
+            members = np.array(sorted(linked), dtype=np.int64)
+            members = members[np.lexsort((self.born[members], self.lin[members]))]
+            reps = self.lin[members]
+            starts = np.flatnonzero(np.r_[True, reps[1:] != reps[:-1]])
+            for group in np.split(members, starts[1:]):
+                self.lin_members[int(self.lin[group[0]])] = group  # oldest name first
 
     def _as_named_at(self, r: int, t: float) -> int:
         """The member of lineage `r` that was its name at `t` (the latest born by then)."""
