@@ -220,11 +220,7 @@ def calls_frame(raw: pd.DataFrame) -> pd.DataFrame:
                 "since": pd.Series(dtype=float),
             }
         )
-    since = np.full(len(raw), np.nan)
-    if "since" in raw.columns:
-        col = raw["since"]
-        numeric = pd.api.types.is_float_dtype(col)  # already seconds (a slice of these rows)
-        since = col.to_numpy(dtype=float) if numeric else to_seconds(col)
+    since = to_seconds(raw["since"]) if "since" in raw.columns else np.full(len(raw), np.nan)
     out = pd.DataFrame(
         {
             "src": raw["src"].astype(str).to_numpy(),

@@ -18,6 +18,7 @@ from graph_service.store.base import GraphReader
 from models.dataset import (
     COMMITS_Q,
     INCIDENTS_Q,
+    RENAMES_Q,
     GraphTables,
     calls_frame,
     commits_frame,
@@ -78,18 +79,12 @@ RETURN f.uid AS function, o.uid AS operation, coalesce(e.first_seen, o.first_see
        coalesce(e.last_seen, o.last_seen) AS last_seen, e.count AS count, e.errors AS errors
 """
 _AUTHOR_COMMITS = "MATCH (p:Person {uid: $a})-[:AUTHORED]->(c:Commit) RETURN c.uid AS uid"
-_RENAMED_INTO = """
-MATCH (c:Commit)-[m:MODIFIES]->(f:File {uid: $u})
-WHERE m.change = 'renamed' AND m.old_path IS NOT NULL
-RETURN c.uid AS change_uid, f.uid AS new, f.path AS path, m.old_path AS old_path
-"""
+_RENAMED_INTO = RENAMES_Q.replace("(f:File)", "(f:File {uid: $u})")
 _FILE_GONE = "MATCH (f:File {uid: $u}) WHERE f.deleted = true RETURN f.uid AS uid, f.path AS path"
 # no index on relationship properties: a scan, run only for files deleted at head
-_RENAMED_FROM = """
-MATCH (c:Commit)-[m:MODIFIES]->(f:File)
-WHERE m.change = 'renamed' AND m.old_path = $p AND f.uid STARTS WITH $prefix
-RETURN c.uid AS change_uid, f.uid AS new, f.path AS path, m.old_path AS old_path
-"""
+_RENAMED_FROM = RENAMES_Q.replace(
+    "m.old_path IS NOT NULL", "m.old_path = $p AND f.uid STARTS WITH $prefix"
+)
 
 
 def _q(reader: GraphReader, cypher: str, **params: object) -> pd.DataFrame:
@@ -195,19 +190,21 @@ def with_other_names(
     functions: Sequence[str],
     calls_of: Callable[[list[str]], pd.DataFrame],
     readers: tuple[RenameReader, RenameReader],
-) -> tuple[list[str], pd.DataFrame, list[str], pd.DataFrame]:
-    """(touched functions under all their names, their CALLS rows, every function whose events
-    matter, the rename rows used): the one recipe for the store and the snapshot."""
+) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
+    """(the CALLS rows of `functions` under all their names, every function whose events
+    matter, the rename rows used): the one recipe for the store and the snapshot. `calls_of`
+    gives rows as `calls_frame` does."""
     into, out_of = readers
     own = follow_renames(functions, into, out_of)
     touched = sorted(set(functions) | other_names(functions, own, forward=functions))
-    calls = calls_frame(calls_of(touched))
+    calls = calls_of(touched).drop_duplicates(["src", "dst"])
+    calls = calls.sort_values(["src", "dst"]).reset_index(drop=True)
     nbrs = sorted((set(calls["src"]) | set(calls["dst"])) - set(touched))
     theirs = follow_renames(nbrs, into, None)
     renames = pd.concat([own, theirs], ignore_index=True).drop_duplicates()
     renames = renames.sort_values(["commit", "old", "new"]).reset_index(drop=True)
     all_fns = sorted(set(touched) | set(nbrs) | other_names(nbrs, theirs))
-    return touched, calls, all_fns, renames
+    return calls, all_fns, renames
 
 
 def load_neighbourhood(
@@ -225,11 +222,13 @@ def load_neighbourhood(
     """
 
     def calls_of(fns: list[str]) -> pd.DataFrame:
-        return pd.concat(
-            [_each(reader, _CALLEES, fns), _each(reader, _CALLERS, fns)], ignore_index=True
+        return calls_frame(
+            pd.concat(
+                [_each(reader, _CALLEES, fns), _each(reader, _CALLERS, fns)], ignore_index=True
+            )
         )
 
-    _, calls, all_fns, renames = with_other_names(functions, calls_of, _store_renames(reader))
+    calls, all_fns, renames = with_other_names(functions, calls_of, _store_renames(reader))
     ev_files = _each(reader, _EVENTS.format(label="File", name="e.path"), list(files))
     ev_fns = _each(reader, _EVENTS.format(label="Function", name="e.qualname"), all_fns)
     author_files = (

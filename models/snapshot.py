@@ -145,9 +145,7 @@ def neighbourhood(
                 rows.update(order[ptr[e] : ptr[e + 1]].tolist())
         return t.calls.iloc[sorted(rows)]
 
-    _, call_frame, fn_uids, renames = with_other_names(
-        functions, calls_of, table_renames(t.renames)
-    )
+    call_frame, fn_uids, renames = with_other_names(functions, calls_of, table_renames(t.renames))
     all_fns = _ents(h, fn_uids)
     rows: set[int] = set()
     for e in _ents(h, files) + all_fns:

@@ -16,7 +16,7 @@ in this run, are written, and only their `since` (the store keeps the other prop
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from graph_service.batch import Batch, edges
@@ -34,6 +34,7 @@ MATCH (a:Function)-[r:CALLS]->(b:Function)
 WHERE a.uid STARTS WITH $prefix AND r.line IS NOT NULL
 RETURN a.uid AS src, b.uid AS dst, a.path AS path, r.line AS line, r.since AS since
 """
+_UNDATED = _CALLS.replace("r.line IS NOT NULL", "r.line IS NOT NULL AND r.since IS NULL")
 _CHUNK = 50_000
 
 
@@ -73,7 +74,7 @@ def date_calls(
     git: Git,
     repo: str,
     head: str,
-    tree: dict[str, str],
+    tree: Callable[[], dict[str, str]],
     origins: LineOrigins | None,
     changed: set[str],
     report: LoadReport,
@@ -81,17 +82,21 @@ def date_calls(
 ) -> Iterator[Batch]:
     """CALLS edges of `repo` with `since` set (see the module docstring).
 
-    `tree`: path -> blob at `head`; `changed`: paths this run's commits touched (their dates
-    are recomputed even when stored); `blame_files`: `git blame` runs allowed.
+    `tree()`: path -> blob at `head`, asked only when there is something to date; `changed`:
+    paths this run's commits touched (their dates are recomputed even when stored; with none,
+    only undated calls are read); `blame_files`: `git blame` runs allowed.
     """
-    stored = reader.query(_CALLS, {"prefix": f"fn:{repo}:"}, timeout_s=600).to_pandas()
+    query = _CALLS if changed else _UNDATED
+    stored = reader.query(query, {"prefix": f"fn:{repo}:"}, timeout_s=600).to_pandas()
+    report.stats.update(calls_dated=0, calls_undated=0, calls_date_blame_files=0)
     if stored.empty:
         return
+    blobs = tree()
     rows: list[dict[str, object]] = []
     blamed = unknown = 0
     for path, group in stored.groupby("path", sort=True):
         path = str(path)
-        blob = tree.get(path)
+        blob = blobs.get(path)
         if blob is None:
             continue
         todo = group if path in changed else group[group["since"].isna()]

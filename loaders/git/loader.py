@@ -68,9 +68,16 @@ class GitLoader:
             yield from _History(cfg, git, head, repo, report, reader).run(todo)
         else:
             if cfg.date_calls and reader is not None:  # calls loaded since the last run
-                tree = {p: sha for p, (mode, sha) in git.ls_tree(head).items() if mode != "160000"}
                 yield from date_calls(
-                    reader, git, repo, head, tree, None, set(), report, cfg.date_calls_blame_files
+                    reader,
+                    git,
+                    repo,
+                    head,
+                    lambda: _head_tree(git, head),
+                    None,
+                    set(),
+                    report,
+                    cfg.date_calls_blame_files,
                 )
             if _stored_head(reader, repo) == head:
                 return
@@ -97,6 +104,11 @@ class GitLoader:
             shas = shas[: cfg.max_commits]
         shas.reverse()
         return shas
+
+
+def _head_tree(git: Git, head: str) -> dict[str, str]:
+    """path -> blob of every file at `head` (submodules left out)."""
+    return {p: sha for p, (mode, sha) in git.ls_tree(head).items() if mode != "160000"}
 
 
 def _repo_name(git: Git) -> str:
@@ -155,9 +167,7 @@ class _History:
             self._language_for = _code_languages()
             if cfg.functions and self._language_for is None:
                 report.warn(self.repo, "code parser unavailable: no function-level MODIFIES")
-            tree = {
-                p: sha for p, (mode, sha) in self.git.ls_tree(self.head).items() if mode != "160000"
-            }
+            tree = _head_tree(self.git, self.head)
             head_tree = HeadTree(tree)
             ignored = _ignore_revs(blobs, self.head)
             ignore = _ignore_file(ignored, Path(tmp))
@@ -204,7 +214,7 @@ class _History:
                     self.git,
                     self.repo,
                     self.head,
-                    tree,
+                    lambda: tree,
                     self.origins,
                     self.changed,
                     report,
