@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from loaders.code.languages import SPECS
+from loaders.code.modules import family
 from loaders.code.parse import CallSite, FunctionInfo, ImportBinding, ParsedFile
 from loaders.code.resolve import CONFIDENCE, ClassKey, FileSymbols, SymbolTable, Target
 
@@ -121,7 +122,7 @@ class _CallResolver:
         """`mod.f()`, `pkg.mod.Cls()`, `Cls.method()`: the same in every caller of the file."""
         target = self.t.resolve_expr(self.fs, None, receiver)
         if target is None:
-            return None
+            return self._assigned_method(receiver, name)
         member = self.t.member(target, name)
         if member is None:
             return None
@@ -132,6 +133,16 @@ class _CallResolver:
         first = receiver.split(".")[0]
         binding = self.fs.bindings.get(first)
         return member, "alias" if _aliased(binding, first) else "import", 1.0
+
+    def _assigned_method(self, receiver: str, name: str) -> Hit | None:
+        """JS/TS `obj.f()` in the file that assigns `obj.f = function ...` (an object used as
+        a namespace or mixin, e.g. a CommonJS module's `app.handle`)."""
+        if family(self.fs.language) != "js" or "." in receiver:
+            return None
+        qual = f"{receiver}.{name}"
+        if self.fs.functions.get(qual, "") != receiver:
+            return None
+        return ("fn", self.fs.path, qual), "same_module", 1.0
 
     def _bare(self, name: str, caller: FunctionInfo) -> Hit | None:
         scope = caller.qualname

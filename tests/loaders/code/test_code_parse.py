@@ -89,6 +89,35 @@ def test_javascript() -> None:
     assert ("Calc", None, "new") in calls and ("add", "m", "call") in calls
 
 
+def test_javascript_functions_assigned_to_properties() -> None:
+    source = b"""\
+var app = exports = module.exports = {};
+app.init = function init() { this.defaults(); };
+app.defaults = () => 1;
+Router.prototype.handle = function (req) { return req; };
+exports.helper = function () {};
+module.exports.other = (x) => x;
+module.exports = function createApp() {};
+var table = { run: function () {}, stop() {}, [key]: function () {} };
+class View { onClick = (e) => this.render(e); render(e) {} }
+"""
+    parsed = parse_source("lib/application.js", source)
+    assert parsed is not None
+    got = [(f.qualname, f.class_name) for f in parsed.functions]
+    assert got == [
+        ("app.init", "app"),
+        ("app.defaults", "app"),
+        ("Router.handle", "Router"),
+        ("helper", None),
+        ("other", None),
+        ("run", None),
+        ("stop", None),
+        ("View.onClick", "View"),
+        ("View.render", "View"),
+    ]
+    assert ("defaults", "this") in {(c.name, c.receiver) for c in parsed.calls}
+
+
 def test_typescript_and_tsx() -> None:
     ts = parse_source("web/ui/types.ts", SAMPLE["web/ui/types.ts"].encode())
     assert ts is not None and ts.language == "typescript"

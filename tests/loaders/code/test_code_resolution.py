@@ -105,3 +105,34 @@ class K:
         ("pkg/use.py:K.d", "pkg/use.py:K.save", "local_type"),
         ("pkg/use.py:annotated", "pkg/use.py:K.save", "annotation"),
     }
+
+
+def test_javascript_methods_assigned_to_objects_resolve(tmp_path: Path) -> None:
+    """CommonJS style: `app.f = function`, `Cls.prototype.f = ...`, `exports.f = ...`."""
+    root = write_tree(
+        tmp_path / "r",
+        {
+            "lib/util.js": "exports.normalize = function (x) { return x; };\n",
+            "lib/app.js": """\
+var util = require('./util');
+var app = module.exports = {};
+app.init = function init() {
+  this.set('a');
+  app.handle();
+  util.normalize(1);
+  other.handle();
+};
+app.set = function set(k) {};
+app.handle = function handle() {};
+function Router() {}
+Router.prototype.route = function (p) { return this.match(p); };
+Router.prototype.match = function (p) {};
+""",
+        },
+    )
+    assert _calls(root) == {
+        ("lib/app.js:app.init", "lib/app.js:app.set", "self"),
+        ("lib/app.js:app.init", "lib/app.js:app.handle", "same_module"),
+        ("lib/app.js:app.init", "lib/util.js:normalize", "import"),
+        ("lib/app.js:Router.route", "lib/app.js:Router.match", "self"),
+    }

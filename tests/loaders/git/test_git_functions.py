@@ -22,9 +22,20 @@ SOURCES = {
         "class Cart {\n  add(item) {\n    return item;\n  }\n}\n"
         "const total = function (xs) {\n  return xs.length;\n};\n"
     ),
+    "web/legacy.js": (
+        "var app = exports = module.exports = {};\n"
+        "app.init = function init() {\n  this.cache = {};\n};\n"
+        "Router.prototype.handle = (req) => {\n  return req;\n};\n"
+        "exports.helper = function () {\n  return 1;\n};\n"
+        "module.exports.other = x => x;\n"
+        "var table = {\n  run: function () {\n    return 2;\n  },\n"
+        "  stop() {\n    return 3;\n  },\n};\n"
+        "class View {\n  onClick = (e) => {\n    return e;\n  };\n}\n"
+    ),
     "web/types.ts": (
         "export function greet(name: string): string {\n  return name;\n}\n"
         "export class Box<T> {\n  get(): T | null {\n    return null;\n  }\n}\n"
+        "class Page {\n  private render = (): void => {\n    return;\n  };\n}\n"
     ),
     "svc/main.go": (
         "package main\n\nfunc Run() int {\n\treturn 1\n}\n\n"
