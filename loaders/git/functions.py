@@ -78,6 +78,7 @@ class FunctionIndex:
         self.parsed = 0
         self.incremental = 0
         self.patched = 0
+        self.unmatched = 0  # changes whose hunks did not give the new version
         self._parse, self._language_for = _code_parser()
 
     def language_for(self, path: str) -> str | None:
@@ -105,11 +106,11 @@ class FunctionIndex:
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        source = self._source(blob, base)
+        source, patched = self._source(blob, base)
         result = None
         if source is not None:
             _put(self._sources, blob, source, self._size // 4)
-            parsed = self._spans(path, language, source, base)
+            parsed = self._spans(path, language, source, base, patched)
             self.parsed += 1
             if parsed is not None:
                 result = _index(parsed.spans)
@@ -122,21 +123,29 @@ class FunctionIndex:
         held = self._sources.get(blob)
         return held if held is not None else self._read(blob)
 
-    def _source(self, blob: str, base: tuple[str, str, list[Hunk]] | None) -> bytes | None:
+    def _source(
+        self, blob: str, base: tuple[str, str, list[Hunk]] | None
+    ) -> tuple[bytes | None, bool]:
         """The blob's bytes: the old side patched with the hunks when that gives the same
-        object id (no git round trip), else read from git."""
+        object id (no git round trip), else read from git; and whether the patch gave them."""
         old = self._sources.get(base[1]) if base is not None else None
         if old is not None and base is not None:
             new = apply_hunks(old, base[2])
             if new is not None and blob_id(new) == blob:
                 self.patched += 1
-                return new
-        return self._read(blob)
+                return new, True
+        return self._read(blob), False
 
     def _spans(
-        self, path: str, language: str, source: bytes, base: tuple[str, str, list[Hunk]] | None
+        self,
+        path: str,
+        language: str,
+        source: bytes,
+        base: tuple[str, str, list[Hunk]] | None,
+        patched: bool,
     ) -> ParsedSpans | None:
-        """Parse from the old version's tree and definitions when they are at hand."""
+        """Parse from the old version's tree and definitions when they are at hand and the
+        hunks are known to turn the old version into this one (`patched`, or checked here)."""
         from loaders.git.spans import parse_spans, reparse_spans
 
         held = None
@@ -144,8 +153,15 @@ class FunctionIndex:
             held = self._trees.get((base[1], language))
         if held is None or base is None:
             return parse_spans(path, source)
+        if not patched and apply_hunks(held[1], base[2]) != source:
+            self.unmatched += 1  # hunks that do not describe this change: never edit with them
+            return parse_spans(path, source)
         self.incremental += 1
-        return reparse_spans(path, source, held[0], held[1], base[2])
+        try:
+            return reparse_spans(path, source, held[0], held[1], base[2])
+        except ValueError as e:  # an edit tree-sitter refuses: parse this version in full
+            logger.debug("%s: incremental parse failed (%s), parsing in full", path, e)
+            return parse_spans(path, source)
 
 
 def blob_id(content: bytes) -> str:

@@ -185,6 +185,7 @@ class _Parser:
         self, record: CommitRecord, lines: Iterator[bytes], keep_text: bool
     ) -> bytes | None:
         patch_index = -1
+        sections_left = 0  # diff sections still to come for `current`
         current: FileChange | None = None
         hunk: Hunk | None = None
         budget = self.line_cap
@@ -205,7 +206,7 @@ class _Parser:
                 continue
             if first == b"@":
                 m = _HUNK.match(line)
-                if m and current is not None:
+                if m and current is not None and current.status != "T":
                     hunk = _hunk(m, keep_text and budget > 0)
                     if budget > 0:
                         current.hunks.append(hunk)
@@ -213,9 +214,16 @@ class _Parser:
             if first == b":":
                 record.files.append(_raw_change(line))
             elif line.startswith(b"diff --git "):
-                patch_index += 1
                 hunk = None
+                sections_left -= 1
+                if sections_left > 0:
+                    continue  # the second section of a type change: the same file
+                patch_index += 1
                 current = record.files[patch_index] if patch_index < len(record.files) else None
+                # a type change (file <-> symlink or submodule) prints as a deletion then a
+                # creation of the same path: two sections for one raw line. Its hunks and line
+                # counts are not kept (they describe two different objects, not an edit).
+                sections_left = 2 if current is not None and current.status == "T" else 1
             elif line.startswith(b"Binary files ") and current is not None:
                 current.binary = True
             elif line == MARK:

@@ -98,6 +98,7 @@ class _Work:
             "blobs_parsed": i.parsed,
             "blobs_patched": i.patched,
             "blobs_reparsed_incrementally": i.incremental,
+            "changes_hunks_unmatched": i.unmatched,
         }
 
 

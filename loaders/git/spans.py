@@ -252,7 +252,9 @@ class _Rows:
 
     def __init__(self, ranges: list[tuple[int, int]]) -> None:
         self.ranges: list[tuple[int, int]] = []
-        for a, b in sorted(ranges):
+        # a changed range of tree-sitter's may end rows before it starts (seen after long
+        # chains of edits): the rows between its two ends are queried either way
+        for a, b in sorted((min(a, b), max(a, b)) for a, b in ranges):
             if self.ranges and a <= self.ranges[-1][1] + 1:
                 self.ranges[-1] = (self.ranges[-1][0], max(self.ranges[-1][1], b))
             else:

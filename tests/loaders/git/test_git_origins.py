@@ -189,3 +189,35 @@ def test_ignored_revisions_fall_back_to_blame(tmp_path):
     blamed, _ = _induced(repo.path, szz_replay=False)
     assert replayed == blamed == {(f"commit:{repo.shas['bug']}", f"commit:{repo.shas['fix']}"): 1}
     assert report.stats["szz_blames"] == 1  # the reformatted line is unknown to the replay
+
+
+def test_a_type_change_does_not_shift_hunks_onto_other_files(tmp_path):
+    """`git log -p` prints a file -> symlink change as two diff sections for one raw line;
+    every later file of the commit must still get its own hunks."""
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "a@example.com")
+    git("config", "user.name", "A")
+    (tmp_path / "GUIDE.md").write_text("one\ntwo\nthree\n")
+    (tmp_path / "NOTES.md").write_text("notes\n")
+    (tmp_path / "z.py").write_text("def f():\n    return 1\n")
+    git("add", ".")
+    git("commit", "-qm", "first")
+    (tmp_path / "GUIDE.md").unlink()
+    (tmp_path / "GUIDE.md").symlink_to("NOTES.md")
+    (tmp_path / "z.py").write_text("def f():\n    x = 2\n    return 1\n")
+    git("add", "-A")
+    git("commit", "-qm", "second")
+    repo = Git(tmp_path)
+    records = list(parse_log(repo.stream(LOG_ARGS, list(reversed(repo.rev_list("HEAD"))))))
+    second = next(r for r in records if r.message.strip() == "second")
+    by_path = {c.path: c for c in second.files}
+    assert by_path["GUIDE.md"].status == "T" and by_path["GUIDE.md"].hunks == []
+    (hunk,) = by_path["z.py"].hunks
+    assert (hunk.old_start, hunk.old_count, hunk.new_start, hunk.new_count) == (1, 0, 2, 1)
+    assert hunk.added == [b"    x = 2\n"]
+    assert (by_path["z.py"].lines_added, by_path["z.py"].lines_deleted) == (1, 0)
