@@ -197,11 +197,20 @@ def function_mapper(index: FunctionIndex) -> Mapper:
     def mapped(change: FileChange) -> list[FunctionChange]:
         if change.is_submodule or not change.hunks:
             return []
-        old = index.get(change.old_path, change.old_blob) if change.old_path else None
-        new = None
-        if change.new_path:
-            base = (change.old_path, change.old_blob, change.hunks) if change.old_blob else None
-            new = index.get(change.new_path, change.new_blob, base)  # type: ignore[arg-type]
+        try:
+            old = index.get(change.old_path, change.old_blob) if change.old_path else None
+            new = None
+            if change.new_path:
+                base = (change.old_path, change.old_blob, change.hunks) if change.old_blob else None
+                new = index.get(change.new_path, change.new_blob, base)  # type: ignore[arg-type]
+        except (ValueError, RuntimeError) as e:  # one unparseable version: its file still counts
+            logger.warning(
+                "git: functions of %s (blob %s) not mapped: %s",
+                change.path,
+                (change.new_blob or change.old_blob or "?")[:12],
+                e,
+            )
+            return []
         if old is None and new is None:
             return []
         return map_change(change, old, new)

@@ -9,6 +9,7 @@ import pytest
 from loaders.code import parse_source
 from loaders.git.functions import FunctionIndex, apply_hunks, blob_id, map_change
 from loaders.git.log_parser import FileChange, Hunk
+from loaders.git.rows import function_mapper
 from loaders.git.spans import edit_tree, function_spans, parse_spans, reparse_spans
 
 SOURCES = {
@@ -193,3 +194,26 @@ def test_blob_id_is_gits_object_id(tmp_path):
         .strip()
     )
     assert blob_id(OLD) == out
+
+
+def test_a_version_the_parser_refuses_skips_that_file_only(caplog):
+    """A parser error on one file version is logged with the file and skipped; the load goes on."""
+
+    def broken(path, blob, base=None):
+        raise ValueError("Invalid point range")
+
+    index = FunctionIndex(lambda blob: b"def f():\n    return 1\n")
+    index.get = broken  # type: ignore[method-assign]
+    change = FileChange(
+        status="M",
+        old_path="pkg/mod.py",
+        new_path="pkg/mod.py",
+        old_blob="a" * 40,
+        new_blob="b" * 40,
+        old_mode="100644",
+        new_mode="100644",
+        hunks=[Hunk(1, 1, 1, 1)],
+    )
+    with caplog.at_level("WARNING"):
+        assert function_mapper(index)(change) == []
+    assert "pkg/mod.py" in caplog.text and "Invalid point range" in caplog.text
