@@ -24,38 +24,12 @@ from loaders.code.resolve import SymbolTable, symbols_of
 from loaders.code.rows import (
     Uids,
 )
-from loaders.code.walk import list_files, skip_reason_for_content
+from loaders.code.walk import GENERATED_GLOBS, VENDORED_DIRS, list_files, skip_reason_for_content
 from loaders.code.workers import default_workers, parse_files
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["CodeConfig", "CodeLoader"]
-
-VENDORED_DIRS = (
-    "node_modules",
-    "vendor",
-    "third_party",
-    "third-party",
-    "dist",
-    "build",
-    ".venv",
-    "venv",
-    "site-packages",
-    "__pycache__",
-    "bower_components",
-    ".tox",
-    ".git",
-)
-GENERATED_GLOBS = (
-    "*_pb2.py",
-    "*_pb2.pyi",
-    "*_pb2_grpc.py",
-    "*.min.js",
-    "*.pb.go",
-    "*_generated.*",
-    "*.generated.*",
-    "*.bundle.js",
-)
 
 
 class CodeConfig(BaseModel):

@@ -17,7 +17,15 @@ from loaders.code.languages import language_for
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Candidate", "git_info", "list_files", "skip_reason_for_content"]
+__all__ = [
+    "GENERATED_GLOBS",
+    "VENDORED_DIRS",
+    "Candidate",
+    "git_info",
+    "list_files",
+    "path_skip_reason",
+    "skip_reason_for_content",
+]
 
 _GENERATED_HEADER = re.compile(
     rb"^\s*(?:#|//|/\*|\*|--|\"\"\"|''')[^\n]*"
@@ -25,6 +33,34 @@ _GENERATED_HEADER = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _HEAD_BYTES = 1024  # a generated-code marker must be in a comment near the top
+
+# Not the project's own code: directories of vendored or built code, names of generated files.
+# The code loader does not parse them; the git loader records that they changed, no more.
+VENDORED_DIRS = (
+    "node_modules",
+    "vendor",
+    "third_party",
+    "third-party",
+    "dist",
+    "build",
+    ".venv",
+    "venv",
+    "site-packages",
+    "__pycache__",
+    "bower_components",
+    ".tox",
+    ".git",
+)
+GENERATED_GLOBS = (
+    "*_pb2.py",
+    "*_pb2.pyi",
+    "*_pb2_grpc.py",
+    "*.min.js",
+    "*.pb.go",
+    "*_generated.*",
+    "*.generated.*",
+    "*.bundle.js",
+)
 
 
 @dataclass(frozen=True)
@@ -48,18 +84,31 @@ def list_files(
     paths = _git_ls_files(root) if use_git else None
     if paths is None:
         paths = _walk_with_gitignore(root)
-    vendored = set(vendored_dirs)
     for path in sorted(paths):
         if language_for(path) is None:
             continue
-        parts = path.split("/")
-        if not include_vendored and any(p in vendored for p in parts[:-1]):
-            yield Candidate(path, "vendored directory")
-            continue
-        if not include_generated and any(fnmatch.fnmatch(parts[-1], g) for g in generated_globs):
-            yield Candidate(path, "generated file (name)")
-            continue
-        yield Candidate(path)
+        reason = path_skip_reason(
+            path,
+            vendored_dirs=vendored_dirs if not include_vendored else (),
+            generated_globs=generated_globs if not include_generated else (),
+        )
+        yield Candidate(path, reason)
+
+
+def path_skip_reason(
+    path: str,
+    *,
+    vendored_dirs: tuple[str, ...] = VENDORED_DIRS,
+    generated_globs: tuple[str, ...] = GENERATED_GLOBS,
+) -> str | None:
+    """Why `path` (repository-relative, '/' separators) is not the project's own code, judged
+    by its name alone: under a vendored directory, or named like a generated file; else None."""
+    parts = path.split("/")
+    if any(p in vendored_dirs for p in parts[:-1]):
+        return "vendored directory"
+    if any(fnmatch.fnmatch(parts[-1], g) for g in generated_globs):
+        return "generated file (name)"
+    return None
 
 
 def _git_ls_files(root: Path) -> list[str] | None:

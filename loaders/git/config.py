@@ -38,6 +38,10 @@ class GitConfig(BaseModel):
         functions: map hunks onto functions (MODIFIES Commit->Function).
         szz: run SZZ over fixing commits (INDUCED edges).
         szz_code_only: blame only files whose language the code parser knows.
+        include_vendored / include_generated: like the code loader's options of the same
+            names. Off (default): files under vendored or build directories (`dist/`,
+            `vendor/`, `node_modules/`, ...) and generated files (`*.min.js`, `*_pb2.py`, ...)
+            keep their file-level MODIFIES but are neither mapped to functions nor blamed by SZZ.
         szz_max_lines_per_file: lines blamed per file of one fix, at most.
         szz_replay: answer SZZ from line origins replayed along the loaded history
             (`loaders.git.origins`); `git blame` runs only where they are unknown.
@@ -69,6 +73,8 @@ class GitConfig(BaseModel):
     functions: bool = True
     szz: bool = True
     szz_code_only: bool = True
+    include_vendored: bool = False
+    include_generated: bool = False
     szz_max_lines_per_file: int = Field(default=500, ge=1)
     szz_replay: bool = True
     szz_replay_lines: int = Field(default=20_000_000, ge=1000)

@@ -13,6 +13,7 @@ from graph_service.batch import Batch, edges, nodes
 from graph_service.errors import CallerError
 from graph_service.store.base import GraphReader
 from loaders.base import LoadReport
+from loaders.code.walk import GENERATED_GLOBS, VENDORED_DIRS, path_skip_reason
 from loaders.git.call_dates import date_calls
 from loaders.git.config import GitConfig
 from loaders.git.gitcli import BlobReader, Git
@@ -158,6 +159,7 @@ class _History:
         self.szz: SzzStep | None = None
         self.origins: LineOrigins | None = None
         self._tracked: dict[str, bool] = {}
+        self._own: dict[str, bool] = {}
         self.changed: set[str] = set()  # paths this run's commits touched
         self._language_for: Callable[[str], str | None] | None = None
 
@@ -244,9 +246,27 @@ class _History:
         tracked = self._tracked.get(path)
         if tracked is None:
             lang = self._language_for(path) if self._language_for is not None else None
-            tracked = not ((self.cfg.szz_code_only and lang is None) or is_test_path(path))
+            tracked = not (
+                (self.cfg.szz_code_only and lang is None) or is_test_path(path)
+            ) and self._own_code(path)
             self._tracked[path] = tracked
         return tracked
+
+    def _own_code(self, path: str) -> bool:
+        """Not vendored or generated (by name, as the code loader judges it)."""
+        own = self._own.get(path)
+        if own is None:
+            cfg = self.cfg
+            own = (
+                path_skip_reason(
+                    path,
+                    vendored_dirs=() if cfg.include_vendored else VENDORED_DIRS,
+                    generated_globs=() if cfg.include_generated else GENERATED_GLOBS,
+                )
+                is None
+            )
+            self._own[path] = own
+        return own
 
     def _facts(self, record: CommitRecord) -> MessageFacts:
         facts = self.facts.get(record.sha)
@@ -280,7 +300,7 @@ class _History:
         if mapping is not None:
             if not truncated and self._language_for is not None:
                 lang = self._language_for
-                changes = [c for c in record.files if mappable(c, lang)]
+                changes = [c for c in record.files if mappable(c, lang) and self._own_code(c.path)]
                 if changes:
                     mapping.submit(f"commit:{record.sha}", changes)
             for uid, functions in mapping.done():
@@ -289,7 +309,13 @@ class _History:
             self._declared(rows, record, short)
         if truncated or not facts.is_fix or self.szz is None:
             return
-        jobs = blame_jobs(record, self._language_for, cfg.szz_max_lines_per_file, cfg.szz_code_only)
+        jobs = blame_jobs(
+            record,
+            self._language_for,
+            cfg.szz_max_lines_per_file,
+            cfg.szz_code_only,
+            self._own_code,
+        )
         if jobs:
             linked = bool(facts.fixed_shas) or any(t.how != "ticket_link" for t in facts.tickets)
             tickets = [t.uid for t in facts.tickets]

@@ -103,8 +103,10 @@ def blame_jobs(
     language_for: Callable[[str], str | None] | None,
     max_lines: int,
     code_only: bool = True,
+    own_code: Callable[[str], bool] | None = None,
 ) -> list[BlameJob]:
-    """The blame work for one fixing commit (non-merge, with kept hunk text)."""
+    """The blame work for one fixing commit (non-merge, with kept hunk text); `own_code(path)`
+    False leaves a file out (vendored or generated code)."""
     if record.is_merge or not record.parents:
         return []
     jobs: list[BlameJob] = []
@@ -114,6 +116,8 @@ def blame_jobs(
         path = change.old_path or ""
         lang = language_for(path) if language_for is not None else None
         if (code_only and lang is None) or is_test_path(path):
+            continue
+        if own_code is not None and not own_code(path):
             continue
         lines = blame_lines(change, lang, max_lines)
         if lines:

@@ -251,3 +251,32 @@ def test_function_worker_process_gives_the_same_graph(scripted, tmp_path):
             s.close()
     assert graphs[0] == graphs[1] == graphs[2]
     assert graphs[0]["Function"] and graphs[0]["MODIFIES"]
+
+
+def test_built_and_generated_files_change_but_are_neither_mapped_nor_blamed(store, tmp_path):
+    """A bundle under dist/ and a minified file: file-level MODIFIES only, as the code loader
+    does not parse them; a fix that touches them does not blame the release that built them."""
+    repo = ScriptedRepo(tmp_path / "web")
+    repo.path.mkdir()
+    repo.git("init", "-q")
+    src = "function total(xs) {\n  return xs.length;\n}\n"
+    repo.write("src/cart.js", src)
+    repo.commit("init", "Add cart")
+    bundle = "function total(xs) {\n  return xs.length + 0;\n}\n"
+    repo.write("dist/cart.js", bundle)
+    repo.write("lib/cart.min.js", "function total(n){return n.length+0}\n")
+    repo.commit("release", "Release 1.0")
+    repo.write("src/cart.js", src.replace("xs.length", "xs.length - 1"))
+    repo.write("dist/cart.js", bundle.replace("+ 0", "- 1"))
+    repo.write("lib/cart.min.js", "function total(n){return n.length-1}\n")
+    repo.commit("fix", "Fix total off by one (fixes #9)")
+    _load(store, repo.path, repo="web")
+    fix = _edges(store, "MODIFIES", _c(repo, "fix"))
+    assert {"file:web:dist/cart.js", "file:web:lib/cart.min.js", "file:web:src/cart.js"} <= set(fix)
+    assert [u for u in fix if u.startswith("fn:")] == ["fn:web:src/cart.js:total"]
+    induced = store.query("MATCH (a:Commit)-[:INDUCED]->(b:Commit) RETURN a.uid AS a").rows()
+    assert [r["a"] for r in induced] == [_c(repo, "init")]
+    # opting in maps them like any other file
+    _load(store, repo.path, repo="web", full="true", include_vendored="true")
+    fix = _edges(store, "MODIFIES", _c(repo, "fix"))
+    assert "fn:web:dist/cart.js:total" in fix
