@@ -69,6 +69,12 @@
     (arrow_function parameter: (identifier) @function.params)
     (function_expression parameters: (formal_parameters) @function.params)
   ] @function)
+; a named function passed as an argument (`defineGetter(req, 'host', function host() {...})`,
+; `app.get('/', function index(req, res) {...})`): the author named it, so it is one
+(arguments
+  (function_expression
+    name: (identifier) @function.name
+    parameters: (formal_parameters) @function.params) @function)
 ; class fields holding a function: `handle = () => ...` is a method of the class
 (field_definition
   property: [(property_identifier) (private_property_identifier)] @function.name

@@ -100,6 +100,8 @@ module.exports.other = (x) => x;
 module.exports = function createApp() {};
 var table = { run: function () {}, stop() {}, [key]: function () {} };
 class View { onClick = (e) => this.render(e); render(e) {} }
+defineGetter(app, 'host', function host() { return 1; });
+it('works', function () {});
 """
     parsed = parse_source("lib/application.js", source)
     assert parsed is not None
@@ -114,6 +116,7 @@ class View { onClick = (e) => this.render(e); render(e) {} }
         ("stop", None),
         ("View.onClick", "View"),
         ("View.render", "View"),
+        ("host", None),
     ]
     assert ("defaults", "this") in {(c.name, c.receiver) for c in parsed.calls}
 

@@ -32,6 +32,7 @@ SOURCES = {
         "var table = {\n  run: function () {\n    return 2;\n  },\n"
         "  stop() {\n    return 3;\n  },\n};\n"
         "class View {\n  onClick = (e) => {\n    return e;\n  };\n}\n"
+        "defineGetter(app, 'host', function host() {\n  return 1;\n});\n"
     ),
     "web/types.ts": (
         "export function greet(name: string): string {\n  return name;\n}\n"
