@@ -25,6 +25,7 @@ from models.registry import RiskModel, save
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "SMALL_HISTORY",
     "eligible_commits",
     "fit_gnn",
     "node_targets",
@@ -32,6 +33,11 @@ __all__ = [
     "split_validation",
     "train",
 ]
+
+
+# Histories shorter than this (non-merge commits) were where the GNN lost to LApredict on real
+# repositories (docs/benchmarks/risk.md, "Small histories"): `train` says so.
+SMALL_HISTORY = 1_000
 
 
 def eligible_commits(h: History, cutoff: float = math.inf) -> np.ndarray:
@@ -230,6 +236,13 @@ def train(store: GraphReader, settings: Settings, config: RiskConfig | None = No
         raise OperatorError(
             f"cannot train: {len(ix)} commits and {int(h.labels().sum())} known bug-introducing "
             "commits in the graph (load git history with fixes first)"
+        )
+    if len(ix) < SMALL_HISTORY:
+        logger.warning(
+            "%d commits to learn from: below about %d the risk model can rank changes worse "
+            "than lines added alone (LApredict); compare them with `prodgraph eval risk`",
+            len(ix),
+            SMALL_HISTORY,
         )
     fp = tables.fingerprint()
     version = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + fp[:8]

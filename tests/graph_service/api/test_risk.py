@@ -114,14 +114,14 @@ class _Synthetic:
         yield from synthetic_batches(SyntheticSpec(functions=200, commits=100))
 
 
-def test_real_model_end_to_end(tmp_path: Any) -> None:
+def test_real_model_end_to_end(tmp_path: Any, caplog: Any) -> None:
     """Train a small real model, reload it through the admin route, then score over HTTP."""
     from graph_service.api import create_app
     from graph_service.api.auth import hash_key
     from graph_service.ingest import ingest
     from graph_service.settings import Settings
     from models.config import RiskConfig
-    from models.train import train
+    from models.train import SMALL_HISTORY, train
     from tests.graph_service.api.conftest import KEYS
 
     settings = Settings(
@@ -133,7 +133,12 @@ def test_real_model_end_to_end(tmp_path: Any) -> None:
         assert c.post("/v1/risk", json={"sha": "0" * 40}, headers=auth("admin")).status_code == 503
         store = c.app.state.service.store  # type: ignore[attr-defined]
         ingest(store, _Synthetic())
-        train(store, settings, RiskConfig(epochs=3))
+        with caplog.at_level("WARNING", logger="models.train"):
+            train(store, settings, RiskConfig(epochs=3))
+        count_q = "MATCH (c:Commit) WHERE NOT c.is_merge RETURN count(*) AS n"
+        commits = store.query(count_q).rows()[0]["n"]
+        small = f"{commits} commits to learn from" in caplog.text
+        assert small == (commits < SMALL_HISTORY)
         reloaded = c.post("/v1/admin/model/reload", headers=auth("admin")).json()["model"]
         assert reloaded.startswith("loaded: ")
         sha = store.query("MATCH (c:Commit) RETURN c.sha AS s ORDER BY s LIMIT 1").rows()[0]["s"]
