@@ -221,6 +221,8 @@ class _CallResolver:
         """The class a `self.x()` / `this.x()` / Go receiver call dispatches on."""
         if receiver not in self.spec.self_names:
             return None
+        if family(self.fs.language) == "js" and not self._this_is_enclosing(caller):
+            return None
         if self.fs.language == "python":
             method: FunctionInfo | None = caller
             while method is not None and not method.class_name:
@@ -229,6 +231,16 @@ class _CallResolver:
                 return None
             return (self.fs.path, method.class_name) if method.class_name else None
         return self._enclosing_class(caller)
+
+    def _this_is_enclosing(self, caller: FunctionInfo) -> bool:
+        """JS/TS: whether `this` in `caller` is its enclosing method's: no plain `function`
+        between them (each rebinds `this` to whatever calls it)."""
+        fn: FunctionInfo | None = caller
+        while fn is not None and fn.class_name is None:
+            if fn.own_this:
+                return False
+            fn = self.by_qual.get(fn.qualname.rpartition(".")[0])
+        return True
 
     def _go_method(self, type_name: str, name: str) -> Hit | None:
         """Go methods may live in any file of the package: the one defining `T.name`."""

@@ -123,6 +123,10 @@ app.init = function init() {
   other.handle();
 };
 app.set = function set(k) {};
+app.later = function later() {
+  setTimeout(() => this.set('b'), 1);
+  setTimeout(function tick() { this.set('c'); }, 1);
+};
 app.handle = function handle() {};
 function Router() {}
 Router.prototype.route = function (p) { return this.match(p); };
@@ -134,5 +138,6 @@ Router.prototype.match = function (p) {};
         ("lib/app.js:app.init", "lib/app.js:app.set", "self"),
         ("lib/app.js:app.init", "lib/app.js:app.handle", "same_module"),
         ("lib/app.js:app.init", "lib/util.js:normalize", "import"),
+        ("lib/app.js:app.later", "lib/app.js:app.set", "self"),
         ("lib/app.js:Router.route", "lib/app.js:Router.match", "self"),
     }
