@@ -285,10 +285,14 @@ class _History:
         facts = self.facts.pop(record.sha, None) or read_message(record.message)
         truncated = record.line_cap_hit or len(record.files) > cfg.max_files_per_commit
         if truncated:
+            size = (
+                f"{len(record.files)} files, over max_files_per_commit={cfg.max_files_per_commit}"
+                if len(record.files) > cfg.max_files_per_commit
+                else f"over max_lines_per_commit={cfg.max_lines_per_commit} diff lines"
+            )
             report.warn(
                 f"commit:{record.sha}",
-                f"huge commit ({len(record.files)} files): "
-                "file-level MODIFIES only, no function mapping or SZZ",
+                f"huge commit ({size}): file-level MODIFIES only, no function mapping or SZZ",
             )
             report.stats["commits_truncated"] = report.stats.get("commits_truncated", 0) + 1
         for change in record.files:

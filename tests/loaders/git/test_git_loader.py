@@ -190,6 +190,13 @@ def test_huge_commits_are_truncated_and_reported(store, scripted):
     assert row == [{"t": True}]
     assert any("huge commit" in p.reason for p in report.warnings)
     assert f"fn:{REPO}:calc.py:add" not in _edges(store, "MODIFIES", _c(scripted, "initial"))
+    assert any("over max_files_per_commit=2" in p.reason for p in report.warnings)
+
+
+def test_commits_with_too_many_diff_lines_say_so(store, scripted):
+    report = _load(store, scripted.path, max_lines_per_commit="1", full="true")
+    reasons = [p.reason for p in report.warnings if "huge commit" in p.reason]
+    assert reasons and all("over max_lines_per_commit=1 diff lines" in r for r in reasons)
 
 
 def test_options_since_max_commits_and_pseudonyms(store, scripted):
