@@ -1,7 +1,7 @@
 """Risk model benchmark: one-change scoring p99 on a large synthetic graph, training time, memory.
 
 Run: .venv/bin/python bench/risk.py [--nodes 1000000] [--commits N] [--samples 100]
-     .venv/bin/python bench/risk.py --eval-repo PATH [--report DIR]   (real-repository evaluation)
+     .venv/bin/python bench/risk.py --eval-repo PATH [--report DIR] [--pool PATH ...]
 The baseline in the same run is Kamei-LR scoring the same changes from the same neighbourhood
 reads (features + logistic regression, no graph network), so the ratio isolates the GNN cost.
 """
@@ -42,14 +42,22 @@ def _kamei_score(store, model: KameiLR, uid: str, author: str) -> float:  # type
     return float(model.score(h.commit_features(h.commit_ix[uid])[None, :])[0])
 
 
-def _eval_repo(repo: Path, report: Path | None) -> None:
+def _eval_repo(repo: Path, report: Path | None, pool: list[Path]) -> None:
     from models.evaluate import evaluate_repo
     from models.report import comparison_table, markdown_table, write_report
 
     work = Path(tempfile.mkdtemp(prefix="risk-eval-"))
-    result = evaluate_repo(repo, work, Settings(db_path=work / "g.lbug", model_dir=work / "m"))
+    result = evaluate_repo(
+        repo, work, Settings(db_path=work / "g.lbug", model_dir=work / "m"), pool=pool
+    )
+    pooled = (
+        f", trained with {', '.join(result['pool'])} ({result['pooled_commits']} commits)"
+        if pool
+        else ""
+    )
     print(
-        f"## {repo.name}: {result['commits']} commits, buggy rate {result['buggy_rate']:.3f}, "
+        f"## {repo.name}{pooled}: {result['commits']} commits, "
+        f"buggy rate {result['buggy_rate']:.3f}, "
         f"{result['cutoffs']} cutoffs, load {result['load_seconds']} s, "
         f"eval {result['seconds']} s\n"
     )
@@ -68,9 +76,12 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--eval-repo", type=Path, help="evaluate all models on this git work tree")
     ap.add_argument("--report", type=Path, help="with --eval-repo: write report.md + plots here")
+    ap.add_argument(
+        "--pool", type=Path, nargs="*", default=[], help="with --eval-repo: repositories to pool"
+    )
     args = ap.parse_args()
     if args.eval_repo:
-        _eval_repo(args.eval_repo, args.report)
+        _eval_repo(args.eval_repo, args.report, args.pool)
         return
     commits = args.commits or max(500, args.nodes // 50)
     # one file in 20 renamed half-way, so scoring follows rename chains as on real histories

@@ -13,6 +13,7 @@ import logging
 import math
 import shutil
 import time
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from graph_service.errors import OperatorError
+from graph_service.errors import CallerError, OperatorError
 from graph_service.settings import Settings
 from graph_service.store.base import GraphReader
 from models.baselines import BASELINES
@@ -116,15 +117,26 @@ def evaluate_history(
     repo: str = "",
     min_train_share: float = 0.4,
     keep_predictions: bool = True,
+    target: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """Rolling-origin evaluation of every model over `cutoffs` time windows of `h`."""
+    """Rolling-origin evaluation of every model over `cutoffs` time windows of `h`.
+
+    `target` (commit uids, e.g. one repository's of a store holding several): the windows are
+    cut from those commits only, and every model trains on all commits of `h` up to each
+    cutoff, the target's and the others' alike, with the labels known at the cutoff: pooled
+    ("cross-project") training, nothing from after the cutoff.
+    """
     cfg = config or RiskConfig()
     ix = eligible_commits(h)
     ix = ix[np.argsort(h.t[ix], kind="stable")]
+    tix = ix
+    if target is not None:
+        wanted = set(target)
+        tix = ix[np.fromiter((h.commit_uids[i] in wanted for i in ix), bool, len(ix))]
     truth = h.labels(math.inf)
-    if len(ix) < 20 * cutoffs or truth[ix].sum() < 2:
+    if len(tix) < 20 * cutoffs or truth[tix].sum() < 2:
         raise OperatorError(
-            f"too little history to evaluate: {len(ix)} commits, {int(truth[ix].sum())} buggy"
+            f"too little history to evaluate: {len(tix)} commits, {int(truth[tix].sum())} buggy"
         )
     start = time.perf_counter()
     feats = np.stack([h.commit_features(int(i)) for i in ix])
@@ -136,8 +148,11 @@ def evaluate_history(
     pooled: dict[str, list[np.ndarray]] = {m: [] for m in MODEL_NAMES}
     pooled_y: list[np.ndarray] = []
     pooled_effort: list[np.ndarray] = []
-    for a, b in _windows(len(ix), cutoffs, min_train_share):
-        train, test = ix[:a], ix[a:b]
+    for a, b in _windows(len(tix), cutoffs, min_train_share):
+        train, test = tix[:a], tix[a:b]
+        if target is not None:  # everything known up to the cutoff, any repository
+            known = ix[h.t[ix] <= h.t[train].max()]
+            train = known[~np.isin(known, test)]
         with threadpool_limits(cfg.threads):  # OpenMP boosting crawls on shared small machines
             probs = _fold(h, feats_all, egos, train, test, cfg)
         y, effort = truth[test], effort_all[test]
@@ -167,8 +182,8 @@ def evaluate_history(
     }
     result: dict[str, Any] = {
         "repo": repo,
-        "commits": len(ix),
-        "buggy_rate": float(truth[ix].mean()),
+        "commits": len(tix),
+        "buggy_rate": float(truth[tix].mean()),
         "models": {
             m: {k: float(np.nanmean([f["models"][m][k] for f in folds])) for k in METRICS}
             for m in MODEL_NAMES
@@ -179,6 +194,8 @@ def evaluate_history(
         "seconds": round(time.perf_counter() - start, 1),
         "config": cfg.model_dump(),
     }
+    if target is not None:
+        result["pooled_commits"] = len(ix)
     if keep_predictions:
         result["predictions"] = {
             "labels": np.concatenate(pooled_y).tolist(),
@@ -196,10 +213,11 @@ def evaluate(
     repo: str = "",
     min_train_share: float = 0.4,
     keep_predictions: bool = True,
+    target: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Evaluate every model on the graph in `store` (see `evaluate_history`)."""
     h = History(load_tables(store))
-    return evaluate_history(h, cutoffs, config, repo, min_train_share, keep_predictions)
+    return evaluate_history(h, cutoffs, config, repo, min_train_share, keep_predictions, target)
 
 
 def evaluate_repo(
@@ -210,14 +228,24 @@ def evaluate_repo(
     cutoffs: int = 5,
     config: RiskConfig | None = None,
     git_options: dict[str, str] | None = None,
+    pool: Sequence[str | Path] = (),
 ) -> dict[str, Any]:
-    """Load a repository (code + git loaders) into a fresh embedded store and evaluate it."""
+    """Load a repository (code + git loaders) into a fresh embedded store and evaluate it.
+
+    `pool`: more repositories loaded into the same store; the windows are still cut from
+    `repo_path`'s commits, and every model trains on all repositories' commits up to each
+    cutoff (`evaluate_history(target=...)`).
+    """
     from graph_service.ingest import ingest
     from graph_service.store import open_store
     from loaders.code import make_loader as code_loader
     from loaders.git import make_loader as git_loader
 
     repo_path = Path(repo_path)
+    pool_paths = [Path(p) for p in pool]
+    names = [p.resolve().name for p in [repo_path, *pool_paths]]
+    if len(set(names)) != len(names):
+        raise CallerError(f"repositories to pool need distinct folder names, got {names}")
     db = Path(workdir) / "eval.lbug"
     if db.exists():
         shutil.rmtree(db) if db.is_dir() else db.unlink()
@@ -225,15 +253,24 @@ def evaluate_repo(
     store = open_store(local, create=True)
     try:
         t0 = time.perf_counter()
-        for loader in (
-            code_loader([str(repo_path)], local, {}),
-            git_loader([str(repo_path)], local, dict(git_options or {})),
-        ):
-            report = ingest(store, loader)
-            logger.info("%s: %s", loader.name, dict(report.written))
+        for path in [repo_path, *pool_paths]:
+            for loader in (
+                code_loader([str(path)], local, {}),
+                git_loader([str(path)], local, dict(git_options or {})),
+            ):
+                report = ingest(store, loader)
+                logger.info("%s %s: %s", path.name, loader.name, dict(report.written))
         load_s = time.perf_counter() - t0
-        result = evaluate(store, cutoffs, config=config, repo=repo_path.name)
+        target = None
+        if pool_paths:
+            rows = store.query(
+                "MATCH (c:Commit) WHERE c.repo = $repo RETURN c.uid AS uid", {"repo": names[0]}
+            ).rows()
+            target = [r["uid"] for r in rows]
+        result = evaluate(store, cutoffs, config=config, repo=repo_path.name, target=target)
         result["load_seconds"] = round(load_s, 1)
+        if pool_paths:
+            result["pool"] = names[1:]
         return result
     finally:
         store.close()

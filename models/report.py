@@ -109,7 +109,13 @@ def write_report(result: dict[str, Any], out_dir: str | Path) -> Path:
         f"{result['commits']} commits, bug-introducing rate {result['buggy_rate']:.3f}, "
         f"{result.get('cutoffs', '?')} rolling time-ordered cutoffs (train up to each cutoff, "
         "test on the next window); metrics averaged over cutoffs. capture@10% is the share of "
-        "bug-introducing commits among the riskiest 10%; effort is lines changed.",
+        "bug-introducing commits among the riskiest 10%; effort is lines changed."
+        + (
+            f" Every model trained on {result.get('pooled_commits')} commits of this and "
+            f"{', '.join(result['pool'])} (all known up to each cutoff)."
+            if result.get("pool")
+            else ""
+        ),
         "",
         markdown_table(result),
         "",

@@ -200,6 +200,11 @@ def serve(
 def eval_risk(
     repo: Path = typer.Option(..., "--repo", help="A git repository with history."),
     out: Path = typer.Option(Path(".prodgraph/eval"), help="Report folder."),
+    pool: list[Path] = typer.Option(
+        [],
+        "--pool",
+        help="More repositories to train on (up to each cutoff); windows stay --repo's.",
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Rolling time-ordered evaluation of the GNN against the flat baselines."""
@@ -207,7 +212,7 @@ def eval_risk(
     from models.report import write_report
 
     settings = settings_for(None)
-    result = evaluate_repo(repo, out, settings)
+    result = evaluate_repo(repo, out, settings, pool=pool)
     write_report(result, out)
     summary = {k: v for k, v in result.items() if k not in ("predictions", "folds")}
     if as_json:

@@ -41,3 +41,39 @@ def test_evaluate_and_report(synth_history: History, tmp_path: Path) -> None:
     assert "| gnn − kamei_lr |" in text
     for png in ("roc.png", "calibration.png", "capture.png"):
         assert (tmp_path / "report" / png).stat().st_size > 1000
+
+
+def test_pooled_training_tests_on_the_target_only(synth_history: History) -> None:
+    """With `target`, windows are cut from the target's commits and every model trains on all
+    commits known up to each cutoff (the others' too), never on a test commit."""
+    import numpy as np
+
+    from models.train import eligible_commits
+
+    h = synth_history
+    ix = eligible_commits(h)
+    ix = ix[np.argsort(h.t[ix], kind="stable")]
+    target = {h.commit_uids[i] for i in ix[::2]}  # every other change stands for "this repo"
+    result = evaluate_history(
+        h, cutoffs=3, config=RiskConfig(epochs=5, hidden=8, ensemble=1), target=target
+    )
+    tix = np.array([i for i in ix if h.commit_uids[i] in target])
+    assert result["commits"] == len(tix) and result["pooled_commits"] == len(ix)
+    assert sum(f["test"] for f in result["folds"]) == len(tix) - int(len(tix) * 0.4)
+    for fold in result["folds"]:
+        known = int((h.t[ix] <= fold["cutoff"]).sum())
+        own = int((h.t[tix] <= fold["cutoff"]).sum())
+        assert own < fold["train"] <= known  # the other commits train too, the future does not
+
+
+def test_pooled_repositories_need_distinct_names(tmp_path: Path) -> None:
+    from graph_service.errors import CallerError
+    from graph_service.settings import Settings
+    from models.evaluate import evaluate_repo
+
+    (tmp_path / "a" / "app").mkdir(parents=True)
+    (tmp_path / "b" / "app").mkdir(parents=True)
+    with pytest.raises(CallerError, match="distinct folder names"):
+        evaluate_repo(
+            tmp_path / "a" / "app", tmp_path / "w", Settings(), pool=[tmp_path / "b" / "app"]
+        )
