@@ -240,7 +240,9 @@ def train(store: GraphReader, settings: Settings, config: RiskConfig | None = No
     if len(ix) < SMALL_HISTORY:
         logger.warning(
             "%d commits to learn from: below about %d the risk model can rank changes worse "
-            "than lines added alone (LApredict); compare them with `prodgraph eval risk`",
+            "than lines added alone (LApredict). Loading other repositories into the same "
+            "store trains on their history too; `prodgraph eval risk --repo PATH --pool "
+            "OTHER...` measures both ways",
             len(ix),
             SMALL_HISTORY,
         )
