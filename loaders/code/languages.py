@@ -32,6 +32,7 @@ class LanguageSpec:
     grammar_module: str
     grammar_function: str = "language"
     query_file: str = ""
+    shared_queries: tuple[str, ...] = ()  # more .scm files appended to the language's own
     # Node kinds that add one to cyclomatic complexity, and operator nodes that do so only
     # for the listed operators (`&&`, `||`, ...).
     branch_kinds: tuple[str, ...] = ()
@@ -48,6 +49,11 @@ class LanguageSpec:
     @property
     def query_path(self) -> Path:
         return _QUERY_DIR / (self.query_file or f"{self.name}.scm")
+
+    def query_text(self) -> str:
+        """The language's query: its own file, then the shared ones."""
+        paths = [self.query_path, *(_QUERY_DIR / name for name in self.shared_queries)]
+        return "\n".join(p.read_text(encoding="utf-8") for p in paths)
 
 
 _JS_BRANCHES = (
@@ -91,6 +97,7 @@ SPECS: tuple[LanguageSpec, ...] = (
         "javascript",
         (".js", ".jsx", ".mjs", ".cjs"),
         "tree_sitter_javascript",
+        shared_queries=("js_shared.scm",),
         branch_kinds=_JS_BRANCHES,
         branch_operators=_JS_OPS,
         test_path=_JS_TEST,
@@ -102,6 +109,7 @@ SPECS: tuple[LanguageSpec, ...] = (
         "tree_sitter_typescript",
         "language_typescript",
         query_file="typescript.scm",
+        shared_queries=("js_shared.scm",),
         branch_kinds=_JS_BRANCHES,
         branch_operators=_JS_OPS,
         test_path=_JS_TEST,
@@ -113,6 +121,7 @@ SPECS: tuple[LanguageSpec, ...] = (
         "tree_sitter_typescript",
         "language_tsx",
         query_file="typescript.scm",
+        shared_queries=("js_shared.scm",),
         branch_kinds=_JS_BRANCHES,
         branch_operators=_JS_OPS,
         test_path=_JS_TEST,
@@ -194,7 +203,7 @@ def queries(name: str) -> tuple[Query, Query]:
     """(definitions/imports/calls query from the .scm file, complexity query from the spec)."""
     spec = _BY_NAME[name]
     lang = grammar(name)
-    main = Query(lang, spec.query_path.read_text(encoding="utf-8"))
+    main = Query(lang, spec.query_text())
     return main, Query(lang, branch_query_text(spec))
 
 

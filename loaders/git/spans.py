@@ -68,7 +68,7 @@ def _query_text(language: str) -> bytes:
     from loaders.code.languages import SPECS
 
     spec = next(s for s in SPECS if s.name == language)
-    return spec.query_path.read_bytes()
+    return spec.query_text().encode("utf-8")
 
 
 # A definition as the query found it: start and end (row, column), kind ("f" function, "c"

@@ -14,67 +14,6 @@
     (arrow_function parameter: (identifier) @function.params)
     (function_expression parameters: (formal_parameters) @function.params)
   ] @function)
-; functions assigned to properties (CommonJS modules, mixins, prototypes): `obj.f = function`
-; is a method of `obj`, `Cls.prototype.f = ...` a method of `Cls`, `exports.f = ...` and
-; `module.exports.f = ...` module-level functions; `{f: function () {}}` like `{f() {}}`
-(assignment_expression
-  left: (member_expression
-    object: (identifier) @function.receiver
-    property: (property_identifier) @function.name)
-  right: [
-    (arrow_function parameters: (formal_parameters) @function.params)
-    (arrow_function parameter: (identifier) @function.params)
-    (function_expression parameters: (formal_parameters) @function.params)
-  ] @function
-  (#not-match? @function.receiver "^(exports|module)$"))
-(assignment_expression
-  left: (member_expression
-    object: (member_expression
-      object: (identifier) @function.receiver
-      property: (property_identifier) @_prototype)
-    property: (property_identifier) @function.name)
-  right: [
-    (arrow_function parameters: (formal_parameters) @function.params)
-    (arrow_function parameter: (identifier) @function.params)
-    (function_expression parameters: (formal_parameters) @function.params)
-  ] @function
-  (#eq? @_prototype "prototype"))
-(assignment_expression
-  left: (member_expression
-    object: (identifier) @_exports
-    property: (property_identifier) @function.name)
-  right: [
-    (arrow_function parameters: (formal_parameters) @function.params)
-    (arrow_function parameter: (identifier) @function.params)
-    (function_expression parameters: (formal_parameters) @function.params)
-  ] @function
-  (#eq? @_exports "exports"))
-(assignment_expression
-  left: (member_expression
-    object: (member_expression
-      object: (identifier) @_module
-      property: (property_identifier) @_exports)
-    property: (property_identifier) @function.name)
-  right: [
-    (arrow_function parameters: (formal_parameters) @function.params)
-    (arrow_function parameter: (identifier) @function.params)
-    (function_expression parameters: (formal_parameters) @function.params)
-  ] @function
-  (#eq? @_module "module")
-  (#eq? @_exports "exports"))
-(pair
-  key: (property_identifier) @function.name
-  value: [
-    (arrow_function parameters: (formal_parameters) @function.params)
-    (arrow_function parameter: (identifier) @function.params)
-    (function_expression parameters: (formal_parameters) @function.params)
-  ] @function)
-; a named function passed as an argument (`defineGetter(req, 'host', function host() {...})`,
-; `app.get('/', function index(req, res) {...})`): the author named it, so it is one
-(arguments
-  (function_expression
-    name: (identifier) @function.name
-    parameters: (formal_parameters) @function.params) @function)
 ; class fields holding a function: `handle = () => ...` is a method of the class
 (field_definition
   property: [(property_identifier) (private_property_identifier)] @function.name
