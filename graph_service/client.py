@@ -185,7 +185,7 @@ class EmbeddedBackend:
 
         model, status = load_model(self.settings)
         state = _ScoringState(self.store, model, status)
-        return score(state, RiskRequest.model_validate(body)).model_dump()  # type: ignore[arg-type]
+        return score(state, RiskRequest.model_validate(body)).model_dump()
 
     def ingest(self, source: str, paths: list[str], options: dict[str, str]) -> dict[str, Any]:
         from graph_service.cli.ingest_cmds import make_loader
@@ -203,6 +203,10 @@ class _ScoringState:
 
     def __init__(self, store: GraphStore, model: Any, status: str) -> None:
         self.store, self.model, self.model_status = store, model, status
+
+    def risk_history(self) -> Any | None:
+        """No warm snapshot in a notebook: the scorer reads the store directly."""
+        return None
 
 
 class Client:

@@ -49,8 +49,8 @@ def serve(
     sys.setswitchinterval(0.001)
 
     warning = check_bind(settings, host)
-    if warning:
-        logger.warning(warning)
+    if warning:  # printed once, here; the log keeps it at info level
+        logger.info(warning)
         print(f"WARNING: {warning}", flush=True)
     # open the store before the server starts, so a locked or mismatched store is one clear
     # error from the command instead of a failed lifespan

@@ -9,14 +9,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
 from graph_service.errors import ProdgraphError
-from graph_service.settings import Settings
-from graph_service.store import GraphStore, open_store
+
+if TYPE_CHECKING:  # the settings and store stacks (pydantic, pyarrow) load on first use
+    from graph_service.settings import Settings
+    from graph_service.store import GraphStore
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +37,31 @@ err_console = Console(stderr=True)
 DbOption = typer.Option(None, "--db", help="Embedded store path (default: PRODGRAPH_DB_PATH).")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            console.print(f"prodgraph {version('prodgraph')}", highlight=False)
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            console.print("prodgraph (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", is_eager=True,
+        callback=_print_version,
+    ),
+) -> None:
+    """An engineering context graph: code, history, deployments, traces and tickets."""
+
+
 def settings_for(db: Path | None) -> Settings:
     """Settings from the environment, with `--db` taking precedence for the embedded store."""
+    from graph_service.settings import Settings
+
     settings = Settings()
     if db is not None:
         settings = settings.model_copy(update={"db_path": db, "backend": "ladybug"})
@@ -47,6 +72,8 @@ def settings_for(db: Path | None) -> Settings:
 def store_for(
     db: Path | None, *, create: bool = False, read_only: bool = False
 ) -> Iterator[GraphStore]:
+    from graph_service.store import open_store
+
     settings = settings_for(db)
     store = open_store(settings, create=create, read_only=read_only)
     try:
@@ -74,6 +101,7 @@ def main() -> None:
     level = os.environ.get("PRODGRAPH_LOG", "warning").upper()
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     _register()
+    _plain_help_types()
     try:
         app()
     except ProdgraphError as e:
@@ -91,6 +119,31 @@ def main() -> None:
             soft_wrap=True,
         )
         sys.exit(1)
+
+
+_HELP_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH", "Path": "PATH"}
+
+
+def _help_type(param: Any, ctx: Any) -> str | None:
+    """Click's type names in `--help` (TEXT, INTEGER, PATH); flags show none."""
+    if getattr(param, "is_flag", False):
+        return None
+    shown = str(param.display_type(ctx)).strip("<>")
+    repeated = shown.startswith("list[")
+    inner = shown.removeprefix("list[").removesuffix("]") if repeated else shown
+    name = _HELP_TYPES.get(inner, inner.upper())
+    return f"{name} (repeatable)" if repeated else name
+
+
+def _plain_help_types() -> None:
+    """typer 0.29 prints Python annotations (`<bool>`, `<list[str]>`); show real types."""
+    try:
+        from typer.core import TyperArgument, TyperOption
+    except ImportError:  # pragma: no cover - older typer prints click's names already
+        return
+    for cls in (TyperArgument, TyperOption):
+        if hasattr(cls, "display_type_rich"):
+            cls.display_type_rich = _help_type  # type: ignore[method-assign]
 
 
 def _register() -> None:

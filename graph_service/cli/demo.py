@@ -19,7 +19,7 @@ from loaders.base import LoadReport
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["load_sources", "run_demo", "run_up", "summarise_counts"]
+__all__ = ["load_sources", "local_serving", "run_demo", "run_up", "summarise_counts"]
 
 MIN_LABELLED_COMMITS = 10
 
@@ -76,7 +76,7 @@ def run_demo(settings: Settings, workdir: Path, *, seed: int, size: str | int) -
         shutil.rmtree(settings.db_path, ignore_errors=True)
         if settings.db_path.exists():
             settings.db_path.unlink()
-    console.print(f"2. loading five sources into {settings.db_path}")
+    console.print(f"2. loading six sources into {settings.db_path} ({settings.backend})")
     store = open_store(settings, create=True)
     try:
         repo = str(manifest.repo)
@@ -221,4 +221,34 @@ def run_up(
     if serve_after:
         from graph_service.api.serve import serve
 
+        settings = local_serving(settings, host)
+        console.print(f"\n[bold]open http://{_url_host(host)}:{port}/[/] (Ctrl-C stops)")
         serve(settings, host=host, port=port)
+
+
+def local_serving(settings: Settings, host: str) -> Settings:
+    """`up` is the one-person command: no keys needed on loopback, one printed key elsewhere.
+
+    With keys configured nothing changes. Without keys, a loopback bind serves with auth off
+    (the same rules as PRODGRAPH_AUTH_DISABLED=true: loopback Host and Origin only); any other
+    bind gets a new admin key, printed once and kept only as its hash.
+    """
+    from graph_service.api.auth import hash_key, is_loopback, new_key
+
+    if settings.api_keys or settings.auth_disabled:
+        return settings
+    if is_loopback(host):
+        console.print("serving on loopback without API keys (local use only)")
+        return settings.model_copy(update={"auth_disabled": True})
+    key = new_key()
+    console.print(
+        f"[bold]API key for this run[/] (admin; not stored, only its hash): {key}\n"
+        "  send it as 'Authorization: Bearer <key>'; the explorer asks for it once"
+    )
+    return settings.model_copy(update={"api_keys": [f"admin:{hash_key(key)}"]})
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host

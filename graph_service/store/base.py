@@ -6,14 +6,16 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import pandas as pd
 import pyarrow as pa
 
 from graph_service import schema
 from graph_service.batch import Batch
 from graph_service.errors import ReadOnlyViolation
+
+if TYPE_CHECKING:  # pandas costs ~1 s of start-up: only `to_pandas` needs it, and lazily
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 

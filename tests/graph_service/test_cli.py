@@ -161,3 +161,27 @@ def test_eval_triage_json_counts_an_unreadable_case_as_a_miss(tmp_path: Path) ->
     assert set(got["baselines"]) == {"stacktrace_order", "bm25_files"}
     assert set(got["functions"]) == {"top1", "top5", "top10", "mrr"}
     assert len(got["errors"]) == 1 and "gone" in got["errors"][0]
+
+
+def test_version_and_help_show_real_types() -> None:
+    from importlib.metadata import version
+
+    out = _run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"prodgraph {version('prodgraph')}"
+    help_text = _run("risk", "--help", "--db", "x").stdout  # --help wins over other options
+    assert "<bool>" not in help_text and "<str>" not in help_text
+    assert "TEXT" in help_text and "PATH" in help_text
+
+
+def test_up_serves_locally_without_keys_or_prints_one() -> None:
+    from graph_service.api.auth import KeyRing
+    from graph_service.cli.demo import local_serving
+    from graph_service.settings import Settings
+
+    plain = Settings(api_keys=[], auth_disabled=False)
+    assert local_serving(plain, "127.0.0.1").auth_disabled is True
+    remote = local_serving(plain, "0.0.0.0")
+    assert remote.auth_disabled is False and len(remote.api_keys) == 1
+    assert KeyRing(remote.api_keys).keys[0].role.name == "admin"
+    keyed = Settings(api_keys=remote.api_keys)
+    assert local_serving(keyed, "127.0.0.1") == keyed  # configured keys are never overridden

@@ -117,3 +117,32 @@ def test_code_upload_keeps_local_uids(client: Client, tmp_path: Path) -> None:
         "RETURN a.uid AS a, b.uid AS b"
     )
     assert calls.to_dict("records") == [{"a": "fn:tiny:pkg/mod.py:f", "b": "fn:tiny:pkg/mod.py:g"}]
+
+
+class _SyntheticHistory:
+    name = "synthetic"
+
+    def extract(self, report: object, reader: object = None) -> object:
+        from models.synthetic import SyntheticSpec, synthetic_batches
+
+        yield from synthetic_batches(SyntheticSpec(functions=200, commits=100))
+
+
+def test_risk_with_a_trained_model(tmp_path: Path) -> None:
+    """The notebook's `risk` scores through the same route code as the API, with a real model."""
+    from graph_service.ingest import ingest
+    from models.config import RiskConfig
+    from models.train import train
+
+    db = tmp_path / "g.lbug"
+    settings = Settings(db_path=db, model_dir=tmp_path / "models")
+    store = open_store(settings, create=True)
+    ingest(store, _SyntheticHistory())  # type: ignore[arg-type]
+    train(store, settings, RiskConfig(epochs=3))
+    store.close()
+    with connect(path=db, settings=settings) as g:
+        sha = g.query("MATCH (c:Commit) RETURN c.sha AS sha ORDER BY sha LIMIT 1")["sha"].item()
+        body = g.risk(sha)
+    assert body["target"] == f"commit:{sha}"
+    assert 0.0 <= body["overall"] <= 1.0
+    assert body["nodes"] and body["model_version"]

@@ -5,21 +5,31 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter
 
 from graph_service.api.deps import ReaderDep, StateDep
 from graph_service.api.errors import ErrorBody
 from graph_service.api.schemas import Explanation, NodeScore, RiskRequest, RiskResponse
-from graph_service.api.state import ServiceState
 from graph_service.errors import ModelMissingError
+from graph_service.store.base import GraphStore
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["router", "score", "to_response"]
+__all__ = ["ScoringState", "router", "score", "to_response"]
 
 router = APIRouter(prefix="/v1/risk", tags=["risk"])
+
+
+class ScoringState(Protocol):
+    """What scoring reads: the service's state, or the notebook client's embedded stand-in."""
+
+    store: GraphStore
+    model: Any
+    model_status: str
+
+    def risk_history(self) -> Any | None: ...
 
 
 def _get(obj: Any, *names: str, default: Any = None) -> Any:
@@ -86,7 +96,7 @@ def to_response(result: Any, model: Any) -> RiskResponse:
     )
 
 
-def score(state: ServiceState, body: RiskRequest) -> RiskResponse:
+def score(state: ScoringState, body: RiskRequest) -> RiskResponse:
     """Call the scorer matching the request; 503 `model_missing` when no model is trained."""
     if state.model is None:
         raise ModelMissingError(
