@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         gt=0,
         description="On Neo4j (written by other processes too), rebuild snapshots this old.",
     )
+
+    def __init__(self, **values: Any) -> None:
+        # an embedded path passed in code means the embedded store, whatever PRODGRAPH_NEO4J_URI
+        # says (as `--db` does on the command line); the environment alone never forces it
+        if values.get("db_path") is not None and values.get("backend") is None:
+            values["backend"] = "ladybug"
+        super().__init__(**values)
 
     @model_validator(mode="after")
     def _pick_backend(self) -> Settings:

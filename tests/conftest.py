@@ -1,43 +1,128 @@
-"""Shared fixtures: a fresh embedded store on disk, and the store backends to run against."""
+"""Shared fixtures: a fresh embedded store on disk, and the store backends to run against.
+
+Backends for tests come only from the tests' own variables: the Neo4j leg runs when
+`PRODGRAPH_TEST_NEO4J_URI` (+ `_USER`, `_PASSWORD`, optional `_DATABASE`) is set and is
+skipped, with that reason, otherwise. The product's own `PRODGRAPH_BACKEND`,
+`PRODGRAPH_NEO4J_*` and `PRODGRAPH_DB_PATH` are removed for the whole session, so they never
+send a test (or a command a test starts) to another store.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from graph_service.settings import Settings
 from graph_service.store import GraphStore, open_store
 
 BACKENDS = ["ladybug", "neo4j"]
+NEO4J_SKIP = "Neo4j leg: set PRODGRAPH_TEST_NEO4J_URI (and _USER, _PASSWORD) to run it"
+_PRODUCT_BACKEND_VARS = (
+    "PRODGRAPH_BACKEND",
+    "PRODGRAPH_DB_PATH",
+    "PRODGRAPH_NEO4J_URI",
+    "PRODGRAPH_NEO4J_USER",
+    "PRODGRAPH_NEO4J_PASSWORD",
+    "PRODGRAPH_NEO4J_DATABASE",
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_product_backend() -> Iterator[None]:
+    """The product's backend variables never redirect a test: removed for the session."""
+    with pytest.MonkeyPatch.context() as mp:
+        for var in _PRODUCT_BACKEND_VARS:
+            mp.delenv(var, raising=False)
+        yield
+
+
+@dataclass
+class StoreBackend:
+    """One store backend for a test: its settings, and the variables that select it."""
+
+    name: str
+    settings: Settings
+    env: dict[str, str] = field(default_factory=dict)
+
+    def open(self, *, create: bool = True) -> GraphStore:
+        return open_store(self.settings, create=create)
+
+    def use_env(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Point `Settings()` (and commands started by the test) at this backend."""
+        for var, value in self.env.items():
+            monkeypatch.setenv(var, value)
+
+
+def neo4j_test_settings(tmp_path: Path) -> Settings:
+    """Settings of the test Neo4j server; skips the test when none is configured."""
+    uri = os.environ.get("PRODGRAPH_TEST_NEO4J_URI")
+    if not uri:
+        pytest.skip(NEO4J_SKIP)
+    return Settings(
+        backend="neo4j",
+        neo4j_uri=uri,
+        neo4j_user=os.environ.get("PRODGRAPH_TEST_NEO4J_USER", "neo4j"),
+        neo4j_password=SecretStr(os.environ.get("PRODGRAPH_TEST_NEO4J_PASSWORD", "")),
+        neo4j_database=os.environ.get("PRODGRAPH_TEST_NEO4J_DATABASE") or None,
+        model_dir=tmp_path / "models",
+    )
+
+
+def wipe_neo4j(settings: Settings) -> None:
+    """Empty the test server's database: every node, and the vector indexes triage made."""
+    store = open_store(settings, create=True)
+    try:
+        run_write, run_read = store._run_write, store._run_read  # type: ignore[attr-defined]
+        run_write("MATCH (n) DETACH DELETE n")
+        for row in run_read("SHOW VECTOR INDEXES YIELD name RETURN name", {}):
+            run_write(f"DROP INDEX `{row['name']}` IF EXISTS")
+        store.apply_schema()
+    finally:
+        store.close()
+
+
+def make_backend(name: str, tmp_path: Path) -> StoreBackend:
+    """A fresh, empty backend `name` (the Neo4j one wiped; skipped when not configured)."""
+    if name == "neo4j":
+        settings = neo4j_test_settings(tmp_path)
+        wipe_neo4j(settings)
+        env = {
+            "PRODGRAPH_BACKEND": "neo4j",
+            "PRODGRAPH_NEO4J_URI": settings.neo4j_uri or "",
+            "PRODGRAPH_NEO4J_USER": settings.neo4j_user,
+            "PRODGRAPH_NEO4J_PASSWORD": settings.neo4j_password.get_secret_value(),
+        }
+        if settings.neo4j_database:
+            env["PRODGRAPH_NEO4J_DATABASE"] = settings.neo4j_database
+        return StoreBackend(name, settings, env)
+    db = tmp_path / "graph.lbug"
+    settings = Settings(backend="ladybug", db_path=db, model_dir=tmp_path / "models")
+    env = {"PRODGRAPH_BACKEND": "ladybug", "PRODGRAPH_DB_PATH": str(db)}
+    return StoreBackend(name, settings, env)
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[GraphStore]:
-    s = open_store(Settings(db_path=tmp_path / "graph.lbug"), create=True)
+    """A fresh embedded store (always embedded, whatever the environment says)."""
+    s = open_store(Settings(backend="ladybug", db_path=tmp_path / "graph.lbug"), create=True)
     yield s
     s.close()
 
 
-def _neo4j_store() -> GraphStore:
-    uri = os.environ.get("PRODGRAPH_NEO4J_URI")
-    if not uri:
-        pytest.skip("Neo4j leg: set PRODGRAPH_NEO4J_URI (and _USER/_PASSWORD) to run it")
-    settings = Settings(backend="neo4j")
-    s = open_store(settings, create=True)
-    s._run_write("MATCH (n) DETACH DELETE n")  # type: ignore[attr-defined]
-    s.apply_schema()
-    return s
-
-
 @pytest.fixture(params=BACKENDS)
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
-    """The same contract suite runs on every backend (Neo4j only when configured)."""
-    if request.param == "neo4j":
-        s = _neo4j_store()
-    else:
-        s = open_store(Settings(db_path=tmp_path / "graph.lbug"), create=True)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StoreBackend:
+    """Each backend in turn, empty: end-to-end tests run on both (Neo4j when configured)."""
+    return make_backend(request.param, tmp_path)
+
+
+@pytest.fixture
+def any_store(backend: StoreBackend) -> Iterator[GraphStore]:
+    """An open, empty store of each backend: the contract suite runs on every backend."""
+    s = backend.open()
     yield s
     s.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from graph_service.settings import Settings
 from graph_service.store.base import (
@@ -24,6 +25,7 @@ __all__ = [
     "QueryResult",
     "WriteResult",
     "check_read_only_text",
+    "neo4j_driver",
     "open_store",
 ]
 
@@ -35,19 +37,18 @@ def open_store(
     create: bool = False,
     db_path: Path | None = None,
 ) -> GraphStore:
-    """Open the configured backend. `create` applies the schema; otherwise it is checked."""
-    store: GraphStore
-    if settings.backend == "neo4j":
-        from neo4j import GraphDatabase
+    """Open the configured backend. `create` applies the schema; otherwise it is checked.
 
+    An explicit `db_path` opens the embedded store at that path whatever the backend setting.
+    """
+    store: GraphStore
+    if settings.backend == "neo4j" and db_path is None:
         from graph_service.store.neo4j_store import Neo4jStore
 
-        driver = GraphDatabase.driver(
-            settings.neo4j_uri or "",
-            auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
-        )
         store = Neo4jStore(
-            driver, database=settings.neo4j_database, batch_size=settings.neo4j_batch_size
+            neo4j_driver(settings),
+            database=settings.neo4j_database,
+            batch_size=settings.neo4j_batch_size,
         )
     else:
         from graph_service.store.ladybug_store import LadybugStore
@@ -62,3 +63,19 @@ def open_store(
         store.close()
         raise
     return store
+
+
+def neo4j_driver(settings: Settings) -> Any:
+    """The driver for `settings.neo4j_uri`, with the server's notifications switched off.
+
+    Notifications (deprecations, cartesian-product hints) would reach every command's output
+    as `WARNING neo4j.notifications` log lines; `PRODGRAPH_LOG=debug` does not bring them back,
+    run the statement in Neo4j Browser to see them.
+    """
+    from neo4j import GraphDatabase, NotificationMinimumSeverity
+
+    return GraphDatabase.driver(
+        settings.neo4j_uri or "",
+        auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
+        notifications_min_severity=NotificationMinimumSeverity.OFF,
+    )

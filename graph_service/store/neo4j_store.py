@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 import pyarrow as pa
-from neo4j import READ_ACCESS, WRITE_ACCESS, Driver, Query, RoutingControl
+from neo4j import READ_ACCESS, WRITE_ACCESS, Driver, RoutingControl, unit_of_work
 from neo4j import exceptions as nx
 
 from graph_service import schema
@@ -27,10 +27,19 @@ from graph_service.store.base import (
     check_read_only_text,
     run_prune,
 )
+from graph_service.store.neo4j_values import plain
+from graph_service.store.neo4j_values import table as result_table
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Neo4jStore", "neo4j_ddl"]
+__all__ = ["Neo4jStore", "neo4j_ddl", "written_rows"]
+
+# EXPLAIN's query type: "r" reads, everything else is refused on the read-only path
+_QUERY_TYPES = {
+    "w": "a write query",
+    "rw": "a read-write query",
+    "s": "a schema statement (index or constraint)",
+}
 
 
 def neo4j_ddl() -> list[str]:
@@ -125,14 +134,19 @@ class Neo4jStore:
         batch = validate(batch)
         self.generation += 1
         if isinstance(batch, DeleteNodes):
-            q = f"UNWIND $rows AS u MATCH (n:{batch.label} {{uid: u}}) DETACH DELETE n"
+            q = (
+                f"UNWIND $rows AS u MATCH (n:{batch.label} {{uid: u}}) DETACH DELETE n "
+                "RETURN count(*) AS c"
+            )
             return self._chunks(q, list(batch.uids), "delete")
         if isinstance(batch, DeleteEdgesFrom):
             q = (
                 f"UNWIND $rows AS u MATCH (:{batch.src_label} {{uid: u}})-[r:{batch.type}]->() "
-                "DELETE r"
+                "DELETE r RETURN count(*) AS c"
             )
             return self._chunks(q, list(batch.uids), "delete")
+        if len(batch) == 0:
+            return WriteResult(0, 0, "empty")
         rows = _rows(batch.table, loaded_by, run_id)
         if isinstance(batch, NodeBatch):
             q = (
@@ -153,8 +167,7 @@ class Neo4jStore:
         written = 0
         for i in range(0, len(rows), self.batch_size):
             chunk = rows[i : i + self.batch_size]
-            res = self._run_write(q, {"rows": chunk})
-            written += int(res[0]["c"]) if res and "c" in res[0] else len(chunk)
+            written += written_rows(self._run_write(q, {"rows": chunk}), len(chunk))
         missing = len(rows) - written if method == "merge" else 0
         return WriteResult(written, missing, method)
 
@@ -192,23 +205,31 @@ class Neo4jStore:
         timeout_s: float | None = None,
         row_cap: int | None = None,
     ) -> QueryResult:
-        """One read-only statement in a READ access-mode transaction, after EXPLAIN says 'r'."""
+        """One read-only statement in a READ access-mode transaction, after EXPLAIN says 'r'.
+
+        The timeout goes on the transaction function (`unit_of_work`): inside a managed
+        transaction `tx.run` takes text and parameters only.
+        """
         check_read_only_text(cypher)
         start = time.perf_counter()
         cap = row_cap if row_cap is not None else 1 << 62
+        args = dict(params or {})
 
+        @unit_of_work(timeout=timeout_s)
         def work(tx: Any) -> tuple[list[str], list[list[Any]], bool]:
-            plan = tx.run("EXPLAIN " + cypher, dict(params or {})).consume()
+            plan = tx.run("EXPLAIN " + cypher, args).consume()
             if plan.query_type not in ("r", None):
+                what = _QUERY_TYPES.get(plan.query_type, f"of type {plan.query_type!r}")
                 raise ReadOnlyViolation(
-                    f"read-only query path: the query is of type {plan.query_type!r} (writes)"
+                    f"read-only query path: the statement is {what} and is refused",
+                    {"query_type": plan.query_type},
                 )
-            result = tx.run(Query(cypher, timeout=timeout_s), dict(params or {}))
+            result = tx.run(cypher, args)
             keys, rows = list(result.keys()), cast(list[list[Any]], [])
             for record in result:
                 if len(rows) == cap:
                     return keys, rows, True
-                rows.append([_plain(v) for v in record.values()])
+                rows.append([plain(v) for v in record.values()])
             return keys, rows, False
 
         try:
@@ -216,7 +237,7 @@ class Neo4jStore:
                 keys, rows, truncated = s.execute_read(work)
         except (nx.Neo4jError, nx.DriverError) as e:
             raise _map_error(e, "query") from e
-        table = pa.table({k: pa.array([r[i] for r in rows]) for i, k in enumerate(keys)})
+        table = result_table(keys, rows)
         return QueryResult(table, truncated, (time.perf_counter() - start) * 1000)
 
     def counts(self) -> dict[str, dict[str, int]]:
@@ -241,20 +262,18 @@ class Neo4jStore:
         self._driver.close()
 
 
+def written_rows(records: list[Any], sent: int) -> int:
+    """Rows one chunk wrote: its `c` column when the statement returns one, else all it sent.
+
+    (A `neo4j.Record`'s `in` tests its values, not its keys: read the column with `get`.)
+    """
+    c = records[0].get("c") if records else None
+    return sent if c is None else int(c)
+
+
 def _rows(table: pa.Table, loaded_by: str, run_id: str) -> list[dict[str, Any]]:
     """Row maps without nulls: a null means "unknown", so an upsert never erases a value."""
     rows = [{k: v for k, v in r.items() if v is not None} for r in table.to_pylist()]
     for r in rows:
         r["loaded_by"], r["run_id"] = loaded_by, run_id
     return rows
-
-
-def _plain(v: Any) -> Any:
-    """Neo4j graph values to plain Python (nodes/relationships become property maps)."""
-    if hasattr(v, "items") and hasattr(v, "element_id"):
-        return dict(v.items())
-    if hasattr(v, "to_native"):
-        return v.to_native()
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    return v
