@@ -16,8 +16,10 @@ import pyarrow as pa
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "CLASS_BODY_CALLER",
     "EDGE_SOURCES",
     "META_LABEL",
+    "MODULE_CALLER",
     "NODES",
     "RELS",
     "SCHEMA_VERSION",
@@ -29,11 +31,22 @@ __all__ = [
     "arrow_schema_for_rel",
     "node",
     "rel",
+    "synthetic_caller",
 ]
 
 SCHEMA_VERSION = 2
 META_LABEL = "ProdgraphMeta"
 EDGE_SOURCES = ("static", "git", "trace", "ticket", "config", "deploy", "inferred", "model")
+# Code outside any function is a caller too: a file's module-level code is the Function
+# `<module>` of that file, a class body's code `<Class qualname>.<body>` (no real function can
+# bear either name). They carry CALLS like any function and get no MODIFIES.
+MODULE_CALLER = "<module>"
+CLASS_BODY_CALLER = "<body>"
+
+
+def synthetic_caller(owner: str) -> str:
+    """Qualname of the caller for code outside functions: "" = module level, else a class."""
+    return f"{owner}.{CLASS_BODY_CALLER}" if owner else MODULE_CALLER
 
 
 class PropType(str, Enum):
@@ -198,7 +211,8 @@ NODES: tuple[NodeType, ...] = (
     NodeType(
         "Function",
         "fn:<repo>:<path>:<qualname>",
-        "A function or method.",
+        "A function or method; `<module>` (a file's module-level code) and `Class.<body>` (a "
+        "class body's code) are the callers of code outside functions.",
         (
             _p("name", S, "Short name.", indexed=True),
             _p("qualname", S, "Qualified name within its file (Class.method).", indexed=True),

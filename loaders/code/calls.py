@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from graph_service.schema import synthetic_caller
 from loaders.code.languages import SPECS
 from loaders.code.modules import family
 from loaders.code.parse import CallSite, FunctionInfo, ImportBinding, ParsedFile
@@ -54,9 +55,14 @@ def resolve_calls(table: SymbolTable, parsed: ParsedFile) -> list[ResolvedCall]:
     merged: dict[tuple[str, str, str], ResolvedCall] = {}
     resolver = _CallResolver(table, fs, by_qual)
     for cs in parsed.calls:
-        if cs.caller is None:
+        if cs.caller is not None:
+            caller = by_qual.get(cs.caller)
+            caller_name = cs.caller
+        elif cs.body is not None:  # module-level or class-body code
+            caller = parsed.bodies.get(cs.body)
+            caller_name = synthetic_caller(cs.body)
+        else:
             continue
-        caller = by_qual.get(cs.caller)
         if caller is None:
             continue
         hit = resolver.resolve(cs, caller)
@@ -65,12 +71,12 @@ def resolve_calls(table: SymbolTable, parsed: ParsedFile) -> list[ResolvedCall]:
         target, resolution, factor = hit
         if target[0] != "fn" or target[1] not in table.files:
             continue
-        key = (cs.caller, target[1], target[2])
+        key = (caller_name, target[1], target[2])
         if key in merged:
             merged[key].count += 1
             continue
         conf = round(CONFIDENCE.get(resolution, 0.5) * factor, 3)
-        merged[key] = ResolvedCall(cs.caller, target[1], target[2], resolution, conf, cs.line)
+        merged[key] = ResolvedCall(caller_name, target[1], target[2], resolution, conf, cs.line)
     return list(merged.values())
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from graph_service import schema
 from graph_service.batch import Batch, DeleteEdgesFrom, DeleteNodes, edges, nodes
+from graph_service.schema import synthetic_caller
 from loaders.base import LoadReport
 from loaders.code import incremental as inc
 from loaders.code.calls import resolve_bases, resolve_calls
@@ -18,6 +19,7 @@ from loaders.code.resolve import SymbolTable
 from loaders.code.rows import (
     Uids,
     call_rows,
+    caller_bodies,
     class_rows,
     defines_rows,
     file_row,
@@ -105,6 +107,7 @@ class BatchEmitter:
             for path in sorted(set(run.parsed) | set(deleted)):
                 now = (
                     {f.qualname for f in run.parsed[path].functions}
+                    | {synthetic_caller(o) for o in caller_bodies(run.parsed[path])}
                     if path in run.parsed
                     else set()
                 )

@@ -68,8 +68,10 @@ class ModuleIndex:
         if rel:
             names.append(".".join(rel))
         full = ".".join(parts)
-        if not root_is_package and full and full not in names:
-            names.append(full)  # also importable from the repository root (scripts, src/)
+        if full and full not in names:
+            # also importable from the repository root (scripts, src/, tests run from a root
+            # that is itself a package)
+            names.append(full)
         # A top-level name that is also a standard-library module is ambiguous: no edge.
         return [
             n

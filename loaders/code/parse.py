@@ -123,6 +123,9 @@ class CallSite:
     receiver: str | None
     kind: str  # call or new
     line: int
+    # outside any function: the enclosing class's qualname (class body) or "" (module level);
+    # the graph names these callers (see `graph_service.schema.synthetic_caller`)
+    body: str | None = None
 
 
 @dataclass
@@ -142,7 +145,9 @@ class ParsedFile:
     package: str | None = None
     default_export: str | None = None
     error_line: int | None = None  # first line tree-sitter could not parse
-    call_count: int = 0  # call sites inside functions, resolvable or not
+    call_count: int = 0  # call sites, resolvable or not
+    # module-level ("") and class-body (class qualname) code that makes calls: its local types
+    bodies: dict[str, FunctionInfo] = field(default_factory=dict)
     bad_utf8_at: int | None = None  # first byte that is not UTF-8 (the text was decoded lossily)
 
 
@@ -276,8 +281,6 @@ class _Extractor:
 
     def finish(self, branches: list[int]) -> None:
         """Sweep definitions, calls and branch points in byte order to nest them."""
-        if not self.scopes:
-            return
         self.scopes.sort(key=lambda s: (s[0], -s[1]))
         scopes, calls = self.scopes, self.calls
         events = [(s[0], 0, i) for i, s in enumerate(scopes)]
@@ -301,14 +304,29 @@ class _Extractor:
                 if isinstance(record, FunctionInfo):
                     fn = record
                 stack.append((scopes[i][1], record.qualname, record, fn))
-            elif fn is None:
-                continue  # module- or class-level call or branch: no caller
+            elif fn is None:  # module- or class-level code: the module's or class's body
+                if what == 2:
+                    continue
+                body = self._body(stack[-1][2] if stack else None)
+                if what == 1:
+                    self._call(calls[i], body, body.qualname)
+                else:
+                    _local_type(self.locals[i], body)
             elif what == 1:
                 self._call(calls[i], fn)
             elif what == 2:
                 fn.complexity += 1
             else:
                 _local_type(self.locals[i], fn)
+
+    def _body(self, cls: ClassInfo | None) -> FunctionInfo:
+        """The code of the module (`cls` None) or of a class body, as a caller."""
+        owner = cls.qualname if cls is not None else ""
+        body = self.out.bodies.get(owner)
+        if body is None:
+            first, last = (cls.start_line, cls.end_line) if cls else (1, self.out.lines)
+            body = self.out.bodies[owner] = FunctionInfo(owner, owner, first, last)
+        return body
 
     def _scope(self, scope: tuple[int, int, str, Node, dict[str, Any]], stack: list) -> Any:
         start, _, kind, node, caps = scope
@@ -351,12 +369,13 @@ class _Extractor:
         self.out.functions.append(fn)
         return fn
 
-    def _call(self, caps: dict[str, list[Node]], fn: FunctionInfo) -> None:
+    def _call(self, caps: dict[str, list[Node]], fn: FunctionInfo, body: str | None = None) -> None:
         self.out.call_count += 1
+        caller = fn.qualname if body is None else None
         new = caps.get("call.new")
         if new is not None:
             line = new[0].start_point[0] + 1
-            self.out.calls.append(CallSite(fn.qualname, node_text(new[0]), None, "new", line))
+            self.out.calls.append(CallSite(caller, node_text(new[0]), None, "new", line, body))
             return
         receiver = None
         recv = caps.get("call.receiver")
@@ -366,4 +385,4 @@ class _Extractor:
                 return  # called on an expression (a call result, an index, ...): unresolvable
         name = caps["call.name"][0]
         line = name.start_point[0] + 1
-        self.out.calls.append(CallSite(fn.qualname, node_text(name), receiver, "call", line))
+        self.out.calls.append(CallSite(caller, node_text(name), receiver, "call", line, body))

@@ -17,7 +17,7 @@ from loaders.code.parse import FunctionInfo, ImportBinding, ParsedFile
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CONFIDENCE", "FileSymbols", "SymbolTable", "Target", "symbols_of"]
+__all__ = ["CONFIDENCE", "FileSymbols", "SymbolTable", "Target", "c3_merge", "symbols_of"]
 
 # (kind, path, qualname): kind is fn, class, module (a file) or package (a Go directory)
 Target = tuple[str, str, str]
@@ -71,6 +71,24 @@ def symbols_of(parsed: ParsedFile) -> FileSymbols:
         elif b.local and b.local not in fs.bindings:
             fs.bindings[b.local] = b
     return fs
+
+
+def c3_merge(head: list[ClassKey], seqs: list[list[ClassKey]]) -> list[ClassKey] | None:
+    """C3 linearization: `head` then the merge of the parents' orders and the parent list;
+    None when no consistent order exists (Python raises TypeError for such a class)."""
+    out = list(head)
+    seqs = [list(s) for s in seqs if s]
+    while seqs:
+        for seq in seqs:
+            candidate = seq[0]
+            if not any(candidate in s[1:] for s in seqs):
+                break
+        else:
+            return None
+        out.append(candidate)
+        seqs = [s[1:] if s[0] == candidate else s for s in seqs]
+        seqs = [s for s in seqs if s]
+    return out
 
 
 class SymbolTable:
@@ -228,22 +246,17 @@ class SymbolTable:
         return None
 
     def _mro(self, cls: ClassKey) -> list[ClassKey]:
-        """The class then its in-repository ancestors, depth first, left to right."""
+        """The class then its in-repository ancestors in Python's C3 order (for single
+        inheritance, as in every other language, simply the chain of parents). A hierarchy C3
+        refuses (or a cycle) yields the class alone: no edge rather than a wrong one."""
         cached = self._mro_cache.get(cls)
         if cached is not None:
             return cached
-        order: list[ClassKey] = []
-        seen: set[ClassKey] = set()
-        todo = [cls]
-        while todo and len(order) < 50:
-            k = todo.pop()
-            if k in seen:
-                continue
-            seen.add(k)
-            order.append(k)
-            todo.extend(reversed(self._parents.get(k, ())))
-        self._mro_cache[cls] = order
-        return order
+        self._mro_cache[cls] = [cls]  # cycle guard
+        parents = self._parents.get(cls, [])
+        order = c3_merge([cls], [self._mro(p) for p in parents] + [list(parents)])
+        self._mro_cache[cls] = order if order is not None and len(order) <= 50 else [cls]
+        return self._mro_cache[cls]
 
     # ---- expressions --------------------------------------------------------------------
     def resolve_expr(

@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from graph_service.schema import synthetic_caller
 from loaders.code.calls import ResolvedCall
 from loaders.code.parse import ParsedFile
 from loaders.code.resolve import SymbolTable
@@ -18,6 +19,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "Uids",
     "call_rows",
+    "caller_bodies",
     "class_rows",
     "defines_rows",
     "file_row",
@@ -83,7 +85,30 @@ def class_rows(uids: Uids, parsed: ParsedFile) -> Iterator[Row]:
         }
 
 
+def caller_bodies(parsed: ParsedFile) -> list[str]:
+    """Module-level ("") and class-body (class qualname) code that makes calls, in order."""
+    return sorted({cs.body for cs in parsed.calls if cs.body is not None})
+
+
 def function_rows(uids: Uids, parsed: ParsedFile) -> Iterator[Row]:
+    for owner in caller_bodies(parsed):
+        body = parsed.bodies[owner]
+        qual = synthetic_caller(owner)
+        yield {
+            "uid": uids.fn(parsed.path, qual),
+            "name": qual.rpartition(".")[2],
+            "qualname": qual,
+            "path": parsed.path,
+            "language": parsed.language,
+            "start_line": body.start_line,
+            "end_line": body.end_line,
+            "loc": 0,
+            "complexity": 1,
+            "params": [],
+            "is_test": False,
+            "docstring": "",
+            "deleted": False,
+        }
     for f in parsed.functions:
         yield {
             "uid": uids.fn(parsed.path, f.qualname),
@@ -114,6 +139,10 @@ def defines_rows(
     file_fn: list[Row] = []
     cls_fn: list[Row] = []
     own = {c.qualname for c in parsed.classes}
+    for owner in caller_bodies(parsed):
+        dst = uids.fn(parsed.path, synthetic_caller(owner))
+        src = uids.cls(parsed.path, owner) if owner in own else file_uid
+        (cls_fn if owner in own else file_fn).append({"src": src, "dst": dst, **meta})
     for f in parsed.functions:
         dst = uids.fn(parsed.path, f.qualname)
         owner = _owner_file(parsed, f.class_name, own, table) if f.class_name else None

@@ -23,12 +23,17 @@ def _calls(root: Path) -> set[tuple[str, str, str]]:
 
 def test_stdlib_names_are_not_repository_modules() -> None:
     index = ModuleIndex(["__init__.py", "random.py", "nn/__init__.py", "nn/x.py"], "torch", {})
+    # a root that is itself a package: its modules by the root's name and from the root
+    # (`from nn.x import f` in a script or test run there); `random` stays the stdlib's
     assert index.py == {
         "torch": "__init__.py",
         "torch.nn": "nn/__init__.py",
         "torch.nn.x": "nn/x.py",
         "torch.random": "random.py",
+        "nn": "nn/__init__.py",
+        "nn.x": "nn/x.py",
     }
+    assert index.py_module_name("nn/x.py") == "torch.nn.x"
     flat = ModuleIndex(["tools/random.py", "src/app/__init__.py", "src/app/x.py"], "r", {})
     assert flat.py_file("app.x") == "src/app/x.py" and flat.py_file("random") is None
 
