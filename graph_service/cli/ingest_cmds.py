@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 
@@ -11,29 +10,14 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from graph_service.cli.app import DbOption, app, console, settings_for, store_for
-from graph_service.errors import CallerError
 from graph_service.ingest import ingest, new_run_id
-from graph_service.settings import Settings
 from graph_service.store import GraphStore
 from loaders.base import Loader, LoadReport
+from loaders.registry import SOURCES, make_loader
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["SOURCES", "make_loader", "print_report", "run_loader"]
-
-SOURCES = ("code", "git", "traces", "deployments", "tickets", "config")
-
-
-def make_loader(
-    source: str, paths: list[str], settings: Settings, options: dict[str, str]
-) -> Loader:
-    """The loader of `source` from its package's `make_loader`."""
-    if source not in SOURCES:
-        raise CallerError(f"unknown source {source!r}; choose one of: {', '.join(SOURCES)}, repo")
-    module = importlib.import_module(f"loaders.{source}")
-    loader: Loader = module.make_loader(paths, settings, options)
-    return loader
-
 
 def run_loader(store: GraphStore, loader: Loader, *, quiet: bool = False) -> LoadReport:
     """Ingest with a live progress line of rows written so far."""
@@ -63,12 +47,16 @@ def print_report(report: LoadReport) -> None:
         "rows",
         title=f"{report.source}: load report ({report.stats.get('seconds', 0)} s)",
     )
-    for name, n in sorted(report.written.items()):
+    changes = {name: n for name, n in report.written.items() if n}
+    if not changes:
+        console.print(f"{report.source}: nothing changed ({report.stats.get('seconds', 0)} s)")
+    for name, n in sorted(changes.items()):
         missing = report.missing_endpoints.get(name)
         table.add_row(
             name, f"{n:,}" + (f" ({missing:,} with a missing endpoint)" if missing else "")
         )
-    console.print(table)
+    if changes:
+        console.print(table)
     for title, problems in (
         ("skipped", report.skipped),
         ("failed batches", report.failed_batches),

@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["LadybugStore", "ladybug_ddl"]
 
 READERS = 4  # concurrent read connections per store
+# Ladybug's refusal of a read-only open after a writer died mid-checkpoint
+_RECOVERY_PENDING = "checkpoint recovery is pending"
 _COL = "c_"  # prefix of frame columns, so they never collide with query variables
 
 
@@ -87,10 +89,7 @@ class LadybugStore:
             raise SchemaMismatchError(
                 f"no prodgraph store at {self.path}: run `prodgraph init` or an ingest first"
             )
-        try:
-            self._db = ladybug.Database(str(self.path), read_only=read_only)
-        except RuntimeError as e:
-            raise self._open_error(e) from e
+        self._db = self._open_database(read_only)
         self._write_conn = ladybug.Connection(self._db)
         self._write_lock = threading.Lock()
         # read connections, one per concurrent reader: Ladybug runs read-only transactions
@@ -99,6 +98,34 @@ class LadybugStore:
         self._reader_slots = threading.BoundedSemaphore(READERS)
         self._all_readers: list[Any] = []
         self._readers_lock = threading.Lock()
+
+    def _open_database(self, read_only: bool) -> Any:
+        """Open the database; a read-only open first completes a crashed writer's recovery.
+
+        After a writer is killed during a checkpoint, Ladybug refuses read-only opens until a
+        read-write open replays the pending checkpoint. When no other process holds the store,
+        this open does that replay (it only finishes what was committed) and then opens
+        read-only; when one does, the error says to retry after it finishes.
+        """
+        try:
+            return ladybug.Database(str(self.path), read_only=read_only)
+        except RuntimeError as e:
+            if not (read_only and _RECOVERY_PENDING in str(e)):
+                raise self._open_error(e) from e
+        logger.warning("store %s: completing a crashed writer's recovery before reading", self.path)
+        try:
+            ladybug.Database(str(self.path)).close()  # the read-write open replays the checkpoint
+            return ladybug.Database(str(self.path), read_only=True)
+        except RuntimeError as e:
+            if _RECOVERY_PENDING in str(e) or "lock" in str(e).lower():
+                raise TransientError(
+                    f"the embedded store {self.path} has a checkpoint recovery pending from a "
+                    "writer that stopped mid-checkpoint, and another process holds it for "
+                    "writing: retry when that process finishes; if none runs, any writing "
+                    f"command (`prodgraph init --db {self.path}`) completes the recovery",
+                    {"path": str(self.path)},
+                ) from e
+            raise self._open_error(e) from e
 
     def _open_error(self, e: RuntimeError) -> ProdgraphError:
         msg = str(e)
@@ -260,14 +287,18 @@ class LadybugStore:
     def _delete(self, batch: DeleteNodes | DeleteEdgesFrom) -> WriteResult:
         frame = pa.table({f"{_COL}uid": pa.array(list(batch.uids), pa.string())})  # noqa: F841
         if isinstance(batch, DeleteNodes):
-            q = f"LOAD FROM frame MATCH (n:{batch.label} {{uid: {_COL}uid}}) DETACH DELETE n"
+            q = (
+                f"LOAD FROM frame MATCH (n:{batch.label} {{uid: {_COL}uid}}) DETACH DELETE n "
+                "RETURN count(*) AS n"
+            )
         else:
             q = (
                 f"LOAD FROM frame MATCH (a:{batch.src_label} {{uid: {_COL}uid}})"
-                f"-[r:{batch.type}]->() DELETE r"
+                f"-[r:{batch.type}]->() DELETE r RETURN count(*) AS n"
             )
-        self._write_conn.execute(q)
-        return WriteResult(len(batch), 0, "delete")
+        result = self._write_conn.execute(q)
+        deleted = int(result.get_all()[0][0])  # type: ignore[union-attr]
+        return WriteResult(deleted, 0, "delete")  # what was there, not what was asked
 
     def prune(
         self, loaded_by: str, keep_run: str, *, cap: float, dry_run: bool = True
