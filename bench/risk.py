@@ -9,6 +9,7 @@ reads (features + logistic regression, no graph network), so the ratio isolates 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import resource
 import tempfile
@@ -43,7 +44,7 @@ def _kamei_score(store, model: KameiLR, uid: str, author: str) -> float:  # type
 
 
 def _eval_repo(repo: Path, report: Path | None, pool: list[Path]) -> None:
-    from models.evaluate import evaluate_repo
+    from models.evaluate import evaluate_repo, write_predictions
     from models.report import comparison_table, markdown_table, write_report
 
     work = Path(tempfile.mkdtemp(prefix="risk-eval-"))
@@ -55,17 +56,28 @@ def _eval_repo(repo: Path, report: Path | None, pool: list[Path]) -> None:
         if pool
         else ""
     )
+    pops = result["populations"]
     print(
-        f"## {repo.name}{pooled}: {result['commits']} commits, "
-        f"buggy rate {result['buggy_rate']:.3f}, "
-        f"{result['cutoffs']} cutoffs, load {result['load_seconds']} s, "
+        f"## {repo.name}{pooled}: {result['commits']} commits ({pops['code']['commits']} "
+        f"code-changing), buggy rate {result['buggy_rate']:.3f}, {result['cutoffs']} cutoffs, "
+        f"horizon {result['horizon_days']} days, load {result['load_seconds']} s, "
         f"eval {result['seconds']} s\n"
     )
-    print(markdown_table(result))
-    print()
-    print(comparison_table(result))
+    for pop in ("code", "all"):
+        p = pops[pop]
+        print(
+            f"### {pop}: {p['test_commits']} matured test commits "
+            f"({p['censored_test_commits']} censored), buggy rate {p['test_buggy_rate']:.3f}\n"
+        )
+        print(markdown_table(result, pop))
+        print()
+        print(comparison_table(result, pop))
+        print()
     if report:
         write_report(result, report)
+        write_predictions(result, report / "predictions.csv")
+        summary = {k: v for k, v in result.items() if k != "predictions"}
+        (report / "risk_eval.json").write_text(json.dumps(summary, indent=1, default=str))
 
 
 def main() -> None:

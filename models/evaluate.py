@@ -3,11 +3,18 @@
 For each of `cutoffs` windows: train on every change up to the cutoff with the labels known at
 the cutoff (fit on the earlier part, calibrate on the time-latest `validation_share`), then
 test on the next window against all labels known at the end of the data. Never random splits.
-Metrics are averaged over the windows.
+
+Two populations are reported: `all` test commits and `code` (code-changing ones,
+`models.population`), the headline. Only *matured* test commits count in the headline: those
+at least a censoring horizon (the median time from introduction to fix of the bugs known at the
+first cutoff) before the end of the history, since a recent change's bug may not be fixed yet.
+Windows are weighted by their commit count; the equal-weight and uncensored averages are
+reported next to them.
 """
 
 from __future__ import annotations
 
+import csv
 import itertools
 import logging
 import math
@@ -29,41 +36,63 @@ from models.calibration import IsotonicCalibrator, brier, ece
 from models.config import RiskConfig, torch_threads
 from models.dataset import load_tables
 from models.egograph import build_egos, subset
-from models.history import History
+from models.history import DAY, History
 from models.metrics import (
     PAIRED_METRICS,
-    capture_at,
     paired_bootstrap,
     popt,
     pr_auc,
+    precision_at,
     recall_at_effort,
     roc_auc,
+    weighted_mean,
 )
+from models.population import POPULATIONS, code_change_mask
 from models.train import eligible_commits, fit_gnn, predict_raw, split_validation
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["METRICS", "MODEL_NAMES", "evaluate", "evaluate_history", "evaluate_repo"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "METRICS",
+    "MODEL_NAMES",
+    "censoring_horizon",
+    "evaluate",
+    "evaluate_history",
+    "evaluate_repo",
+    "write_predictions",
+]
 
 MODEL_NAMES = (
     "gnn",
     "gnn_no_edges",
+    "flat_lr",
     "lapredict",
     "kamei_lr",
     "kamei_gb",
-    "smallest_first",
+    "largest_first",
     "random",
 )
-COMPARED = ("lapredict", "kamei_lr")  # the baselines the GNN must beat, compared paired
-METRICS = ("roc_auc", "pr_auc", "capture_at_10", "recall_at_20_effort", "popt", "ece", "brier")
+DEFAULT_MODEL = "gnn"  # what `prodgraph train` ships; compared paired against every other model
+METRICS = (
+    "roc_auc",
+    "pr_auc",
+    "precision_at_10pct",
+    "recall_at_20pct_effort",
+    "popt",
+    "ece",
+    "brier",
+)
 
 
 def _metrics(probs: np.ndarray, labels: np.ndarray, effort: np.ndarray) -> dict[str, float]:
+    if len(labels) == 0:
+        return dict.fromkeys(METRICS, float("nan"))
     return {
         "roc_auc": roc_auc(probs, labels),
         "pr_auc": pr_auc(probs, labels),
-        "capture_at_10": capture_at(probs, labels, 0.1),
-        "recall_at_20_effort": recall_at_effort(probs, labels, effort, 0.2),
+        "precision_at_10pct": precision_at(probs, labels, 0.1),
+        "recall_at_20pct_effort": recall_at_effort(probs, labels, effort, 0.2),
         "popt": popt(probs, labels, effort),
         "ece": ece(probs, labels),
         "brier": brier(probs, labels),
@@ -74,6 +103,15 @@ def _windows(n: int, cutoffs: int, min_train_share: float) -> list[tuple[int, in
     start = int(n * min_train_share)
     edges = np.linspace(start, n, cutoffs + 1).astype(int)
     return [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
+
+
+def censoring_horizon(h: History, train: np.ndarray) -> float:
+    """Median seconds from introduction to the fix becoming known, over the bug-introducing
+    commits of `train` whose labels were known at its last commit (0 when there are none)."""
+    cutoff = float(h.t[train].max())
+    known = h.bug_known[train]
+    ok = np.isfinite(known) & (known <= cutoff)
+    return float(np.median(known[ok] - h.t[train][ok])) if ok.any() else 0.0
 
 
 def _baseline_probs(
@@ -110,6 +148,49 @@ def _fold(
     return out
 
 
+def _average(folds: list[dict[str, Any]], pop: str, key: str, weighted: bool) -> dict[str, Any]:
+    """Per model, each metric averaged over the windows (weighted by commit count or not)."""
+    count = "matured" if key == "models" else "test"
+    w = np.array([f["populations"][pop][count] for f in folds], dtype=float)
+    if not weighted:
+        w = (w > 0).astype(float)
+    return {
+        m: {
+            k: weighted_mean(np.array([f["populations"][pop][key][m][k] for f in folds]), w)
+            for k in METRICS
+        }
+        for m in MODEL_NAMES
+    }
+
+
+def _population_result(
+    folds: list[dict[str, Any]], windows: list[dict[str, np.ndarray]], pop: str, n: int
+) -> dict[str, Any]:
+    matured = sum(f["populations"][pop]["matured"] for f in folds)
+    tested = sum(f["populations"][pop]["test"] for f in folds)
+    buggy = sum(f["populations"][pop]["matured_buggy"] for f in folds)
+    pairs = [(w[DEFAULT_MODEL], w["y"]) for w in windows]
+    return {
+        "commits": n,
+        "test_commits": matured,
+        "censored_test_commits": tested - matured,
+        "test_buggy_rate": buggy / matured if matured else float("nan"),
+        "models": _average(folds, pop, "models", weighted=True),
+        "models_equal_windows": _average(folds, pop, "models", weighted=False),
+        "models_uncensored": _average(folds, pop, "models_uncensored", weighted=True),
+        "comparisons": {
+            f"{DEFAULT_MODEL}_vs_{other}": {
+                metric: paired_bootstrap(
+                    [(a, w[other], y) for (a, y), w in zip(pairs, windows, strict=True)], metric
+                )
+                for metric in PAIRED_METRICS
+            }
+            for other in MODEL_NAMES
+            if other != DEFAULT_MODEL
+        },
+    }
+
+
 def evaluate_history(
     h: History,
     cutoffs: int = 5,
@@ -119,7 +200,8 @@ def evaluate_history(
     keep_predictions: bool = True,
     target: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """Rolling-origin evaluation of every model over `cutoffs` time windows of `h`.
+    """Rolling-origin evaluation of every model over `cutoffs` time windows of `h`, on the
+    `all` and `code` populations (see the module docstring).
 
     `target` (commit uids, e.g. one repository's of a store holding several): the windows are
     cut from those commits only, and every model trains on all commits of `h` up to each
@@ -139,16 +221,19 @@ def evaluate_history(
             f"too little history to evaluate: {len(tix)} commits, {int(truth[tix].sum())} buggy"
         )
     start = time.perf_counter()
+    code = code_change_mask(h)
     feats = np.stack([h.commit_features(int(i)) for i in ix])
     feats_all = np.zeros((len(h.commit_uids), feats.shape[1]))
     feats_all[ix] = feats
     egos = build_egos(h, ix, cfg.max_neighbours, cfg.max_entities)
     effort_all = h.la + h.ld
+    spans = _windows(len(tix), cutoffs, min_train_share)
+    horizon = censoring_horizon(h, tix[: spans[0][0]])
+    end = float(h.t[tix].max())
     folds: list[dict[str, Any]] = []
-    pooled: dict[str, list[np.ndarray]] = {m: [] for m in MODEL_NAMES}
-    pooled_y: list[np.ndarray] = []
-    pooled_effort: list[np.ndarray] = []
-    for a, b in _windows(len(tix), cutoffs, min_train_share):
+    windows: dict[str, list[dict[str, np.ndarray]]] = {p: [] for p in POPULATIONS}
+    kept: list[dict[str, Any]] = []
+    for k, (a, b) in enumerate(spans):
         train, test = tix[:a], tix[a:b]
         if target is not None:  # everything known up to the cutoff, any repository
             known = ix[h.t[ix] <= h.t[train].max()]
@@ -156,39 +241,51 @@ def evaluate_history(
         with threadpool_limits(cfg.threads):  # OpenMP boosting crawls on shared small machines
             probs = _fold(h, feats_all, egos, train, test, cfg)
         y, effort = truth[test], effort_all[test]
-        folds.append(
+        matured = h.t[test] <= end - horizon
+        fold: dict[str, Any] = {
+            "train": len(train),
+            "test": len(test),
+            "test_buggy_rate": float(y.mean()),
+            "cutoff": float(h.t[train].max()),
+            "populations": {},
+        }
+        for pop in POPULATIONS:
+            sel = np.ones(len(test), bool) if pop == "all" else code[test]
+            mat = sel & matured
+            fold["populations"][pop] = {
+                "test": int(sel.sum()),
+                "matured": int(mat.sum()),
+                "matured_buggy": int(y[mat].sum()),
+                "models": {m: _metrics(probs[m][mat], y[mat], effort[mat]) for m in MODEL_NAMES},
+                "models_uncensored": {
+                    m: _metrics(probs[m][sel], y[sel], effort[sel]) for m in MODEL_NAMES
+                },
+            }
+            windows[pop].append({"y": y[mat], **{m: probs[m][mat] for m in MODEL_NAMES}})
+        folds.append(fold)
+        kept.append(
             {
-                "train": len(train),
-                "test": len(test),
-                "test_buggy_rate": float(y.mean()),
-                "cutoff": float(h.t[train].max()),
-                "models": {m: _metrics(probs[m], y, effort) for m in MODEL_NAMES},
+                "sha": [h.commit_uids[int(i)].removeprefix("commit:") for i in test],
+                "window": [k] * len(test),
+                "code": code[test].tolist(),
+                "matured": matured.tolist(),
+                "label": y.tolist(),
+                "effort": effort.tolist(),
+                "models": {m: probs[m].tolist() for m in MODEL_NAMES},
             }
         )
-        for m in MODEL_NAMES:
-            pooled[m].append(probs[m])
-        pooled_y.append(y)
-        pooled_effort.append(effort)
         logger.info("fold %d/%d done (%.0f s)", len(folds), cutoffs, time.perf_counter() - start)
-    windows = list(zip(pooled["gnn"], pooled_y, strict=True))
-    comparisons = {
-        f"gnn_vs_{base}": {
-            metric: paired_bootstrap(
-                [(g, b, y) for (g, y), b in zip(windows, pooled[base], strict=True)], metric
-            )
-            for metric in PAIRED_METRICS
-        }
-        for base in COMPARED
-    }
+    counts = {"all": len(tix), "code": int(code[tix].sum())}
     result: dict[str, Any] = {
         "repo": repo,
         "commits": len(tix),
         "buggy_rate": float(truth[tix].mean()),
-        "models": {
-            m: {k: float(np.nanmean([f["models"][m][k] for f in folds])) for k in METRICS}
-            for m in MODEL_NAMES
+        "default_model": DEFAULT_MODEL,
+        "populations": {
+            p: _population_result(folds, windows[p], p, counts[p]) for p in POPULATIONS
         },
-        "comparisons": comparisons,
+        "horizon_days": round(horizon / DAY, 1),
+        "end_of_history": end,
         "cutoffs": len(folds),
         "folds": folds,
         "seconds": round(time.perf_counter() - start, 1),
@@ -198,11 +295,28 @@ def evaluate_history(
         result["pooled_commits"] = len(ix)
     if keep_predictions:
         result["predictions"] = {
-            "labels": np.concatenate(pooled_y).tolist(),
-            "effort": np.concatenate(pooled_effort).tolist(),
-            "models": {m: np.concatenate(v).tolist() for m, v in pooled.items()},
-        }
+            key: [x for part in kept for x in part[key]]
+            for key in ("sha", "window", "code", "matured", "label", "effort")
+        } | {"models": {m: [x for part in kept for x in part["models"][m]] for m in MODEL_NAMES}}
     return result
+
+
+def write_predictions(result: dict[str, Any], path: Path) -> Path:
+    """`predictions.csv`: one row per matured test commit and population it belongs to
+    (`all`, and `code` again for a code-changing one): sha, window, population, label, then one
+    score column per model. These rows are exactly the ones behind the headline metrics."""
+    pred = result["predictions"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["sha", "window", "population", "label", *MODEL_NAMES])
+        for pop in POPULATIONS:
+            for i, sha in enumerate(pred["sha"]):
+                if not pred["matured"][i] or (pop == "code" and not pred["code"][i]):
+                    continue
+                scores = [f"{pred['models'][m][i]:.6g}" for m in MODEL_NAMES]
+                out.writerow([sha, pred["window"][i], pop, int(pred["label"][i]), *scores])
+    return path
 
 
 def evaluate(

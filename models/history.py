@@ -419,7 +419,8 @@ class History:
 
     def neighbours(self, e: int, t: float, cap: int) -> tuple[list[int], list[int]]:
         """Callees and callers of function `e` that existed at `t` (at most `cap` each), each
-        under its name at `t`."""
+        under its name at `t`; a call counts only when its line took its form strictly before
+        `t` (a commit does not see the calls it writes itself)."""
         out = []
         r = self.lin[e]
         for (ptr, nbr), since in (
@@ -427,7 +428,7 @@ class History:
             (self.lin_callers, self.lin_caller_since),
         ):
             lo, hi = ptr[r], ptr[r + 1]
-            row = nbr[lo:hi][(self.lin_born[nbr[lo:hi]] <= t) & (since[lo:hi] <= t)]
+            row = nbr[lo:hi][(self.lin_born[nbr[lo:hi]] <= t) & (since[lo:hi] < t)]
             out.append([self._as_named_at(int(m), t) for m in row[:cap]])
         return out[0], out[1]
 
@@ -439,7 +440,7 @@ class History:
             int(
                 np.count_nonzero(
                     (self.lin_born[nbr[ptr[r] : ptr[r + 1]]] <= t)
-                    & (since[ptr[r] : ptr[r + 1]] <= t)
+                    & (since[ptr[r] : ptr[r + 1]] < t)
                 )
             )
             for (ptr, nbr), since in (

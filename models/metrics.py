@@ -1,4 +1,5 @@
-"""Ranking metrics for change risk: ROC/PR-AUC, capture@10%, effort-aware Recall@20% and Popt."""
+"""Ranking metrics for change risk: ROC/PR-AUC, precision in the riskiest 10 %, Kamei's
+effort-aware recall at 20 % effort and Popt; paired bootstrap intervals between two models."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "capture_at",
     "effort_curve",
     "paired_bootstrap",
     "popt",
     "pr_auc",
+    "precision_at",
     "recall_at_effort",
     "roc_auc",
+    "weighted_mean",
 ]
 
 
@@ -37,8 +39,9 @@ def pr_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(average_precision_score(labels, scores)) if labels.sum() > 0 else float("nan")
 
 
-def capture_at(scores: np.ndarray, labels: np.ndarray, share: float = 0.1) -> float:
-    """Share of bug-introducing commits among the riskiest `share` of commits (precision@k%)."""
+def precision_at(scores: np.ndarray, labels: np.ndarray, share: float = 0.1) -> float:
+    """Precision in the riskiest `share` of commits: the share of bug-introducing commits among
+    them (`precision_at_10pct` for 0.1; called "capture" here before, a name that means recall)."""
     k = max(1, round(share * len(scores)))
     top = _order(scores)[:k]
     return float(np.mean(labels[top])) if len(scores) else float("nan")
@@ -59,8 +62,9 @@ def effort_curve(
 def recall_at_effort(
     scores: np.ndarray, labels: np.ndarray, effort: np.ndarray, budget: float = 0.2
 ) -> float:
-    """Share of bug-introducing commits among the commits inspected (riskiest first, whole
-    commits only) before their lines changed exceed `budget` of the total."""
+    """Kamei's effort-aware recall (`recall_at_20pct_effort` for 0.2): the share of all
+    bug-introducing commits found among the commits inspected riskiest first (whole commits
+    only) before their lines changed (added + deleted) exceed `budget` of the total."""
     if labels.sum() == 0:
         return float("nan")
     x, y = effort_curve(scores, labels, effort)
@@ -82,6 +86,13 @@ def popt(scores: np.ndarray, labels: np.ndarray, effort: np.ndarray) -> float:
     return float(1 - (area["optimal"] - area["model"]) / span) if span > 0 else float("nan")
 
 
+def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    """Mean of `values` weighted by `weights`, leaving NaN values (and zero weights) out."""
+    values, weights = np.asarray(values, float), np.asarray(weights, float)
+    ok = ~np.isnan(values) & (weights > 0)
+    return float(np.average(values[ok], weights=weights[ok])) if ok.any() else float("nan")
+
+
 def _fast_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """ROC-AUC by the rank-sum (Mann-Whitney) statistic, ties as half: equal to sklearn's."""
     pos = labels > 0
@@ -94,7 +105,7 @@ def _fast_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-PAIRED_METRICS = {"roc_auc": _fast_auc, "capture_at_10": capture_at}
+PAIRED_METRICS = {"roc_auc": _fast_auc, "precision_at_10pct": precision_at}
 
 
 def paired_bootstrap(
@@ -105,18 +116,24 @@ def paired_bootstrap(
 ) -> dict[str, float]:
     """Difference a - b of a window-averaged metric, with a 95 % percentile interval.
 
-    `windows`: per test window (scores of a, scores of b, labels). Each resample draws every
-    window's changes with replacement (the same draw for both models: a paired comparison), so
-    the interval says how much of a difference the test windows' sizes can resolve.
+    `windows`: per test window (scores of a, scores of b, labels). Windows are weighted by their
+    number of changes (as the headline metrics are). Each resample draws every window's changes
+    with replacement (the same draw for both models: a paired comparison), so the interval says
+    how much of a difference the test windows' sizes can resolve.
     """
     fn = PAIRED_METRICS[metric]
     rng = np.random.default_rng(seed)
+    windows = [w for w in windows if len(w[2])]
+    if not windows:
+        nan = float("nan")
+        return {"diff": nan, "ci95_low": nan, "ci95_high": nan, "p_not_above": nan}
+    weights = np.array([len(y) for _, _, y in windows], dtype=float)
 
     def mean_diff(picks: list[np.ndarray]) -> float:
-        diffs = [
-            fn(a[i], y[i]) - fn(b[i], y[i]) for (a, b, y), i in zip(windows, picks, strict=True)
-        ]
-        return float(np.nanmean(diffs))
+        diffs = np.array(
+            [fn(a[i], y[i]) - fn(b[i], y[i]) for (a, b, y), i in zip(windows, picks, strict=True)]
+        )
+        return weighted_mean(diffs, weights)
 
     point = mean_diff([np.arange(len(y)) for _, _, y in windows])
     draws = np.array(

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import logging
 
+from models.baselines.flat_lr import FlatLR
 from models.baselines.kamei_gb import KameiGB
 from models.baselines.kamei_lr import KameiLR
 from models.baselines.lapredict import LAPredict
+from models.baselines.largest_first import LargestFirst
 from models.baselines.random_order import RandomOrder
-from models.baselines.smallest_first import SmallestFirst
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BASELINES", "KameiGB", "KameiLR", "LAPredict", "RandomOrder", "SmallestFirst"]
+__all__ = ["BASELINES", "FlatLR", "KameiGB", "KameiLR", "LAPredict", "LargestFirst", "RandomOrder"]
 
 BASELINES = {
+    "flat_lr": FlatLR,
     "lapredict": LAPredict,
     "kamei_lr": KameiLR,
     "kamei_gb": KameiGB,
-    "smallest_first": SmallestFirst,
+    "largest_first": LargestFirst,
     "random": RandomOrder,
 }

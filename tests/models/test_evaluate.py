@@ -19,26 +19,35 @@ def test_evaluate_and_report(synth_history: History, tmp_path: Path) -> None:
         synth_history, cutoffs=5, config=RiskConfig(epochs=15, hidden=8), repo="synthetic"
     )
     assert result["cutoffs"] == 5 and len(result["folds"]) == 5
-    assert set(result["models"]) == set(MODEL_NAMES)
-    for m in MODEL_NAMES:
-        assert set(result["models"][m]) == set(METRICS)
+    assert result["default_model"] == "gnn"
+    assert set(result["populations"]) == {"all", "code"}
+    code = result["populations"]["code"]
+    assert 0 < code["commits"] <= result["commits"]
+    for pop in result["populations"].values():
+        for key in ("models", "models_equal_windows", "models_uncensored"):
+            assert set(pop[key]) == set(MODEL_NAMES)
+            for m in MODEL_NAMES:
+                assert set(pop[key][m]) == set(METRICS)
     for a, b in zip(result["folds"], result["folds"][1:], strict=False):
         assert b["cutoff"] > a["cutoff"] and b["train"] > a["train"]  # rolling, time-ordered
-    assert result["models"]["random"]["roc_auc"] < result["models"]["gnn"]["roc_auc"]
-    assert all(0 <= result["models"][m]["brier"] <= 1 for m in MODEL_NAMES)
-    assert not math.isnan(result["models"]["kamei_lr"]["popt"])
-    for name in ("gnn_vs_lapredict", "gnn_vs_kamei_lr"):  # paired, with an interval
-        for metric in ("roc_auc", "capture_at_10"):
-            c = result["comparisons"][name][metric]
+    models = code["models"]
+    assert models["random"]["roc_auc"] < models["gnn"]["roc_auc"]
+    assert all(0 <= models[m]["brier"] <= 1 for m in MODEL_NAMES)
+    assert not math.isnan(models["kamei_lr"]["popt"])
+    others = [m for m in MODEL_NAMES if m != "gnn"]
+    assert set(code["comparisons"]) == {f"gnn_vs_{m}" for m in others}  # paired, with intervals
+    for name in code["comparisons"]:
+        for metric in ("roc_auc", "precision_at_10pct"):
+            c = code["comparisons"][name][metric]
             assert c["ci95_low"] <= c["diff"] <= c["ci95_high"]
-    kamei = result["comparisons"]["gnn_vs_kamei_lr"]["roc_auc"]["diff"]
-    models = result["models"]
+    kamei = code["comparisons"]["gnn_vs_kamei_lr"]["roc_auc"]["diff"]
     assert kamei == pytest.approx(models["gnn"]["roc_auc"] - models["kamei_lr"]["roc_auc"])
-    json.dumps(result)  # plain JSON
+    json.dumps({k: v for k, v in result.items() if k != "predictions"})  # plain JSON
     path = write_report(result, tmp_path / "report")
     text = path.read_text()
-    assert "| gnn |" in text and "| lapredict |" in text
-    assert "| gnn − kamei_lr |" in text
+    assert "| gnn |" in text and "| lapredict |" in text and "| flat_lr |" in text
+    assert "| gnn − kamei_lr |" in text and "| gnn − gnn_no_edges |" in text
+    assert "Code-changing commits (headline)" in text
     for png in ("roc.png", "calibration.png", "capture.png"):
         assert (tmp_path / "report" / png).stat().st_size > 1000
 

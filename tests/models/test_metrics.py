@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 
 from models.calibration import IsotonicCalibrator, brier, ece
-from models.metrics import capture_at, popt, recall_at_effort, roc_auc
+from models.metrics import popt, precision_at, recall_at_effort, roc_auc
 
 
-def test_capture_and_roc() -> None:
+def test_precision_at_share_and_roc() -> None:
     y = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 1], dtype=float)
     s = np.linspace(1, 0, 10)
-    assert capture_at(s, y, 0.1) == 1.0  # the riskiest commit is buggy
-    assert capture_at(-s, y, 0.1) == 1.0
-    assert capture_at(s, y, 0.2) == 0.5
+    assert precision_at(s, y, 0.1) == 1.0  # the riskiest commit is buggy
+    assert precision_at(-s, y, 0.1) == 1.0
+    assert precision_at(s, y, 0.2) == 0.5
     assert roc_auc(s, y) == 0.5
 
 
@@ -77,7 +77,7 @@ def test_paired_bootstrap_resolves_real_differences_only() -> None:
         windows_good.append((good, weak, y))
         windows_noise.append((weak, other, y))
         windows_same.append((weak, weak, y))
-    for metric in ("roc_auc", "capture_at_10"):
+    for metric in ("roc_auc", "precision_at_10pct"):
         clear = paired_bootstrap(windows_good, metric, resamples=300)
         assert clear["diff"] > 0 and clear["ci95_low"] > 0 and clear["p_not_above"] < 0.05
         same = paired_bootstrap(windows_same, metric, resamples=100)
