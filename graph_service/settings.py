@@ -43,9 +43,44 @@ class Settings(BaseSettings):
     )
     auth_disabled: bool = Field(default=False, description="No API keys; loopback binds only.")
     allow_server_paths: bool = Field(default=False, description="Ingest may name server paths.")
+    server_path_roots: list[Path] = Field(
+        default_factory=list,
+        description="With allow_server_paths: folders a named server path must resolve under.",
+    )
+    # limits of loads started through the API (docs/security.md); the CLI is not capped
+    ingest_max_upload_files: int = Field(default=10_000, ge=1, description="Files per upload.")
+    ingest_max_file_bytes: int = Field(default=2_000_000, ge=1, description="code: per file.")
+    ingest_max_files_per_commit: int = Field(default=500, ge=1, description="git: per commit.")
+    ingest_max_lines_per_commit: int = Field(default=20_000, ge=1, description="git.")
+    ingest_szz_max_lines_per_file: int = Field(default=500, ge=1, description="git: SZZ.")
+    ingest_max_pending_spans: int = Field(default=200_000, ge=1, description="traces.")
     webhook_secret: SecretStr = SecretStr("")
-    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    max_body_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1, description="Request body limit, after decompression."
+    )
     max_concurrent_queries: int = Field(default=8, ge=1)
+    otlp_pending_ttl_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="OTLP receiver: how long an unpaired CLIENT/SERVER half waits for its "
+        "partner (sent by another process, in another request) before it becomes an edge to "
+        "a virtual peer.",
+    )
+    otlp_pending_max: int = Field(
+        default=200_000, ge=1, description="OTLP receiver: unpaired halves kept at most."
+    )
+    otlp_flush_interval_s: float = Field(
+        default=1.0, gt=0, description="OTLP receiver: seconds between writes of received spans."
+    )
+    otlp_max_unflushed_spans: int = Field(
+        default=500_000,
+        ge=1,
+        description="OTLP receiver: spans received but not yet written before requests wait.",
+    )
+    otlp_redact_addresses: bool = Field(
+        default=False,
+        description="Redact IP addresses that name virtual peers (`<ip>:port`).",
+    )
     risk_snapshot: bool = Field(
         default=True,
         description="Score risk from a warm in-memory graph snapshot (rebuilt after writes).",

@@ -74,5 +74,10 @@ def create_app(settings: Settings, *, store: GraphStore | None = None) -> FastAP
     install_error_handler(app)
     for router in routers():
         app.include_router(router)
-    app.add_middleware(ServiceMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        ServiceMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        auth_disabled=settings.auth_disabled,
+    )
     return app

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,6 +24,7 @@ __all__ = [
     "UnsupportedMediaType",
     "error_response",
     "install_error_handler",
+    "public_message",
 ]
 
 _HTTP_CODES = {
@@ -33,6 +36,53 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
+
+
+# internal wording (Python conversions, pybind11, Arrow) that reached 4xx messages, mapped to
+# what was wrong with the input; the original goes to the log with the request id
+_INTERNALS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (
+        re.compile(r"invalid literal for int\(\) with base \d+: (.{0,60})"),
+        lambda m: (
+            f"{m.group(1)} is not a whole number, and a whole number is expected there "
+            "(a list or map parameter must hold values of one type)"
+        ),
+    ),
+    (
+        re.compile(r"could not convert string to float: (.{0,60})"),
+        lambda m: (
+            f"{m.group(1)} is not a number, and a number is expected there "
+            "(a list or map parameter must hold values of one type)"
+        ),
+    ),
+    (
+        re.compile(r"Unable to cast Python instance|PYBIND11|C\+\+ type"),
+        lambda m: (
+            "a parameter value cannot be passed to the database: whole numbers must fit "
+            "in 64 bits, and a list or map must hold values of one type"
+        ),
+    ),
+    (
+        re.compile(r"Unsupported type: (\w+) for arrow conversion"),
+        lambda m: (
+            "the result holds a value the service cannot return (a parameter or map "
+            "mixing value types?): return plain values or properties instead"
+        ),
+    ),
+    (
+        re.compile(r"Arrow\w*(Invalid|Error)|pyarrow|arrow::"),
+        lambda m: "a value does not have the type its column or parameter needs",
+    ),
+]
+
+
+def public_message(message: str) -> str | None:
+    """The caller-facing form of a message that names internals, or None when it is fine."""
+    for pattern, explain in _INTERNALS:
+        m = pattern.search(message)
+        if m:
+            return explain(m)
+    return None
 
 
 class PayloadTooLarge(CallerError):
@@ -75,7 +125,13 @@ async def _handle(request: Request, exc: Exception) -> Response:
     if isinstance(exc, ProdgraphError):
         if exc.status_code >= 500:
             logger.warning("%s %s -> %s: %s", request.method, request.url.path, exc.code, exc)
-        return error_response(exc.status_code, exc.code, exc.message, exc.detail, rid)
+            return error_response(exc.status_code, exc.code, exc.message, exc.detail, rid)
+        message, detail = exc.message, exc.detail
+        public = public_message(f"{message} {detail}" if detail else message)
+        if public is not None:
+            logger.info("request %s: %s (answered as: %s)", rid, message, public)
+            message, detail = public, None
+        return error_response(exc.status_code, exc.code, message, detail, rid)
     if isinstance(exc, RequestValidationError):
         detail = [
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}

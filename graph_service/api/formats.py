@@ -82,9 +82,15 @@ def render(result: QueryResult, accept: str | None, request_id: str = "") -> Res
         try:
             pacsv.write_csv(result.table, sink)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+            nested = [
+                f.name
+                for f in result.table.schema
+                if pa.types.is_nested(f.type) or pa.types.is_dictionary(f.type)
+            ]
             raise CallerError(
-                "these results hold nested values that CSV cannot carry: ask for JSON or Arrow",
-                {"reason": str(e)},
+                "these results hold nested values (lists, maps, nodes) that CSV cannot carry: "
+                "ask for JSON or Arrow, or return plain properties",
+                {"columns": nested},
             ) from e
         return Response(sink.getvalue(), media_type=CSV, headers=_headers(result))
     if fmt == JSON:

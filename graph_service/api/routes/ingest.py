@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from graph_service.api.deps import StateDep, WriterDep
 from graph_service.api.schemas import LoadReportBody
 from graph_service.api.state import ServiceState
-from graph_service.errors import CallerError, ForbiddenError, OperatorError
+from graph_service.api.uploads import confine_server_paths, sanitise_git
+from graph_service.api.uploads import save_uploads as _save_uploads
+from graph_service.errors import CallerError, OperatorError
 from loaders.base import Loader
+from loaders.registry import check_remote_options, make_loader
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +43,7 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
 def make_source_loader(
     source: str, paths: list[str], state: ServiceState, options: dict[str, str]
 ) -> Loader:
-    """The CLI's loader factory; a loader package that is not installed is an operator issue."""
-    from graph_service.cli.ingest_cmds import make_loader
-
+    """The registry's loader; a loader package that is not installed is an operator issue."""
     try:
         return make_loader(source, paths, state.settings, options)
     except ModuleNotFoundError as e:
@@ -64,37 +65,6 @@ def run_ingest(state: ServiceState, source: str, build: Callable[[], Loader]) ->
     return report.to_dict()
 
 
-def _safe_relative(name: str) -> PurePosixPath:
-    parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", ".", "/")]
-    if not parts or ".." in parts:
-        raise CallerError(f"unsafe or empty upload file name {name!r}", {"filename": name})
-    return PurePosixPath(*parts)
-
-
-async def _save_uploads(request: Request, root: Path, filename: str | None) -> list[Path]:
-    """Every uploaded file under `root` (multipart parts keep their relative folders)."""
-    saved: list[Path] = []
-    ctype = request.headers.get("content-type", "")
-    if ctype.startswith("multipart/form-data"):
-        form = await request.form(max_files=10_000)
-        for _, value in form.multi_items():
-            if not isinstance(value, UploadFile):
-                continue
-            target = root / _safe_relative(value.filename or f"upload{len(saved)}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(await value.read())
-            saved.append(target)
-        await form.close()
-    else:
-        body = await request.body()
-        if body:
-            target = root / _safe_relative(filename or "upload")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(body)
-            saved.append(target)
-    return saved
-
-
 @router.post("/{source}", response_model=LoadReportBody)
 async def ingest_upload(
     source: str,
@@ -105,25 +75,33 @@ async def ingest_upload(
     path: Annotated[list[str], Query(description="Server-side paths (if allowed).")] = [],  # noqa: B006
     filename: Annotated[str | None, Query(description="Name of a raw-body upload.")] = None,
 ) -> dict[str, Any]:
-    """Load uploaded files (or server paths when `allow_server_paths`) with `source`'s loader."""
-    options = parse_options(option)
-    if path and not state.settings.allow_server_paths:
-        raise ForbiddenError(
-            "server-side paths are disabled: upload the files, or set "
-            "PRODGRAPH_ALLOW_SERVER_PATHS=true on the server",
-        )
-    with tempfile.TemporaryDirectory(prefix="prodgraph-ingest-") as tmp:
-        root = Path(tmp) / options.get("repo", "upload")
-        saved = await _save_uploads(request, root, filename)
-        if not saved and not path:
-            raise CallerError("nothing to ingest: upload files or name server paths")
-        if saved:
-            paths = [str(root)] if source in _TREE_SOURCES else [str(p) for p in saved]
-        else:
-            paths = list(path)
+    """Load uploaded files (or allowed server paths) with `source`'s loader.
+
+    Options are checked against the loader's allow-list (and capped by the server's limits)
+    before any byte is written; uploads go to a private folder that is always removed.
+    """
+    settings = state.settings
+    options = check_remote_options(source, parse_options(option), settings)
+    if path:
+        paths = confine_server_paths(path, settings)
         return await run_in_threadpool(
-            run_ingest,
-            state,
-            source,
-            lambda: make_source_loader(source, paths, state, options),
+            run_ingest, state, source, lambda: make_source_loader(source, paths, state, options)
         )
+    tree = source in _TREE_SOURCES
+    tmp = Path(tempfile.mkdtemp(prefix="prodgraph-ingest-"))  # mode 0700
+    try:
+        root = tmp / "upload"
+        root.mkdir(mode=0o700)
+        saved = await _save_uploads(
+            request, root, filename, tree=tree, max_files=settings.ingest_max_upload_files
+        )
+        if not saved:
+            raise CallerError("nothing to ingest: upload files (multipart or a raw body)")
+        if tree:
+            sanitise_git(root)
+        files = [str(root)] if tree else [str(p) for p in saved]
+        return await run_in_threadpool(
+            run_ingest, state, source, lambda: make_source_loader(source, files, state, options)
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

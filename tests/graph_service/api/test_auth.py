@@ -63,7 +63,7 @@ def test_health_is_open(client: TestClient) -> None:
 
 def test_auth_disabled_serves_local_clients(tmp_path: Path) -> None:
     settings = Settings(db_path=tmp_path / "g.lbug", auth_disabled=True)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as c:
         assert c.post("/v1/cypher", json=Q).status_code == 200
     ring = KeyRing([], disabled=True)
     assert ring.authenticate(None, "127.0.0.1").role is Role.admin
