@@ -12,6 +12,7 @@ import numpy as np
 from graph_service.settings import Settings
 from graph_service.store.base import GraphReader
 from graph_service.triage.code_index import CodeIndex, code_index
+from graph_service.triage.commits import blame_commits, graph_commits
 from graph_service.triage.fixes import fixes_from_index
 from graph_service.triage.history_index import HistoryIndex, history_index
 from graph_service.triage.models import (
@@ -143,16 +144,25 @@ def triage(
     files = _rank(cands.file, code.file_uid, scorer, config.top_k, ticket.repo)
     functions = [_suspect(code, cands, "Function", i, s) for i, s in fns]
     file_sus = [_suspect(code, cands, "File", i, s) for i, s in files]
-    commits = _commit_suspects(cands, {s.uid: s.score for s in functions + file_sus}, config.top_k)
-    owners = _owners(history_index(store), functions[:3] + file_sus[:3], _now(ticket))
+    hist = history_index(store)
+    now = _now(ticket)
+    answer = blame_commits(store, code, hist, parsed, functions, now, config)
+    if answer is None or not answer.commits:
+        scores = {s.uid: s.score for s in functions + file_sus}
+        answer = graph_commits(cands.commit, scores, hist, now, config)
+    owners = _owners(hist, functions[:3] + file_sus[:3], now)
     from graph_service.triage.seen import seen_before
 
-    seen = seen_before(store, parsed.fingerprint, config=config) if parsed.fingerprint else None
+    timed = ticket.model_copy(update={"created": now})
+    seen = seen_before(store, timed, config=config) if parsed.fingerprint else None
     return TriageResult(
         ticket=parsed,
         functions=functions,
         files=file_sus,
-        commits=commits,
+        commits=answer.commits,
+        commit_method=answer.method,
+        commit_window=answer.window,
+        as_of=now,
         deployments=cands.deployments,
         similar=found,
         seen_before=seen,
@@ -179,43 +189,6 @@ def _suspect(code: CodeIndex, c: Candidates, label: str, i: int, score: float) -
         signals={k: round(v, 4) for k, v in signals.items() if v},
         evidence=c.evidence.get(uid, []),
     )
-
-
-def _commit_suspects(c: Candidates, node_scores: dict[str, float], k: int) -> list[Suspect]:
-    from graph_service.triage.models import Evidence
-    from graph_service.triage.signals import Q_MODIFIED
-
-    out = []
-    for cu, info in c.commit.items():
-        touched = [(node_scores[n], n) for n in info["nodes"] if n in node_scores]
-        if not touched:
-            continue
-        best, node = max(touched)
-        score = best + 0.1 * (len(touched) - 1) + (0.5 if info.get("deployed") else 0.0)
-        ev = [
-            Evidence(
-                signal="modified_suspect",
-                value=round(best, 4),
-                detail=f"modified {len(touched)} suspect(s), best {node}",
-                path=[cu, node],
-                cypher=Q_MODIFIED,
-                params={"c": cu, "uid": node},
-            )
-        ]
-        out.append(
-            Suspect(
-                uid=cu,
-                label="Commit",
-                name=info["summary"] or info["sha"][:12],
-                score=round(score, 4),
-                signals={
-                    "suspects": float(len(touched)),
-                    "deployed": float(bool(info.get("deployed"))),
-                },
-                evidence=ev,
-            )
-        )
-    return sorted(out, key=lambda s: -s.score)[:k]
 
 
 def _owners(hist: HistoryIndex, suspects: list[Suspect], now: datetime) -> list[Owner]:

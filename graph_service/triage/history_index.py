@@ -17,7 +17,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["HistoryIndex", "history_index"]
 
 _COMMITS = (
-    "MATCH (c:Commit) RETURN c.uid AS uid, c.sha AS sha, c.authored_at AS at, c.summary AS summary"
+    "MATCH (c:Commit) RETURN c.uid AS uid, c.sha AS sha, c.authored_at AS at, "
+    "c.summary AS summary, c.risk_score AS risk"
 )
 _MODIFIES = "MATCH (c:Commit)-[:MODIFIES]->(n:{label}) RETURN c.uid AS c, n.uid AS n"
 _AUTHORED = (
@@ -41,6 +42,8 @@ class HistoryIndex:
     commit_summary: list[str] = field(default_factory=list)
     commit_at: list[datetime | None] = field(default_factory=list)
     commit_ts: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    commit_risk: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    commit_pos: dict[str, int] = field(default_factory=dict)
     commit_author: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     people: list[tuple[str, str, str]] = field(default_factory=list)
     by_node: dict[str, np.ndarray] = field(default_factory=dict)
@@ -59,6 +62,8 @@ class HistoryIndex:
             h.commit_summary.append(r["summary"] or "")
             h.commit_at.append(r["at"])
         h.commit_ts = np.array([_epoch(t) for t in h.commit_at], dtype=np.float64)
+        h.commit_risk = np.array([float(r["risk"] or 0.0) for r in rows], dtype=np.float64)
+        h.commit_pos = pos
         h.commit_author = np.full(len(rows), -1, dtype=np.int64)
         person_pos: dict[str, int] = {}
         for r in store.query(_AUTHORED, {}, row_cap=_BIG).rows():

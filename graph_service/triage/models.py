@@ -56,6 +56,12 @@ class TriageConfig(BaseModel):
         learned: fit the scorer on past tickets with FIXES edges when there are enough.
         min_training_tickets: fewer labelled tickets than this: the default weighting.
         duplicate_threshold: `similar` scores at or above this become DUPLICATE_OF suggestions.
+        similar_min_score: similar tickets scoring below this are not returned (0 keeps all).
+        commit_since_days: suspect commits older than this many days before the ticket are
+            left out; None (the default) applies no time limit. When it applies, the result's
+            `commit_window` says so.
+        blame: blame the frames' lines in the repository's clone when the store knows its path
+            (`Repository.path`); otherwise suspect commits come from the graph's MODIFIES edges.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -67,6 +73,9 @@ class TriageConfig(BaseModel):
     learned: bool = True
     min_training_tickets: int = Field(default=20, ge=2)
     duplicate_threshold: float = Field(default=0.8, ge=0, le=1.5)
+    similar_min_score: float = Field(default=0.1, ge=0, le=2.0)
+    commit_since_days: float | None = Field(default=None, gt=0)
+    blame: bool = True
 
 
 class FrameRef(BaseModel):
@@ -146,6 +155,15 @@ class FixRef(BaseModel):
     ticket: str = ""
     files: list[str] = Field(default_factory=list)
     functions: list[str] = Field(default_factory=list)
+    ticket_created_at: datetime | None = None
+    days_to_fix: float | None = Field(
+        default=None, description="Days from the ticket's creation to the fixing commit."
+    )
+    deployment: str | None = Field(default=None, description="First deployment shipping it.")
+    deployed_at: datetime | None = None
+    days_to_deploy: float | None = Field(
+        default=None, description="Days from the ticket's creation to that deployment."
+    )
 
 
 class SimilarTicket(BaseModel):
@@ -185,6 +203,7 @@ class SeenBefore(BaseModel):
     fixes: list[FixRef] = Field(default_factory=list)
     regression: bool = False
     regression_detail: str = ""
+    summary: str = Field(default="", description="What fixed it before and how long it took.")
     cypher: str = ""
 
 
@@ -200,4 +219,13 @@ class TriageResult(BaseModel):
     seen_before: SeenBefore | None = None
     owners: list[Owner] = Field(default_factory=list)
     scorer: str = "default"
+    commit_method: str = Field(
+        default="",
+        description="How suspect commits were found: `blame` (git blame of the frames' lines "
+        "as of the ticket's time) or `graph` (commits that modified the suspects).",
+    )
+    commit_window: str = Field(
+        default="", description="The time limit applied to suspect commits; empty when none."
+    )
+    as_of: datetime | None = Field(default=None, description="The ticket time triaged against.")
     elapsed_ms: float = 0.0

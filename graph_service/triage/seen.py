@@ -16,6 +16,7 @@ from graph_service.triage.models import (
     TriageConfig,
 )
 from graph_service.triage.parse import read_ticket
+from graph_service.triage.similar import text_key
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +42,12 @@ _SEEN_DEPLOY = (
 )
 _TICKETS = (
     "MATCH (t:Ticket) WHERE t.fingerprint = $fp RETURN t.uid AS uid, t.key AS key, "
-    "t.title AS title, t.status AS status, t.created_at AS created"
+    "t.title AS title, t.body AS body, t.status AS status, t.created_at AS created"
 )
 _REPORTED = (
     "MATCH (t:Ticket)-[:REPORTS]->(e:ErrorSignature {uid: $e}) RETURN t.uid AS uid, "
-    "t.key AS key, t.title AS title, t.status AS status, t.created_at AS created"
+    "t.key AS key, t.title AS title, t.body AS body, t.status AS status, "
+    "t.created_at AS created"
 )
 _SHIPPED_AFTER = (
     "MATCH (d:Deployment)-[:SHIPS]->(c:Commit) WHERE c.authored_at >= $at AND c.repo = $repo "
@@ -74,11 +76,13 @@ def seen_before(
     unset) and is left out of the prior tickets.
     """
     own_uid: str | None = None
+    own_text = ""
     occurred: datetime | None = None
     if isinstance(fingerprint_or_ticket, TicketInput):
         ticket = fingerprint_or_ticket
         fp = read_ticket(ticket).fingerprint
         own_uid = ticket.uid
+        own_text = text_key(ticket.title, ticket.body)
         occurred = _naive(ticket.created) or datetime.now(UTC).replace(tzinfo=None)
     else:
         fp = fingerprint_or_ticket.removeprefix("err:")
@@ -87,8 +91,12 @@ def seen_before(
     e = f"err:{fp}"
     sig_rows = store.query(_SIGNATURE, {"e": e}).rows()
     signature = _signature(sig_rows[0]) if sig_rows else None
-    tickets = _tickets(store, fp, e, own_uid, occurred)
+    tickets = _tickets(store, fp, e, (own_uid, own_text), occurred)
     fixes = fixes_of(store, [t.uid for t in tickets], before=occurred)
+    created = {t.uid: t.created_at for t in tickets}
+    for f in fixes:
+        f.ticket_created_at = created.get(f.ticket)
+        f.days_to_fix = _days(f.ticket_created_at, f.authored_at)
     for t in tickets:
         t.fixes = [f for f in fixes if f.ticket == t.uid]
     services = sorted({r["name"] for r in store.query(_SEEN_SVC, {"e": e}).rows() if r["name"]})
@@ -101,8 +109,41 @@ def seen_before(
         fixes=fixes,
         cypher=Q_HISTORY,
     )
-    _regression(store, result, e, occurred)
+    shipped = _shipping(store, result, occurred)
+    _regression(store, result, e, occurred, shipped)
+    result.summary = _summary(result)
     return result
+
+
+def _days(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round(max((end - start).total_seconds(), 0.0) / 86400, 2)
+
+
+def _summary(result: SeenBefore) -> str:
+    """One line a support engineer can read: the earliest prior ticket, its fix, how long."""
+    if not result.tickets:
+        return "new error: no earlier ticket reports it" if result.fingerprint else ""
+    first = result.tickets[0]
+    who = first.key or first.uid
+    fixes = sorted(result.fixes, key=lambda f: f.authored_at or datetime.max)
+    if not fixes:
+        return (
+            f"seen before in ticket {who} ({len(result.tickets)} earlier ticket(s)); no fix known"
+        )
+    f = fixes[0]
+    out = f"seen before in ticket {f.ticket.rsplit(':', 1)[-1] or who}; fixed by {f.sha[:12]}"
+    out += f" ({f.summary})" if f.summary else ""
+    if f.days_to_fix is not None:
+        out += f" {f.days_to_fix:g} days after it was reported"
+    if f.deployment:
+        out += f"; shipped by {f.deployment}"
+        if f.days_to_deploy is not None:
+            out += f" {f.days_to_deploy:g} days after the report"
+    else:
+        out += "; no deployment shipping it is known"
+    return out
 
 
 def _signature(r: dict[str, Any]) -> SignatureInfo:
@@ -118,8 +159,10 @@ def _signature(r: dict[str, Any]) -> SignatureInfo:
 
 
 def _tickets(
-    store: GraphReader, fp: str, e: str, own: str | None, before: datetime | None
+    store: GraphReader, fp: str, e: str, own: tuple[str | None, str], before: datetime | None
 ) -> list[SimilarTicket]:
+    """Earlier tickets with this fingerprint: never the ticket asked about (by uid, or the same
+    text pasted again) nor tickets without text."""
     rows = {r["uid"]: r for r in store.query(_TICKETS, {"fp": fp}).rows()}
     rows.update({r["uid"]: r for r in store.query(_REPORTED, {"e": e}).rows()})
     out = [
@@ -133,7 +176,10 @@ def _tickets(
             signals={"fingerprint": 1.0},
         )
         for r in rows.values()
-        if r["uid"] != own and not (before and r["created"] and r["created"] > before)
+        if r["uid"] != own[0]
+        and (k := text_key(r["title"], r["body"]))
+        and k != own[1]
+        and not (before and r["created"] and r["created"] > before)
     ]
     return sorted(out, key=lambda t: t.created_at or datetime.min)
 
@@ -156,9 +202,12 @@ def _occurrences(
     return out
 
 
-def _regression(store: GraphReader, result: SeenBefore, e: str, occurred: datetime | None) -> None:
-    occurrences = _occurrences(store, result, e, occurred)
-    for fix in sorted(result.fixes, key=lambda f: f.authored_at or datetime.min):
+def _shipping(
+    store: GraphReader, result: SeenBefore, occurred: datetime | None
+) -> dict[str, list[dict[str, Any]]]:
+    """Deployments that shipped each fix (first one named on the fix), by fix commit uid."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for fix in result.fixes:
         if fix.authored_at is None:
             continue
         repo_rows = store.query(_FIX_REPO, {"c": fix.uid}).rows()
@@ -166,9 +215,28 @@ def _regression(store: GraphReader, result: SeenBefore, e: str, occurred: dateti
         if not repo:
             continue
         deploys = store.query(_SHIPPED_AFTER, {"at": fix.authored_at, "repo": repo}).rows()
+        if occurred is not None:
+            deploys = [d for d in deploys if d["started"] is None or d["started"] <= occurred]
         if result.services:
             deploys = [d for d in deploys if d["service"] in result.services] or deploys
-        for d in deploys:
+        out[fix.uid] = deploys
+        first = next((d for d in deploys if d["started"]), None)
+        if first is not None:
+            fix.deployment, fix.deployed_at = first["uid"], first["started"]
+            fix.days_to_deploy = _days(fix.ticket_created_at, first["started"])
+    return out
+
+
+def _regression(
+    store: GraphReader,
+    result: SeenBefore,
+    e: str,
+    occurred: datetime | None,
+    shipped: dict[str, list[dict[str, Any]]],
+) -> None:
+    occurrences = _occurrences(store, result, e, occurred)
+    for fix in sorted(result.fixes, key=lambda f: f.authored_at or datetime.min):
+        for d in shipped.get(fix.uid, []):
             later = [o for o in occurrences if d["started"] and o[0] > d["started"]]
             if later:
                 when, what = min(later)

@@ -335,10 +335,10 @@ def _history_signals(
             uids.append(code.file_uid[fi])
     since = now - timedelta(days=days)
     for uid in uids:
-        changes = hist.changes(uid, since, now)
-        if changes.size == 0:
-            continue
-        for ci in changes[:50]:
+        # every earlier change may be a suspect commit (no time window); recency and churn
+        # count the last `days` only
+        every = hist.changes(uid, None, now)
+        for ci in every[:50]:
             cu = hist.commit_uid[ci]
             com = c.commit.setdefault(
                 cu,
@@ -350,6 +350,9 @@ def _history_signals(
                 },
             )
             com["nodes"].add(uid)
+        changes = every[hist.commit_ts[every] >= since.timestamp()] if every.size else every
+        if changes.size == 0:
+            continue
         latest = int(changes[0])
         at = hist.commit_at[latest]
         age = max((now - at).total_seconds() / 86400, 0.0) if at else days

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import threading
@@ -25,7 +26,14 @@ from graph_service.triage.vectors import EmbeddingCache, VectorIndex, make_embed
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["WEIGHTS", "TicketIndex", "duplicate_batches", "similar", "ticket_index"]
+__all__ = [
+    "WEIGHTS",
+    "TicketIndex",
+    "duplicate_batches",
+    "similar",
+    "text_key",
+    "ticket_index",
+]
 
 # Default weighting of the similarity signals (sum of the weights of the signals present).
 WEIGHTS = {"embedding": 0.5, "bm25": 0.35, "fingerprint": 0.4, "graph": 0.15}
@@ -44,6 +52,12 @@ _DUPS = (
 )
 
 
+def text_key(title: str | None, body: str | None) -> str:
+    """A ticket's text up to whitespace: the same key means the same ticket resubmitted."""
+    text = " ".join(f"{title or ''}\n{body or ''}".split())
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16] if text else ""
+
+
 def ticket_text(title: str, body: str) -> str:
     """The text embedded for a ticket: the title, then the start of the body."""
     return f"{title or ''}\n{(body or '')[:1500]}"
@@ -59,6 +73,8 @@ class TicketIndex:
     status: list[str] = field(default_factory=list)
     created: list[datetime | None] = field(default_factory=list)
     created_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    has_text: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    text_key: list[str] = field(default_factory=list)
     pos: dict[str, int] = field(default_factory=dict)
     by_fp: dict[str, list[int]] = field(default_factory=dict)
     bm25: BM25Index | None = None
@@ -79,9 +95,14 @@ class TicketIndex:
             idx.status.append(r.get("status") or "")
             idx.created.append(r.get("created"))
             idx.pos[r["uid"]] = i
+            idx.text_key.append(text_key(r.get("title"), r.get("body")))
             if r.get("fp"):
                 idx.by_fp.setdefault(r["fp"], []).append(i)
             texts.append(ticket_text(r.get("title") or "", r.get("body") or ""))
+        idx.has_text = np.array(
+            [bool((r.get("title") or "").strip() or (r.get("body") or "").strip()) for r in rows],
+            dtype=bool,
+        )
         idx.created_s = np.array(
             [c.timestamp() if isinstance(c, datetime) else np.nan for c in idx.created]
         )
@@ -157,7 +178,10 @@ def similar(
 
     `nodes` are graph nodes the ticket is known to touch (mapped frames, its service); when
     None they are read from the ticket text. Only tickets created before `ticket.created`
-    count when it is set; the ticket itself (`ticket.uid`) never does.
+    count when it is set; the ticket itself (`ticket.uid`, or a stored ticket with the same
+    title and body: the ticket pasted again) never does, nor do tickets without
+    text (placeholders made from "Fixes #N" in commit messages). Scores below
+    `config.similar_min_score` are left out.
     """
     config = config or TriageConfig()
     idx = ticket_index(store, config)
@@ -183,10 +207,14 @@ def similar(
         for i in idx.by_fp.get(parsed.fingerprint, []):
             signals.setdefault(i, {})["fingerprint"] = 1.0
     cutoff = ticket.created.timestamp() if ticket.created else math.inf
+    own = text_key(ticket.title, ticket.body)
     cand = [
         i
         for i in signals
-        if idx.uid[i] != ticket.uid and not (idx.created_s[i] >= cutoff)  # NaN dates stay
+        if idx.uid[i] != ticket.uid
+        and idx.text_key[i] != own
+        and idx.has_text[i]
+        and not (idx.created_s[i] >= cutoff)  # NaN dates stay
     ]
     _fill_missing(idx, cand, signals, tokens, bound, ticket)
     if nodes is None:
@@ -199,7 +227,8 @@ def similar(
                 signals[i]["graph"] = len(nodes & theirs) / math.sqrt(len(nodes) * len(theirs))
     scored = sorted(
         ((sum(WEIGHTS[s] * v for s, v in signals[i].items()), i) for i in cand), reverse=True
-    )[:k]
+    )
+    scored = [(s, i) for s, i in scored if s >= config.similar_min_score][:k]
     dups = {
         r["ticket"]: r["orig"]
         for r in store.query(_DUPS, {"uids": [idx.uid[i] for _, i in scored]}).rows()

@@ -64,7 +64,7 @@ def test_triage_endpoint(client: TestClient) -> None:
 
 def test_similar_endpoint(client: TestClient) -> None:
     r = client.post(
-        "/v1/similar", json={"title": "qty crash", "body": PYTHON, "k": 2}, headers=HEADERS
+        "/v1/similar", json={"title": "qty crash again", "body": PYTHON, "k": 2}, headers=HEADERS
     )
     assert r.status_code == 200, r.text
     assert r.json()[0]["uid"] == "ticket:github:1"

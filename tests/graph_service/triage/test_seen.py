@@ -122,3 +122,54 @@ def test_unknown_fingerprint(code_store: GraphStore) -> None:
     seen = seen_before(code_store, "0123456789abcdef")
     assert not seen.known and not seen.tickets and not seen.regression
     assert seen_before(code_store, TicketInput(title="no trace here")).fingerprint is None
+
+
+def test_seen_before_names_the_fix_its_deployment_and_how_long(tmp_path: Path) -> None:
+    store = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+    try:
+        _history(store, deployed_fix=True)
+        seen = seen_before(store, TicketInput(title="crash again", body=PYTHON, created=T0))
+        fix = seen.fixes[0]
+        # ticket 7 at T0-40d, fix at T0-30d, shipped by a deployment at T0-29d
+        assert fix.days_to_fix == 10.0 and fix.days_to_deploy == 11.0
+        assert fix.deployment == "deploy:prod:orders:fix"
+        assert "fixed by " + FIX[:12] in seen.summary and "10 days" in seen.summary
+        assert "deploy:prod:orders:fix" in seen.summary
+    finally:
+        store.close()
+
+
+def test_seen_before_never_returns_the_ticket_asked_about(tmp_path: Path) -> None:
+    store = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+    try:
+        _history(store, deployed_fix=False)
+        # the stored ticket asked about by uid, and the same text pasted again without a uid
+        by_uid = TicketInput(title="other words", body=PYTHON, uid="ticket:github:7", created=T0)
+        pasted = TicketInput(title="Crash on qty", body=PYTHON, created=T0)
+        for t in (by_uid, pasted):
+            seen = seen_before(store, t)
+            assert seen.fingerprint == FP and seen.tickets == [], t
+        # a placeholder ticket (made from "Fixes #8" in a commit message) has no text
+        store.write(nodes("Ticket", [_ticket("ticket:github:8", "", "", T0, FP)]), **W)
+        assert [x.uid for x in seen_before(store, FP).tickets] == ["ticket:github:7"]
+    finally:
+        store.close()
+
+
+def test_triage_does_not_see_its_own_ticket_before(tmp_path: Path) -> None:
+    from graph_service.triage import TriageConfig, triage
+
+    store = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+    try:
+        _history(store, deployed_fix=False)
+        cfg = TriageConfig(embedder="hashing", learned=False)
+        own = TicketInput(title="Crash on qty", body=PYTHON, created=T0 - timedelta(days=40))
+        r = triage(store, own, None, cfg)
+        assert r.seen_before is not None and r.seen_before.tickets == []
+        assert all(s.uid != "ticket:github:7" for s in r.similar)
+        later = TicketInput(title="qty crash in checkout", body=PYTHON, created=T0)
+        r = triage(store, later, None, cfg)
+        assert r.seen_before is not None
+        assert [t.uid for t in r.seen_before.tickets] == ["ticket:github:7"]
+    finally:
+        store.close()

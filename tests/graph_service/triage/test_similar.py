@@ -174,3 +174,26 @@ def test_packaged_minilm_ranks_a_paraphrase_first(ticket_store: GraphStore) -> N
     found = similar(ticket_store, q, 3, cfg)
     assert found[0].uid == "ticket:github:3"
     assert found[0].signals["embedding"] > 0.5
+
+
+def test_placeholders_and_weak_matches_are_left_out(
+    ticket_store: GraphStore, config: TriageConfig
+) -> None:
+    from graph_service.batch import nodes
+
+    # a ticket made from "Fixes #99" in a commit message: no title, no body
+    ticket_store.write(
+        nodes("Ticket", [_ticket("ticket:github:99", "", "", T0 - timedelta(days=1))]),
+        loaded_by="test",
+        run_id="r2",
+    )
+    everything = config.model_copy(update={"similar_min_score": 0.0})
+    found = similar(ticket_store, NEW, 50, everything)
+    assert "ticket:github:99" not in [s.uid for s in found]
+    floor = config.model_copy(update={"similar_min_score": 0.3})
+    kept = similar(ticket_store, NEW, 50, floor)
+    assert kept and all(s.score >= 0.3 for s in kept)
+    assert len(kept) < len(found)
+    # the same text pasted again is the ticket itself
+    again = TicketInput(title="Refund button does nothing", body="refunds never complete")
+    assert "ticket:github:3" not in [s.uid for s in similar(ticket_store, again, 10, everything)]

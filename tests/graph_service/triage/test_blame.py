@@ -1,0 +1,125 @@
+"""Suspect commits by `git blame` of the frames' lines as of the ticket's time, on a real repo."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+import loaders.code as code_loader
+import loaders.git as git_loader
+from graph_service.ingest import ingest
+from graph_service.settings import Settings
+from graph_service.store import GraphStore, open_store
+from graph_service.triage import TicketInput, TriageConfig, triage
+
+V1 = '''"""Quantities."""
+
+
+def parse_qty(raw):
+    """Parse a quantity field."""
+    text = raw.strip()
+    return float(text)
+
+
+def handle(raw):
+    """Handle a raw request."""
+    return parse_qty(raw)
+'''
+# each step: (date, summary, old text, new text)
+STEPS = [
+    ("2025-06-01", "Reformat with black", "    text = raw.strip()", "    text = (raw).strip()"),
+    ("2025-09-01", "Parse quantities as integers", "return float(text)", "return int(text)"),
+    ("2026-02-01", "Accept decimal quantities", "return int(text)", "return int(float(text))"),
+]
+TRACE = """Traceback (most recent call last):
+  File "/srv/app/shop/qty.py", line 12, in handle
+    return parse_qty(raw)
+  File "/srv/app/shop/qty.py", line 7, in parse_qty
+    return int(text)
+ValueError: invalid literal for int() with base 10: '2.5'
+"""
+
+
+def _git(repo: Path, *args: str, date: str = "2025-01-01T00:00:00Z") -> str:
+    env = {
+        "GIT_AUTHOR_NAME": "A",
+        "GIT_AUTHOR_EMAIL": "a@x.io",
+        "GIT_COMMITTER_NAME": "A",
+        "GIT_COMMITTER_EMAIL": "a@x.io",
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": date,
+        "PATH": "/usr/bin:/bin",
+    }
+    out = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=True
+    )
+    return out.stdout.strip()
+
+
+@pytest.fixture
+def blamed(tmp_path: Path) -> tuple[GraphStore, dict[str, str]]:
+    repo = tmp_path / "shop"
+    (repo / "shop").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    src = repo / "shop" / "qty.py"
+    src.write_text(V1)
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "Add quantity parsing")
+    shas = {"Add quantity parsing": _git(repo, "rev-parse", "HEAD")}
+    for day, summary, old, new in STEPS:
+        src.write_text(src.read_text().replace(old, new))
+        _git(repo, "commit", "-q", "-am", summary, date=f"{day}T00:00:00Z")
+        shas[summary] = _git(repo, "rev-parse", "HEAD")
+    settings = Settings(db_path=tmp_path / "g.lbug")
+    store = open_store(settings, create=True)
+    ingest(store, code_loader.make_loader([str(repo)], settings, {"repo": "shop"}))
+    ingest(store, git_loader.make_loader([str(repo)], settings, {"repo": "shop", "szz": "false"}))
+    return store, shas
+
+
+def test_blame_names_the_commit_that_wrote_the_failing_line(
+    blamed: tuple[GraphStore, dict[str, str]],
+) -> None:
+    store, shas = blamed
+    cfg = TriageConfig(embedder="hashing", learned=False)
+    ticket = TicketInput(title="qty crash", body=TRACE, created=datetime(2026, 1, 1))
+    try:
+        r = triage(store, ticket, None, cfg)
+        assert r.commit_method == "blame" and r.commit_window == ""
+        names = [c.name for c in r.commits]
+        assert names[0] == "Parse quantities as integers", names
+        # written after the ticket: not a suspect; cosmetic: looked through
+        assert "Accept decimal quantities" not in names
+        assert "Reformat with black" not in names
+        assert r.commits[0].uid == f"commit:{shas['Parse quantities as integers']}"
+        top = r.commits[0].evidence[0]
+        assert "wrote the frame's line" in top.detail and "shop/qty.py" in top.detail
+        assert store.query(top.cypher, top.params).rows()
+        # a visible time limit: the answer says it applied, and older commits are gone
+        short = triage(store, ticket, None, cfg.model_copy(update={"commit_since_days": 30.0}))
+        assert short.commit_window.startswith("only commits authored after 2025-12-02")
+        assert short.commits == []
+        # after the decimal change the newer commit wrote the line
+        later = ticket.model_copy(update={"created": datetime(2026, 3, 1)})
+        r2 = triage(store, later, None, cfg)
+        assert r2.commits[0].name == "Accept decimal quantities"
+    finally:
+        store.close()
+
+
+def test_without_a_clone_commits_come_from_the_graph_with_no_window(
+    blamed: tuple[GraphStore, dict[str, str]],
+) -> None:
+    store, _ = blamed
+    cfg = TriageConfig(embedder="hashing", learned=False, blame=False)
+    # three years after the last commit: the old 180-day window would have emptied the table
+    ticket = TicketInput(title="qty crash", body=TRACE, created=datetime(2029, 1, 1))
+    try:
+        r = triage(store, ticket, None, cfg)
+        assert r.commit_method == "graph" and r.commit_window == ""
+        assert r.commits, "commits older than 180 days are still suspects"
+    finally:
+        store.close()
