@@ -81,7 +81,11 @@ class HttpBackend:
     """Calls a running `prodgraph serve` (Arrow IPC for results)."""
 
     def __init__(self, url: str, api_key: str | None = None, timeout_s: float = 60.0) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        # X-Prodgraph-Client: a header no cross-site form can send, which a service running
+        # with auth disabled asks of every request that changes something
+        headers = {"X-Prodgraph-Client": "python"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
         self.http = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout_s)
         ready = self.http.get("/readyz")
         self.backend = (
@@ -188,8 +192,8 @@ class EmbeddedBackend:
         return score(state, RiskRequest.model_validate(body)).model_dump()
 
     def ingest(self, source: str, paths: list[str], options: dict[str, str]) -> dict[str, Any]:
-        from graph_service.cli.ingest_cmds import make_loader
         from graph_service.ingest import ingest
+        from loaders.registry import make_loader
 
         loader = make_loader(source, paths, self.settings, options)
         return ingest(self.store, loader).to_dict()
@@ -232,9 +236,18 @@ class Client:
         """Run read-only Cypher; `$name` parameters as keyword arguments."""
         return self._b.query(cypher, params).to_pandas()
 
-    def run(self, name: str, **params: Any) -> pd.DataFrame:
-        """Run a named query (see `prodgraph query --list` or GET /v1/queries)."""
-        return self._b.run(name, params).to_pandas()
+    def run(self, query: str, /, **params: Any) -> pd.DataFrame:
+        """Run a named query (see `prodgraph queries` or GET /v1/queries); `name=` is free."""
+        return self._b.run(query, params).to_pandas()
+
+    def find(self, name: str, limit: int = 10) -> pd.DataFrame:
+        """Functions and classes by name (`Client.send`), best match first: their uids."""
+        df = self.run("find", name=name, limit=limit)
+        if df.empty:
+            return df
+        df = df.assign(_len=df["qualname"].str.len())
+        df = df.sort_values(["rank", "is_test", "_len", "uid"]).drop(columns="_len")
+        return df.head(limit).reset_index(drop=True)
 
     def risk(
         self, sha: str | None = None, *, diff: str | None = None, paths: list[str] | None = None

@@ -160,7 +160,7 @@ def test_service_answers_the_same_as_the_cli(demo: dict[str, Any]) -> None:
     )
     cli_rows = json.loads(cli.stdout)["rows"]
     settings = demo["settings"].model_copy(update={"auth_disabled": True})
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
         resp = client.post("/v1/queries/service_map", json={"params": {}})
         assert resp.status_code == 200, resp.text
         body = resp.json()

@@ -73,6 +73,7 @@ class Server:
             self.url + "/v1/ingest/deployments",
             params={"filename": path.name},
             content=path.read_bytes(),
+            headers={"Content-Type": "application/x-ndjson"},
             timeout=300,
         )
 
