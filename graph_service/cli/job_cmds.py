@@ -138,26 +138,35 @@ def _print_model(result: Any, as_json: bool) -> None:
 @app.command()
 def triage(
     ticket: str = typer.Argument(..., help="Ticket JSON file ({title, body, ...}) or '-'."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="The whole answer as JSON."),
+    evidence: bool = typer.Option(
+        False, "--evidence", help="Show each suspect's evidence and the Cypher reproducing it."
+    ),
+    when: str | None = typer.Option(
+        None, "--when", help="Triage as of this time (ISO 8601); default the ticket's `created`."
+    ),
+    since_days: float | None = typer.Option(
+        None, "--since-days", help="Only suspect commits this many days before the ticket."
+    ),
     db: Path | None = DbOption,
 ) -> None:
-    """Rank suspect functions, files and commits for a ticket, with evidence."""
-    from graph_service.triage import TicketInput
+    """Rank suspect functions, files and commits for a ticket (a table; --evidence, --json)."""
+    from graph_service.triage import TicketInput, TriageConfig
     from graph_service.triage import triage as run_triage
 
     data = _read_json(ticket)
+    if when:
+        data = {**data, "created": when} if isinstance(data, dict) else data
     settings = settings_for(db)
+    config = TriageConfig(commit_since_days=since_days)
     with store_for(db, read_only=True) as store:
-        result = run_triage(store, TicketInput.model_validate(data), settings)
+        result = run_triage(store, TicketInput.model_validate(data), settings, config)
     if as_json:
         _print_model(result, True)
         return
-    try:
-        from graph_service.triage.render import render_triage
+    from graph_service.triage.render import render_triage
 
-        render_triage(result, console)
-    except ImportError:
-        _print_model(result, False)
+    render_triage(result, console, evidence=evidence)
 
 
 @app.command()

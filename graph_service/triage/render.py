@@ -12,7 +12,18 @@ from graph_service.triage.models import SeenBefore, SimilarTicket, Suspect, Tria
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["render_seen_before", "render_similar", "render_triage"]
+__all__ = ["DASH", "render_seen_before", "render_similar", "render_triage"]
+
+DASH = "—"  # what an empty field reads as
+
+
+def _v(value: object) -> str:
+    """A cell: the value, or a dash when there is none."""
+    if value is None or value == "" or value == []:
+        return DASH
+    if hasattr(value, "strftime"):
+        return f"{value:%Y-%m-%d %H:%M}"
+    return str(value)
 
 
 def _suspects(title: str, rows: list[Suspect], evidence: bool) -> Table:
@@ -25,9 +36,19 @@ def _suspects(title: str, rows: list[Suspect], evidence: bool) -> Table:
         signals = ", ".join(
             f"{k}={v:.2f}" for k, v in sorted(s.signals.items(), key=lambda kv: -kv[1])
         )
-        cells = [str(i), f"{s.score:.2f}", s.name or s.uid, signals]
+        name = s.name or s.uid
+        if s.label == "Commit":
+            name = f"{s.uid.removeprefix('commit:')[:10]} {name} ({_v(s.path)})"
+        elif s.path and s.path != name:
+            name = f"{name}  {s.path}"
+        cells = [str(i), f"{s.score:.2f}", name, signals or DASH]
         if evidence:
-            cells.append("\n".join(f"{e.detail}\n  {e.cypher} {e.params}" for e in s.evidence[:3]))
+            cells.append(
+                "\n".join(
+                    f"{e.detail}\n  {e.cypher or DASH} {e.params or ''}" for e in s.evidence[:3]
+                )
+                or DASH
+            )
         table.add_row(*cells)
     return table
 
@@ -39,7 +60,7 @@ def render_similar(rows: list[SimilarTicket]) -> Table:
     for s in rows:
         fixes = ", ".join(f.sha[:10] for f in s.fixes)
         signals = ", ".join(f"{k}={v:.2f}" for k, v in s.signals.items())
-        table.add_row(f"{s.score:.2f}", s.key or s.uid, s.title, signals, fixes)
+        table.add_row(f"{s.score:.2f}", s.key or s.uid, _v(s.title), _v(signals), _v(fixes))
     return table
 
 
@@ -47,22 +68,30 @@ def render_seen_before(seen: SeenBefore) -> Panel:
     if not seen.fingerprint:
         return Panel("No stack trace: nothing to fingerprint.", title="Seen before")
     lines = [f"fingerprint {seen.fingerprint}: " + ("known" if seen.known else "new")]
+    if seen.summary:
+        lines.append(seen.summary)
     if seen.signature:
         sig = seen.signature
         lines.append(
-            f"{sig.type}: {sig.message_template} (first {sig.first_seen}, last {sig.last_seen})"
+            f"{_v(sig.type)}: {_v(sig.message_template)} ({sig.count or 0} occurrence(s), "
+            f"first {_v(sig.first_seen)}, last {_v(sig.last_seen)}; "
+            f"seen in {', '.join(seen.services) or DASH})"
         )
-    lines += [f"ticket {t.key or t.uid}: {t.title}" for t in seen.tickets]
-    lines += [f"fixed by {f.sha[:10]} {f.summary}" for f in seen.fixes]
+    lines += [f"ticket {t.key or t.uid}: {_v(t.title)}" for t in seen.tickets]
+    for f in seen.fixes:
+        took = f" {f.days_to_fix:g} days after the report" if f.days_to_fix is not None else ""
+        shipped = f"; shipped by {f.deployment}" if f.deployment else ""
+        lines.append(f"fixed by {f.sha[:10]} {_v(f.summary)}{took}{shipped}")
     if seen.regression:
         lines.append(f"[bold red]REGRESSION[/]: {seen.regression_detail}")
     return Panel("\n".join(lines), title="Seen before")
 
 
 def render_triage(
-    result: TriageResult, console: Console | None = None, evidence: bool = True
+    result: TriageResult, console: Console | None = None, evidence: bool = False
 ) -> None:
-    """Print suspects, owners, similar tickets and the seen-before verdict."""
+    """Print suspects, owners, similar tickets and the seen-before verdict (with `evidence`:
+    each suspect's evidence and the Cypher that reproduces it)."""
     console = console or Console()
     t = result.ticket
     head = f"{t.error_type or 'no error type'} {t.message[:120]}  frames={len(t.frames)}"
@@ -71,14 +100,17 @@ def render_triage(
     ]
     parts.append(_suspects("Suspect functions", result.functions, evidence))
     parts.append(_suspects("Suspect files", result.files, False))
-    parts.append(_suspects("Suspect commits", result.commits, evidence))
+    how = {"blame": "git blame of the frames' lines", "graph": "commits that changed the suspects"}
+    title = f"Suspect commits ({how.get(result.commit_method, DASH)}"
+    title += f"; {result.commit_window})" if result.commit_window else "; no time limit)"
+    parts.append(_suspects(title, result.commits, evidence))
     if result.owners:
         owners = Table(title="Suggested owners")
         for col in ("who", "commits", "last change", "score"):
             owners.add_column(col)
         for o in result.owners:
             owners.add_row(
-                o.name or o.email or o.uid, str(o.commits), str(o.last_at or ""), f"{o.score:.2f}"
+                o.name or o.email or o.uid, str(o.commits), _v(o.last_at), f"{o.score:.2f}"
             )
         parts.append(owners)
     if result.similar:
