@@ -32,6 +32,7 @@ __all__ = [
     "Param",
     "QueryLibraryError",
     "bind_value",
+    "find_symbols",
     "library_markdown",
     "lint_queries",
     "load_library",
@@ -348,6 +349,15 @@ def run_named(
     result = store.query(q.text(store.backend), params, timeout_s=timeout_s, row_cap=row_cap)
     result.table = _integral_decimals_to_int(result.table)
     return result
+
+
+def find_symbols(
+    store: GraphStore, name: str, *, limit: int = 10, timeout_s: float | None = None
+) -> list[dict[str, Any]]:
+    """Functions and classes matching `name` (the `find` query), best match first."""
+    rows = run_named(store, "find", {"name": name, "limit": limit}, timeout_s=timeout_s).rows()
+    rows.sort(key=lambda r: (r["rank"], r["is_test"], len(r["qualname"] or ""), r["uid"]))
+    return rows[:limit]
 
 
 def _integral_decimals_to_int(table: pa.Table) -> pa.Table:

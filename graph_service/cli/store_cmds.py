@@ -113,6 +113,32 @@ def run(
     print_result(result, fmt)
 
 
+@app.command()
+def find(
+    name: str = typer.Argument(..., help="A name, qualified name or its tail: Client.send."),
+    limit: int = typer.Option(10, "--limit", "-n", help="Rows to show."),
+    as_json: bool = typer.Option(False, "--json"),
+    db: Path | None = DbOption,
+) -> None:
+    """Find functions and classes by name (the uid to give `run`, `risk` and the API)."""
+    from graph_service.cli.app import settings_for
+    from graph_service.queries import find_symbols
+
+    settings = settings_for(db)
+    with store_for(db, read_only=True) as store:
+        rows = find_symbols(store, name, limit=limit, timeout_s=settings.query_timeout_s)
+    if as_json:
+        print(json.dumps(rows, default=_json_value))
+        return
+    if not rows:
+        console.print(f"no function or class matches {name!r}")
+        return
+    table = Table("where", "uid", box=None, title=f"{len(rows)} matches for {name!r}")
+    for r in rows:
+        table.add_row(f"{r['path']}:{r['line']}  {r['qualname']}", r["uid"])
+    console.print(table, soft_wrap=True)
+
+
 def print_result(result: QueryResult, fmt: Format) -> None:
     if fmt is Format.json:
         print(

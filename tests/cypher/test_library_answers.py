@@ -9,7 +9,19 @@ import pytest
 
 from graph_service.queries import NamedQuery, run_named
 from graph_service.store import GraphStore
-from tests.fixtures.graph import COMMITS, DEPLOYS, ERRORS, FILES, FUNCS, OPS, SERVICES, TICKETS, sha
+from tests.fixtures.graph import (
+    CLASS_BASE,
+    CLASS_CART,
+    COMMITS,
+    DEPLOYS,
+    ERRORS,
+    FILES,
+    FUNCS,
+    OPS,
+    SERVICES,
+    TICKETS,
+    sha,
+)
 
 T = datetime.fromisoformat
 WINDOW: dict[str, object] = {"since": "2024-01-01", "until": "2025-01-01"}
@@ -54,6 +66,16 @@ CASES: dict[str, tuple[dict[str, object], list[dict[str, Any]]]] = {
          "direction": "in"},
         {"uid": COMMITS["c1"], "label": "Commit", "rel_type": "MODIFIES", "direction": "in"},
         {"uid": COMMITS["c2"], "label": "Commit", "rel_type": "MODIFIES", "direction": "in"},
+    ]),
+    "find": ({"name": "CART"}, [  # per label: rank, tests last, shorter name, uid
+        {"uid": FUNCS["total"], "label": "Function", "qualname": "Cart.total",
+         "path": "app/cart.py", "line": 11, "is_test": False, "rank": 3},
+        {"uid": FUNCS["checkout"], "label": "Function", "qualname": "Cart.checkout",
+         "path": "app/cart.py", "line": 1, "is_test": False, "rank": 3},
+        {"uid": CLASS_CART, "label": "Class", "qualname": "Cart", "path": "app/cart.py",
+         "line": 5, "is_test": False, "rank": 0},
+        {"uid": CLASS_BASE, "label": "Class", "qualname": "BaseCart", "path": "app/cart.py",
+         "line": 1, "is_test": False, "rank": 3},
     ]),
     "callers": ({"uid": FUNCS["query"], "hops": "2"},
                 [_fn("total", 1), _fn("charge", 1), _fn("checkout", 2)]),

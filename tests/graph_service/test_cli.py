@@ -185,3 +185,14 @@ def test_up_serves_locally_without_keys_or_prints_one() -> None:
     assert KeyRing(remote.api_keys).keys[0].role.name == "admin"
     keyed = Settings(api_keys=remote.api_keys)
     assert local_serving(keyed, "127.0.0.1") == keyed  # configured keys are never overridden
+
+
+def test_find_names_the_uid(tmp_path: Path) -> None:
+    db = str(tmp_path / "g.lbug")
+    repo = _make_repo(tmp_path)
+    assert _run("ingest", "code", str(repo), "--db", db, "-o", "repo=demo").returncode == 0
+    rows = json.loads(_run("find", "HELPER", "--db", db, "--json").stdout)
+    assert rows[0]["uid"] == "fn:demo:pkg/core.py:helper" and rows[0]["rank"] == 0
+    shown = _run("find", "helper", "--db", db)
+    assert "pkg/core.py:1" in shown.stdout and "fn:demo:pkg/core.py:helper" in shown.stdout
+    assert "no function or class" in _run("find", "nothing_here", "--db", db).stdout

@@ -146,3 +146,12 @@ def test_risk_with_a_trained_model(tmp_path: Path) -> None:
     assert body["target"] == f"commit:{sha}"
     assert 0.0 <= body["overall"] <= 1.0
     assert body["nodes"] and body["model_version"]
+
+
+def test_find_by_name_gives_uids(client: Client) -> None:
+    found = client.find("Cart", limit=2)
+    assert found["uid"].tolist() == [
+        "class:shop:app/cart.py:Cart",  # exact name first
+        "class:shop:app/cart.py:BaseCart",  # then substrings, shorter names first
+    ]
+    assert client.find("no_such_name").empty
