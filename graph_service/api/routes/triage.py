@@ -43,6 +43,13 @@ class TriageRequest(TicketInput):
     """A ticket to triage, and how many suspects of each kind to return."""
 
     top_k: int = Field(default=10, ge=1, le=100)
+    commit_since_days: float | None = Field(
+        default=None,
+        gt=0,
+        le=36_500,
+        description="Only suspect commits this many days before the ticket; none by default. "
+        "The answer's `commit_window` says when a limit applied.",
+    )
 
 
 class SimilarRequest(TicketInput):
@@ -56,8 +63,10 @@ def triage_ticket(
     body: TriageRequest, state: StateDep, _: ReaderDep, config: ConfigDep
 ) -> TriageResult:
     """Ranked suspect functions, files and commits with evidence, similar tickets, owners."""
-    cfg = config.model_copy(update={"top_k": body.top_k})
-    ticket = TicketInput.model_validate(body.model_dump(exclude={"top_k"}))
+    cfg = config.model_copy(
+        update={"top_k": body.top_k, "commit_since_days": body.commit_since_days}
+    )
+    ticket = TicketInput.model_validate(body.model_dump(exclude={"top_k", "commit_since_days"}))
     return state.read("triage", lambda: triage(state.store, ticket, state.settings, cfg))
 
 

@@ -60,6 +60,10 @@ def test_triage_endpoint(client: TestClient) -> None:
     assert data["ticket"]["fingerprint"] == FP
     assert data["similar"][0]["uid"] == "ticket:github:1"
     assert data["seen_before"]["known"] is True
+    assert data["commit_method"] == "graph" and data["commit_window"] == ""
+    limited = client.post("/v1/triage", json={**body, "commit_since_days": 1.5}, headers=HEADERS)
+    assert limited.status_code == 200, limited.text
+    assert limited.json()["commit_window"].startswith("only commits authored after 2026-02-28")
 
 
 def test_similar_endpoint(client: TestClient) -> None:
