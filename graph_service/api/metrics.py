@@ -61,6 +61,19 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.pending_halves = Counter(
+            "prodgraph_otlp_pending_halves",
+            "Unpaired CLIENT/SERVER span halves by what became of them: paired, expired (past "
+            "the time-to-live, written to a virtual peer), dropped (evicted, store full), "
+            "flushed (written early as low-confidence edges at shutdown).",
+            ["outcome"],
+            registry=r,
+        )
+        self.pending_waiting = Gauge(
+            "prodgraph_otlp_pending_halves_waiting",
+            "Unpaired span halves waiting for their partner now.",
+            registry=r,
+        )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

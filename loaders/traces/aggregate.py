@@ -12,6 +12,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from loaders.redact import RedactConfig, Redactor
 from loaders.traces.accumulators import FLUSH, ErrorAcc, OpAcc, ServiceAcc, Traffic
 from loaders.traces.exceptions import ExceptionEvents, any_value
+from loaders.traces.pending import CONF_MAPPED, ClientHalf, PendingHalves
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ _WANTED = frozenset(
         "messaging.destination.name",
         "messaging.destination",
         "server.address",
+        "server.port",
         "net.peer.name",
         "peer.service",
         "http.host",
@@ -55,14 +57,10 @@ _WANTED = frozenset(
 )
 _MAX_PROBLEMS = 50  # problems listed per input; the rest are counted
 _MAX_CACHED = 100_000  # attribute combinations remembered per service
-_INT_KEYS = frozenset({"code.line.number", "code.lineno"})
+_INT_KEYS = frozenset({"code.line.number", "code.lineno", "server.port"})
 _CACHE_SYSTEMS = frozenset({"redis", "memcached", "hazelcast", "ignite"})
 
 OpKey = tuple[str, str]  # (service, span name)
-
-
-# A CLIENT/PRODUCER span waiting for its child: (operation, start ns, duration ns, error, host)
-_Pending = tuple[OpKey, int, int, bool, str | None]
 
 
 class Aggregator:
@@ -71,9 +69,18 @@ class Aggregator:
     Aggregators over different inputs merge (`absorb`), so files can be aggregated in parallel.
     """
 
-    def __init__(self, redact_pii: bool = True, max_pending: int = 200_000) -> None:
+    def __init__(
+        self,
+        redact_pii: bool = True,
+        max_pending: int = 200_000,
+        *,
+        pending: PendingHalves | None = None,
+        redact_addresses: bool = False,
+    ) -> None:
         self.redactor = Redactor(RedactConfig(enabled=redact_pii))
-        self.max_pending = max_pending
+        self.redact_addresses = redact_addresses and redact_pii
+        # shared across requests by the live receiver; one per load otherwise
+        self.pending = pending if pending is not None else PendingHalves(None, max_pending)
         self.services: dict[str, ServiceAcc] = {}
         self.calls: dict[tuple[OpKey, OpKey], Traffic] = {}
         self.svc_deps: dict[tuple[str, str], Traffic] = {}
@@ -85,8 +92,13 @@ class Aggregator:
         self.warnings: list[tuple[str, str, str]] = []  # loaded anyway
         self.digests: list[str] = []  # content digests of the inputs aggregated
         self.spans = 0
-        self._clients: dict[bytes, _Pending] = {}  # CLIENT/PRODUCER span id -> waiting for child
-        self._servers: dict[bytes, tuple[OpKey, bool]] = {}  # parent id -> SERVER/CONSUMER span
+        self._clients = self.pending.clients  # CLIENT/PRODUCER span id -> waiting for child
+        self._servers = self.pending.servers  # parent id -> SERVER/CONSUMER span
+        # lone halves resolved to a known service or a virtual peer, with their confidence
+        self.lone_svc: dict[tuple[str, str], Traffic] = {}
+        self.lone_res: dict[tuple[str, str], Traffic] = {}
+        self.lone_conf: dict[tuple[str, str], float] = {}
+        self._arrival = time.monotonic()
         self._now_ns = time.time_ns()
         self._effects_cache: dict[str, dict[Any, Any]] = {}
         self._suppressed: dict[str, int] = {}
@@ -102,6 +114,7 @@ class Aggregator:
     def add_request(self, req: ExportTraceServiceRequest, name: str, events: bool = True) -> None:
         """Aggregate one request; `events=False` (no exception in its bytes) skips span events."""
         self._unknown_fields(req, name, "request")
+        self._arrival = time.monotonic()
         for ri, rs in enumerate(req.resource_spans):
             self._unknown_fields(rs, name, f"resource_spans[{ri}]")
             res = {kv.key: any_value(kv.value) for kv in rs.resource.attributes}
@@ -116,6 +129,10 @@ class Aggregator:
                     )
                 continue
             svc = self._service(service, res)
+            self.pending.names.add(service)
+            host = res.get("host.name")
+            if isinstance(host, str) and host:
+                self.pending.serving(service, host)
             for si, ss in enumerate(rs.scope_spans):
                 self._unknown_fields(ss, name, f"resource_spans[{ri}].scope_spans[{si}]")
                 self._spans(
@@ -153,12 +170,19 @@ class Aggregator:
         ops = svc.ops
         effects = self._effects_cache.setdefault(service, {})
         clients, servers = self._clients, self._servers
+        arrival, pending = self._arrival, self.pending
         now = self._now_ns + _FUTURE_SLACK_NS
         n = 0
         for i, sp in enumerate(spans):
             start = sp.start_time_unix_nano
-            if start > now or not start:
-                why = "start time in the future" if start else "no start time"
+            if start > now or not start or len(sp.span_id) != 8 or len(sp.trace_id) != 16:
+                why = (
+                    "start time in the future"
+                    if start > now
+                    else "no start time"
+                    if not start
+                    else "trace or span id of the wrong length"
+                )
                 self._problem(
                     name, f"span {sp.span_id.hex()} skipped: {why}", f"{where}.spans[{i}]"
                 )
@@ -208,9 +232,9 @@ class Aggregator:
                             client[0], (service, sname), client[1], client[2], client[3] or error
                         )
                     else:
-                        servers[pid] = ((service, sname), error)
-                        if len(servers) > self.max_pending:
-                            del servers[next(iter(servers))]
+                        servers[pid] = ((service, sname), error, arrival)
+                        if len(servers) + len(clients) > pending.max_size:
+                            pending.overflow_server()
             elif kind > _SERVER:
                 self._link(sp, (service, sname), kind, start, dur, error, a)
             if events and sp.events:
@@ -225,6 +249,11 @@ class Aggregator:
         route = attrs.get("http.route")
         if isinstance(route, str) and route:
             op.route = route
+        if op.kind == "SERVER" and attrs.get("server.address"):
+            port = attrs.get("server.port")
+            self.pending.serving(
+                key[0], str(attrs["server.address"]), port if isinstance(port, int) else None
+            )
         fn = attrs.get("code.function.name") or attrs.get("code.function")
         if isinstance(fn, str) and fn:
             ns = attrs.get("code.namespace")
@@ -261,11 +290,15 @@ class Aggregator:
         return None
 
     def _resource(self, kind: str, name: str, system: str | None) -> str:
-        """Resource uid; names are redacted (an IP address becomes `<ip>`) when PII is."""
+        """Resource uid; names are redacted (an IP address becomes `<ip>`) when PII is.
+
+        Host names and addresses of virtual peers are redacted only with `redact_addresses`.
+        """
         uid = self._resource_uids.get((kind, name))
         if uid is not None:
             return uid
-        clean = self.redactor.text(name) or name
+        redact = kind != "host" or self.redact_addresses
+        clean = (self.redactor.text(name) or name) if redact else name
         uid = f"res:{kind}:{clean}"
         if len(self._resource_uids) < _MAX_CACHED:
             self._resource_uids[(kind, name)] = uid
@@ -288,15 +321,20 @@ class Aggregator:
         if kind in (_CLIENT, _PRODUCER):
             if kind == _CLIENT and ("db.system" in attrs or "db.system.name" in attrs):
                 return
-            host = None
+            peer: tuple[str | None, str | None, int] = (None, None, 0)
             if kind == _CLIENT:
                 host = (
                     attrs.get("server.address")
                     or attrs.get("net.peer.name")
-                    or attrs.get("peer.service")
                     or attrs.get("http.host")
                 )
-            self._client(sp.span_id, (key, start, dur, err, str(host) if host else None))
+                port = attrs.get("server.port")
+                peer = (
+                    str(attrs["peer.service"]) if attrs.get("peer.service") else None,
+                    str(host) if host else None,
+                    port if isinstance(port, int) and host else 0,
+                )
+            self._client(sp.span_id, (key, start, dur, err, peer, self._arrival))
             return
         parent = sp.parent_span_id
         links = sp.links  # a CONSUMER's producer is usually a link, sometimes the parent
@@ -306,14 +344,15 @@ class Aggregator:
             )
         self._server(parent, key, err)
 
-    def _client(self, span_id: bytes, pending: _Pending) -> None:
+    def _client(self, span_id: bytes, half: ClientHalf) -> None:
         waiting = self._servers.pop(span_id, None)
         if waiting is not None:
-            self._call(pending[0], waiting[0], pending[1], pending[2], pending[3] or waiting[1])
+            self._call(half[0], waiting[0], half[1], half[2], half[3] or waiting[1])
             return
-        self._clients[span_id] = pending
-        if len(self._clients) > self.max_pending:
-            self._unmatched(self._clients.pop(next(iter(self._clients))))
+        self._clients[span_id] = half
+        evicted = self.pending.overflow_client()
+        if evicted is not None:
+            self.resolve_lone([evicted], 1.0)
 
     def _server(self, pid: bytes, key: OpKey, err: bool) -> None:
         if not pid:
@@ -323,11 +362,11 @@ class Aggregator:
             del self._clients[pid]
             self._call(client[0], key, client[1], client[2], client[3] or err)
         else:
-            self._servers[pid] = (key, err)
-            if len(self._servers) > self.max_pending:
-                del self._servers[next(iter(self._servers))]
+            self._servers[pid] = (key, err, self._arrival)
+            self.pending.overflow_server()
 
     def _call(self, caller: OpKey, callee: OpKey, start: int, dur: int, err: bool) -> None:
+        self.pending.counts.paired += 1
         if caller[0] == callee[0]:
             return
         pair = self._pairs.get((caller, callee))
@@ -339,11 +378,25 @@ class Aggregator:
         pair[0].add(start, dur, err)
         pair[1].add(start, dur, err)
 
-    def _unmatched(self, client: _Pending) -> None:
-        op, start, dur, error, host = client
-        if host:
-            uid = self._resource("host", host, None)
-            self._traffic(self.res_deps, (op[0], uid)).add(start, dur, error)
+    def resolve_lone(self, halves: list[ClientHalf], confidence: float) -> None:
+        """Clients whose server half never came: edges to a known service or a virtual peer.
+
+        `confidence` is that of a virtual peer's edge (1.0 at the end of the input or after
+        the time-to-live; lower when flushed early); a mapped service's is at most CONF_MAPPED.
+        """
+        for op, start, dur, error, peer, _ in halves:
+            service, virtual = self.pending.resolve(peer)
+            if service:
+                if service == op[0]:
+                    continue
+                key, table, conf = (op[0], service), self.lone_svc, min(confidence, CONF_MAPPED)
+            elif virtual:
+                key = (op[0], self._resource("host", virtual, None))
+                table, conf = self.lone_res, confidence
+            else:
+                continue
+            self._traffic(table, key).add(start, dur, error)
+            self.lone_conf[key] = min(self.lone_conf.get(key, 1.0), conf)
 
     def _problem(self, item: str, reason: str, position: str) -> None:
         """Record bad input; past `_MAX_PROBLEMS` per input only a count is kept."""
@@ -352,17 +405,16 @@ class Aggregator:
             self.problems.append((item, reason, position))
         self._suppressed[item] = n + 1
 
-    def finish(self) -> None:
-        """Clients that never met a server child call an external host; buffers are flushed."""
+    def finish(self, resolve_pending: bool = True) -> None:
+        """Lone clients become edges to their peers (unless the halves wait on); buffers flush."""
         for item, n in self._suppressed.items():
             if n > _MAX_PROBLEMS:
                 self.problems.append((item, f"{n - _MAX_PROBLEMS} more problem(s) not listed", ""))
         self._suppressed.clear()
-        for client in self._clients.values():
-            self._unmatched(client)
-        self._clients.clear()
-        self._servers.clear()
-        for table in (self.calls, self.svc_deps, self.res_deps):
+        if resolve_pending:
+            lone, _ = self.pending.drain(early=False)
+            self.resolve_lone(lone, 1.0)
+        for table in (self.calls, self.svc_deps, self.res_deps, self.lone_svc, self.lone_res):
             for t in table.values():
                 t.flush()
         for svc in self.services.values():
@@ -388,10 +440,15 @@ class Aggregator:
             (self.calls, other.calls),
             (self.svc_deps, other.svc_deps),
             (self.res_deps, other.res_deps),
+            (self.lone_svc, other.lone_svc),
+            (self.lone_res, other.lone_res),
         ):
             for key, t in theirs.items():
                 self._traffic(table, key).merge(t)  # type: ignore[arg-type]
         self.resources.update(other.resources)
+        for key, conf in other.lone_conf.items():
+            self.lone_conf[key] = min(self.lone_conf.get(key, 1.0), conf)
+        self.pending.absorb_serving(other.pending)
         for k, n in other.impl.items():
             self.impl[k] = self.impl.get(k, 0) + n
         self.exceptions.merge(other.exceptions)
@@ -400,7 +457,7 @@ class Aggregator:
         for item, n in other._suppressed.items():
             self._suppressed[item] = self._suppressed.get(item, 0) + n
         self.spans += other.spans
-        for sid, pending in other._clients.items():
-            self._client(sid, pending)
-        for pid, (key, err) in other._servers.items():
+        for sid, half in other._clients.items():
+            self._client(sid, half)
+        for pid, (key, err, _) in other._servers.items():
             self._server(pid, key, err)

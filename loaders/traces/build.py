@@ -89,7 +89,7 @@ def _tmax(a: dt.datetime | None, b: dt.datetime) -> dt.datetime:
     return b if a is None or b > a else a
 
 
-_TRAFFIC_PROPS = ("count", "errors", "sketch", "first_seen", "last_seen")
+_TRAFFIC_PROPS = ("count", "errors", "sketch", "first_seen", "last_seen", "confidence")
 
 
 def _traffic_rows(
@@ -99,16 +99,23 @@ def _traffic_rows(
     dst: str,
     items: dict[tuple[str, str], Traffic],
     digests: list[str] | None = None,
+    confidence: dict[tuple[str, str], float] | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows merged with stored values; `digests` (this load's inputs) are spread over the rows."""
+    """Rows merged with stored values; `digests` (this load's inputs) are spread over the rows.
+
+    `confidence` lowers that of edges seen only through lone halves (1.0 otherwise); a stored
+    edge keeps the higher of its own and the new confidence.
+    """
     old = _existing_edges(reader, rel, src, dst, list(items), _TRAFFIC_PROPS)
     rows = []
     for i, ((s, d), t) in enumerate(sorted(items.items())):
         sk = LatencySketch()
         count, errors = t.count, t.errors
         first, last = to_time(t.first), to_time(t.last)
+        conf = (confidence or {}).get((s, d), 1.0)
         prev = old.get((s, d))
         if prev:
+            conf = max(conf, prev["confidence"] if prev["confidence"] is not None else 1.0)
             sk = LatencySketch.from_string(prev["sketch"])
             count += prev["count"] or 0
             errors += prev["errors"] or 0
@@ -121,7 +128,7 @@ def _traffic_rows(
                 "src": s,
                 "dst": d,
                 **_SRC,
-                "confidence": 1.0,
+                "confidence": conf,
                 "count": count,
                 "errors": errors,
                 "p50_ms": sk.quantile(0.5),
@@ -313,6 +320,24 @@ def _implemented_by(agg: Aggregator, reader: GraphReader | None) -> Iterator[Bat
     yield edges("IMPLEMENTED_BY", "Operation", "Function", rows)
 
 
+def _with_lone(
+    direct: dict[tuple[str, str], Traffic],
+    lone: dict[tuple[str, str], Traffic],
+    lone_conf: dict[tuple[str, str], float],
+) -> tuple[dict[tuple[str, str], Traffic], dict[tuple[str, str], float]]:
+    """Direct traffic plus that of lone halves; edges seen only through lone halves keep
+    their lower confidence."""
+    merged = dict(direct)
+    conf: dict[tuple[str, str], float] = {}
+    for key, t in lone.items():
+        if key in merged:
+            merged[key].merge(t)
+        else:
+            merged[key] = t
+            conf[key] = lone_conf.get(key, 1.0)
+    return merged, conf
+
+
 def build_batches(
     agg: Aggregator, reader: GraphReader | None, report: LoadReport, digests: list[str]
 ) -> Iterator[Batch]:
@@ -322,10 +347,11 @@ def build_batches(
     same input sent again is skipped.
     """
     agg.services = {k: v for k, v in agg.services.items() if v.ops}
-    if not agg.services:
+    if not agg.services and not agg.lone_svc and not agg.lone_res:
         return
-    yield nodes("Service", _service_rows(agg, reader))
-    yield nodes("Operation", _operation_rows(agg, reader))
+    if agg.services:  # a live window may hold only lone halves of services stored before
+        yield nodes("Service", _service_rows(agg, reader))
+        yield nodes("Operation", _operation_rows(agg, reader))
     if agg.resources:
         yield nodes(
             "Resource",
@@ -337,12 +363,13 @@ def build_batches(
     exposes: dict[tuple[str, str], Traffic] = {
         (_svc(k[0]), _op(k)): t for k, t in _ops(agg).items()
     }
-    yield edges(
-        "EXPOSES",
-        "Service",
-        "Operation",
-        _traffic_rows(reader, "EXPOSES", "Service", "Operation", exposes, digests),
-    )
+    if exposes:
+        yield edges(
+            "EXPOSES",
+            "Service",
+            "Operation",
+            _traffic_rows(reader, "EXPOSES", "Service", "Operation", exposes, digests),
+        )
     calls = {(_op(a), _op(b)): t for (a, b), t in agg.calls.items()}
     if calls:
         yield edges(
@@ -351,22 +378,20 @@ def build_batches(
             "Operation",
             _traffic_rows(reader, "CALLS_OP", "Operation", "Operation", calls),
         )
-    svc_deps = {(_svc(a), _svc(b)): t for (a, b), t in agg.svc_deps.items()}
-    if svc_deps:
-        yield edges(
-            "DEPENDS_ON",
-            "Service",
-            "Service",
-            _traffic_rows(reader, "DEPENDS_ON", "Service", "Service", svc_deps),
-        )
-    res_deps = {(_svc(a), r): t for (a, r), t in agg.res_deps.items()}
-    if res_deps:
-        yield edges(
-            "DEPENDS_ON",
-            "Service",
-            "Resource",
-            _traffic_rows(reader, "DEPENDS_ON", "Service", "Resource", res_deps),
-        )
+    for dst_label, direct, lone, dst in (
+        ("Service", agg.svc_deps, agg.lone_svc, _svc),
+        ("Resource", agg.res_deps, agg.lone_res, str),
+    ):
+        deps, conf = _with_lone(direct, lone, agg.lone_conf)
+        rows = {(_svc(a), dst(b)): t for (a, b), t in deps.items()}
+        if rows:
+            confs = {(_svc(a), dst(b)): c for (a, b), c in conf.items()}
+            yield edges(
+                "DEPENDS_ON",
+                "Service",
+                dst_label,
+                _traffic_rows(reader, "DEPENDS_ON", "Service", dst_label, rows, confidence=confs),
+            )
     yield from _implemented_by(agg, reader)
     yield from _error_batches(agg, reader)
     report.stats["spans"] = agg.spans

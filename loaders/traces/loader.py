@@ -33,6 +33,11 @@ class TracesConfig(BaseModel):
 
     paths: list[str] = Field(default_factory=list, description="Files, folders or globs.")
     redact_pii: bool = True
+    redact_addresses: bool = Field(
+        default=False,
+        description="Also redact IP addresses naming virtual peers (`<ip>`); off by default, "
+        "since `host:port` is what tells two unknown peers apart.",
+    )
     max_pending: int = Field(
         default=200_000, ge=1, description="Unmatched CLIENT/SERVER spans kept to pair later."
     )
@@ -64,7 +69,11 @@ class TracesLoader:
         known = known_inputs(reader)
         digests: list[str] = []
         if self._payloads is not None:
-            agg = Aggregator(self.config.redact_pii, self.config.max_pending)
+            agg = Aggregator(
+                self.config.redact_pii,
+                self.config.max_pending,
+                redact_addresses=self.config.redact_addresses,
+            )
             for name, data, content_type in self._payloads:
                 digest = digest_of(data)
                 if _fresh(name, digest, known, report):
@@ -76,6 +85,8 @@ class TracesLoader:
             )
             digests = agg.digests
         agg.finish()
+        report.stats["halves_paired"] = agg.pending.counts.paired
+        report.stats["halves_unpaired"] = agg.pending.counts.expired
         for item, reason, position in agg.problems:
             report.skip(item, reason, position or None)
         for item, reason, position in agg.warnings:
@@ -89,7 +100,9 @@ class TracesLoader:
         workers = cfg.workers or min(os.cpu_count() or 1, 8)
         size = sum(os.path.getsize(f) for f in paths if os.path.isfile(f))
         if workers < 2 or len(paths) < 2 * workers or size < _PARALLEL_BYTES:
-            return aggregate_files(paths, cfg.redact_pii, cfg.max_pending, known)
+            return aggregate_files(
+                paths, cfg.redact_pii, cfg.max_pending, known, cfg.redact_addresses
+            )
         files, digests = [], []
         for path in paths:
             file_digest = _file_digest(Path(path), report)
@@ -101,7 +114,10 @@ class TracesLoader:
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             futures = [
-                pool.submit(aggregate_files, c, cfg.redact_pii, cfg.max_pending) for c in chunks
+                pool.submit(
+                    aggregate_files, c, cfg.redact_pii, cfg.max_pending, None, cfg.redact_addresses
+                )
+                for c in chunks
             ]
             agg = futures[0].result()
             for fut in futures[1:]:
@@ -111,14 +127,18 @@ class TracesLoader:
 
 
 def aggregate_files(
-    files: list[str], redact_pii: bool, max_pending: int, known: set[str] | None = None
+    files: list[str],
+    redact_pii: bool,
+    max_pending: int,
+    known: set[str] | None = None,
+    redact_addresses: bool = False,
 ) -> Aggregator:
     """Aggregate files in order (in a worker process when the load is large).
 
     With `known` (digests already merged), files with known content are skipped and the
     digests of the others are kept in `agg.digests`.
     """
-    agg = Aggregator(redact_pii, max_pending)
+    agg = Aggregator(redact_pii, max_pending, redact_addresses=redact_addresses)
     for name in files:
         try:
             data = Path(name).read_bytes()
@@ -137,6 +157,7 @@ def aggregate_files(
 
 
 def _add_payload(agg: Aggregator, name: str, data: bytes, content_type: str | None) -> None:
+    """Decode and aggregate one input; its problems and warnings go to the aggregator."""
     try:
         for dec in decode(data, name, content_type):
             for position, reason in dec.problems:

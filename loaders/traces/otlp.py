@@ -26,7 +26,19 @@ logger = logging.getLogger(__name__)
 __all__ = ["Decoded", "OtlpDecodeError", "decode", "digest_of", "expand_paths"]
 
 _SUFFIXES = (".pb", ".bin", ".otlp", ".protobuf", ".json", ".jsonl", ".ndjson", ".gz")
-_ID_KEYS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
+_ID_LENGTHS = {
+    "traceId": 16,
+    "trace_id": 16,
+    "spanId": 8,
+    "span_id": 8,
+    "parentSpanId": 8,
+    "parent_span_id": 8,
+}
+_REQUIRED_IDS = (("traceId", "trace_id"), ("spanId", "span_id"))
+# OTLP/JSON nests about ten deep (request, resource spans, scope spans, span, attribute,
+# value); nested AnyValue arrays and maps add three levels each. Deeper documents are refused
+# before anything walks them (Python's json and protobuf's ParseDict recurse).
+MAX_JSON_DEPTH = 64
 
 
 class OtlpDecodeError(CallerError):
@@ -160,14 +172,14 @@ def _decode_json(data: bytes, name: str) -> Iterator[Decoded]:
     """OTLP/JSON: one request per document, or one per line (collector file exporter)."""
     text = data.decode("utf-8", errors="replace")
     try:
-        docs: list[tuple[str, Any]] = [("document", json.loads(text))]
+        docs: list[tuple[str, Any]] = [("document", _loads(text, name))]
     except json.JSONDecodeError as whole_err:
         docs = []
         for lineno, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             try:
-                docs.append((f"line {lineno}", json.loads(line)))
+                docs.append((f"line {lineno}", _loads(line, name)))
             except json.JSONDecodeError as e:
                 if lineno == 1 and len(text.splitlines()) == 1:
                     raise OtlpDecodeError(
@@ -182,11 +194,43 @@ def _decode_json(data: bytes, name: str) -> Iterator[Decoded]:
         yield _json_request(doc, name, where)
 
 
+def _loads(text: str, name: str) -> Any:
+    """`json.loads` with nesting bounded: too deep a document is a caller error, never a crash."""
+    try:
+        doc = json.loads(text)
+    except RecursionError as e:
+        raise OtlpDecodeError(
+            f"{name}: JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)"
+        ) from e
+    depth = _depth(doc)
+    if depth > MAX_JSON_DEPTH:
+        raise OtlpDecodeError(
+            f"{name}: JSON nested {depth} levels deep (at most {MAX_JSON_DEPTH} are accepted)"
+        )
+    return doc
+
+
+def _depth(doc: Any) -> int:
+    """Nesting depth of a parsed JSON document, walked without recursion (stops past the max)."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > MAX_JSON_DEPTH:
+                break
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return deepest
+
+
 def _json_request(doc: Any, name: str, where: str) -> Decoded:
     warnings: list[tuple[str, str]] = []
     if not isinstance(doc, dict):
         raise OtlpDecodeError(f"{name} ({where}): expected a JSON object with resourceSpans")
-    _hex_ids_to_base64(doc)
+    problems = _check_ids(doc, where)
     req = ExportTraceServiceRequest()
     try:
         json_format.ParseDict(doc, req)
@@ -197,21 +241,78 @@ def _json_request(doc: Any, name: str, where: str) -> Decoded:
             json_format.ParseDict(doc, req, ignore_unknown_fields=True)
         except json_format.ParseError as e2:
             raise OtlpDecodeError(f"{name} ({where}): invalid OTLP/JSON: {e2}") from e2
-    return Decoded(name, req, [], warnings=warnings)
+    return Decoded(name, req, problems, warnings=warnings)
 
 
-def _hex_ids_to_base64(node: Any) -> None:
-    """OTLP/JSON spells ids in hex; protobuf's JSON mapping expects base64."""
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k in _ID_KEYS and isinstance(v, str) and v and _is_hex(v):
-                node[k] = base64.b64encode(bytes.fromhex(v)).decode("ascii")
-            elif isinstance(v, (dict, list)):
-                _hex_ids_to_base64(v)
-    elif isinstance(node, list):
-        for item in node:
-            _hex_ids_to_base64(item)
+def _items(node: Any, *keys: str) -> list[Any]:
+    """The list under the first of `keys` present in `node` (empty when absent or not a list)."""
+    if not isinstance(node, dict):
+        return []
+    for k in keys:
+        if k in node:
+            v = node[k]
+            return v if isinstance(v, list) else []
+    return []
 
 
-def _is_hex(s: str) -> bool:
-    return len(s) in (16, 32) and all(c in "0123456789abcdefABCDEF" for c in s)
+def _check_ids(doc: dict[str, Any], where: str) -> list[tuple[str, str]]:
+    """Validate and convert ids in place; spans with unusable ids are removed and reported.
+
+    OTLP/JSON spells ids in hex (protobuf's own JSON mapping, base64, is accepted too); a
+    trace id is 16 bytes, a span id 8, neither all zeros. A span without valid ids cannot be
+    paired nor told apart, so it is rejected (`N span(s) rejected: ...`), never invented.
+    """
+    problems: list[tuple[str, str]] = []
+    for ri, rs in enumerate(_items(doc, "resourceSpans", "resource_spans")):
+        for si, ss in enumerate(_items(rs, "scopeSpans", "scope_spans")):
+            spans = _items(ss, "spans")
+            keep = []
+            for i, sp in enumerate(spans):
+                why = _span_ids(sp)
+                if why:
+                    pos = f"{where}: resource_spans[{ri}].scope_spans[{si}].spans[{i}]"
+                    problems.append((pos, f"1 span(s) rejected: {why}"))
+                    continue
+                if _items(sp, "links"):  # a link without valid ids is dropped, the span kept
+                    sp["links"] = [ln for ln in sp["links"] if _span_ids(ln, False) is None]
+                keep.append(sp)
+            if isinstance(ss, dict) and "spans" in ss:
+                ss["spans"] = keep
+    return problems
+
+
+def _span_ids(sp: Any, parent: bool = True) -> str | None:
+    """Why a span's ids are unusable (None when they are fine; converted to base64 in place)."""
+    if not isinstance(sp, dict):
+        return None  # ParseDict reports what is wrong with it
+    for names in _REQUIRED_IDS:
+        if not any(sp.get(k) for k in names):
+            return f"no {names[0]}"
+    for key, size in _ID_LENGTHS.items():
+        if key not in sp or (not parent and "parent" in key.lower()):
+            continue
+        value = sp[key]
+        if value in ("", None) and "parent" in key.lower():
+            continue
+        raw = _id_bytes(value, size)
+        if raw is None:
+            return f"{key} {str(value)[:40]!r} is not {2 * size} hex digits"
+        if not any(raw):
+            return f"{key} is all zeros"
+        sp[key] = base64.b64encode(raw).decode("ascii")
+    return None
+
+
+def _id_bytes(value: Any, size: int) -> bytes | None:
+    if not isinstance(value, str):
+        return None
+    if len(value) == 2 * size:
+        try:
+            return bytes.fromhex(value)
+        except ValueError:
+            pass
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (ValueError, TypeError):
+        return None
+    return raw if len(raw) == size else None

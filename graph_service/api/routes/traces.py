@@ -1,14 +1,20 @@
-"""`POST /v1/traces`: the OTLP/HTTP trace receiver (protobuf or JSON, optionally gzipped)."""
+"""`POST /v1/traces`: the OTLP/HTTP trace receiver (protobuf or JSON, optionally gzipped).
+
+Requests are aggregated into one open window (`loaders.traces.live.LiveTraces`) that a writer
+thread writes every `otlp_flush_interval_s`, so halves of a call sent in different requests
+pair up; the app's shutdown writes what is still open.
+"""
 
 from __future__ import annotations
 
 import gzip
 import logging
-import re
 import zlib
-from typing import Annotated
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.responses import Response
 from google.protobuf import json_format
 from google.rpc import status_pb2
@@ -21,24 +27,64 @@ from graph_service.api.deps import StateDep, WriterDep
 from graph_service.api.errors import UnsupportedMediaType
 from graph_service.api.routes.ingest import run_ingest
 from graph_service.api.state import ServiceState
-from graph_service.errors import CallerError
+from graph_service.errors import CallerError, TransientError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["JSON", "PROTOBUF", "router"]
-
-router = APIRouter(prefix="/v1/traces", tags=["otlp"])
+__all__ = ["JSON", "PROTOBUF", "live_receiver", "router"]
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 _INVALID_ARGUMENT = 3  # google.rpc.Code
-_COUNTED = re.compile(r"^(\d+) span\(s\)")
 
 
-def _spans_in(reason: str) -> int:
-    """Spans one loader problem stands for (`N span(s) ...`, else one)."""
-    m = _COUNTED.match(reason)
-    return int(m.group(1)) if m else 1
+def live_receiver(state: ServiceState) -> Any:
+    """The receiver of `state`'s settings, writing through the ingest runner."""
+    from loaders.traces.build import known_inputs
+    from loaders.traces.live import LiveConfig, LiveTraces
+
+    st = state.settings
+    config = LiveConfig(
+        ttl_s=st.otlp_pending_ttl_s,
+        max_pending=st.otlp_pending_max,
+        flush_interval_s=st.otlp_flush_interval_s,
+        max_unflushed_spans=st.otlp_max_unflushed_spans,
+        redact_pii=st.redact_pii,
+        redact_addresses=st.otlp_redact_addresses,
+    )
+    published = {"paired": 0, "expired": 0, "dropped": 0, "flushed": 0}
+
+    def write(loader: Any) -> dict[str, Any]:
+        report = run_ingest(state, "traces", lambda: loader)
+        counts, waiting = receiver.counts()
+        for outcome, seen in published.items():
+            now = getattr(counts, outcome)
+            state.metrics.pending_halves.labels(outcome).inc(now - seen)
+            published[outcome] = now
+        state.metrics.pending_waiting.set(waiting)
+        return report
+
+    receiver = LiveTraces(config, write, known=lambda: known_inputs(state.store))
+    return receiver
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the writer with the service; at shutdown write everything, waiting halves too."""
+    state: ServiceState | None = getattr(app.state, "service", None)
+    receiver = live_receiver(state) if state is not None else None
+    app.state.live_traces = receiver
+    if receiver is not None:
+        receiver.start()
+    try:
+        yield
+    finally:
+        app.state.live_traces = None
+        if receiver is not None:
+            await run_in_threadpool(receiver.close)
+
+
+router = APIRouter(prefix="/v1/traces", tags=["otlp"], lifespan=_lifespan)
 
 
 def _encode(message: object, media: str, status: int = 200) -> Response:
@@ -67,22 +113,10 @@ def _unwrap(body: bytes, encoding: str | None) -> bytes:
     return body
 
 
-def _receive(state: ServiceState, data: bytes, media: str) -> tuple[int, int, str]:
-    """Decode eagerly (400 when nothing is usable), then ingest; (spans, rejected, message)."""
-    from loaders.traces.loader import TracesConfig, TracesLoader
-    from loaders.traces.otlp import decode
-
-    total = 0
-    for dec in decode(data, "otlp-http", media):
-        for rs in dec.request.resource_spans:
-            for ss in rs.scope_spans:
-                total += len(ss.spans)
-    config = TracesConfig(redact_pii=state.settings.redact_pii)
-    report = run_ingest(state, "traces", lambda: TracesLoader(config, [("otlp-http", data, media)]))
-    problems = list(report.get("skipped", []))  # type: ignore[call-overload]
-    rejected = min(sum(_spans_in(p["reason"]) for p in problems), total)
-    message = "; ".join(f"{p['item']}: {p['reason']}" for p in problems[:5])
-    return total, rejected, message
+def _receive(receiver: Any, data: bytes, media: str) -> tuple[int, int, str]:
+    """Decode (400 when nothing is usable) and aggregate; (spans, rejected, message)."""
+    got = receiver.receive(data, media)
+    return got.spans, got.rejected, got.message
 
 
 @router.post("", responses={200: {"content": {PROTOBUF: {}, JSON: {}}}})
@@ -100,9 +134,12 @@ async def export_traces(
             f"OTLP/HTTP takes {PROTOBUF} or {JSON}, not {content_type!r}",
             {"content_type": content_type},
         )
+    receiver = getattr(request.app.state, "live_traces", None)
+    if receiver is None:
+        raise TransientError("the OTLP receiver is starting or stopping: retry shortly")
     try:
         data = _unwrap(await request.body(), content_encoding)
-        total, rejected, message = await run_in_threadpool(_receive, state, data, media)
+        total, rejected, message = await run_in_threadpool(_receive, receiver, data, media)
     except CallerError as e:
         if e.status_code != 400:
             raise

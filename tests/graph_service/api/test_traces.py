@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import httpx
 from fastapi.testclient import TestClient
@@ -19,9 +22,20 @@ from graph_service.settings import Settings
 from tests.graph_service.api.conftest import KEYS, auth
 from tests.graph_service.api.otlp_util import otlp_request, record_spans, running_server
 
+T = TypeVar("T")
 WRITER = auth("writer")
 PB = {**WRITER, "Content-Type": "application/x-protobuf"}
 JS = {**WRITER, "Content-Type": "application/json"}
+
+
+def eventually(fn: Callable[[], T], ok: Callable[[T], bool], timeout: float = 30.0) -> T:
+    """`fn()` once `ok` holds (spans are written by the receiver's writer thread, ~1 s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if ok(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
 
 
 def _services(client: TestClient) -> list[str]:
@@ -40,16 +54,19 @@ def test_real_sdk_exporter_over_http(settings: Settings) -> None:
             endpoint=f"{url}/v1/traces", headers={"Authorization": f"Bearer {KEYS['writer']}"}
         )
         record_spans(exporter, service="otel-demo")
-        r = httpx.post(
-            f"{url}/v1/cypher",
-            headers=auth("reader"),
-            json={
-                "query": "MATCH (s:Service {uid: 'svc:otel-demo'})-[:EXPOSES]->(o:Operation) "
-                "RETURN o.name ORDER BY 1"
-            },
+        rows = eventually(
+            lambda: httpx.post(
+                f"{url}/v1/cypher",
+                headers=auth("reader"),
+                json={
+                    "query": "MATCH (s:Service {uid: 'svc:otel-demo'})-[:EXPOSES]->(o:Operation) "
+                    "RETURN o.name ORDER BY 1"
+                },
+            ).json()["rows"],
+            lambda rows: len(rows) == 2,
         )
         metrics = httpx.get(f"{url}/metrics").text
-    assert sorted(row[0] for row in r.json()["rows"]) == ["POST /checkout", "charge"]
+    assert sorted(row[0] for row in rows) == ["POST /checkout", "charge"]
     assert 'prodgraph_otlp_spans_total{outcome="accepted"} 2.0' in metrics
 
 
@@ -60,7 +77,7 @@ def test_protobuf_gzip_answers_protobuf(client: TestClient) -> None:
     assert r.headers["content-type"] == "application/x-protobuf"
     resp = ExportTraceServiceResponse.FromString(r.content)
     assert not resp.HasField("partial_success")
-    assert "svc:gz-svc" in _services(client)
+    assert "svc:gz-svc" in eventually(lambda: _services(client), lambda s: "svc:gz-svc" in s)
 
 
 def test_json_answers_json_and_twice_changes_nothing(client: TestClient) -> None:
@@ -68,11 +85,13 @@ def test_json_answers_json_and_twice_changes_nothing(client: TestClient) -> None
     first = client.post("/v1/traces", content=body, headers=JS)
     assert first.status_code == 200 and first.headers["content-type"] == "application/json"
     assert first.json() == {}
+    assert "svc:json-svc" in eventually(lambda: _services(client), lambda s: "svc:json-svc" in s)
+    time.sleep(1.5)  # the rest of that write
     counts = client.get("/v1/admin/counts", headers=auth("admin")).json()
     again = client.post("/v1/traces", content=body, headers=JS)
     assert again.status_code == 200
+    time.sleep(1.5)  # past one write interval
     assert client.get("/v1/admin/counts", headers=auth("admin")).json() == counts
-    assert "svc:json-svc" in _services(client)
 
 
 def test_partial_success_names_rejected_spans(client: TestClient) -> None:
@@ -85,7 +104,7 @@ def test_partial_success_names_rejected_spans(client: TestClient) -> None:
     partial = r.json()["partialSuccess"]
     assert partial["rejectedSpans"] == "2"
     assert "without service.name" in partial["errorMessage"]
-    assert "svc:half-svc" in _services(client)
+    assert "svc:half-svc" in eventually(lambda: _services(client), lambda s: "svc:half-svc" in s)
 
 
 def test_undecodable_body_is_400_status(client: TestClient) -> None:

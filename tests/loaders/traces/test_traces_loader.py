@@ -408,7 +408,7 @@ def test_unknown_protobuf_fields_are_reported(store: GraphStore, tmp_path: Path)
     assert report.stats["spans"] == 9
 
 
-def test_host_addresses_are_redacted(tmp_path: Path) -> None:
+def test_virtual_peers_keep_their_address_unless_redaction_is_configured(tmp_path: Path) -> None:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
     )
@@ -422,14 +422,18 @@ def test_host_addresses_are_redacted(tmp_path: Path) -> None:
     for i, host in enumerate(("10.1.2.3", "10.9.9.9", "ledger.internal")):
         sp = rs.scope_spans.add().spans.add()
         sp.name, sp.kind, sp.span_id = "POST /ledger", 3, bytes([i + 1]) * 8
+        sp.trace_id = bytes([i + 1]) * 16
         sp.start_time_unix_nano, sp.end_time_unix_nano = spans.T0, spans.T0 + spans.MS
         a = sp.attributes.add()
         a.key, a.value.string_value = "server.address", host
-    for redact, expected in (
-        (True, {"<ip>", "ledger.internal"}),
-        (False, {"10.1.2.3", "10.9.9.9", "ledger.internal"}),
+        port = sp.attributes.add()
+        port.key, port.value.int_value = "server.port", 8080
+    for redact, addresses, expected in (
+        (True, False, {"10.1.2.3:8080", "10.9.9.9:8080", "ledger.internal:8080"}),
+        (True, True, {"<ip>:8080", "ledger.internal:8080"}),
+        (False, True, {"10.1.2.3:8080", "10.9.9.9:8080", "ledger.internal:8080"}),
     ):
-        agg = Aggregator(redact_pii=redact)
+        agg = Aggregator(redact_pii=redact, redact_addresses=addresses)
         agg.add_request(req, "req")
         agg.finish()
         assert {name for _, name, _ in agg.resources.values()} == expected
