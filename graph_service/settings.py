@@ -81,28 +81,6 @@ class Settings(BaseSettings):
         default=False,
         description="Redact IP addresses that name virtual peers (`<ip>:port`).",
     )
-    otlp_pending_ttl_s: float = Field(
-        default=30.0,
-        gt=0,
-        description="OTLP receiver: how long an unpaired CLIENT/SERVER half waits for its "
-        "partner (sent by another process, in another request) before it becomes an edge to "
-        "a virtual peer.",
-    )
-    otlp_pending_max: int = Field(
-        default=200_000, ge=1, description="OTLP receiver: unpaired halves kept at most."
-    )
-    otlp_flush_interval_s: float = Field(
-        default=1.0, gt=0, description="OTLP receiver: seconds between writes of received spans."
-    )
-    otlp_max_unflushed_spans: int = Field(
-        default=500_000,
-        ge=1,
-        description="OTLP receiver: spans received but not yet written before requests wait.",
-    )
-    otlp_redact_addresses: bool = Field(
-        default=False,
-        description="Redact IP addresses that name virtual peers (`<ip>:port`).",
-    )
     risk_snapshot: bool = Field(
         default=True,
         description="Score risk from a warm in-memory graph snapshot (rebuilt after writes).",
