@@ -12,6 +12,8 @@ __all__ = [
     "OperatorError",
     "ProdgraphError",
     "QueryError",
+    "QueryLimitError",
+    "QueryTimeoutError",
     "ReadOnlyViolation",
     "SchemaMismatchError",
     "StoreLockedError",
@@ -48,6 +50,18 @@ class QueryError(CallerError):
     """A Cypher query failed to parse, bind or run."""
 
     code = "query_error"
+
+
+class QueryLimitError(QueryError):
+    """A query is over a size, nesting or result limit: narrow it (the detail names the limit)."""
+
+    code = "query_limit"
+
+
+class QueryTimeoutError(QueryError):
+    """A query ran past its timeout and was stopped: narrow it, or raise timeout_s if allowed."""
+
+    code = "query_timeout"
 
 
 class ReadOnlyViolation(CallerError):

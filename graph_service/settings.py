@@ -30,6 +30,16 @@ class Settings(BaseSettings):
     neo4j_batch_size: int = Field(default=5000, ge=1)
     query_timeout_s: float = Field(default=30.0, gt=0)
     query_row_cap: int = Field(default=10_000, ge=1)
+    # the read guard's limits (graph_service/store/guard.py; measured in docs/security.md)
+    query_max_chars: int = Field(
+        default=16_384, ge=64, description="Longest query text accepted (characters)."
+    )
+    query_max_depth: int = Field(
+        default=16, ge=1, le=64, description="Deepest nesting of (), [] and {} in a query."
+    )
+    query_max_result_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="Largest result a request converts."
+    )
     prune_cap: float = Field(
         default=0.2, ge=0, le=1, description="Max share of rows a prune may delete."
     )

@@ -51,9 +51,13 @@ def open_store(
             batch_size=settings.neo4j_batch_size,
         )
     else:
+        from graph_service.store.guard import QueryLimits
         from graph_service.store.ladybug_store import LadybugStore
 
-        store = LadybugStore(db_path or settings.db_path, read_only=read_only)
+        limits = QueryLimits(
+            settings.query_max_chars, settings.query_max_depth, settings.query_max_result_bytes
+        )
+        store = LadybugStore(db_path or settings.db_path, read_only=read_only, limits=limits)
     try:
         if create:
             store.apply_schema()

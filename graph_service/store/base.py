@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -12,7 +11,7 @@ import pyarrow as pa
 
 from graph_service import schema
 from graph_service.batch import Batch
-from graph_service.errors import ReadOnlyViolation
+from graph_service.store.guard import check_read_only_text
 
 if TYPE_CHECKING:  # pandas costs ~1 s of start-up: only `to_pandas` needs it, and lazily
     import pandas as pd
@@ -110,34 +109,6 @@ class GraphStore(GraphReader, Protocol):
     def ping(self) -> bool: ...
 
     def close(self) -> None: ...
-
-
-_WRITE_WORDS = re.compile(
-    r"(?<![:.$\w])(?<!:\s)(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|DROP|ALTER|COPY|LOAD|INSTALL|ATTACH|"
-    r"EXPORT|IMPORT|CHECKPOINT|BEGIN|COMMIT|ROLLBACK|USE|FOREACH)\b(?!\s*:)",
-    re.IGNORECASE,
-)
-_STRINGS_AND_COMMENTS = re.compile(
-    r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.DOTALL
-)
-
-
-def check_read_only_text(cypher: str) -> None:
-    """Refuse text that contains a write or transaction keyword outside strings and comments.
-
-    A first guard only; each backend also runs reads in a read-only transaction or mode.
-    """
-    code = _STRINGS_AND_COMMENTS.sub(" ", cypher)
-    stripped = code.strip().rstrip(";")
-    if ";" in stripped:
-        raise ReadOnlyViolation("only one statement per query is allowed")
-    m = _WRITE_WORDS.search(code)
-    if m:
-        word = m.group(1).upper()
-        raise ReadOnlyViolation(
-            f"read-only query path: {word} is a write or admin clause and is refused",
-            {"clause": word},
-        )
 
 
 PRUNE_COUNT = (

@@ -22,6 +22,8 @@ from graph_service.batch import Batch, DeleteEdgesFrom, DeleteNodes, EdgeBatch, 
 from graph_service.errors import (
     ProdgraphError,
     QueryError,
+    QueryLimitError,
+    QueryTimeoutError,
     ReadOnlyViolation,
     SchemaMismatchError,
     StoreLockedError,
@@ -31,9 +33,9 @@ from graph_service.store.base import (
     PruneReport,
     QueryResult,
     WriteResult,
-    check_read_only_text,
     run_prune,
 )
+from graph_service.store.guard import QueryLimits, bound_rows, check_query
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +70,11 @@ def _map_error(e: Exception, what: str) -> ProdgraphError:
     if "read-only" in msg.lower() or "read only" in msg.lower():
         return ReadOnlyViolation(f"{what}: writes are refused on the read-only path ({msg})")
     if "interrupted" in msg.lower() or "timeout" in msg.lower():
-        return QueryError(f"{what}: query timed out or was interrupted", {"reason": msg})
+        return QueryTimeoutError(
+            f"{what}: the query timed out and was stopped: narrow it (a LIMIT, a shorter "
+            "path, a selective MATCH)",
+            {"reason": msg},
+        )
     if "buffer pool" in msg.lower() or "out of memory" in msg.lower():
         return TransientError(f"{what}: the store ran out of memory: {msg}")
     return QueryError(f"{what}: {msg}")
@@ -79,9 +85,12 @@ class LadybugStore:
 
     backend = "ladybug"
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: Path | str, *, read_only: bool = False, limits: QueryLimits | None = None
+    ) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self.limits = limits or QueryLimits()
         self.generation = 0
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -326,19 +335,32 @@ class LadybugStore:
         timeout_s: float | None = None,
         row_cap: int | None = None,
     ) -> QueryResult:
-        """Run one read-only statement in a READ ONLY transaction with a timeout and a row cap."""
-        check_read_only_text(cypher)
+        """Run one read-only statement in a READ ONLY transaction with a timeout and a row cap.
+
+        The guard checks the text first (size, nesting, writes, CALL). With a row cap, the
+        query itself is limited to `row_cap + 1` rows (see `bound_rows`), at most `row_cap`
+        rows are converted, and the converted rows stop at `limits.max_result_bytes`; both
+        cuts set `truncated`. The timeout covers execution (the engine interrupts it) and
+        conversion (checked once rows are converted): past it, QueryTimeoutError, never rows.
+        """
+        scanned = check_query(cypher, self.limits)
+        timeout = timeout_s or 30.0
         start = time.perf_counter()
+        deadline = start + timeout
+        text, bounded = cypher, False
+        if row_cap is not None:
+            text, bounded = bound_rows(cypher, scanned, row_cap + 1)
         with self._reader() as conn, warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            conn.set_query_timeout(int((timeout_s or 30.0) * 1000))
+            conn.set_query_timeout(max(1, int(timeout * 1000)))
             try:
                 conn.execute("BEGIN TRANSACTION READ ONLY")
             except RuntimeError as e:
                 raise _map_error(e, "starting a read transaction") from e
             try:
-                res = _single(conn.execute(cypher, dict(params or {})))
-                table = _arrow(res)
+                res = _single(conn.execute(text, dict(params or {})))
+                _check_deadline(deadline, timeout, "running it")
+                table, truncated = _collect(res, row_cap, bounded)
             except (RuntimeError, ValueError, TypeError) as e:
                 raise _map_error(e, "query") from e
             finally:
@@ -346,9 +368,10 @@ class LadybugStore:
                     conn.execute("ROLLBACK")
                 except RuntimeError:
                     pass
-        truncated = row_cap is not None and table.num_rows > row_cap
-        if truncated:
-            table = table.slice(0, row_cap)
+        if row_cap is not None and table.nbytes > self.limits.max_result_bytes:
+            table = _fit_bytes(table, self.limits.max_result_bytes)
+            truncated = True
+        _check_deadline(deadline, timeout, "converting its result")
         return QueryResult(table, truncated, (time.perf_counter() - start) * 1000)
 
     def counts(self) -> dict[str, dict[str, int]]:
@@ -388,6 +411,57 @@ def _arrow(res: Any) -> pa.Table:
     """The result as Arrow, in chunks of its own size: Ladybug's default chunk (10M values
     over the columns) is allocated even for one row and costs ~0.5 ms per point query."""
     return res.get_as_arrow(max(1, min(res.get_num_tuples(), 1_000_000)))
+
+
+def _collect(res: Any, row_cap: int | None, bounded: bool) -> tuple[pa.Table, bool]:
+    """At most `row_cap` rows of the result as Arrow, and whether rows were left out.
+
+    A bounded query (see `bound_rows`) holds at most a few times `row_cap + 1` rows: convert
+    them all, then cut. Otherwise the result may be huge (a cross product is counted, not
+    made, until it is read): read only `row_cap` rows, one at a time.
+    """
+    n = res.get_num_tuples()
+    if row_cap is None or n <= row_cap:
+        return _arrow(res), False
+    if bounded:
+        return _arrow(res).slice(0, row_cap), True
+    names = res.get_column_names()
+    rows = res.get_n(row_cap)
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    arrays = []
+    for values in columns:
+        try:
+            arrays.append(pa.array(list(values)))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arrays.append(pa.array([None if v is None else str(v) for v in values], pa.string()))
+    return pa.Table.from_arrays(arrays, names=names), True
+
+
+def _fit_bytes(table: pa.Table, budget: int) -> pa.Table:
+    """The longest first rows of `table` within `budget` bytes (QueryLimitError if none)."""
+    lo, hi = 0, table.num_rows  # table.slice(0, lo) fits; table.slice(0, hi + 1) does not
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if table.slice(0, mid).nbytes <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    if lo == 0:
+        raise QueryLimitError(
+            f"one row of this result is over the per-request result limit of {budget:,} bytes "
+            "(query_max_result_bytes): return fewer or smaller columns",
+            {"limit": "query_max_result_bytes", "allowed": budget},
+        )
+    return table.slice(0, lo)
+
+
+def _check_deadline(deadline: float, timeout: float, what: str) -> None:
+    if time.perf_counter() > deadline:
+        raise QueryTimeoutError(
+            f"the query timed out while {what} (timeout {timeout:g} s) and was stopped: "
+            "narrow it (a LIMIT, a shorter path, a selective MATCH)",
+            {"timeout_s": timeout},
+        )
 
 
 def _single(res: Any) -> Any:

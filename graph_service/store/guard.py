@@ -1,0 +1,267 @@
+"""The read-only query guard: what a read may be, checked on the text before any backend sees it.
+
+Backend-independent. Every store's `query()` calls `check_query` first; the backend then
+runs the text in a read-only transaction or mode. The guard refuses:
+
+- text over `QueryLimits.max_chars` or nested deeper than `QueryLimits.max_depth` brackets,
+  parentheses or braces (Ladybug's parser is recursive and its compile time grows
+  superlinearly with nesting: deep nesting segfaults the process; the limits keep a wide
+  margin below what bench/query_guard.py measured, see docs/security.md), 400 `query_limit`;
+- more than one statement, write, DDL and transaction keywords, 403 `read_only`;
+- any `CALL` but the read-only table functions the backend allows, and every
+  `CALL name = value` (a database setting), 403 `read_only`.
+
+Strings, backquoted names and comments are skipped by one linear scan (no backtracking
+regular expression sees untrusted text of unbounded length).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from graph_service.errors import QueryLimitError, ReadOnlyViolation
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "LADYBUG_READ_CALLS",
+    "QueryLimits",
+    "Scanned",
+    "bound_rows",
+    "check_query",
+    "check_read_only_text",
+    "scan",
+]
+
+# Ladybug table functions a reader may CALL: catalog and version only. Everything else
+# (settings, projected graphs, file readers, extension functions, current_setting with its
+# server paths) stays out; a function is added here only after checking it changes nothing.
+LADYBUG_READ_CALLS = frozenset(
+    {
+        "show_tables",
+        "table_info",
+        "show_connection",
+        "show_indexes",
+        "show_sequences",
+        "show_functions",
+        "db_version",
+    }
+)
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """Limits on one read: text size and nesting (before parsing), result size (after)."""
+
+    max_chars: int = 16_384
+    max_depth: int = 16
+    max_result_bytes: int = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """`code`: the text with strings, backquoted names and comments blanked (same length,
+    newlines kept); `top`: `code` with everything inside brackets blanked too; `depth`: the
+    deepest nesting of (), [] and {}."""
+
+    code: str
+    top: str
+    depth: int
+
+
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = frozenset(_OPEN.values())
+# the next character that starts something the scan must look at
+_INTERESTING = re.compile(r"['\"`()\[\]{}]|//|/\*")
+
+
+_NOT_NEWLINE = re.compile(r"[^\n]")
+# the rest of a string literal after its opening quote; possessive, so an unterminated
+# literal costs one pass, never backtracking
+_STRING_REST = {
+    "'": re.compile(r"(?:[^'\\]++|\\.)*+'", re.DOTALL),
+    '"': re.compile(r'(?:[^"\\]++|\\.)*+"', re.DOTALL),
+}
+
+
+def _blank(text: str) -> str:
+    return _NOT_NEWLINE.sub(" ", text)
+
+
+def _string_end(text: str, start: int) -> int:
+    """Index after the string literal opened at `start` (the text's end when unterminated)."""
+    m = _STRING_REST[text[start]].match(text, start + 1)
+    return m.end() if m else len(text)
+
+
+def scan(cypher: str) -> Scanned:
+    """Blank strings and comments and measure nesting, in one pass linear in the text."""
+    code: list[str] = []
+    top: list[str] = []
+    depth = deepest = 0
+    pos, n = 0, len(cypher)
+    while pos < n:
+        m = _INTERESTING.search(cypher, pos)
+        end = m.start() if m else n
+        plain = cypher[pos:end]
+        code.append(plain)
+        top.append(plain if depth == 0 else _blank(plain))
+        if m is None:
+            break
+        tok = m.group()
+        if tok in ("'", '"'):
+            stop = _string_end(cypher, end)
+        elif tok == "`":
+            close = cypher.find("`", end + 1)
+            stop = n if close < 0 else close + 1
+        elif tok == "//":
+            close = cypher.find("\n", end)
+            stop = n if close < 0 else close
+        elif tok == "/*":
+            close = cypher.find("*/", end + 2)
+            stop = n if close < 0 else close + 2
+        else:
+            if tok in _OPEN:
+                top.append(tok if depth == 0 else " ")
+                depth += 1
+                deepest = max(deepest, depth)
+            else:
+                depth = max(0, depth - 1)
+                top.append(tok if depth == 0 else " ")
+            code.append(tok)
+            pos = end + 1
+            continue
+        blank = _blank(cypher[end:stop])
+        code.append(blank)
+        top.append(blank)
+        pos = stop
+    return Scanned("".join(code), "".join(top), deepest)
+
+
+_WRITE_WORDS = re.compile(
+    r"(?<![:.$\w])(?<!:\s)(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|DROP|ALTER|COPY|LOAD|INSTALL|"
+    r"UNINSTALL|ATTACH|EXPORT|IMPORT|CHECKPOINT|BEGIN|COMMIT|ROLLBACK|USE|FOREACH|COMMENT)\b"
+    r"(?!\s*:)",
+    re.IGNORECASE,
+)
+_CALL = re.compile(r"(?<![:.$\w])CALL\b(?!\s*[:.])", re.IGNORECASE)
+_CALL_TARGET = re.compile(r"\s*([A-Za-z_][\w.]*)\s*(\(|=)?")
+
+
+def check_read_only_text(cypher: str) -> None:
+    """Refuse text with a write or transaction keyword outside strings and comments, or more
+    than one statement. No size or nesting limit: `check_query` is the full guard."""
+    _check_words(scan(cypher).code)
+
+
+def _check_words(code: str) -> None:
+    stripped = code.strip().rstrip(";")
+    if ";" in stripped:
+        raise ReadOnlyViolation("only one statement per query is allowed")
+    m = _WRITE_WORDS.search(code)
+    if m:
+        word = m.group(1).upper()
+        raise ReadOnlyViolation(
+            f"read-only query path: {word} is a write or admin clause and is refused",
+            {"clause": word},
+        )
+
+
+def _check_calls(code: str, allowed_calls: frozenset[str]) -> None:
+    for m in _CALL.finditer(code):
+        target = _CALL_TARGET.match(code, m.end())
+        name = target.group(1) if target else ""
+        if target and target.group(2) == "=":
+            raise ReadOnlyViolation(
+                f"read-only query path: CALL {name}=... changes a database setting and is "
+                "refused; settings belong to the operator's configuration",
+                {"clause": "CALL", "setting": name},
+            )
+        if not target or target.group(2) != "(" or name.lower() not in allowed_calls:
+            shown = name or code[m.end() : m.end() + 20].strip() or "(nothing)"
+            raise ReadOnlyViolation(
+                f"read-only query path: CALL {shown} is not one of the read-only functions a "
+                f"query may call ({', '.join(sorted(allowed_calls)) or 'none'})",
+                {"clause": "CALL", "function": name, "allowed": sorted(allowed_calls)},
+            )
+
+
+def check_query(
+    cypher: str,
+    limits: QueryLimits,
+    *,
+    allowed_calls: frozenset[str] | None = LADYBUG_READ_CALLS,
+) -> Scanned:
+    """The full guard for one read; returns the scan for `bound_rows`.
+
+    `allowed_calls`: the table functions a read may CALL (case-insensitive); None leaves
+    CALL to the backend (for a backend whose read mode refuses procedures that write).
+    Raises QueryLimitError (400) over a limit, ReadOnlyViolation (403) otherwise.
+    """
+    if len(cypher) > limits.max_chars:
+        raise QueryLimitError(
+            f"the query is {len(cypher):,} characters, over the limit of {limits.max_chars:,} "
+            "(query_max_chars): pass values as $parameters instead of inlining them",
+            {"limit": "query_max_chars", "allowed": limits.max_chars, "found": len(cypher)},
+        )
+    scanned = scan(cypher)
+    if scanned.depth > limits.max_depth:
+        raise QueryLimitError(
+            f"the query nests brackets, parentheses or braces {scanned.depth} deep, over the "
+            f"limit of {limits.max_depth} (query_max_depth): flatten it, or pass nested values "
+            "as $parameters",
+            {"limit": "query_max_depth", "allowed": limits.max_depth, "found": scanned.depth},
+        )
+    _check_words(scanned.code)
+    if allowed_calls is not None:
+        _check_calls(scanned.code, allowed_calls)
+    return scanned
+
+
+_KEYWORD = r"(?<![:.$\w])(?<!:\s){}\b(?!\s*:)"
+_UNION = re.compile(_KEYWORD.format("UNION"), re.IGNORECASE)
+_RETURN = re.compile(_KEYWORD.format("RETURN"), re.IGNORECASE)
+_LIMIT = re.compile(_KEYWORD.format("LIMIT"), re.IGNORECASE)
+
+
+def bound_rows(cypher: str, scanned: Scanned, rows: int) -> tuple[str, bool]:
+    """The query with each top-level RETURN limited to at most `rows` rows, and whether
+    every part of it could be bounded.
+
+    Cutting the answer after the engine made it bounds nothing (the engine's result and its
+    conversion are already paid for), so the bound goes into the query: a part that ends in
+    RETURN without LIMIT gets `LIMIT rows`; a literal LIMIT above `rows` is lowered. A part
+    with another LIMIT (a parameter, an expression) or that does not end in RETURN is left
+    as written and reported unbounded: the caller then reads at most `rows` rows itself.
+    """
+    top = scanned.top
+    cuts = [m.start() for m in _UNION.finditer(top)] + [len(top)]
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement), in text order
+    bounded, start = True, 0
+    for cut in cuts:
+        part = top[start:cut]
+        returns = list(_RETURN.finditer(part))
+        if not returns:
+            bounded = False
+        else:
+            after = returns[-1].end()
+            limit = _LIMIT.search(part, after)
+            if limit is None:
+                end = start + len(part.rstrip().rstrip(";").rstrip())
+                edits.append((end, end, f" LIMIT {rows}"))
+            else:
+                tail = part[limit.end() :].strip().rstrip(";").strip()
+                if not re.fullmatch(r"[0-9]+", tail):
+                    bounded = False
+                elif int(tail) > rows:
+                    num_start = start + limit.end() + part[limit.end() :].index(tail)
+                    edits.append((num_start, num_start + len(tail), str(rows)))
+        start = cut
+    out, last = [], 0
+    for a, b, text in edits:
+        out += [cypher[last:a], text]
+        last = b
+    out.append(cypher[last:])
+    return "".join(out), bounded
