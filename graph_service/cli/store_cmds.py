@@ -8,14 +8,15 @@ import logging
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from graph_service import schema
 from graph_service.cli.app import DbOption, app, console, parse_params, store_for
-from graph_service.schema_doc import catalog, render_markdown
-from graph_service.store import QueryResult
+
+if TYPE_CHECKING:  # the schema and store stacks (pyarrow) load when a command runs
+    from graph_service.store import QueryResult
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,9 @@ class Format(str, Enum):
 def init(db: Path | None = DbOption) -> None:
     """Create the store, or upgrade it to this version's schema (idempotent)."""
     with store_for(db, create=True) as store:
-        console.print(f"store ready ({store.backend}), schema version {schema.SCHEMA_VERSION}")
+        from graph_service.schema import SCHEMA_VERSION
+
+        console.print(f"store ready ({store.backend}), schema version {SCHEMA_VERSION}")
 
 
 @app.command()
@@ -55,6 +58,8 @@ def schema_cmd(
     markdown: bool = typer.Option(False, "--markdown", help="docs/schema.md text."),
 ) -> None:
     """Print the schema catalogue as JSON (or the analysts' markdown)."""
+    from graph_service.schema_doc import catalog, render_markdown
+
     print(render_markdown() if markdown else json.dumps(catalog(), indent=2))
 
 
