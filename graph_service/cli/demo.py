@@ -13,6 +13,7 @@ from rich.table import Table
 
 from graph_service.cli.app import console
 from graph_service.cli.ingest_cmds import make_loader, print_report, run_loader
+from graph_service.errors import CallerError
 from graph_service.settings import Settings
 from graph_service.store import GraphStore, open_store
 from loaders.base import LoadReport
@@ -72,13 +73,19 @@ def run_demo(settings: Settings, workdir: Path, *, seed: int, size: str | int) -
     console.rule("[bold]prodgraph demo")
     console.print(f"1. sample system (seed {seed}, size {size}) in {workdir}")
     manifest = generate(workdir / "sample", seed=seed, size=size)
-    if settings.db_path.exists():
-        shutil.rmtree(settings.db_path, ignore_errors=True)
+    if settings.backend == "neo4j":
+        where = f"Neo4j at {settings.neo4j_uri} (database {settings.neo4j_database or 'default'})"
+    else:
+        where = f"the embedded store {settings.db_path}"
         if settings.db_path.exists():
-            settings.db_path.unlink()
-    console.print(f"2. loading six sources into {settings.db_path} ({settings.backend})")
+            shutil.rmtree(settings.db_path, ignore_errors=True)
+            if settings.db_path.exists():
+                settings.db_path.unlink()
+    console.print(f"2. loading six sources into {where}")
     store = open_store(settings, create=True)
     try:
+        if settings.backend == "neo4j":
+            _fresh_neo4j(store, settings)
         repo = str(manifest.repo)
         load_sources(
             store,
@@ -101,7 +108,7 @@ def run_demo(settings: Settings, workdir: Path, *, seed: int, size: str | int) -
         _show_named_query(store)
     finally:
         store.close()
-    db = f"--db {settings.db_path}"
+    db = f"--db {settings.db_path}" if settings.backend == "ladybug" else ""
     console.print(
         Panel(
             f"PRODGRAPH_AUTH_DISABLED=true prodgraph serve {db}   # local API (docs/api.md)\n"
@@ -115,6 +122,22 @@ def run_demo(settings: Settings, workdir: Path, *, seed: int, size: str | int) -
         )
     )
     console.print(f"demo finished in {time.perf_counter() - start:.0f} s")
+
+
+def _fresh_neo4j(store: Any, settings: Settings) -> None:
+    """Empty the Neo4j database for the demo, but only when it holds nothing or a demo."""
+    held = store.data_nodes()
+    if held and store.meta("demo") is None:
+        raise CallerError(
+            f"the Neo4j database at {settings.neo4j_uri} holds {held:,} nodes that no demo "
+            "loaded: the demo needs an empty database. Point PRODGRAPH_NEO4J_DATABASE at an "
+            "empty one, or empty this one yourself, or run the demo on the embedded store "
+            "(PRODGRAPH_BACKEND=ladybug)."
+        )
+    if held:
+        console.print(f"  removing the earlier demo ({held:,} nodes)")
+        store.delete_all()
+    store.set_meta("demo", "sample")
 
 
 def _train(store: GraphStore, settings: Settings) -> Any:

@@ -56,10 +56,16 @@ def demo(
     workdir: Path = typer.Option(Path(".prodgraph/demo"), help="Where the sample goes."),
     db: Path | None = DbOption,
 ) -> None:
-    """The main job on the embedded store: sample -> all five loaders -> train -> answers."""
+    """The main job on the configured store: sample -> every loader -> train -> answers.
+
+    The embedded store goes to WORKDIR/graph.lbug (or --db); with PRODGRAPH_BACKEND=neo4j the
+    demo loads into that Neo4j database (empty, or holding an earlier demo).
+    """
     from graph_service.cli.demo import run_demo
 
-    settings = settings_for(db or workdir / "graph.lbug")
+    settings = settings_for(db)
+    if db is None and settings.backend == "ladybug":
+        settings = settings.model_copy(update={"db_path": workdir / "graph.lbug"})
     run_demo(settings, workdir, seed=seed, size=_size(size))
 
 

@@ -171,6 +171,38 @@ class Neo4jStore:
         missing = len(rows) - written if method == "merge" else 0
         return WriteResult(written, missing, method)
 
+    def meta(self, key: str) -> str | None:
+        """A value of the store's own metadata node (`schema_version`, `demo`, ...)."""
+        rows = self._run_read(
+            f"MATCH (m:{schema.META_LABEL} {{key: $key}}) RETURN m.value AS v", {"key": key}
+        )
+        return rows[0]["v"] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._run_write(
+            f"MERGE (m:{schema.META_LABEL} {{key: $key}}) SET m.value = $v",
+            {"key": key, "v": value},
+        )
+
+    def data_nodes(self) -> int:
+        """Nodes other than the metadata node."""
+        rows = self._run_read(f"MATCH (n) WHERE NOT n:{schema.META_LABEL} RETURN count(n) AS c", {})
+        return int(rows[0]["c"])
+
+    def delete_all(self, batch: int = 10_000) -> int:
+        """Delete every data node (metadata kept), `batch` nodes per transaction."""
+        self.generation += 1
+        q = (
+            f"MATCH (n) WHERE NOT n:{schema.META_LABEL} WITH n LIMIT $n "
+            "DETACH DELETE n RETURN count(*) AS c"
+        )
+        deleted = 0
+        while True:
+            done = written_rows(self._run_write(q, {"n": batch}), 0)
+            deleted += done
+            if done < batch:
+                return deleted
+
     def prune(
         self, loaded_by: str, keep_run: str, *, cap: float, dry_run: bool = True
     ) -> PruneReport:

@@ -204,3 +204,23 @@ def test_the_driver_asks_the_server_for_no_notifications() -> None:
         assert driver._pool.pool_config.notifications_min_severity == "OFF"
     finally:
         driver.close()
+
+
+def test_each_embedder_has_its_own_tag_and_scores_are_cosine() -> None:
+    from graph_service.triage.neo4j_vectors import (
+        cosine_from_index_score,
+        embedder_tag,
+        index_name,
+    )
+    from graph_service.triage.vectors import HashingEmbedder, MiniLMEmbedder
+
+    tags = {
+        embedder_tag(MiniLMEmbedder()),
+        embedder_tag(HashingEmbedder()),
+        embedder_tag(HashingEmbedder(128)),
+    }
+    assert tags == {"all_minilm_l6_v2_d384", "hashing_256_d256", "hashing_128_d128"}
+    assert index_name(HashingEmbedder()) == "ticket_embedding_hashing_256_d256"
+    # the pair: the index said 0.7782 where the embedded store said 0.5561
+    assert cosine_from_index_score((1 + 0.5561) / 2) == pytest.approx(0.5561)
+    assert cosine_from_index_score(0.5) == pytest.approx(0.0)

@@ -1,0 +1,274 @@
+"""End to end on every backend: each loader (twice), the named queries, risk training and
+scoring, triage and similar tickets, the CLI, and one test that compares the answers of the
+two backends on the same sample. The Neo4j legs run against `PRODGRAPH_TEST_NEO4J_URI` and
+are skipped, with that reason, without it."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph_service.queries import load_library, run_named
+from graph_service.sample import generate
+from graph_service.sample.config import SampleManifest
+from graph_service.settings import Settings
+from graph_service.store import GraphStore
+from tests.conftest import StoreBackend, make_backend
+
+PRODGRAPH = Path(sys.executable).parent / "prodgraph"
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> SampleManifest:
+    """The demo's sample system (size small), generated once for the session."""
+    return generate(tmp_path_factory.mktemp("sample") / "sample", seed=7, size="small")
+
+
+def _sources(m: SampleManifest) -> list[tuple[str, list[str], dict[str, str]]]:
+    def p(x: Path) -> str:
+        return str(x if x.is_absolute() else m.root / x)
+
+    return [
+        ("code", [p(m.repo)], {"repo": "shop"}),
+        ("config", [p(m.repo)], {}),
+        ("git", [p(m.repo)], {"repo": "shop"}),
+        ("deployments", [p(m.deployments)], {"repo": "shop"}),
+        ("traces", [p(t) for t in m.traces], {}),
+        ("tickets", [p(m.tickets)], {}),
+    ]
+
+
+def load_sample(store: GraphStore, settings: Settings, m: SampleManifest) -> dict[str, Any]:
+    """Every loader of the demo in order; returns each one's report."""
+    from graph_service.cli.ingest_cmds import make_loader, run_loader
+
+    return {
+        source: run_loader(store, make_loader(source, paths, settings, options), quiet=True)
+        for source, paths, options in _sources(m)
+    }
+
+
+# named queries whose default parameters answer on the sample (the others need a uid)
+SAMPLE_QUERIES = (
+    "hotspots_bugs",
+    "hotspots_churn",
+    "service_map",
+    "recent_deployments",
+    "escaped_deployments",
+    "mttr_by_service",
+    "repeat_errors",
+    "functions_most_open_tickets",
+    "escape_defect_rate",
+)
+
+
+def _named(store: GraphStore) -> dict[str, list[dict[str, Any]]]:
+    lib = load_library()
+    out = {}
+    for name in SAMPLE_QUERIES:
+        if name in lib and not any(p.required for p in lib[name].params):
+            out[name] = run_named(store, name, {}, library=lib).rows()
+    return out
+
+
+def test_every_loader_twice_gives_the_same_graph(
+    backend: StoreBackend, sample: SampleManifest
+) -> None:
+    store = backend.open()
+    try:
+        first = load_sample(store, backend.settings, sample)
+        for source, report in first.items():
+            assert not report.failed_batches, (source, report.failed_batches)
+            assert sum(report.written.values()) > 0, source
+        counts = store.counts()
+        assert counts["nodes"]["Commit"] == sample.commits
+        assert counts["nodes"]["Ticket"] > 0 and counts["edges"]["CALLS"] > 0
+        answers = _named(store)
+        assert answers["hotspots_bugs"], "no hotspots on the sample"
+        load_sample(store, backend.settings, sample)  # incremental re-run of every loader
+        assert store.counts() == counts
+        assert _named(store) == answers
+    finally:
+        store.close()
+
+
+def test_named_queries_give_the_known_answers(backend: StoreBackend) -> None:
+    """The golden cases of tests/cypher, on this backend's fixture graph."""
+    from tests.cypher.test_library_answers import CASES, _sorted_lists
+    from tests.fixtures.graph import build_fixture_graph
+
+    lib = load_library()
+    store = backend.open()
+    try:
+        build_fixture_graph(store)
+        for name, (params, expected) in CASES.items():
+            rows = [_sorted_lists(r) for r in run_named(store, name, params, library=lib).rows()]
+            assert rows == [_sorted_lists(r) for r in expected], name
+    finally:
+        store.close()
+
+
+def _bug_ticket(store: GraphStore) -> dict[str, Any]:
+    rows = store.query(
+        "MATCH (t:Ticket) WHERE t.kind = 'bug' AND t.body CONTAINS 'Traceback' "
+        "RETURN t.uid AS uid, t.title AS title, t.body AS body, t.created_at AS created "
+        "ORDER BY created DESC, uid LIMIT 1"
+    ).rows()
+    assert rows, "the sample has a bug ticket with a stack trace"
+    return rows[0]
+
+
+def _triage(store: GraphStore, settings: Settings, embedder: str = "hashing") -> Any:
+    from graph_service.triage import TicketInput, triage
+    from graph_service.triage.models import TriageConfig
+
+    t = _bug_ticket(store)
+    ticket = TicketInput(title=t["title"], body=t["body"], created=t["created"], uid=t["uid"])
+    return triage(store, ticket, settings, TriageConfig(embedder=embedder))
+
+
+def _risk(store: GraphStore, model: Any, n: int = 8) -> dict[str, float | None]:
+    from models.score import score_commit
+
+    shas = [
+        r["sha"]
+        for r in store.query(
+            "MATCH (c:Commit) RETURN c.sha AS sha ORDER BY c.authored_at DESC, sha LIMIT $n",
+            {"n": n},
+        ).rows()
+    ]
+    out = {}
+    for sha in shas:
+        score = score_commit(store, model, sha).score
+        out[sha] = None if score is None else float(score)
+    return out
+
+
+def test_risk_and_triage_run(backend: StoreBackend, sample: SampleManifest) -> None:
+    from models.config import RiskConfig
+    from models.registry import load
+    from models.train import train
+
+    store = backend.open()
+    try:
+        load_sample(store, backend.settings, sample)
+        model = load(train(store, backend.settings, RiskConfig(epochs=3, ensemble=1, hidden=8)))
+        scores = _risk(store, model)
+        known = [s for s in scores.values() if s is not None]
+        assert known and all(0.0 <= s <= 1.0 for s in known)
+        result = _triage(store, backend.settings)
+        assert result.functions, "triage names suspect functions"
+        assert all(s.score >= 0.0 for s in result.similar)
+    finally:
+        store.close()
+
+
+def _cli(backend: StoreBackend, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **backend.env, "PRODGRAPH_MODEL_DIR": str(backend.settings.model_dir)}
+    return subprocess.run(
+        [str(PRODGRAPH), *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_demo_runs_on_neo4j_and_says_so(tmp_path: Path) -> None:
+    from graph_service import batch as B
+
+    neo = make_backend("neo4j", tmp_path)  # skips without the test server
+    store = neo.open()
+    try:
+        store.write(
+            B.nodes("Person", [{"uid": "person:x", "name": "x"}]), loaded_by="t", run_id="1"
+        )
+    finally:
+        store.close()
+    work = str(tmp_path / "demo")
+    refused = _cli(neo, "demo", "--workdir", work, "--size", "small", timeout=900)
+    assert refused.returncode == 2 and "no demo loaded" in refused.stderr, refused.stderr
+    store = neo.open()
+    try:
+        store.delete_all()  # type: ignore[attr-defined]
+    finally:
+        store.close()
+    ran = _cli(neo, "demo", "--workdir", work, "--size", "small", timeout=900)
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    assert "Neo4j at" in ran.stdout and "riskiest of the last" in ran.stdout
+    assert "neo4j.notifications" not in ran.stderr
+    assert not (tmp_path / "demo" / "graph.lbug").exists()
+
+
+def test_cli_reads_whole_nodes_on_the_configured_backend(backend: StoreBackend) -> None:
+    from tests.fixtures.graph import build_fixture_graph
+
+    store = backend.open()
+    try:
+        build_fixture_graph(store)
+    finally:
+        store.close()
+    one = _cli(backend, "query", "RETURN 1 AS one", "--format", "json")
+    assert one.returncode == 0, one.stderr
+    assert json.loads(one.stdout)["rows"] == [{"one": 1}]
+    whole = _cli(backend, "query", "MATCH (c:Commit) RETURN c ORDER BY c.uid LIMIT 1", "-f", "json")
+    assert whole.returncode == 0, whole.stderr
+    assert "authored_at" in whole.stdout
+    assert "neo4j.notifications" not in whole.stderr + one.stderr
+    stats = _cli(backend, "stats", "--json")
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["nodes"]["Commit"] > 0
+
+
+def _same_floats(a: Any, b: Any) -> bool:
+    """Equal, with floats equal to 1e-9 relative (sums can round in another order)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_floats(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_floats(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def test_both_backends_give_the_same_answers(tmp_path: Path, sample: SampleManifest) -> None:
+    """Counts after every loader, every sample named query (rows in order), risk scores of
+    one model, and the triage ranking: identical on the embedded store and on Neo4j."""
+    from models.config import RiskConfig
+    from models.registry import load
+    from models.train import train
+
+    neo = make_backend("neo4j", tmp_path / "neo4j")  # skips without the test server
+    lady = make_backend("ladybug", tmp_path / "ladybug")
+    stores = {b.name: b.open() for b in (lady, neo)}
+    try:
+        counts, named = {}, {}
+        for name, store in stores.items():
+            load_sample(store, lady.settings if name == "ladybug" else neo.settings, sample)
+            counts[name], named[name] = store.counts(), _named(store)
+        assert counts["neo4j"] == counts["ladybug"]
+        for q in named["ladybug"]:
+            assert _same_floats(named["neo4j"][q], named["ladybug"][q]), q
+        model = load(train(stores["ladybug"], lady.settings, RiskConfig(epochs=3, ensemble=1)))
+        risk = {name: _risk(store, model) for name, store in stores.items()}
+        assert risk["neo4j"].keys() == risk["ladybug"].keys()
+        for sha, s in risk["ladybug"].items():
+            other = risk["neo4j"][sha]
+            assert (s is None and other is None) or (
+                s is not None and other is not None and math.isclose(other, s, abs_tol=1e-6)
+            ), sha
+        tri = {
+            name: _triage(store, lady.settings if name == "ladybug" else neo.settings)
+            for name, store in stores.items()
+        }
+        for part in ("functions", "files", "commits", "similar"):
+            ids = {name: [x.uid for x in getattr(r, part)] for name, r in tri.items()}
+            assert ids["neo4j"] == ids["ladybug"], part
+        sims = {name: [s.score for s in r.similar] for name, r in tri.items()}
+        assert _same_floats(sims["neo4j"], sims["ladybug"])
+    finally:
+        for store in stores.values():
+            store.close()
