@@ -52,6 +52,9 @@ class LiveConfig(BaseModel):
     recent_requests: int = Field(
         default=100_000, ge=0, description="Request digests remembered to skip retried exports."
     )
+    max_inflated_bytes: int = Field(
+        default=64 << 20, ge=1, description="What a gzip payload inside a body may inflate to."
+    )
     redact_pii: bool = True
     redact_addresses: bool = False
 
@@ -139,7 +142,7 @@ class LiveTraces:
     # ---- requests --------------------------------------------------------------------------
     def receive(self, data: bytes, content_type: str | None) -> Received:
         """Decode (OtlpDecodeError when nothing is usable) and aggregate one request body."""
-        decoded = list(decode(data, _ITEM, content_type))
+        decoded = list(decode(data, _ITEM, content_type, self.config.max_inflated_bytes))
         in_body = sum(
             len(ss.spans)
             for d in decoded

@@ -86,13 +86,15 @@ def _content_kind(data: bytes, content_type: str | None) -> str:
     return "json" if head[:1] in (b"{", b"[") else "protobuf"
 
 
-def decode(data: bytes, name: str, content_type: str | None = None) -> Iterator[Decoded]:
-    """Requests in `data` (gzip unwrapped). Raises OtlpDecodeError when nothing is usable."""
+def decode(
+    data: bytes, name: str, content_type: str | None = None, max_inflated: int | None = None
+) -> Iterator[Decoded]:
+    """Requests in `data` (gzip unwrapped). Raises OtlpDecodeError when nothing is usable.
+
+    `max_inflated` bounds what a gzipped payload may inflate to (a request body's limit).
+    """
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as e:
-            raise OtlpDecodeError(f"{name}: broken gzip stream ({e})") from e
+        data = _gunzip(data, name, max_inflated)
     decoded = (
         _decode_json(data, name)
         if _content_kind(data, content_type) == "json"
@@ -102,6 +104,22 @@ def decode(data: bytes, name: str, content_type: str | None = None) -> Iterator[
     for dec in decoded:
         dec.has_exceptions = has_exceptions
         yield dec
+
+
+def _gunzip(data: bytes, name: str, limit: int | None) -> bytes:
+    if limit is None:
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as e:
+            raise OtlpDecodeError(f"{name}: broken gzip stream ({e})") from e
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as e:
+        raise OtlpDecodeError(f"{name}: broken gzip stream ({e})") from e
+    if len(out) > limit:
+        raise OtlpDecodeError(f"{name}: gzip payload inflates past {limit} bytes")
+    return out
 
 
 def _decode_protobuf(data: bytes, name: str) -> Decoded:

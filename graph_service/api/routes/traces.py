@@ -49,6 +49,7 @@ def live_receiver(state: ServiceState) -> Any:
         max_pending=st.otlp_pending_max,
         flush_interval_s=st.otlp_flush_interval_s,
         max_unflushed_spans=st.otlp_max_unflushed_spans,
+        max_inflated_bytes=st.max_body_bytes,
         redact_pii=st.redact_pii,
         redact_addresses=st.otlp_redact_addresses,
     )

@@ -132,3 +132,65 @@ def test_traces_need_a_writer(client: TestClient) -> None:
         headers={**auth("reader"), "Content-Type": "application/x-protobuf"},
     )
     assert r.status_code == 403
+
+
+def _nested_value(depth: int) -> str:
+    """An OTLP/JSON AnyValue `depth` arrays deep (written as text: json.dumps would recurse)."""
+    return '{"arrayValue": {"values": [' * depth + '{"stringValue": "leaf"}' + "]}}" * depth
+
+
+def test_malformed_otlp_is_400_or_rejected_never_500(settings: Settings) -> None:
+    """Through the real server: too deep JSON is a 400; a span with bad ids is rejected."""
+    doc = json.loads(json_format.MessageToJson(otlp_request("ids-svc")))
+    spans = doc["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    with running_server(create_app(settings)) as url:
+        post = lambda body, h=JS: httpx.post(f"{url}/v1/traces", content=body, headers=h)  # noqa: E731
+        r = post(b"[" * 100_000)
+        assert r.status_code == 400 and "nested" in r.json()["message"], r.text
+        deep = json.loads(json.dumps(doc))
+        deep["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"] = "DEEP"
+        body = json.dumps(deep).replace(
+            '"DEEP"', '[{"key": "deep", "value": ' + _nested_value(5_000) + "}]"
+        )
+        r = post(body.encode())  # 15,000 levels of JSON
+        assert r.status_code == 400 and "nested" in r.json()["message"], r.text
+        r = post(gzip.compress(body.encode()), {**JS, "Content-Encoding": "gzip"})
+        assert r.status_code == 400, r.text
+        r = post(body.replace(_nested_value(5_000), _nested_value(100)).encode())
+        assert r.status_code == 400 and "at most 64" in r.json()["message"], r.text
+        bomb = gzip.compress(b"\0" * (settings.max_body_bytes + 1))  # gzip inside a plain body
+        r = httpx.post(f"{url}/v1/traces", content=bomb, headers=PB)
+        assert r.status_code == 400 and b"inflates past" in r.content, r.content
+        bad = json.loads(json.dumps(doc))
+        bad_spans = bad["resourceSpans"][0]["scopeSpans"][0]["spans"]
+        bad_spans[0]["traceId"] = "xyz"
+        bad_spans[1]["spanId"] = "00" * 8
+        r = post(json.dumps(bad).encode())
+        assert r.status_code == 200, r.text
+        partial = r.json()["partialSuccess"]
+        assert partial["rejectedSpans"] == "2"
+        assert "traceId 'xyz' is not 32 hex digits" in partial["errorMessage"]
+        assert "spanId is all zeros" in partial["errorMessage"]
+        only_bad = json.loads(json.dumps(doc))
+        only_bad["resourceSpans"][0]["scopeSpans"][0]["spans"] = [
+            {**s, "traceId": "nothex"} for s in spans
+        ]
+        r = post(json.dumps(only_bad).encode())
+        assert r.status_code == 200 and r.json()["partialSuccess"]["rejectedSpans"] == "2"
+        pb = otlp_request("ids-svc")
+        pb.resource_spans[0].scope_spans[0].spans[0].trace_id = b"\x01\x02"
+        r = httpx.post(f"{url}/v1/traces", content=pb.SerializeToString(), headers=PB)
+        resp = ExportTraceServiceResponse.FromString(r.content)
+        assert r.status_code == 200 and resp.partial_success.rejected_spans == 1
+        time.sleep(1.5)  # past a write
+        rows = httpx.post(
+            f"{url}/v1/cypher",
+            headers=auth("reader"),
+            json={
+                "query": "MATCH (s:Service {uid: 'svc:ids-svc'})-[r:EXPOSES]->() "
+                "RETURN sum(r.count)"
+            },
+        ).json()["rows"]
+        metrics = httpx.get(f"{url}/metrics").text
+    assert rows == [[1]]  # only the one valid protobuf span: nothing invented from bad ids
+    assert 'prodgraph_otlp_spans_total{outcome="undecodable"} 5.0' in metrics
