@@ -44,7 +44,7 @@ def _floor(spans: int) -> float:
 
 
 def _run(size: str) -> dict[str, float | int | str]:
-    from graph_service.sample import generate
+    from sample_system import generate
 
     marks: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -67,7 +67,7 @@ def summarise_counts(store: GraphStore) -> None:
 
 def run_demo(settings: Settings, workdir: Path, *, seed: int, size: str | int) -> None:
     """Generate (or reuse) the sample, load it, train, and show what the graph answers."""
-    from graph_service.sample import generate
+    from sample_system import generate
 
     start = time.perf_counter()
     console.rule("[bold]prodgraph demo")

@@ -30,7 +30,7 @@ def sample(
     size: str = typer.Option("small", help="tiny, small, medium, large, or a scale factor."),
 ) -> None:
     """Generate the sample production system (git repo, traces, deployments, tickets, truth)."""
-    from graph_service.sample import generate
+    from sample_system import generate
 
     manifest = generate(out, seed=seed, size=_size(size))
     console.print(

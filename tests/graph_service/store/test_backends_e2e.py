@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from graph_service.queries import load_library, run_named
-from graph_service.sample import generate
-from graph_service.sample.config import SampleManifest
+from sample_system import generate
+from sample_system.config import SampleManifest
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
 from tests.conftest import StoreBackend, make_backend

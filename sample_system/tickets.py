@@ -7,8 +7,8 @@ import random
 import textwrap
 from datetime import UTC, datetime
 
-from graph_service.sample.plan import BugPlan, TicketPlan
-from graph_service.sample.runtime import ErrorEvent
+from sample_system.plan import BugPlan, TicketPlan
+from sample_system.runtime import ErrorEvent
 
 logger = logging.getLogger(__name__)
 

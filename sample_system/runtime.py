@@ -22,8 +22,8 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import SpanKind
 
-from graph_service.sample.history import PY_SERVICES, git
-from graph_service.sample.workload import FakeDatabase, Workload
+from sample_system.history import PY_SERVICES, git
+from sample_system.workload import FakeDatabase, Workload
 
 logger = logging.getLogger(__name__)
 

@@ -9,15 +9,15 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph_service.sample.app_deploy import compose_file, service_extras
-from graph_service.sample.app_gateway import GATEWAY_FILES
-from graph_service.sample.app_orders import ORDERS_FILES
-from graph_service.sample.app_payments import PAYMENTS_FILES
-from graph_service.sample.app_platform import PLATFORM_FILES
-from graph_service.sample.app_services import INVENTORY_FILES, NOTIFICATIONS_FILES, PRICING_FILES
-from graph_service.sample.bugs import protected_lines
-from graph_service.sample.codebase import Codebase, Edit, filler_module
-from graph_service.sample.plan import AUTHORS, SCAFFOLD_COMMITS, Plan
+from sample_system.app_deploy import compose_file, service_extras
+from sample_system.app_gateway import GATEWAY_FILES
+from sample_system.app_orders import ORDERS_FILES
+from sample_system.app_payments import PAYMENTS_FILES
+from sample_system.app_platform import PLATFORM_FILES
+from sample_system.app_services import INVENTORY_FILES, NOTIFICATIONS_FILES, PRICING_FILES
+from sample_system.bugs import protected_lines
+from sample_system.codebase import Codebase, Edit, filler_module
+from sample_system.plan import AUTHORS, SCAFFOLD_COMMITS, Plan
 
 logger = logging.getLogger(__name__)
 

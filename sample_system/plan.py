@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from graph_service.sample.bugs import BUGS, BugSpec
+from sample_system.bugs import BUGS, BugSpec
 
 logger = logging.getLogger(__name__)
 

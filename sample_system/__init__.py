@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from graph_service.sample.config import SampleManifest, SizeSpec, size_spec
-from graph_service.sample.generate import generate
+from sample_system.config import SampleManifest, SizeSpec, size_spec
+from sample_system.generate import generate
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from graph_service.errors import CallerError
-from graph_service.sample import SampleManifest, generate, size_spec
-from graph_service.sample.bugs import BUGS
+from sample_system import SampleManifest, generate, size_spec
+from sample_system.bugs import BUGS
 
 
 def git(repo: Path, *args: str) -> str:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from graph_service.sample.runtime import SimClock, WindowSpec
+    from sample_system.runtime import SimClock, WindowSpec
 
 logger = logging.getLogger(__name__)
 

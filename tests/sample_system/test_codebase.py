@@ -6,10 +6,10 @@ import random
 
 import pytest
 
-from graph_service.sample.bugs import BUGS, protected_lines
-from graph_service.sample.codebase import Codebase, filler_function, filler_module
-from graph_service.sample.history import module_path
-from graph_service.sample.plan import make_plan
+from sample_system.bugs import BUGS, protected_lines
+from sample_system.codebase import Codebase, filler_function, filler_module
+from sample_system.history import module_path
+from sample_system.plan import make_plan
 
 SOURCE = '''"""A module."""
 
@@ -78,7 +78,7 @@ def test_tune_constant_changes_the_value() -> None:
 
 
 def test_protected_lines_survive_edits_so_every_bug_applies() -> None:
-    from graph_service.sample.history import _SERVICE_FILES
+    from sample_system.history import _SERVICE_FILES
 
     rng = random.Random(3)
     code = Codebase(protected_lines())

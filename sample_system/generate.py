@@ -11,12 +11,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from graph_service.sample.config import GENERATOR_VERSION, SampleManifest, SizeSpec, size_spec
-from graph_service.sample.history import PY_SERVICES, CommitRecord, build_history, write_repo
-from graph_service.sample.plan import BugPlan, Plan, make_plan
-from graph_service.sample.runtime import ErrorEvent, WindowSpec, run_window
-from graph_service.sample.tickets import iso_z, matches, render_ticket
-from graph_service.sample.workload import Workload
+from sample_system.config import GENERATOR_VERSION, SampleManifest, SizeSpec, size_spec
+from sample_system.history import PY_SERVICES, CommitRecord, build_history, write_repo
+from sample_system.plan import BugPlan, Plan, make_plan
+from sample_system.runtime import ErrorEvent, WindowSpec, run_window
+from sample_system.tickets import iso_z, matches, render_ticket
+from sample_system.workload import Workload
 
 logger = logging.getLogger(__name__)
 
