@@ -33,7 +33,7 @@ MATCH (c:Commit)
 OPTIONAL MATCH (p:Person)-[:AUTHORED]->(c)
 RETURN c.uid AS uid, c.sha AS sha, c.authored_at AS authored_at, c.committed_at AS committed_at,
        c.lines_added AS la, c.lines_deleted AS ld, c.files_changed AS nf, c.is_fix AS is_fix,
-       c.is_merge AS is_merge, c.summary AS summary, p.uid AS author
+       c.is_merge AS is_merge, c.summary AS summary, c.repo AS repo, p.uid AS author
 """
 MODIFIES_Q = """
 MATCH (c:Commit)-[m:MODIFIES]->(e:{label})
@@ -72,7 +72,7 @@ RETURN c.uid AS change_uid, t.created_at AS created_at, pc.uid AS prev_commit
 class GraphTables:
     """Time-stamped events of the graph; times are float seconds since the epoch (UTC).
 
-    commits: uid, sha, t, la, ld, nf, is_fix, is_merge, summary, author
+    commits: uid, sha, t, la, ld, nf, is_fix, is_merge, summary, author, repo
     modifies: commit, entity, kind (file|function), path, name, la, ld, change
     induced: src, dst, known_at, method   (a label exists from `known_at` on)
     calls: src, dst, since (when the call took its current form; -inf: unknown)
@@ -130,6 +130,10 @@ def commits_frame(raw: pd.DataFrame) -> pd.DataFrame:
             "is_merge": raw["is_merge"].fillna(False).astype(bool),
             "summary": raw["summary"].fillna("").astype(str),
             "author": raw["author"].fillna("person:unknown").astype(str),
+            "repo": (raw["repo"] if "repo" in raw.columns else pd.Series([""] * len(raw)))
+            .fillna("")
+            .astype(str)
+            .to_numpy(),
         }
     )
     out = out[~np.isnan(out["t"].to_numpy())]

@@ -26,7 +26,8 @@ from models.egograph import build_egos
 from models.explain import Explanation, score_and_explain
 from models.history import COMMIT_FEATURES, History
 from models.neighbourhood import _COMMIT_ROWS, load_neighbourhood, touched_by_commit
-from models.registry import RiskModel
+from models.population import NO_CODE_LABEL, touches_code
+from models.registry import ModelSet, RiskModel, resolve
 from models.snapshot import neighbourhood
 
 logger = logging.getLogger(__name__)
@@ -56,23 +57,34 @@ class NodeScore(BaseModel):
 
 
 class RiskResult(BaseModel):
-    """A change's calibrated risk, per-node scores, reasons, and the model that produced them."""
+    """A change's calibrated risk, per-node scores, reasons, and the model that produced them.
+
+    A change that is not code-changing (`models.population`: docs, tests, CI, dependency
+    bumps, formatting only) gets no probability: `score` is None and `label` says why.
+    """
 
     target: str
-    score: float = Field(description="Calibrated probability that the change introduces a bug.")
+    score: float | None = Field(
+        description="Calibrated probability that the change introduces a bug; None when the "
+        "change touches no code (see `label`)."
+    )
     raw_score: float
     model_version: str
+    code_change: bool = True
+    label: str | None = Field(
+        default=None, description=f"Set instead of a score, e.g. {NO_CODE_LABEL!r}."
+    )
     nodes: list[NodeScore] = Field(default_factory=list)
     explanations: list[Explanation] = Field(default_factory=list)
     features: dict[str, float] = Field(default_factory=dict)
     elapsed_ms: float = 0.0
 
 
-def _score(tables: GraphTables, model: RiskModel, uid: str, start: float) -> RiskResult:
+def _score(tables: GraphTables, model: RiskModel | ModelSet, uid: str, start: float) -> RiskResult:
     return _score_history(History(tables), model, uid, start)
 
 
-def score_in_memory(history: History, model: RiskModel, uid: str) -> RiskResult:
+def score_in_memory(history: History, model: RiskModel | ModelSet, uid: str) -> RiskResult:
     """Score a commit from an already indexed `History` (a warm in-process snapshot of the
     graph, e.g. held by a long-running service and rebuilt after loads): no store reads."""
     if uid not in history.commit_ix:
@@ -80,8 +92,33 @@ def score_in_memory(history: History, model: RiskModel, uid: str) -> RiskResult:
     return _score_history(history, model, uid, time.perf_counter())
 
 
-def _score_history(h: History, model: RiskModel, uid: str, start: float) -> RiskResult:
+def _repo_of(h: History, ci: int) -> str | None:
+    """The repository of commit `ci`: its entities' (`file:<repo>:...`), else its own row."""
+    for e in h.touched(ci):
+        parts = h.ent_uids[int(e)].split(":", 2)
+        if len(parts) == 3:
+            return parts[1]
+    repos = h.tables.commits.get("repo")
+    if repos is not None and ci < len(repos) and repos.iloc[ci]:
+        return str(repos.iloc[ci])
+    return None
+
+
+def _code_change(h: History, ci: int) -> bool:
+    """Whether commit `ci` is code-changing; a proposed change given as paths (no line
+    counts) is when it names a code path."""
+    lo, hi = h.c_ptr[ci], h.c_ptr[ci + 1]
+    lines = h.c_la[lo:hi] + h.c_ld[lo:hi]
+    if h.commit_uids[ci] == PROPOSED_UID and not lines.any():
+        lines = np.ones_like(lines)
+    return touches_code(
+        (h.ent_path[int(e)], float(n)) for e, n in zip(h.c_ent[lo:hi], lines, strict=True)
+    )
+
+
+def _score_history(h: History, models: RiskModel | ModelSet, uid: str, start: float) -> RiskResult:
     ci = h.commit_ix[uid]
+    model = resolve(models, _repo_of(h, ci))
     cfg = model.config
     egos = build_egos(h, [ci], cfg.max_neighbours, cfg.max_entities)
     with torch_threads(cfg.threads):
@@ -103,12 +140,15 @@ def _score_history(h: History, model: RiskModel, uid: str, start: float) -> Risk
             )
     scored.sort(key=lambda n: -n.score)
     score = float(model.calibrator(np.array([raw]))[0])
-    commit_node = NodeScore(uid=uid, kind="commit", score=score)
+    code = _code_change(h, ci)
+    commit_node = NodeScore(uid=uid, kind="commit", score=score if code else 0.0)
     return RiskResult(
         target=uid,
-        score=score,
+        score=score if code else None,
         raw_score=raw,
         model_version=model.version,
+        code_change=code,
+        label=None if code else NO_CODE_LABEL,
         nodes=[commit_node, *scored],
         explanations=reasons,
         features=dict(zip(COMMIT_FEATURES, map(float, egos.raw["commit"][0]), strict=True)),
@@ -132,7 +172,7 @@ def _resolve(reader: GraphReader, sha: str) -> pd.DataFrame:
 
 
 def score_commit(
-    store: GraphReader, model: RiskModel, sha: str, *, history: History | None = None
+    store: GraphReader, model: RiskModel | ModelSet, sha: str, *, history: History | None = None
 ) -> RiskResult:
     """Score a stored commit as of its own time (from `history`, a warm snapshot of the same
     store, when it holds the commit; otherwise from the store)."""
@@ -187,7 +227,7 @@ _FNS_BY_PATH = (
 
 def score_diff(
     store: GraphReader,
-    model: RiskModel,
+    model: RiskModel | ModelSet,
     unified_diff_text: str,
     *,
     author: str | None = None,
@@ -213,7 +253,7 @@ def score_diff(
 
 def score_paths(
     store: GraphReader,
-    model: RiskModel,
+    model: RiskModel | ModelSet,
     paths_or_function_uids: Sequence[str],
     *,
     author: str | None = None,
@@ -234,7 +274,7 @@ def score_paths(
 
 def _proposed(
     store: GraphReader,
-    model: RiskModel,
+    model: RiskModel | ModelSet,
     touched: dict[str, tuple[int, int]],
     author: str | None,
     at: float | None,
@@ -312,6 +352,8 @@ def write_scores(results: Sequence[RiskResult]) -> list[NodeBatch]:
         for n in r.nodes:
             if n.uid == PROPOSED_UID:
                 continue
+            if n.kind == "commit" and r.score is None:
+                continue  # no probability for a change that touches no code
             rows[label[n.kind]][n.uid] = {
                 "uid": n.uid,
                 "risk_score": n.score,

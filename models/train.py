@@ -11,16 +11,16 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from graph_service.errors import OperatorError
+from graph_service.errors import CallerError, NotFoundError, OperatorError
 from graph_service.settings import Settings
 from graph_service.store.base import GraphReader
 from models.calibration import IsotonicCalibrator
 from models.config import RiskConfig, torch_threads
-from models.dataset import load_tables
+from models.dataset import GraphTables, load_tables
 from models.egograph import EgoBatch, build_egos, subset
 from models.gnn import RiskGNN
 from models.history import History
-from models.registry import RiskModel, save
+from models.registry import RiskModel, save, store_identity
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ __all__ = [
     "predict_raw",
     "split_validation",
     "train",
+    "train_all",
 ]
 
 
@@ -226,28 +227,83 @@ def fit_gnn(
     )
 
 
-def train(store: GraphReader, settings: Settings, config: RiskConfig | None = None) -> Path:
-    """Train on the whole graph (labels known now) and save under `settings.model_dir`."""
-    cfg = config or RiskConfig()
+def _repositories(tables: GraphTables) -> list[str]:
+    return sorted({r for r in tables.commits["repo"].tolist() if r})
+
+
+def train(
+    store: GraphReader,
+    settings: Settings,
+    config: RiskConfig | None = None,
+    *,
+    repo: str | None = None,
+    pooled: bool = False,
+) -> Path:
+    """Train on the graph (labels known now) and save under `settings.model_dir`.
+
+    The model records the store it was trained on (`registry.store_identity`), its
+    repositories and the data fingerprint. In a store holding several repositories, give
+    `repo` (a model of that repository's commits) or `pooled=True` (one model of all of them);
+    `train_all` trains one per repository.
+    """
     tables = load_tables(store)
+    repos = _repositories(tables)
+    if repo is None and not pooled and len(repos) > 1:
+        raise CallerError(
+            f"the store holds {len(repos)} repositories ({', '.join(repos)}): train one model "
+            "per repository (`prodgraph train`, or `--repo NAME`) or a pooled one (`--pooled`)"
+        )
+    if repo is not None and repo not in repos:
+        raise NotFoundError(f"no commits of repository {repo!r} in the graph (have: {repos})")
+    return _train_on(tables, settings, config or RiskConfig(), repo, repos, pooled)
+
+
+def train_all(
+    store: GraphReader, settings: Settings, config: RiskConfig | None = None, pooled: bool = False
+) -> list[Path]:
+    """One model per repository of the store (or one pooled model): their artefact folders."""
+    tables = load_tables(store)
+    repos = _repositories(tables)
+    cfg = config or RiskConfig()
+    if pooled or len(repos) <= 1:
+        return [_train_on(tables, settings, cfg, None, repos, pooled)]
+    return [_train_on(tables, settings, cfg, r, repos, False) for r in repos]
+
+
+def _train_on(
+    tables: GraphTables,
+    settings: Settings,
+    cfg: RiskConfig,
+    repo: str | None,
+    repos: list[str],
+    pooled: bool,
+) -> Path:
     h = History(tables)
     ix = eligible_commits(h)
-    if len(ix) < 10 or h.labels().sum() == 0:
+    if repo is not None:
+        ix = ix[tables.commits["repo"].to_numpy()[ix] == repo]
+    known = int(h.labels()[ix].sum())
+    if len(ix) < 10 or known == 0:
         raise OperatorError(
-            f"cannot train: {len(ix)} commits and {int(h.labels().sum())} known bug-introducing "
-            "commits in the graph (load git history with fixes first)"
+            f"cannot train{f' on {repo}' if repo else ''}: {len(ix)} commits and {known} known "
+            "bug-introducing commits in the graph (load git history with fixes first)"
         )
     if len(ix) < SMALL_HISTORY:
         logger.warning(
             "%d commits to learn from: below about %d the risk model can rank changes worse "
             "than lines added alone (LApredict). Loading other repositories into the same "
-            "store trains on their history too; `prodgraph eval risk --repo PATH --pool "
-            "OTHER...` measures both ways",
+            "store and training with --pooled learns from their history too; `prodgraph eval "
+            "risk --repo PATH --pool OTHER...` measures both ways",
             len(ix),
             SMALL_HISTORY,
         )
     fp = tables.fingerprint()
     version = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + fp[:8]
+    if repo is not None and len(repos) > 1:
+        version += f"-{repo}"
     model = fit_gnn(h, ix, math.inf, cfg, version=version, fingerprint=fp)
-    model.cutoff = float(h.t.max())
+    model.cutoff = float(h.t[ix].max())
+    model.store = store_identity(settings)
+    model.repositories = [repo] if repo is not None else repos
+    model.pooled = pooled and len(repos) > 1
     return save(model, settings.model_dir)

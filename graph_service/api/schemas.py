@@ -115,7 +115,19 @@ class RiskResponse(BaseModel):
     """Risk of a change: overall score in [0, 1], per-node scores, why, and which model."""
 
     target: str = Field(default="", description="The commit uid or a name for the proposed change.")
-    overall: float = Field(ge=0, le=1, description="Calibrated probability of a bug.")
+    overall: float | None = Field(
+        ge=0,
+        le=1,
+        description="Calibrated probability of a bug; null for a change that touches no code "
+        "(`label` says so).",
+    )
+    label: str | None = Field(
+        default=None,
+        description="Set instead of a probability: 'no code change: docs/tests/CI only'.",
+    )
+    code_change: bool = Field(
+        default=True, description="Touches non-test, non-vendored source with a real change."
+    )
     nodes: list[NodeScore]
     explanations: list[Explanation]
     model_version: str

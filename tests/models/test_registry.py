@@ -12,7 +12,7 @@ from graph_service import schema
 from graph_service.settings import Settings
 from models.egograph import build_egos
 from models.history import History
-from models.registry import RiskModel, load, load_latest, save
+from models.registry import RiskModel, load, load_latest, save, store_identity
 from models.train import predict_raw
 
 
@@ -42,6 +42,7 @@ def test_round_trip_restores_weights_config_and_predictions(
 def test_load_latest_skips_incompatible(tmp_path: Path, trained: RiskModel) -> None:
     settings = Settings(db_path=tmp_path / "g.lbug", model_dir=tmp_path / "models")
     assert load_latest(settings) is None
+    trained.store = store_identity(settings)
     trained.version = "20200101T000000-old"
     save(trained, settings.model_dir)
     trained.version = "20300101T000000-new"
@@ -51,4 +52,4 @@ def test_load_latest_skips_incompatible(tmp_path: Path, trained: RiskModel) -> N
     (newer / "config.json").write_text(json.dumps(manifest))
     latest = load_latest(settings)
     assert latest is not None and latest.version == "20200101T000000-old"
-    trained.version = "test-model"
+    trained.version, trained.store = "test-model", ""

@@ -79,8 +79,10 @@ def to_response(result: Any, model: Any) -> RiskResponse:
                 explanation=own or [e.text for e in explanations if e.uid == uid],
             )
         )
+    code_change = bool(_get(result, "code_change", default=True))
+    label = _get(result, "label", default=None)
     overall = _get(result, "overall", "score", "risk")
-    if overall is None:
+    if overall is None and code_change:
         overall = max((n.score for n in nodes), default=0.0)
     version = _get(result, "model_version", default=None) or _get(
         model, "version", "model_version", default="unknown"
@@ -88,7 +90,9 @@ def to_response(result: Any, model: Any) -> RiskResponse:
     features = _get(result, "features", default=None) or {}
     return RiskResponse(
         target=str(_get(result, "target", default="") or ""),
-        overall=float(overall),
+        overall=None if overall is None else float(overall),
+        label=None if label is None else str(label),
+        code_change=code_change,
         nodes=nodes,
         explanations=explanations,
         model_version=str(version),

@@ -88,6 +88,8 @@ def test_scores_each_input_kind(
     assert r.json() == {
         "target": "",
         "overall": 0.8,
+        "label": None,
+        "code_change": True,
         "nodes": [
             {
                 "uid": FUNCS["charge"],

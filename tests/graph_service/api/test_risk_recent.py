@@ -61,3 +61,38 @@ def test_limit_is_validated(client: TestClient, scored: list[str], limit: str) -
     r = client.get(f"/v1/risk/recent?limit={limit}", headers=READER)
     assert r.status_code == 422
     assert scored == []
+
+
+def test_commits_that_touch_no_code_never_enter_the_list(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A docs/tests/CI-only commit has no probability (a label instead) and is left out: the
+    list looks further back for code-changing commits."""
+    docs_only = {sha(n) for n in COMMITS if int(n[1:]) % 2 == 0}
+    asked: list[str] = []
+
+    def fake_score(state: object, body: RiskRequest) -> RiskResponse:
+        assert body.sha is not None
+        asked.append(body.sha)
+        name = next(n for n in COMMITS if sha(n) == body.sha)
+        if body.sha in docs_only:
+            return RiskResponse(
+                target=COMMITS[name],
+                overall=None,
+                label="no code change: docs/tests/CI only",
+                code_change=False,
+                nodes=[],
+                explanations=[],
+                model_version="t",
+            )
+        return RiskResponse(
+            target=COMMITS[name], overall=0.5, nodes=[], explanations=[], model_version="t"
+        )
+
+    monkeypatch.setattr(risk_recent, "score", fake_score)
+    state = client.app.state.service  # type: ignore[attr-defined]
+    monkeypatch.setattr(state, "model", types.SimpleNamespace(version="t"))
+    body = client.get("/v1/risk/recent?limit=2", headers=READER).json()
+    assert len(body) == 2
+    assert all(x["overall"] is not None and x["code_change"] for x in body)
+    assert len(asked) > 2 and docs_only & set(asked)  # looked past the docs-only commits
