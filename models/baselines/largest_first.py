@@ -16,7 +16,8 @@ _LA, _LD = COMMIT_FEATURES.index("la"), COMMIT_FEATURES.index("ld")
 
 
 class LargestFirst:
-    """Score = log(1 + lines added + lines deleted); needs no training.
+    """Score = n / (1 + n) for n = lines added + lines deleted (more lines, higher; inside
+    [0, 1) as the calibrators expect); needs no training.
 
     The floor every learned model must clear: on real histories, size alone ranks
     bug-introducing changes well above chance.
@@ -32,4 +33,5 @@ class LargestFirst:
         return self
 
     def score(self, features: np.ndarray) -> np.ndarray:
-        return np.log1p(np.maximum(features[:, _LA] + features[:, _LD], 0.0))
+        n = np.maximum(features[:, _LA] + features[:, _LD], 0.0)
+        return n / (1.0 + n)
