@@ -18,6 +18,7 @@ from graph_service.errors import CallerError, ProdgraphError
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "BodyError",
     "ErrorBody",
     "ErrorInfo",
     "PayloadTooLarge",
@@ -85,6 +86,18 @@ def public_message(message: str) -> str | None:
     return None
 
 
+class BodyError(StarletteHTTPException):
+    """A project error raised while the body is read (too large, badly compressed).
+
+    FastAPI turns any other exception from its body parsing into a bare 400; HTTP exceptions
+    pass through, so the error travels inside one and the handler answers with it.
+    """
+
+    def __init__(self, error: ProdgraphError) -> None:
+        super().__init__(error.status_code, error.message)
+        self.error = error
+
+
 class PayloadTooLarge(CallerError):
     status_code = 413
     code = "payload_too_large"
@@ -122,6 +135,8 @@ def error_response(status: int, code: str, message: str, detail: Any, request_id
 async def _handle(request: Request, exc: Exception) -> Response:
     """The one handler: project errors, validation errors, HTTP errors, and everything else."""
     rid = _request_id(request)
+    if isinstance(exc, BodyError):
+        exc = exc.error
     if isinstance(exc, ProdgraphError):
         if exc.status_code >= 500:
             logger.warning("%s %s -> %s: %s", request.method, request.url.path, exc.code, exc)

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graph_service.api.errors import PayloadTooLarge, error_response
+from graph_service.api.errors import BodyError, PayloadTooLarge, error_response
 from graph_service.api.guards import Inflater, body_encoding, local_mode_problem
 from graph_service.api.metrics import Metrics
 from graph_service.errors import ForbiddenError, ProdgraphError
@@ -73,8 +73,11 @@ class ServiceMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
-                    raise PayloadTooLarge(
-                        f"request body over {self.max_body} bytes", {"limit": self.max_body}
+                    raise BodyError(
+                        PayloadTooLarge(
+                            f"request body over {self.max_body} bytes (PRODGRAPH_MAX_BODY_BYTES)",
+                            {"limit": self.max_body},
+                        )
                     )
             return message
 
@@ -110,9 +113,12 @@ def _inflating(receive: Receive, inflater: Inflater) -> Receive:
     async def inflating_receive() -> Message:
         message = await receive()
         if message["type"] == "http.request":
-            body = inflater.feed(message.get("body", b""))
-            if not message.get("more_body", False):
-                body += inflater.finish()
+            try:
+                body = inflater.feed(message.get("body", b""))
+                if not message.get("more_body", False):
+                    body += inflater.finish()
+            except ProdgraphError as e:
+                raise BodyError(e) from e
             message = {**message, "body": body}
         return message
 
