@@ -30,11 +30,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class NodeBatch:
-    """Rows of one node label; column `uid` plus any declared properties."""
+    """Rows of one node label; column `uid` plus any declared properties.
+
+    `purpose` names a bookkeeping update of rows already written in the run (a load marking
+    its commits complete): load reports count it apart from the rows themselves.
+    """
 
     label: str
     table: pa.Table
     validated: bool = field(default=False, compare=False, repr=False)
+    purpose: str = field(default="", compare=False)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -164,7 +169,7 @@ def validate(batch: Batch) -> Batch:
         except KeyError as e:
             raise BatchValidationError(str(e), {"label": batch.label}) from None
         table = _cast(batch.label, batch.table, types, keys=("uid",))
-        return NodeBatch(batch.label, _dedupe(table, ("uid",)), validated=True)
+        return NodeBatch(batch.label, _dedupe(table, ("uid",)), True, batch.purpose)
     try:
         rel_type = schema.rel(batch.type)
     except KeyError as e:

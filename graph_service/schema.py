@@ -247,6 +247,12 @@ NODES: tuple[NodeType, ...] = (
             _p("is_merge", B, "More than one parent."),
             _p("is_fix", B, "Message says it fixes something."),
             _p("truncated", B, "Diff too large: function-level MODIFIES skipped."),
+            _p(
+                "history_complete",
+                B,
+                "False while the git load that writes this commit's files, functions, fixes and "
+                "SZZ links runs; true once all are written (an interrupted load redoes it).",
+            ),
             *_RISK,
         ),
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import typer
@@ -10,7 +11,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from graph_service.cli.app import DbOption, app, console, settings_for, store_for
-from graph_service.ingest import ingest, new_run_id
+from graph_service.ingest import CRASH_AFTER_ENV, crash_point, ingest, new_run_id
 from graph_service.store import GraphStore
 from loaders.base import Loader, LoadReport
 from loaders.registry import SOURCES, make_loader
@@ -22,8 +23,9 @@ __all__ = ["SOURCES", "make_loader", "print_report", "run_loader"]
 def run_loader(store: GraphStore, loader: Loader, *, quiet: bool = False) -> LoadReport:
     """Ingest with a live progress line of rows written so far."""
     run_id = new_run_id()
+    crash_after = crash_point(loader.name, os.environ.get(CRASH_AFTER_ENV))
     if quiet:
-        return ingest(store, loader, run_id=run_id)
+        return ingest(store, loader, run_id=run_id, crash_after=crash_after)
     with Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -38,7 +40,7 @@ def run_loader(store: GraphStore, loader: Loader, *, quiet: bool = False) -> Loa
         def on_batch(report: LoadReport) -> None:
             progress.update(task, rows=sum(report.written.values()))
 
-        return ingest(store, loader, run_id=run_id, on_batch=on_batch)
+        return ingest(store, loader, run_id=run_id, on_batch=on_batch, crash_after=crash_after)
 
 
 def print_report(report: LoadReport) -> None:

@@ -95,7 +95,7 @@ class BatchEmitter:
         repo_row = {"uid": u.repo_uid, "name": u.repo, "path": str(self.root.resolve())}
         repo_row.update(git_info(self.root))
         yield nodes("Repository", [repo_row])
-        files = [file_row(u, p, run.hashes[path]) for path, p in run.parsed.items()]
+        files = [file_row(u, p, inc.PENDING_HASH) for p in run.parsed.values()]
         files += [{"uid": u.file(p), "deleted": True} for p in deleted]
         yield from self.chunks("File", iter(files))
         yield from self.chunks("Class", (r for p in run.parsed.values() for r in class_rows(u, p)))

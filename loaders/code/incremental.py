@@ -9,6 +9,11 @@ functions that still exist survive), functions that disappeared are marked `dele
 history edges such as MODIFIES) and their outgoing calls removed; classes that disappeared are
 deleted. A deleted file is marked `deleted`, its functions too.
 
+A file's `content_hash` is the watermark of all this, so it is written last: a load first sets
+the stored files it will rewrite to `PENDING_HASH`, writes every File with it, and sets the real
+hashes only after the last edge. A load killed in between leaves those files pending, and the
+next load parses them again (with their dependents) instead of trusting half-written rows.
+
 Edges from unchanged callers into changed files: unchanged files that import a changed or
 deleted file, call into it, share its Go/Java package, or (for new files) mention the new
 module's name in their text are parsed and resolved again. What remains unhandled: an
@@ -21,15 +26,20 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
+from graph_service.batch import Batch, nodes
 from graph_service.store.base import GraphReader
 from loaders.code.parse import ImportBinding
 from loaders.code.resolve import FileSymbols, SymbolTable
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["StoredState", "read_files", "read_symbols"]
+__all__ = ["PENDING_HASH", "StoredState", "hash_marks", "read_files", "read_symbols"]
+
+PENDING_HASH = ""  # a parsed file's content_hash until every row of its load is written
+_MARK_ROWS = 200_000
 
 _TIMEOUT_S = 600.0
 _Q_FILES = (
@@ -71,6 +81,13 @@ class StoredState:
     imports: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)
     inherits: list[tuple[str, str, str, str]] = field(default_factory=list)
     dependents: dict[str, set[str]] = field(default_factory=dict)  # target -> importers/callers
+
+
+def hash_marks(hashes: dict[str, str], purpose: str) -> Iterator[Batch]:
+    """File rows setting only `content_hash` ({file uid: hash}), counted apart in reports."""
+    rows = [{"uid": uid, "content_hash": h} for uid, h in hashes.items()]
+    for start in range(0, len(rows), _MARK_ROWS):
+        yield replace(nodes("File", rows[start : start + _MARK_ROWS]), purpose=purpose)
 
 
 def read_files(reader: GraphReader, repo: str) -> StoredState:

@@ -122,10 +122,15 @@ class CodeLoader:
     ) -> Iterator[Batch]:
         table = self._symbol_table(run, stored)
         emit = BatchEmitter(self.uids, self.config.batch_rows, self.config.root)
-        if stored is not None:
+        if stored is not None:  # files about to be rewritten stop counting as loaded
+            known = (set(stored.hashes) | stored.deleted) & set(run.parsed)
+            pending = {self.uids.file(p): inc.PENDING_HASH for p in sorted(known)}
+            yield from inc.hash_marks(pending, "load pending")
             yield from emit.deletions(run, stored, deleted)
         yield from emit.node_batches(run, stored, deleted)
         yield from emit.edge_batches(report, run, table)
+        hashes = {self.uids.file(p): run.hashes[p] for p in run.parsed}
+        yield from inc.hash_marks(hashes, "content hash")  # the watermark, last
 
     # ---- pass 1: read, hash, parse ------------------------------------------------------
     def _scan(self, report: LoadReport, run: RunState, stored: inc.StoredState | None) -> None:

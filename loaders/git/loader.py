@@ -7,6 +7,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from graph_service.batch import Batch, edges, nodes
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["GitLoader"]
 
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
+_COMPLETE_ROWS = 100_000  # commits per batch that marks a run's commits complete
 
 
 class GitLoader:
@@ -121,8 +123,14 @@ def _repo_name(git: Git) -> str:
 
 
 def _loaded_shas(reader: GraphReader, repo: str) -> set[str]:
+    """Commits whose load finished (see `_History.complete`); the rest are (re)done.
+
+    Commits the git loader wrote before `history_complete` existed count as loaded; reference
+    rows other loaders wrote (a deployment's sha) do not.
+    """
     res = reader.query(
-        "MATCH (c:Commit) WHERE c.repo = $repo RETURN c.sha AS sha",
+        "MATCH (c:Commit) WHERE c.repo = $repo "
+        "AND coalesce(c.history_complete, c.loaded_by = 'git') RETURN c.sha AS sha",
         {"repo": repo},
         timeout_s=120,
     )
@@ -161,6 +169,7 @@ class _History:
         self._tracked: dict[str, bool] = {}
         self._own: dict[str, bool] = {}
         self.changed: set[str] = set()  # paths this run's commits touched
+        self.loaded: list[str] = []  # uids of this run's commits, marked complete at the end
         self._language_for: Callable[[str], str | None] | None = None
 
     def run(self, todo: list[str]) -> Iterator[Batch]:
@@ -223,6 +232,26 @@ class _History:
                     cfg.date_calls_blame_files,
                 )
         report.stats["commits_processed"] = count
+        yield from self.complete()
+
+    def complete(self) -> Iterator[Batch]:
+        """Mark this run's commits loaded, last: only now is every row derived from them
+        written (files, functions, fixes, SZZ, call dates). A run killed before this point
+        leaves them `history_complete = false` and the next run redoes them; a rejected batch
+        leaves them so too, and says so."""
+        if not self.loaded:
+            return
+        if self.report.failed_batches:
+            self.report.warn(
+                self.repo,
+                f"{len(self.report.failed_batches)} batch(es) failed: the {len(self.loaded)} "
+                "commits of this run stay marked incomplete and the next run loads them again",
+            )
+            return
+        for start in range(0, len(self.loaded), _COMPLETE_ROWS):
+            part = self.loaded[start : start + _COMPLETE_ROWS]
+            rows = [{"uid": uid, "history_complete": True} for uid in part]
+            yield replace(nodes("Commit", rows), purpose="history complete")
 
     def _mapping(self, blobs: BlobReader, commits: int) -> FunctionMapping | None:
         """Function mapping in a second process for long histories, else in this one."""
@@ -301,6 +330,7 @@ class _History:
             if change.is_submodule:
                 report.stats["submodule_changes"] = report.stats.get("submodule_changes", 0) + 1
         add_commit(rows, record, facts, truncated)
+        self.loaded.append(f"commit:{record.sha}")
         if mapping is not None:
             if not truncated and self._language_for is not None:
                 lang = self._language_for

@@ -149,6 +149,7 @@ def add_commit(rows: Rows, record: CommitRecord, facts: MessageFacts, truncated:
             "is_merge": record.is_merge,
             "is_fix": facts.is_fix,
             "truncated": truncated,
+            "history_complete": False,  # set true after every row the load derives from it
         }
     )
     ok = CONFIDENCE["history"]
