@@ -154,7 +154,16 @@ def _crash_then_resume(tmp_path: Path, history: Any, points: list[str]) -> None:
     assert _graph(db) == clean
 
 
-@pytest.mark.parametrize("where", ["code:2", "code:-2", "git:2", "git:mid", "git:-1"])
+@pytest.mark.parametrize(
+    "where",
+    [
+        "code:-2",  # File rows written, their CALLS not
+        "git:2",  # the first chunk's Commit rows written, their MODIFIES/INDUCED/FIXES not
+        pytest.param("code:2", marks=pytest.mark.slow),
+        pytest.param("git:mid", marks=pytest.mark.slow),
+        pytest.param("git:-1", marks=pytest.mark.slow),  # all but the completion mark
+    ],
+)
 def test_a_kill_at_any_point_then_a_rerun_gives_the_uninterrupted_graph(
     tmp_path: Path, history: Any, where: str
 ) -> None:
@@ -166,10 +175,9 @@ def test_a_kill_at_any_point_then_a_rerun_gives_the_uninterrupted_graph(
     _crash_then_resume(tmp_path, history, [f"{loader}:{n}"])
 
 
+@pytest.mark.slow
 def test_repeated_kills_then_a_rerun_gives_the_uninterrupted_graph(
     tmp_path: Path, history: Any
 ) -> None:
-    _, _, code_batches, git_batches = history
-    _crash_then_resume(
-        tmp_path, history, ["git:3", "git:5", f"git:{git_batches - 2}"]
-    )
+    git_batches = history[3]
+    _crash_then_resume(tmp_path, history, ["git:3", "git:5", f"git:{git_batches - 2}"])
