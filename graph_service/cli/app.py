@@ -148,7 +148,7 @@ def _plain_help_types() -> None:
 
 def _register() -> None:
     """Import the command modules (they attach themselves to `app`)."""
-    from graph_service.cli import ingest_cmds, store_cmds  # noqa: F401
+    from graph_service.cli import export_cmds, ingest_cmds, store_cmds  # noqa: F401
 
     try:
         from graph_service.cli import job_cmds  # noqa: F401
