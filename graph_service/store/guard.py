@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from graph_service.errors import QueryLimitError, ReadOnlyViolation
 
@@ -226,15 +228,18 @@ _RETURN = re.compile(_KEYWORD.format("RETURN"), re.IGNORECASE)
 _LIMIT = re.compile(_KEYWORD.format("LIMIT"), re.IGNORECASE)
 
 
-def bound_rows(cypher: str, scanned: Scanned, rows: int) -> tuple[str, bool]:
+def bound_rows(
+    cypher: str, scanned: Scanned, rows: int, params: Mapping[str, Any] | None = None
+) -> tuple[str, bool]:
     """The query with each top-level RETURN limited to at most `rows` rows, and whether
     every part of it could be bounded.
 
     Cutting the answer after the engine made it bounds nothing (the engine's result and its
     conversion are already paid for), so the bound goes into the query: a part that ends in
-    RETURN without LIMIT gets `LIMIT rows`; a literal LIMIT above `rows` is lowered. A part
-    with another LIMIT (a parameter, an expression) or that does not end in RETURN is left
-    as written and reported unbounded: the caller then reads at most `rows` rows itself.
+    RETURN without LIMIT gets `LIMIT rows`; a LIMIT above `rows`, literal or a whole-number
+    `$parameter`, is lowered (the parameter is replaced in that place only). A part with
+    another LIMIT (an expression) or that does not end in RETURN is left as written and
+    reported unbounded: the caller then reads at most `rows` rows itself.
     """
     top = scanned.top
     cuts = [m.start() for m in _UNION.finditer(top)] + [len(top)]
@@ -253,9 +258,10 @@ def bound_rows(cypher: str, scanned: Scanned, rows: int) -> tuple[str, bool]:
                 edits.append((end, end, f" LIMIT {rows}"))
             else:
                 tail = part[limit.end() :].strip().rstrip(";").strip()
-                if not re.fullmatch(r"[0-9]+", tail):
+                value = _limit_value(tail, params or {})
+                if value is None:
                     bounded = False
-                elif int(tail) > rows:
+                elif value > rows:
                     num_start = start + limit.end() + part[limit.end() :].index(tail)
                     edits.append((num_start, num_start + len(tail), str(rows)))
         start = cut
@@ -265,3 +271,14 @@ def bound_rows(cypher: str, scanned: Scanned, rows: int) -> tuple[str, bool]:
         last = b
     out.append(cypher[last:])
     return "".join(out), bounded
+
+
+def _limit_value(tail: str, params: Mapping[str, Any]) -> int | None:
+    """The row count of a LIMIT written as `tail`: a literal or a whole-number parameter."""
+    if re.fullmatch(r"[0-9]+", tail):
+        return int(tail)
+    m = re.fullmatch(r"\$(\w+)", tail)
+    value = params.get(m.group(1)) if m else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None

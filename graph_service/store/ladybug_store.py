@@ -349,7 +349,7 @@ class LadybugStore:
         deadline = start + timeout
         text, bounded = cypher, False
         if row_cap is not None:
-            text, bounded = bound_rows(cypher, scanned, row_cap + 1)
+            text, bounded = bound_rows(cypher, scanned, row_cap + 1, params)
         with self._reader() as conn, warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             conn.set_query_timeout(max(1, int(timeout * 1000)))
