@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from graph_service.schema import synthetic_caller
 from loaders.base import LoadReport
 from loaders.code import incremental as inc
 from loaders.code.calls import resolve_bases, resolve_calls
+from loaders.code.flow_edges import FlowCalls, flow_calls, merge_calls
 from loaders.code.parse import ParsedFile
 from loaders.code.resolve import SymbolTable
 from loaders.code.rows import (
@@ -51,6 +53,13 @@ class BatchEmitter:
         self.uids = uids
         self.batch_rows = batch_rows
         self.root = root
+        self.flow = FlowCalls()
+
+    def solve_flow(self, report: LoadReport, run: RunState, table: SymbolTable) -> None:
+        """Python value flow over every parsed file (before the nodes: it may add callers)."""
+        start = time.perf_counter()
+        self.flow = flow_calls(table, run.parsed)
+        report.stats["flow_seconds"] = round(time.perf_counter() - start, 3)
 
     def chunks(self, label: str, rows: Iterator[dict[str, Any]]) -> Iterator[Batch]:
         types = {f.name: f.type for f in schema.arrow_schema_for_node(label)}
@@ -100,7 +109,12 @@ class BatchEmitter:
         yield from self.chunks("File", iter(files))
         yield from self.chunks("Class", (r for p in run.parsed.values() for r in class_rows(u, p)))
         yield from self.chunks(
-            "Function", (r for p in run.parsed.values() for r in function_rows(u, p))
+            "Function",
+            (
+                r
+                for path, p in run.parsed.items()
+                for r in function_rows(u, p, self.flow.extra.get(path, ()))
+            ),
         )
         if stored is not None:
             gone = []
@@ -108,6 +122,7 @@ class BatchEmitter:
                 now = (
                     {f.qualname for f in run.parsed[path].functions}
                     | {synthetic_caller(o) for o in caller_bodies(run.parsed[path])}
+                    | {x.qualname for x in self.flow.extra.get(path, ())}
                     if path in run.parsed
                     else set()
                 )
@@ -128,7 +143,7 @@ class BatchEmitter:
         )
         fc, ff, cf = [], [], []
         for parsed in run.parsed.values():
-            a, b, c = defines_rows(u, parsed, table)
+            a, b, c = defines_rows(u, parsed, table, self.flow.extra.get(parsed.path, ()))
             fc += a
             ff += b
             cf += c
@@ -173,14 +188,17 @@ class BatchEmitter:
     def _call_rows(
         self, report: LoadReport, run: RunState, table: SymbolTable
     ) -> Iterator[dict[str, Any]]:
-        sites = resolved = 0
+        sites = resolved = flowed = 0
         for path, parsed in run.parsed.items():
             calls = resolve_calls(table, parsed)
             sites += parsed.call_count
             resolved += sum(c.count for c in calls)
-            yield from call_rows(self.uids, path, calls)
+            merged = merge_calls(calls, self.flow.calls.get(path, []), self.flow.rebound)
+            flowed += len(merged) - len(calls)
+            yield from call_rows(self.uids, path, merged)
         report.stats["call_sites"] = sites
         report.stats["call_sites_resolved"] = resolved
+        report.stats["call_edges_value_flow"] = flowed
 
 
 def _batched(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

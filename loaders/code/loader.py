@@ -122,6 +122,7 @@ class CodeLoader:
     ) -> Iterator[Batch]:
         table = self._symbol_table(run, stored)
         emit = BatchEmitter(self.uids, self.config.batch_rows, self.config.root)
+        emit.solve_flow(report, run, table)
         if stored is not None:  # files about to be rewritten stop counting as loaded
             known = (set(stored.hashes) | stored.deleted) & set(run.parsed)
             pending = {self.uids.file(p): inc.PENDING_HASH for p in sorted(known)}
@@ -227,6 +228,10 @@ class CodeLoader:
                 directory = path.rpartition("/")[0]
                 again |= {p for p in run.unchanged if p.rpartition("/")[0] == directory}
         again |= self._mentions_of_new_files(run, stored)
+        if any(p.endswith((".py", ".pyi")) for p in touched):
+            # Python value flow is whole-program (a changed return value or argument can move
+            # any file's edges): every Python file is resolved again from fresh facts
+            again |= {p for p in run.unchanged if p.endswith((".py", ".pyi"))}
         again &= run.unchanged
         self._parse_all(report, run, self._reread(report, run, sorted(again)))
         report.stats["dependents_reparsed"] = len(again)

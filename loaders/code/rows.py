@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
 
 from graph_service.schema import synthetic_caller
 from loaders.code.calls import ResolvedCall
+from loaders.code.flow_edges import ExtraFunction
 from loaders.code.parse import ParsedFile
 from loaders.code.resolve import SymbolTable
 
@@ -90,18 +91,23 @@ def caller_bodies(parsed: ParsedFile) -> list[str]:
     return sorted({cs.body for cs in parsed.calls if cs.body is not None})
 
 
-def function_rows(uids: Uids, parsed: ParsedFile) -> Iterator[Row]:
-    for owner in caller_bodies(parsed):
-        body = parsed.bodies[owner]
-        qual = synthetic_caller(owner)
+def function_rows(
+    uids: Uids, parsed: ParsedFile, extra: Iterable[ExtraFunction] = ()
+) -> Iterator[Row]:
+    bodies = [
+        (synthetic_caller(o), parsed.bodies[o].start_line, parsed.bodies[o].end_line)
+        for o in caller_bodies(parsed)
+    ]
+    bodies += [(x.qualname, x.start_line, x.end_line) for x in extra]
+    for qual, start, end in bodies:
         yield {
             "uid": uids.fn(parsed.path, qual),
             "name": qual.rpartition(".")[2],
             "qualname": qual,
             "path": parsed.path,
             "language": parsed.language,
-            "start_line": body.start_line,
-            "end_line": body.end_line,
+            "start_line": start,
+            "end_line": end,
             "loc": 0,
             "complexity": 1,
             "params": [],
@@ -128,7 +134,7 @@ def function_rows(uids: Uids, parsed: ParsedFile) -> Iterator[Row]:
 
 
 def defines_rows(
-    uids: Uids, parsed: ParsedFile, table: SymbolTable
+    uids: Uids, parsed: ParsedFile, table: SymbolTable, extra: Iterable[ExtraFunction] = ()
 ) -> tuple[list[Row], list[Row], list[Row]]:
     """(File->Class, File->Function, Class->Function) rows of one file."""
     file_uid = uids.file(parsed.path)
@@ -139,8 +145,10 @@ def defines_rows(
     file_fn: list[Row] = []
     cls_fn: list[Row] = []
     own = {c.qualname for c in parsed.classes}
-    for owner in caller_bodies(parsed):
-        dst = uids.fn(parsed.path, synthetic_caller(owner))
+    owners = [(o, synthetic_caller(o)) for o in caller_bodies(parsed)]
+    owners += [(x.owner or "", x.qualname) for x in extra]  # a lambda: defined by the file
+    for owner, qual in owners:
+        dst = uids.fn(parsed.path, qual)
         src = uids.cls(parsed.path, owner) if owner in own else file_uid
         (cls_fn if owner in own else file_fn).append({"src": src, "dst": dst, **meta})
     for f in parsed.functions:

@@ -18,6 +18,10 @@ from tests.loaders.code.conftest import call_edges, snapshot
 
 EXPECTED_CALLS = {
     ("app/base.py:Base.save", "app/base.py:Base.validate", "self"),
+    # value flow: `self` in Base.save is also a User (User.greet calls save on one), so the
+    # override runs too; `cls(name)` in the classmethod User.create constructs a User
+    ("app/base.py:Base.save", "app/models.py:User.validate", "value_flow"),
+    ("app/models.py:User.create", "app/models.py:User.__init__", "constructor"),
     ("app/models.py:User.__init__", "app/base.py:Base.__init__", "super"),
     ("app/models.py:User.__init__", "app/util.py:normalize", "import"),
     ("app/models.py:User.greet", "app/base.py:Base.save", "class_hierarchy"),

@@ -1,0 +1,152 @@
+"""Benchmark: what call resolution costs, against a bare tree-sitter parse of the same files.
+
+Usage: .venv/bin/python bench/callgraph_speed.py ROOT [--baseline CHECKOUT] [--repeat N]
+
+Three measures over ROOT's files (the loader's own walk and skips), each in a fresh child
+process, the fastest of N runs counting:
+- floor: read + tree-sitter parse of every file, nothing kept;
+- extract: the code loader's whole extraction without a store (walk, hash, parse with value-flow
+  facts, symbol table, name resolution, the value-flow solve, every batch built), one process;
+- one changed file: a full load into a fresh Ladybug store, then one Python file's text changed
+  and the incremental extraction timed (what it re-parses and re-resolves), no writes.
+`--baseline` runs the extract measure with another checkout of this project (e.g. `git archive`
+of an older commit) on the same machine in the same run, for a before/after ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["main"]
+
+_HERE = Path(__file__).resolve().parents[1]
+
+
+def _files(root: Path) -> list[str]:
+    from loaders.code.loader import CodeConfig
+    from loaders.code.walk import list_files
+
+    cfg = CodeConfig(root=root)
+    found = list_files(
+        root,
+        use_git=False,
+        vendored_dirs=cfg.vendored_dirs,
+        generated_globs=cfg.generated_globs,
+        include_vendored=cfg.include_vendored,
+        include_generated=cfg.include_generated,
+    )
+    return [c.path for c in found if not c.skip]
+
+
+def child_floor(root: Path) -> dict[str, float]:
+    from tree_sitter import Parser
+
+    from loaders.code.languages import grammar, spec_for
+
+    files = _files(root)
+    start = time.perf_counter()
+    parsers: dict[str, Parser] = {}
+    for path in files:
+        spec = spec_for(path)
+        if spec is None:
+            continue
+        parser = parsers.setdefault(spec.name, Parser(grammar(spec.name)))
+        parser.parse((root / path).read_bytes())
+    return {"seconds": time.perf_counter() - start, "files": len(files)}
+
+
+def child_extract(root: Path) -> dict[str, float]:
+    from loaders.base import LoadReport
+    from loaders.code.loader import CodeConfig, CodeLoader
+
+    cfg = CodeConfig(root=root, repo="bench", use_git=False, incremental=False, workers=1)
+    report = LoadReport("code")
+    start = time.perf_counter()
+    batches = sum(1 for _ in CodeLoader(cfg).extract(report, None))
+    seconds = time.perf_counter() - start
+    out = {"seconds": seconds, "batches": batches}
+    for key in ("call_sites", "call_sites_resolved", "call_edges_value_flow", "flow_seconds"):
+        if key in report.stats:
+            out[key] = float(report.stats[key])  # type: ignore[arg-type]
+    return out
+
+
+def child_changed(root: Path) -> dict[str, float]:
+    import shutil
+
+    from graph_service.ingest import ingest
+    from graph_service.settings import Settings
+    from graph_service.store import open_store
+    from loaders.base import LoadReport
+    from loaders.code.loader import CodeConfig, CodeLoader
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        shutil.copytree(root, tree)
+        store = open_store(Settings(db_path=Path(tmp) / "g.lbug"), create=True)
+        cfg = CodeConfig(root=tree, repo="bench", use_git=False, workers=1)
+        ingest(store, CodeLoader(cfg))
+        py = sorted(p for p in _files(tree) if p.endswith(".py"))
+        target = tree / py[len(py) // 2]
+        target.write_text(target.read_text() + "\n\ndef _bench_added():\n    return None\n")
+        report = LoadReport("code")
+        start = time.perf_counter()
+        batches = sum(1 for _ in CodeLoader(cfg).extract(report, store))
+        seconds = time.perf_counter() - start
+        store.close()
+    return {
+        "seconds": seconds,
+        "batches": batches,
+        "files_parsed": float(report.stats.get("files_parsed", 0)),
+    }
+
+
+def _run(kind: str, root: Path, checkout: Path) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    cmd = [sys.executable, str(Path(__file__).resolve()), str(root), "--child", kind]
+    out = subprocess.run(
+        cmd, cwd=checkout, env=env, capture_output=True, text=True, check=True, timeout=900
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("root", type=Path)
+    ap.add_argument("--baseline", type=Path, help="another checkout of this project")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--child", choices=["floor", "extract", "changed"], help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    if args.child:
+        fn = {"floor": child_floor, "extract": child_extract, "changed": child_changed}
+        print(json.dumps(fn[args.child](args.root)))
+        return
+    runs: dict[str, list[dict[str, float]]] = {"floor": [], "extract": [], "baseline": []}
+    for _ in range(args.repeat):  # interleaved, so machine load hits every side alike
+        runs["floor"].append(_run("floor", args.root, _HERE))
+        runs["extract"].append(_run("extract", args.root, _HERE))
+        if args.baseline:
+            runs["baseline"].append(_run("extract", args.root, args.baseline))
+    changed = _run("changed", args.root, _HERE)
+    best = {k: min(v, key=lambda r: r["seconds"]) for k, v in runs.items() if v}
+    floor = best["floor"]["seconds"]
+    print(f"files: {int(best['floor']['files'])}; load average {os.getloadavg()[0]:.1f}")
+    for key, r in best.items():
+        extra = {k: v for k, v in r.items() if k not in ("seconds", "files", "batches")}
+        print(f"{key:9} {r['seconds']:7.3f} s  {r['seconds'] / floor:5.1f}x floor  {extra}")
+    print(f"one changed file: {changed['seconds']:.3f} s incremental extraction ({changed})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,693 @@
+"""Python value flow: a repository-wide, flow-insensitive assignment graph solved to a fixed point.
+
+The design of PyCG (Salis et al., ICSE 2021) over the facts of `loaders.code.flow_facts`: every
+name, attribute, container slot, parameter and return value points to a set of values
+(functions, classes, modules, instances of a class, bound methods, containers), propagated
+through assignments, returns, arguments (positional and keyword), `with`/`for` bindings,
+decorators, imports (`*` included) and attribute stores until nothing grows. Methods are looked
+up in C3 order. A call site then calls whatever its callee expression points to; calls that no
+call expression spells (`raise A` -> `A.__init__`, `for x in c` -> `__iter__`/`__next__`,
+`with c` -> `__enter__`/`__exit__`, a property read, a constructor) are `implicit` edges, a
+decorator application a `decorator` edge, the rest `value_flow`.
+
+Context-insensitive like PyCG, with one refinement: a function that returns one of its
+parameters unchanged (an identity decorator) returns each call's own argument, not the union of
+every argument it was ever given.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from loaders.code.flow_facts import FlowFacts, Scope
+from loaders.code.modules import ModuleIndex
+from loaders.code.resolve import c3_merge
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["FlowEdge", "FlowResult", "solve_flow"]
+
+# ("f"|"c"|"i", path, qual): function, class, instance · ("m", path) a module ·
+# ("b", path, qual, ipath, iqual) a method bound to an instance · ("k", path, n) a container ·
+# ("S", path, class) what `super()` returns in a method of `class`
+Value = tuple
+_MAX_VALUES = 24  # values kept per variable; beyond, the set stops growing
+_MAX_ROUNDS = 40
+_CALLABLE = frozenset("fbci")
+_EMPTY: frozenset[Value] = frozenset()
+_HIGHER_ORDER = frozenset({"map", "filter", "sorted", "min", "max"})
+
+
+@dataclass(slots=True)
+class FlowEdge:
+    caller_path: str
+    caller: str  # scope qualname ("" module, a class, a function or lambda)
+    callee_path: str
+    callee: str
+    resolution: str  # value_flow, implicit, decorator, constructor
+    line: int
+    fanout: int  # how many targets the call site had
+
+
+def _param_returned(e: object, scope: Scope | None) -> bool:
+    """`return p` where p is a parameter not rebound before: the caller's own argument."""
+    if scope is None or not isinstance(e, tuple) or not e or e[0] != "nv":
+        return False
+    return e[1] in scope.params and e[2] == (f"{e[1]}#0",)
+
+
+class _Solver:
+    def __init__(self, index: ModuleIndex, facts: dict[str, FlowFacts]) -> None:
+        self.index = index
+        self.facts = facts
+        self.vars: dict[tuple[str, str, str], set[Value]] = {}
+        self.attrs: dict[tuple[Value, str | None], set[Value]] = {}
+        self.rets: dict[tuple[str, str], set[Value]] = {}
+        self.site_res: dict[tuple[str, int], set[Value]] = {}
+        self.parents: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self.mro_cache: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self.passthrough: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.globals: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.lookup_cache: dict[tuple[str, str, str], tuple[str, str, str]] = {}
+        self.changed = False
+        self.edges: list[FlowEdge] | None = None
+        self.where: tuple[str, str, int] = ("", "", 0)
+        self._prepare()
+        self._compile()
+        self.files_in_order = self.order()
+
+    # ---- setup --------------------------------------------------------------------------
+    def _prepare(self) -> None:
+        for path, f in self.facts.items():
+            for op, scope, a, _ in f.stmts:
+                if op == "global":
+                    self.globals[(path, scope)].update(a)
+                elif op == "ret" and _param_returned(a, f.scopes.get(scope)):
+                    self.passthrough[(path, scope)].add(a[1])
+            for qual, sc in f.scopes.items():
+                if sc.kind == "function" and sc.method in ("self", "cls") and sc.params:
+                    cls = sc.parent or ""
+                    tag = "i" if sc.method == "self" else "c"
+                    self.vars[(path, qual, sc.params[0])] = {(tag, path, cls)}
+                    self.vars[(path, qual, sc.params[0] + "#0")] = {(tag, path, cls)}
+
+    def compiled(self, path: str, scope: str, e: object) -> object:
+        """`e` with its names resolved to variable keys once: ("V", key) every binding,
+        ("VV", keys) the bindings that reach; constants folded to ("K", values)."""
+        if not isinstance(e, tuple) or not e:
+            return e
+        op = e[0]
+        if op == "n":
+            return ("V", self.var(path, scope, e[1]))
+        if op == "nv":
+            key = self.var(path, scope, e[1])
+            return ("VV", tuple((key[0], key[1], v) for v in e[2]))
+        if op == "a":
+            return ("a", self.compiled(path, scope, e[1]), e[2])
+        if op == "s":
+            return ("s", self.compiled(path, scope, e[1]), e[2])
+        if op == "u":
+            return ("u", tuple(self.compiled(path, scope, x) for x in e[1]))
+        if op == "fn":
+            return ("K", frozenset({("f", path, e[1])}))
+        if op == "cls":
+            return ("K", frozenset({("c", path, e[1])}))
+        if op == "k":
+            return ("K", frozenset({("k", path, e[1])}))
+        if op == "d":
+            return ("d", e[1], tuple(self.compiled(path, scope, x) for x in e[2]))
+        return e
+
+    def target(self, path: str, scope: str, t: object) -> object:
+        if not isinstance(t, tuple) or not t:
+            return t
+        if t[0] == "n":
+            key = self.var(path, scope, t[1])
+            return ("T", key, (key[0], key[1], t[2]) if len(t) > 2 else None)
+        if t[0] in ("a", "s"):
+            return (t[0], self.compiled(path, scope, t[1]), t[2])
+        if t[0] == "t":
+            return ("t", tuple(self.target(path, scope, x) for x in t[1]))
+        if t[0] == "*":
+            return ("*", self.target(path, scope, t[1]))
+        return t
+
+    def _compile(self) -> None:
+        """Per file, the facts with names resolved; definitions bound once, not every round."""
+        self.program: dict[str, tuple[list, list, list]] = {}
+        for path, f in self.facts.items():
+            stmts = []
+            for op, scope, a, b in f.stmts:
+                if op == "=":
+                    t, v = self.target(path, scope, a), self.compiled(path, scope, b)
+                    if isinstance(v, tuple) and v[0] == "K" and t[0] == "T":
+                        self.assign(path, scope, t, set(v[1]))
+                        continue
+                    stmts.append((op, scope, t, v))
+                elif op in ("for", "with"):
+                    t = self.target(path, scope, a)
+                    stmts.append((op, scope, t, self.compiled(path, scope, b)))
+                elif op == "bases":
+                    stmts.append((op, scope, a, tuple(self.compiled(path, scope, x) for x in b)))
+                elif op == "param":
+                    stmts.append((op, scope, a, self.compiled(path, scope, b)))
+                elif op == "global" or (op == "ret" and _param_returned(a, f.scopes[scope])):
+                    continue
+                else:
+                    stmts.append((op, scope, self.compiled(path, scope, a), b))
+            sites = [
+                (
+                    scope,
+                    self.compiled(path, scope, callee),
+                    tuple(self.compiled(path, scope, x) for x in args),
+                    tuple((k, self.compiled(path, scope, x)) for k, x in kws),
+                    line,
+                    callee,
+                )
+                for scope, callee, args, kws, line in f.sites
+            ]
+            containers = [
+                (scope, tuple((k, self.compiled(path, scope, x)) for k, x in items))
+                for scope, items in f.containers
+            ]
+            self.program[path] = (stmts, sites, containers)
+
+    def add(self, store: dict, key: object, values: Iterable[Value]) -> None:
+        s = store.get(key)
+        if s is None:
+            s = store[key] = set()
+        if len(s) >= _MAX_VALUES:
+            return
+        n = len(s)
+        s.update(values)
+        if len(s) != n:
+            self.changed = True
+
+    # ---- names --------------------------------------------------------------------------
+    def var(self, path: str, scope: str, name: str) -> tuple[str, str, str]:
+        key = (path, scope, name)
+        found = self.lookup_cache.get(key)
+        if found is not None:
+            return found
+        scopes = self.facts[path].scopes
+        s: str | None = scope
+        first = True
+        while s is not None:
+            sc = scopes.get(s)
+            if sc is None:
+                break
+            if (
+                (first or sc.kind != "class")
+                and name in sc.bound
+                and name not in self.globals.get((path, s), ())
+            ):
+                found = (path, s, name)
+                break
+            first = False
+            s = sc.parent
+        if found is None:
+            found = (path, "", name)
+        self.lookup_cache[key] = found
+        return found
+
+    # ---- modules and classes ------------------------------------------------------------
+    def module(self, dotted: str | None) -> Value | None:
+        f = self.index.py_file(dotted)
+        return ("m", f) if f and f in self.facts else None
+
+    def import_value(self, path: str, module: str, name: str | None) -> set[Value]:
+        mod = self.index.py_resolve(self.index.py_module_name(path), path, module)
+        if name is None:
+            m = self.module(mod)
+            return {m} if m else set()
+        if mod is None:
+            return set()
+        sub = self.module(f"{mod}.{name}")
+        if sub is not None:
+            return {sub}
+        m = self.module(mod)
+        return self.attr(m, name) if m else set()
+
+    def mro(self, cls: tuple[str, str]) -> list[tuple[str, str]]:
+        found = self.mro_cache.get(cls)
+        if found is not None:
+            return found
+        self.mro_cache[cls] = [cls]
+        parents = self.parents.get(cls, [])
+        order = c3_merge([cls], [self.mro(p) for p in parents] + [list(parents)])
+        self.mro_cache[cls] = order if order is not None else [cls]
+        return self.mro_cache[cls]
+
+    def class_attr(self, cls: tuple[str, str], name: str) -> tuple[tuple[str, str], set[Value]]:
+        """(defining class, values) of a class attribute, first in C3 order."""
+        for k in self.mro(cls):
+            vals = self.vars.get((k[0], k[1], name))
+            if vals:
+                return k, vals
+        return cls, set()
+
+    def method(self, cls: tuple[str, str], name: str) -> Value | None:
+        _, vals = self.class_attr(cls, name)
+        return next((v for v in vals if v[0] == "f"), None)
+
+    # ---- values -------------------------------------------------------------------------
+    def attr(self, v: Value, name: str) -> set[Value]:
+        kind = v[0]
+        if kind == "m":
+            out = set(self.vars.get((v[1], "", name), ()))
+            mod = self.index.py_module_name(v[1])
+            sub = self.module(f"{mod}.{name}") if mod else None
+            if sub is not None:
+                out.add(sub)
+            return out
+        if kind == "c":
+            return set(self.class_attr((v[1], v[2]), name)[1])
+        if kind == "i":
+            cls = (v[1], v[2])
+            out: set[Value] = set()
+            for k in self.mro(cls):
+                out |= self.attrs.get((("c", k[0], k[1]), name), set())
+            _, vals = self.class_attr(cls, name)
+            for f in vals:
+                if f[0] != "f":
+                    out.add(f)
+                    continue
+                sc = self.facts[f[1]].scopes.get(f[2])
+                if sc is not None and sc.property:
+                    self.edge(f, "implicit", 1)
+                    out |= self.rets.get((f[1], f[2]), set())
+                elif sc is not None and sc.method in ("self", "cls"):
+                    out.add(("b", f[1], f[2], v[1], v[2]))
+                else:
+                    out.add(f)
+            return out
+        if kind == "S":  # super(): the classes after v's class in C3 order
+            for k in self.mro((v[1], v[2]))[1:]:
+                vals = self.vars.get((k[0], k[1], name))
+                if vals:
+                    return {("b", f[1], f[2], v[1], v[2]) if f[0] == "f" else f for f in vals}
+        return set()
+
+    def iterate(self, vals: Iterable[Value]) -> set[Value]:
+        """What `for x in vals` binds x to (and the implicit __iter__/__next__ calls)."""
+        out: set[Value] = set()
+        for v in vals:
+            if v[0] == "k":
+                out |= self.attrs.get((v, None), set())
+            elif v[0] == "i":
+                it = self.method((v[1], v[2]), "__iter__")
+                iters = {v}
+                if it is not None:
+                    self.edge(it, "implicit", 1)
+                    iters = self.rets.get((it[1], it[2]), set()) or {v}
+                for i in iters:
+                    nxt = self.method((i[1], i[2]), "__next__") if i[0] == "i" else None
+                    if nxt is not None:
+                        self.edge(nxt, "implicit", 1)
+                        out |= self.rets.get((nxt[1], nxt[2]), set())
+            elif v[0] in "fbcm":
+                out.add(v)  # a generator's yielded values are its return values
+        return out
+
+    def eval(self, path: str, scope: str, e: object) -> set[Value]:
+        if e is None:
+            return _EMPTY
+        op = e[0]  # type: ignore[index]
+        if op == "VV":
+            keys = e[1]  # type: ignore[index]
+            if len(keys) == 1:
+                return self.vars.get(keys[0], _EMPTY)
+            out = set()
+            for k in keys:
+                out |= self.vars.get(k, _EMPTY)
+            return out
+        if op == "V":
+            return self.vars.get(e[1], _EMPTY)  # type: ignore[index]
+        if op == "a":
+            out = set()
+            for v in self.eval(path, scope, e[1]):  # type: ignore[index]
+                out |= self.attr(v, e[2])  # type: ignore[index]
+            return out
+        if op == "c":
+            return self.site_res.get((path, e[1]), _EMPTY)  # type: ignore[index]
+        if op == "K":
+            return e[1]  # type: ignore[index,no-any-return]
+        assert isinstance(e, tuple)
+        if op == "nv":
+            key = self.var(path, scope, e[1])
+            if len(e[2]) == 1:
+                return self.vars.get((key[0], key[1], e[2][0]), set())
+            out = set()
+            for v in e[2]:
+                out |= self.vars.get((key[0], key[1], v), set())
+            return out
+        if op == "n":
+            return self.vars.get(self.var(path, scope, e[1]), set())
+        if op == "a":
+            out: set[Value] = set()
+            for v in self.eval(path, scope, e[1]):
+                out |= self.attr(v, e[2])
+            return out
+        if op == "c":
+            return self.site_res.get((path, e[1]), set())
+        if op == "s":
+            out = set()
+            for v in self.eval(path, scope, e[1]):
+                if v[0] == "k":
+                    hit = self.attrs.get((v, e[2])) if e[2] is not None else None
+                    out |= hit if hit else self.attrs.get((v, None), set())
+            return out
+        if op == "k":
+            return {("k", path, e[1])}
+        if op == "u":
+            out = set()
+            for x in e[1]:
+                out |= self.eval(path, scope, x)
+            return out
+        if op == "fn":
+            return {("f", path, e[1])}
+        if op == "cls":
+            return {("c", path, e[1])}
+        if op == "d":
+            return self.decorated(path, scope, e)
+        if op == "sup":
+            sc = self.facts[path].scopes.get(scope)
+            cls = sc.parent if sc is not None and sc.method else None
+            return {("S", path, cls)} if cls is not None else set()
+        return set()
+
+    def decorated(self, path: str, scope: str, e: tuple) -> set[Value]:
+        qual = e[1]
+        sc = self.facts[path].scopes.get(qual)
+        cur: set[Value] = {("c" if sc is not None and sc.kind == "class" else "f", path, qual)}
+        for deco in e[2]:
+            dv = self.eval(path, scope, deco)
+            if not any(v[0] in _CALLABLE for v in dv):
+                continue  # not ours (property, app.route(...), functools.wraps, ...): unchanged
+            cur = self.call(path, dv, [cur], {}, "decorator") or cur
+        return cur
+
+    # ---- calls --------------------------------------------------------------------------
+    def edge(self, fn: Value, how: str, fanout: int) -> None:
+        if self.edges is not None:
+            path, scope, line = self.where
+            self.edges.append(FlowEdge(path, scope, fn[1], fn[2], how, line, fanout))
+
+    def call(
+        self,
+        path: str,
+        callee: set[Value],
+        args: list[set[Value]],
+        kws: dict[str, set[Value]],
+        how: str,
+    ) -> set[Value]:
+        out: set[Value] = set()
+        fanout = sum(1 for v in callee if v[0] in _CALLABLE)
+        for v in callee:
+            kind = v[0]
+            if kind == "f":
+                out |= self.invoke(v, None, args, kws, how, fanout)
+            elif kind == "b":
+                recv = ("i", v[3], v[4])
+                out |= self.invoke(("f", v[1], v[2]), recv, args, kws, how, fanout)
+            elif kind == "c":
+                inst = ("i", v[1], v[2])
+                for name in ("__new__", "__init__"):
+                    m = self.method((v[1], v[2]), name)
+                    if m is not None:
+                        implicit = "constructor" if how == "value_flow" else how
+                        self.invoke(m, inst, args, kws, implicit, fanout)
+                out.add(inst)
+            elif kind == "i":
+                m = self.method((v[1], v[2]), "__call__")
+                if m is not None:
+                    out |= self.invoke(m, v, args, kws, "implicit", fanout)
+        return out
+
+    def invoke(
+        self,
+        fn: Value,
+        recv: Value | None,
+        args: list[set[Value]],
+        kws: dict[str, set[Value]],
+        how: str,
+        fanout: int,
+    ) -> set[Value]:
+        path, qual = fn[1], fn[2]
+        facts = self.facts.get(path)
+        sc: Scope | None = facts.scopes.get(qual) if facts else None
+        if sc is None or sc.kind != "function":
+            return set()
+        self.edge(fn, how, fanout)
+        params = sc.params
+        offset = 0
+        if recv is not None and sc.method in ("self", "cls") and params:
+            offset = 1
+            bound = recv if sc.method == "self" else ("c", recv[1], recv[2])
+            self.add(self.vars, (path, qual, params[0]), (bound,))
+            self.add(self.vars, (path, qual, params[0] + "#0"), (bound,))
+        given: dict[str, set[Value]] = {}
+        for i, a in enumerate(args):
+            if a and i + offset < len(params):
+                given[params[i + offset]] = a
+        for name, a in kws.items():
+            if a and name in params:
+                given[name] = a
+        for name, a in given.items():
+            self.add(self.vars, (path, qual, name), a)
+            self.add(self.vars, (path, qual, name + "#0"), a)
+        out = set(self.rets.get((path, qual), ()))
+        for name in self.passthrough.get((path, qual), ()):
+            out |= given.get(name, set())
+        return out
+
+    def rebound(self) -> set[tuple[str, str]]:
+        out = set()
+        for path, f in self.facts.items():
+            for op, scope, a, b in f.stmts:
+                if op == "=" and b is not None and b[0] == "d" and len(a) > 2:
+                    key = self.var(path, scope, a[1])
+                    vals = self.vars.get((key[0], key[1], a[2]), set())
+                    if vals and not any(v[1:3] == (path, b[1]) for v in vals):
+                        out.add((path, b[1]))
+        return out
+
+    # ---- one round over every fact -------------------------------------------------------
+    def order(self) -> list[str]:
+        """Files with what they import first (fewer rounds to the fixed point)."""
+        deps: dict[str, list[str]] = {}
+        for path, f in self.facts.items():
+            me = self.index.py_module_name(path)
+            found = []
+            for _, _, module, name, _ in f.imports:
+                mod = self.index.py_resolve(me, path, module)
+                for dotted in (f"{mod}.{name}", mod) if name and name != "*" else (mod,):
+                    dep = self.index.py_file(dotted)
+                    if dep in self.facts and dep != path:
+                        found.append(dep)
+                        break
+            deps[path] = found
+        out: list[str] = []
+        seen: set[str] = set()
+        for start in sorted(deps):
+            stack = [(start, iter(deps[start]))]
+            if start in seen:
+                continue
+            seen.add(start)
+            while stack:
+                node, it = stack[-1]
+                nxt = next((d for d in it if d not in seen), None)
+                if nxt is None:
+                    stack.pop()
+                    out.append(node)
+                else:
+                    seen.add(nxt)
+                    stack.append((nxt, iter(deps[nxt])))
+        return out
+
+    def round(self) -> None:
+        for path in self.files_in_order:
+            self.file_round(path, self.facts[path])
+
+    def file_round(self, path: str, f: FlowFacts) -> None:
+        for scope, local, module, name, version in f.imports:
+            if name == "*":
+                self.star(path, scope, module)
+                continue
+            vals = self.import_value(path, module, name)
+            if vals:
+                key = self.var(path, scope, local)
+                self.add(self.vars, key, vals)
+                if version:
+                    self.add(self.vars, (key[0], key[1], version), vals)
+        stmts, sites, containers = self.program[path]
+        for i, (scope, items) in enumerate(containers):
+            k = ("k", path, i)
+            for key, item in items:
+                vals = self.eval(path, scope, item)
+                if vals:
+                    self.add(self.attrs, (k, None), vals)
+                    if key is not None:
+                        self.add(self.attrs, (k, key), vals)
+        scopes = f.scopes
+        for op, scope, a, b in stmts:
+            self.where = (path, scope, scopes[scope].line)
+            if op == "=":
+                self.assign(path, scope, a, self.eval(path, scope, b))
+            elif op == "ret" or op == "yield":
+                self.add(self.rets, (path, scope), self.eval(path, scope, a))
+            elif op == "yfrom":
+                self.add(self.rets, (path, scope), self.iterate(self.eval(path, scope, a)))
+            elif op == "for":
+                self.assign(path, scope, a, self.iterate(self.eval(path, scope, b)))
+            elif op == "with":
+                self.with_(path, scope, a, self.eval(path, scope, b))
+            elif op == "raise":
+                self.where = (path, scope, b)
+                for v in self.eval(path, scope, a):
+                    if v[0] == "c":
+                        self.call(path, {v}, [], {}, "implicit")
+            elif op == "param":
+                vals = self.eval(path, scope, b)
+                self.add(self.vars, (path, a[0], a[1]), vals)
+                self.add(self.vars, (path, a[0], a[1] + "#0"), vals)
+            elif op == "bases":
+                parents = []
+                for base in b:
+                    found = [v for v in self.eval(path, scope, base) if v[0] == "c"]
+                    if len(found) == 1:
+                        parents.append((found[0][1], found[0][2]))
+                key = (path, a)
+                if self.parents.get(key) != parents:
+                    self.parents[key] = parents
+                    self.mro_cache.clear()
+                    self.changed = True
+        for i, (scope, callee, args, kws, line, written) in enumerate(sites):
+            self.where = (path, scope, line)
+            cv = self.eval(path, scope, callee)
+            if not cv:
+                if written and written[0] in ("n", "nv") and written[1] in _HIGHER_ORDER:
+                    self.builtin(path, scope, i, written[1], args, kws)
+                continue
+            argv = [self.eval(path, scope, a) for a in args]
+            kwv = {k: self.eval(path, scope, v) for k, v in kws}
+            res = self.call(path, cv, argv, kwv, "value_flow")
+            if res:
+                self.add(self.site_res, (path, i), res)
+
+    def builtin(self, path: str, scope: str, site: int, name: str, args: tuple, kws: tuple) -> None:
+        """`map(f, xs)`, `filter(f, xs)`, `sorted(xs, key=f)`, ...: the builtin calls f (an
+        `implicit` edge from the caller); map's result holds f's return values."""
+        argv = [self.eval(path, scope, a) for a in args]
+        funcs = [a for a in argv if any(v[0] in _CALLABLE for v in a)]
+        funcs += [self.eval(path, scope, v) for k, v in kws if k == "key"]
+        items = set()
+        for a in argv:
+            if not any(v[0] in _CALLABLE for v in a):
+                items |= self.iterate(a)
+        results: set[Value] = set()
+        for f in funcs:
+            results |= self.call(path, f, [items], {}, "implicit")
+        if name in ("map", "filter"):
+            k = ("k", path, -1 - site)
+            self.add(self.attrs, (k, None), results if name == "map" else items)
+            self.add(self.site_res, (path, site), {k})
+
+    def with_(self, path: str, scope: str, target: object, ctx: set[Value]) -> None:
+        bound: set[Value] = set()
+        for v in ctx:
+            if v[0] != "i":
+                continue
+            enter = self.method((v[1], v[2]), "__enter__")
+            if enter is not None:
+                bound |= self.invoke(enter, v, [], {}, "implicit", 1)
+            else:
+                bound.add(v)
+            exit_ = self.method((v[1], v[2]), "__exit__")
+            if exit_ is not None:
+                self.invoke(exit_, v, [], {}, "implicit", 1)
+        if target is not None:
+            self.assign(path, scope, target, bound)
+
+    def star(self, path: str, scope: str, module: str) -> None:
+        mod = self.index.py_resolve(self.index.py_module_name(path), path, module)
+        m = self.module(mod)
+        if m is None or m[1] == path:
+            return
+        src = self.facts[m[1]].scopes[""]
+        names = set(src.bound)
+        names |= {k[2] for k in self.vars if k[0] == m[1] and k[1] == ""}
+        for name in names:
+            if not name.startswith("_"):
+                vals = self.vars.get((m[1], "", name))
+                if vals:
+                    self.add(self.vars, self.var(path, scope, name), vals)
+
+    def assign(self, path: str, scope: str, t: object, vals: set[Value]) -> None:
+        if t is None or not vals:
+            return
+        assert isinstance(t, tuple)
+        op = t[0]
+        if op == "T":
+            self.add(self.vars, t[1], vals)
+            if t[2] is not None:
+                self.add(self.vars, t[2], vals)
+        elif op == "n":
+            key = self.var(path, scope, t[1])
+            self.add(self.vars, key, vals)
+            if len(t) > 2:
+                self.add(self.vars, (key[0], key[1], t[2]), vals)
+        elif op == "a":
+            for o in self.eval(path, scope, t[1]):
+                if o[0] == "m":
+                    self.add(self.vars, (o[1], "", t[2]), vals)
+                elif o[0] == "c":
+                    self.add(self.vars, (o[1], o[2], t[2]), vals)
+                elif o[0] == "i":
+                    self.add(self.attrs, (("c", o[1], o[2]), t[2]), vals)
+        elif op == "s":
+            for o in self.eval(path, scope, t[1]):
+                if o[0] == "k":
+                    self.add(self.attrs, (o, None), vals)
+                    if t[2] is not None:
+                        self.add(self.attrs, (o, t[2]), vals)
+        elif op == "t":
+            elems = self.iterate(vals)
+            for sub in t[1]:
+                self.assign(path, scope, sub, elems)
+        elif op == "*":
+            self.assign(path, scope, t[1], vals)
+
+
+@dataclass
+class FlowResult:
+    edges: dict[str, list[FlowEdge]]  # per caller file
+    # decorated definitions whose name no longer means them (the decorator returned another
+    # value): a call by that name does not reach them
+    rebound: set[tuple[str, str]]
+
+
+def solve_flow(index: ModuleIndex, facts: dict[str, FlowFacts]) -> FlowResult:
+    """Solve the value flow of every Python file given."""
+    solver = _Solver(index, facts)
+    for rounds in range(1, _MAX_ROUNDS + 1):
+        solver.changed = False
+        solver.round()
+        if not solver.changed:
+            logger.debug("value flow: fixed point after %d rounds", rounds)
+            break
+    else:
+        logger.info("value flow: no fixed point after %d rounds; edges as of the last", _MAX_ROUNDS)
+    solver.edges = []
+    solver.round()
+    out: dict[str, list[FlowEdge]] = defaultdict(list)
+    seen = set()
+    for e in solver.edges:
+        key = (e.caller_path, e.caller, e.callee_path, e.callee, e.line)
+        if key not in seen:
+            seen.add(key)
+            out[e.caller_path].append(e)
+    return FlowResult(dict(out), solver.rebound())

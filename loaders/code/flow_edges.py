@@ -1,0 +1,124 @@
+"""Value-flow CALLS of a load: solve the Python files' facts, name callers, merge with the rest.
+
+Name-based edges (`loaders.code.calls`) keep their resolution; value flow adds the pairs they
+miss. Callers outside functions are the synthetic `<module>` / `Class.<body>` functions, lambdas
+become functions `<lambdaN>` (numbered per enclosing scope, as PyCG names them).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from graph_service.schema import synthetic_caller
+from loaders.code.calls import ResolvedCall
+from loaders.code.flow import FlowEdge, solve_flow
+from loaders.code.flow_facts import FlowFacts
+from loaders.code.parse import ParsedFile
+from loaders.code.resolve import SymbolTable
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CONFIDENCE", "ExtraFunction", "FlowCalls", "flow_calls", "merge_calls"]
+
+CONFIDENCE = {"decorator": 0.9, "implicit": 0.8, "constructor": 0.8}
+_FANOUT_CONFIDENCE = {1: 0.8, 2: 0.6, 3: 0.6}
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraFunction:
+    """A Function node only value flow needs: a lambda, or a body with no named call in it."""
+
+    qualname: str
+    owner: str | None  # class qualname for a class body, "" for the module; None for a lambda
+    start_line: int
+    end_line: int
+
+
+@dataclass
+class FlowCalls:
+    calls: dict[str, list[ResolvedCall]] = field(default_factory=dict)
+    extra: dict[str, list[ExtraFunction]] = field(default_factory=dict)
+    rebound: set[tuple[str, str]] = field(default_factory=set)  # (path, qualname)
+
+
+def _confidence(e: FlowEdge) -> float:
+    if e.resolution in CONFIDENCE:
+        return CONFIDENCE[e.resolution]
+    return _FANOUT_CONFIDENCE.get(e.fanout, 0.4)
+
+
+def flow_calls(table: SymbolTable, parsed: dict[str, ParsedFile]) -> FlowCalls:
+    """Value-flow edges of every parsed Python file with facts (all of the repository's)."""
+    facts: dict[str, FlowFacts] = {
+        p: f.flow for p, f in parsed.items() if f.language == "python" and f.flow is not None
+    }
+    out = FlowCalls()
+    if not facts:
+        return out
+    solved = solve_flow(table.index, facts)
+    edges = solved.edges
+    out.rebound = solved.rebound
+    extra: dict[str, dict[str, ExtraFunction]] = {}
+
+    def node(path: str, qual: str) -> str | None:
+        """The Function qualname for a scope, registering nodes only flow needs."""
+        fs = table.files.get(path)
+        f = facts.get(path)
+        if fs is None or f is None:
+            return None
+        sc = f.scopes.get(qual)
+        if sc is None:
+            return None
+        if sc.kind == "function":
+            if qual in fs.functions:
+                return qual
+            if qual.rsplit(".", 1)[-1].startswith("<lambda"):
+                extra.setdefault(path, {})[qual] = ExtraFunction(
+                    qual, None, sc.line, sc.end_line
+                )
+                return qual
+            return None
+        name = synthetic_caller(qual)
+        bodies = {cs.body for cs in parsed[path].calls if cs.body is not None}
+        if qual not in bodies:
+            extra.setdefault(path, {})[name] = ExtraFunction(name, qual, sc.line, sc.end_line)
+        return name
+
+    for path, found in edges.items():
+        merged: dict[tuple[str, str, str], ResolvedCall] = {}
+        for e in found:
+            caller = node(path, e.caller)
+            callee = node(e.callee_path, e.callee) if caller is not None else None
+            if caller is None or callee is None:
+                continue
+            key = (caller, e.callee_path, callee)
+            if key in merged:
+                merged[key].count += 1
+                continue
+            merged[key] = ResolvedCall(
+                caller, e.callee_path, callee, e.resolution, _confidence(e), e.line
+            )
+        out.calls[path] = list(merged.values())
+    out.extra = {p: list(v.values()) for p, v in extra.items()}
+    return out
+
+
+_BY_NAME = frozenset({"same_module", "import", "alias", "local", "reexport"})
+
+
+def merge_calls(
+    named: list[ResolvedCall], flow: list[ResolvedCall], rebound: set[tuple[str, str]]
+) -> list[ResolvedCall]:
+    """Name-resolved edges first (they keep their resolution), then value flow's new pairs.
+
+    A name-resolved edge into a definition its decorator replaced is dropped: the name calls
+    the decorator's result (value flow has that edge)."""
+    if rebound:
+        named = [
+            c
+            for c in named
+            if c.resolution not in _BY_NAME or (c.callee_path, c.callee) not in rebound
+        ]
+    have = {(c.caller, c.callee_path, c.callee) for c in named}
+    return named + [c for c in flow if (c.caller, c.callee_path, c.callee) not in have]

@@ -1,0 +1,439 @@
+"""Python value-flow facts of one file: its scopes, assignments, returns and call sites.
+
+Extracted in the parser processes from Python's own `ast` (a C parser, ~10x faster to walk from
+Python than a tree-sitter tree) and solved repository-wide by `loaders.code.flow`. The facts are
+plain tuples (cheap to pickle). A file `ast` cannot parse (a syntax error tree-sitter recovered
+from) has no facts; its calls keep the name-based resolution only.
+
+Expressions: ("n", name) a name (every binding of it in its scope) · ("nv", name, versions)
+the bindings of a local name that reach this point (straight-line code, branches merged; a
+name rebound inside a loop or `try` falls back to every binding) · ("a", e, attr) ·
+("c", site) the result of call site `site` · ("s", e, key|None) a subscript ·
+("k", id) a container literal (its items are facts) · ("u", (e, ...)) either ·
+("d", qual, decorators) a decorated def · ("sup", scope) `super()` · None anything else.
+Targets: ("n", name[, version]) · ("a", e, attr) · ("s", e, key|None) · ("t", (t, ...)).
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["FlowFacts", "Scope", "flow_facts"]
+
+Expr = Any  # nested tuples, see the module docstring
+_MAX_DEPTH = 60
+
+
+@dataclass(slots=True)
+class Scope:
+    """A module (qualname ""), class or function (or lambda) scope."""
+
+    kind: str  # module, class, function
+    parent: str | None
+    params: tuple[str, ...] = ()
+    method: str = ""  # "" (not a method), "self", "cls" (classmethod), "static"
+    property: bool = False
+    bound: set[str] = field(default_factory=set)  # names assigned in this scope
+    line: int = 0
+    end_line: int = 0
+
+
+@dataclass(slots=True)
+class FlowFacts:
+    """Everything the solver needs from one file."""
+
+    scopes: dict[str, Scope] = field(default_factory=dict)
+    # (scope, target, expr) ; ("ret", scope, expr) etc. share one list: (op, scope, a, b)
+    stmts: list[tuple[str, str, Any, Any]] = field(default_factory=list)
+    # (scope, callee expr, positional args, keyword args, line)
+    sites: list[tuple[str, Expr, tuple[Expr, ...], tuple[tuple[str, Expr], ...], int]] = field(
+        default_factory=list
+    )
+    containers: list[tuple[str, tuple[tuple[str | None, Expr], ...]]] = field(
+        default_factory=list
+    )  # (scope, ((constant key or None, item), ...))
+    imports: list[tuple[str, str, str, str | None, str | None]] = field(default_factory=list)
+    # (scope, local name, module as written (dots for relative), imported name or None,
+    # version of the local name)
+
+
+def flow_facts(source: bytes) -> FlowFacts | None:
+    """The facts of one Python file; None when Python's parser refuses it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    facts = FlowFacts()
+    end = max((getattr(n, "end_lineno", 0) or 0) for n in tree.body) if tree.body else 0
+    facts.scopes[""] = Scope("module", None, line=1, end_line=end)
+    try:
+        _Walker(facts).body(tree.body, "")
+    except RecursionError:
+        return None
+    return facts
+
+
+def _all_params(args: ast.arguments) -> list[str]:
+    named = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+    return [a.arg for a in named if a is not None]
+
+
+def _const_key(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, int)):
+        return repr(node.value)
+    return None
+
+
+class _Walker:
+    def __init__(self, facts: FlowFacts) -> None:
+        self.f = facts
+        self.lambdas: dict[str, int] = {}
+        # local name -> its bindings that reach the current point (None: any of them)
+        self.env: dict[str, tuple[str, ...] | None] = {}
+        self.versions: dict[tuple[str, str], int] = {}
+        self.globals: dict[str, set[str]] = {}
+
+    # ---- bindings -----------------------------------------------------------------------
+    def bind(self, scope: str, name: str) -> Expr:
+        """A new binding of `name` in `scope`: the target, and from here on the only one."""
+        self.f.scopes[scope].bound.add(name)
+        if name in self.globals.get(scope, ()):
+            return ("n", name)
+        k = self.versions[(scope, name)] = self.versions.get((scope, name), 0) + 1
+        version = f"{name}#{k}"
+        self.env[name] = (version,)
+        return ("n", name, version)
+
+    def load(self, name: str) -> Expr:
+        versions = self.env.get(name)
+        return ("nv", name, versions) if versions else ("n", name)
+
+    def forget(self) -> None:
+        """At a loop head, after a loop or around `try`: any binding of the scope's names may
+        reach (a back edge or an exception may come from anywhere in the block)."""
+        self.env = dict.fromkeys(self.env)
+
+    def branches(self, arms: list[list[ast.stmt]], scope: str) -> None:
+        """Walk alternative blocks from the same state; afterwards, any arm's bindings."""
+        start = dict(self.env)
+        ends = []
+        for arm in arms:
+            self.env = dict(start)
+            self.body(arm, scope)
+            ends.append(self.env)
+        merged: dict[str, tuple[str, ...] | None] = {}
+        for name in {n for e in ends for n in e}:
+            found = [e[name] for e in ends if name in e]
+            if any(v is None for v in found):
+                merged[name] = None
+            else:
+                merged[name] = tuple(sorted({v for vs in found if vs for v in vs}))
+        self.env = merged
+
+    def nested(self, scope: str, params: list[str]) -> dict[str, tuple[str, ...] | None]:
+        """Enter a function or class body: a fresh state (parameters bound on entry)."""
+        saved = self.env
+        self.env = {p: (f"{p}#0",) for p in params}
+        return saved
+
+    # ---- statements ---------------------------------------------------------------------
+    def body(self, stmts: list[ast.stmt], scope: str) -> None:
+        for s in stmts:
+            self.stmt(s, scope)
+
+    def stmt(self, s: ast.stmt, scope: str) -> None:
+        f = self.f
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.define_function(s, scope)
+        elif isinstance(s, ast.ClassDef):
+            self.define_class(s, scope)
+        elif isinstance(s, ast.Assign):
+            value = self.expr(s.value, scope)
+            for t in s.targets:
+                self.assign(t, value, s.value, scope)
+        elif isinstance(s, ast.AugAssign):  # x += v: x keeps what it held, plus v
+            value = self.expr(s.value, scope)
+            if isinstance(s.target, ast.Name):
+                value = ("u", (self.load(s.target.id), value))
+            self.assign(s.target, value, s.value, scope)
+        elif isinstance(s, ast.AnnAssign):
+            if s.value is not None:
+                value = self.expr(s.value, scope)
+                self.assign(s.target, value, s.value, scope)
+            elif isinstance(s.target, ast.Name):
+                f.scopes[scope].bound.add(s.target.id)
+        elif isinstance(s, ast.Return):
+            if s.value is not None:
+                f.stmts.append(("ret", scope, self.expr(s.value, scope), None))
+        elif isinstance(s, ast.Expr):
+            self.expr(s.value, scope)
+        elif isinstance(s, (ast.For, ast.AsyncFor)):
+            it = self.expr(s.iter, scope)
+            self.forget()
+            f.stmts.append(("for", scope, self.target(s.target, scope), it))
+            self.body(s.body, scope)
+            self.body(s.orelse, scope)
+            self.forget()
+        elif isinstance(s, ast.While):
+            self.forget()
+            self.expr(s.test, scope)
+            self.body(s.body, scope)
+            self.body(s.orelse, scope)
+            self.forget()
+        elif isinstance(s, ast.If):
+            self.expr(s.test, scope)
+            self.branches([s.body, s.orelse], scope)
+        elif isinstance(s, (ast.Try, ast.TryStar)):
+            self.body(s.body, scope)
+            self.forget()
+            self.branches([h.body for h in s.handlers] + [s.orelse], scope)
+            for h in s.handlers:
+                if h.type is not None:
+                    self.expr(h.type, scope)
+                if h.name:
+                    self.bind(scope, h.name)
+            self.forget()
+            self.body(s.finalbody, scope)
+        elif isinstance(s, (ast.With, ast.AsyncWith)):
+            for item in s.items:
+                ctx = self.expr(item.context_expr, scope)
+                tgt = self.target(item.optional_vars, scope) if item.optional_vars else None
+                f.stmts.append(("with", scope, tgt, ctx))
+            self.body(s.body, scope)
+        elif isinstance(s, ast.Raise):
+            if s.exc is not None:
+                f.stmts.append(("raise", scope, self.expr(s.exc, scope), s.lineno))
+            if s.cause is not None:
+                self.expr(s.cause, scope)
+        elif isinstance(s, ast.Import):
+            for a in s.names:
+                local = a.asname or a.name.split(".")[0]
+                version = self.bind(scope, local)
+                module = a.name if a.asname else a.name.split(".")[0]
+                f.imports.append((scope, local, module, None, version[2:3] and version[2]))
+        elif isinstance(s, ast.ImportFrom):
+            module = "." * s.level + (s.module or "")
+            for a in s.names:
+                if a.name == "*":
+                    f.imports.append((scope, "*", module, "*", None))
+                    continue
+                local = a.asname or a.name
+                version = self.bind(scope, local)
+                f.imports.append((scope, local, module, a.name, version[2:3] and version[2]))
+        elif isinstance(s, (ast.Global, ast.Nonlocal)):
+            f.scopes[scope].bound.difference_update(s.names)
+            self.globals.setdefault(scope, set()).update(s.names)
+            for name in s.names:
+                self.env.pop(name, None)
+            f.stmts.append(("global", scope, tuple(s.names), None))
+        else:  # match/assert/delete ...: walk everything inside
+            self.forget()
+            for child in ast.iter_child_nodes(s):
+                if isinstance(child, ast.stmt):
+                    self.stmt(child, scope)
+                elif isinstance(child, ast.expr):
+                    self.expr(child, scope)
+                elif isinstance(child, ast.excepthandler):
+                    if child.type is not None:
+                        self.expr(child.type, scope)
+                    if child.name:
+                        self.bind(scope, child.name)
+                    self.body(child.body, scope)
+                elif isinstance(child, ast.match_case):
+                    self.body(child.body, scope)
+            self.forget()
+
+    def _qual(self, scope: str, name: str) -> str:
+        return f"{scope}.{name}" if scope else name
+
+    def define_function(self, s: ast.FunctionDef | ast.AsyncFunctionDef, scope: str) -> None:
+        f = self.f
+        qual = self._qual(scope, s.name)
+        decos = [self.expr(d, scope) for d in s.decorator_list]
+        names = {d.id for d in s.decorator_list if isinstance(d, ast.Name)}
+        method = ""
+        if f.scopes[scope].kind == "class":
+            method = "static" if "staticmethod" in names else "self"
+            method = "cls" if "classmethod" in names else method
+        self._function_scope(qual, scope, s.args, method, s.lineno, s.end_lineno or s.lineno)
+        f.scopes[qual].property = "property" in names or any(
+            isinstance(d, ast.Attribute) and d.attr in ("setter", "getter")
+            for d in s.decorator_list
+        )
+        self.defaults(s.args, qual, scope)
+        value = ("d", qual, tuple(reversed(decos))) if decos else ("fn", qual)
+        f.stmts.append(("=", scope, self.bind(scope, s.name), value))
+        saved = self.nested(qual, _all_params(s.args))
+        self.body(s.body, qual)
+        self.env = saved
+
+    def _function_scope(
+        self, qual: str, parent: str, args: ast.arguments, method: str, line: int, end: int
+    ) -> None:
+        params = [a.arg for a in (*args.posonlyargs, *args.args)]
+        params += [a.arg for a in args.kwonlyargs]
+        extra = [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+        sc = Scope("function", parent, tuple(params), method, line=line, end_line=end)
+        sc.bound.update(params, extra)
+        self.f.scopes[qual] = sc
+
+    def defaults(self, args: ast.arguments, qual: str, scope: str) -> None:
+        positional = [*args.posonlyargs, *args.args]
+        with_default = positional[len(positional) - len(args.defaults) :]
+        for a, d in zip(with_default, args.defaults, strict=True):
+            self.f.stmts.append(("param", scope, (qual, a.arg), self.expr(d, scope)))
+        for a, kd in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            if kd is not None:
+                self.f.stmts.append(("param", scope, (qual, a.arg), self.expr(kd, scope)))
+
+    def define_class(self, s: ast.ClassDef, scope: str) -> None:
+        f = self.f
+        qual = self._qual(scope, s.name)
+        decos = [self.expr(d, scope) for d in s.decorator_list]
+        bases = tuple(self.expr(b, scope) for b in s.bases)
+        for k in s.keywords:
+            self.expr(k.value, scope)
+        f.scopes[qual] = Scope("class", scope, line=s.lineno, end_line=s.end_lineno or s.lineno)
+        f.stmts.append(("bases", scope, qual, bases))
+        value = ("d", qual, tuple(reversed(decos))) if decos else ("cls", qual)
+        f.stmts.append(("=", scope, self.bind(scope, s.name), value))
+        saved = self.nested(qual, [])
+        self.body(s.body, qual)
+        self.env = saved
+
+    def assign(self, t: ast.expr, value: Expr, node: ast.expr, scope: str) -> None:
+        """Bind a target; a literal tuple/list on both sides binds element by element."""
+        if (
+            isinstance(t, (ast.Tuple, ast.List))
+            and isinstance(node, (ast.Tuple, ast.List))
+            and len(t.elts) == len(node.elts)
+            and not any(isinstance(e, ast.Starred) for e in (*t.elts, *node.elts))
+        ):
+            items = value[1] if value and value[0] == "k" else None
+            elems = self.f.containers[items][1] if items is not None else None
+            for i, (te, ve) in enumerate(zip(t.elts, node.elts, strict=True)):
+                sub = elems[i][1] if elems is not None else None
+                self.assign(te, sub, ve, scope)
+            return
+        self.f.stmts.append(("=", scope, self.target(t, scope), value))
+
+    def target(self, t: ast.expr, scope: str) -> Expr:
+        if isinstance(t, ast.Name):
+            return self.bind(scope, t.id)
+        if isinstance(t, ast.Attribute):
+            return ("a", self.expr(t.value, scope), t.attr)
+        if isinstance(t, ast.Subscript):
+            key = _const_key(t.slice)
+            if key is None:
+                self.expr(t.slice, scope)
+            return ("s", self.expr(t.value, scope), key)
+        if isinstance(t, (ast.Tuple, ast.List)):
+            return ("t", tuple(self.target(e, scope) for e in t.elts))
+        if isinstance(t, ast.Starred):
+            return ("*", self.target(t.value, scope))
+        return None
+
+    # ---- expressions --------------------------------------------------------------------
+    def expr(self, e: ast.expr | None, scope: str, depth: int = 0) -> Expr:
+        if e is None or depth > _MAX_DEPTH:
+            return None
+        d = depth + 1
+        if isinstance(e, ast.Name):
+            return self.load(e.id)
+        if isinstance(e, ast.Attribute):
+            return ("a", self.expr(e.value, scope, d), e.attr)
+        if isinstance(e, ast.Call):
+            return self.call(e, scope, d)
+        if isinstance(e, ast.Subscript):
+            key = _const_key(e.slice)
+            if key is None:
+                self.expr(e.slice, scope, d)
+            return ("s", self.expr(e.value, scope, d), key)
+        if isinstance(e, (ast.Tuple, ast.List)):
+            starred = any(isinstance(x, ast.Starred) for x in e.elts)
+            keys = [None if starred else repr(i) for i in range(len(e.elts))]
+            return self.container(list(zip(keys, e.elts, strict=True)), scope, d)
+        if isinstance(e, ast.Set):
+            return self.container([(None, x) for x in e.elts], scope, d)
+        if isinstance(e, ast.Dict):
+            pairs = zip(e.keys, e.values, strict=True)
+            items = [(_const_key(k) if k is not None else None, v) for k, v in pairs]
+            for k in e.keys:
+                if k is not None and _const_key(k) is None:
+                    self.expr(k, scope, d)
+            return self.container(items, scope, d)
+        if isinstance(e, ast.BoolOp):
+            return ("u", tuple(self.expr(v, scope, d) for v in e.values))
+        if isinstance(e, ast.IfExp):
+            self.expr(e.test, scope, d)
+            return ("u", (self.expr(e.body, scope, d), self.expr(e.orelse, scope, d)))
+        if isinstance(e, ast.NamedExpr):
+            value = self.expr(e.value, scope, d)
+            self.f.stmts.append(("=", scope, self.target(e.target, scope), value))
+            return value
+        if isinstance(e, ast.Lambda):
+            return self.lambda_(e, scope)
+        if isinstance(e, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            for g in e.generators:
+                it = self.expr(g.iter, scope, d)
+                self.f.stmts.append(("for", scope, self.target(g.target, scope), it))
+                for cond in g.ifs:
+                    self.expr(cond, scope, d)
+            if isinstance(e, ast.DictComp):
+                self.expr(e.key, scope, d)
+                return self.container([(None, e.value)], scope, d)
+            return self.container([(None, e.elt)], scope, d)
+        if isinstance(e, (ast.Await, ast.Starred)):
+            return self.expr(e.value, scope, d)
+        if isinstance(e, (ast.Yield, ast.YieldFrom)):
+            if e.value is not None:
+                v = self.expr(e.value, scope, d)
+                op = "yield" if isinstance(e, ast.Yield) else "yfrom"
+                self.f.stmts.append((op, scope, v, None))
+            return None
+        for child in ast.iter_child_nodes(e):  # operators, comparisons, f-strings, ...
+            if isinstance(child, ast.expr):
+                self.expr(child, scope, d)
+        return None
+
+    def container(self, items: list[tuple[str | None, ast.expr]], scope: str, d: int) -> Expr:
+        values = tuple((k, self.expr(v, scope, d)) for k, v in items)
+        self.f.containers.append((scope, values))
+        return ("k", len(self.f.containers) - 1)
+
+    def call(self, e: ast.Call, scope: str, d: int) -> Expr:
+        func = e.func
+        if isinstance(func, ast.Name) and func.id == "super" and not e.args:
+            return ("sup", scope)
+        callee = self.expr(func, scope, d)
+        args = tuple(
+            self.expr(a, scope, d) if not isinstance(a, ast.Starred) else None for a in e.args
+        )
+        for a in e.args:
+            if isinstance(a, ast.Starred):
+                self.expr(a.value, scope, d)
+        kws = tuple((k.arg, self.expr(k.value, scope, d)) for k in e.keywords if k.arg)
+        for k in e.keywords:
+            if not k.arg:
+                self.expr(k.value, scope, d)
+        self.f.sites.append((scope, callee, args, kws, e.lineno))
+        return ("c", len(self.f.sites) - 1)
+
+    def lambda_(self, e: ast.Lambda, scope: str) -> Expr:
+        n = self.lambdas[scope] = self.lambdas.get(scope, 0) + 1
+        qual = self._qual(scope, f"<lambda{n}>")
+        end = e.end_lineno or e.lineno
+        self._function_scope(qual, scope, e.args, "", e.lineno, end)
+        self.defaults(e.args, qual, scope)
+        saved = self.nested(qual, _all_params(e.args))
+        self.f.stmts.append(("ret", qual, self.expr(e.body, qual), None))
+        self.env = saved
+        return ("fn", qual)
