@@ -1,6 +1,9 @@
-"""Embedded-store benchmark: prodgraph's upsert path against Ladybug's raw COPY, in one run.
+"""Store benchmark: prodgraph's upsert path against the backend's own floor, in one run.
 
     .venv/bin/python bench/store.py [--nodes N] [--edges M] [--out docs/benchmarks/store.md]
+    .venv/bin/python bench/store.py --backend neo4j --wipe ...   (bench/store_neo4j.py)
+
+The embedded floor is Ladybug's raw COPY; the Neo4j floor is the driver's own UNWIND MERGE.
 
 Each load phase runs in its own process so its peak memory is its own.
 """
@@ -172,13 +175,30 @@ def _run_phase(name: str, nodes: int, edges: int) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--nodes", type=int, default=1_000_000)
-    ap.add_argument("--edges", type=int, default=5_000_000)
+    ap.add_argument("--backend", choices=["ladybug", "neo4j"], default="ladybug")
+    ap.add_argument("--nodes", type=int, default=None, help="1M embedded, 200k on Neo4j.")
+    ap.add_argument("--edges", type=int, default=None, help="5M embedded, 1M on Neo4j.")
+    ap.add_argument("--wipe", action="store_true", help="Neo4j: empty the database first.")
+    ap.add_argument("--batch-sizes", default="1000,5000,20000", help="Neo4j floor batches.")
+    ap.add_argument("--workers", default="1,2,4", help="Neo4j floor writer threads.")
     ap.add_argument("--phase")
     ap.add_argument("--db", type=Path)
     ap.add_argument("--out", type=Path)
     ap.add_argument("--repeat", type=int, default=2, help="Runs of each path; the best counts.")
     a = ap.parse_args()
+    neo = a.backend == "neo4j"
+    a.nodes = a.nodes or (200_000 if neo else 1_000_000)
+    a.edges = a.edges or (1_000_000 if neo else 5_000_000)
+    if neo:
+        from store_neo4j import int_list, run
+
+        a.batch_sizes, a.workers = int_list(a.batch_sizes), int_list(a.workers)
+        text = run(a, _functions, _calls, _latencies)
+        print(text)
+        if a.out:
+            a.out.parent.mkdir(parents=True, exist_ok=True)
+            a.out.write_text("## Store on Neo4j (bench/store.py --backend neo4j)\n\n" + text + "\n")
+        return
     if a.phase:
         fn = phase_raw if a.phase == "raw" else phase_project
         print(json.dumps(fn(a.db, a.nodes, a.edges)))
