@@ -306,7 +306,7 @@ class LadybugStore:
                 f"-[r:{batch.type}]->() DELETE r RETURN count(*) AS n"
             )
         result = self._write_conn.execute(q)
-        deleted = int(result.get_all()[0][0])  # type: ignore[union-attr]
+        deleted = int(result.get_all()[0][0])  # type: ignore[union-attr,index]
         return WriteResult(deleted, 0, "delete")  # what was there, not what was asked
 
     def prune(
