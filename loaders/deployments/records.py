@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from loaders.dates import implausible, load_clock
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -82,7 +84,19 @@ class DeploymentRecord:
 
 
 def parse_time(value: object, field_name: str, *, assume_utc: bool = False) -> datetime:
-    """ISO 8601 with an offset (or 'Z') -> naive UTC; a naive time only with `assume_utc`."""
+    """ISO 8601 with an offset (or 'Z') -> naive UTC; a naive time only with `assume_utc`.
+
+    A time that cannot be true (in the future beyond the clock-skew allowance, or before 1970:
+    `loaders.dates.implausible`) is a FieldError like an unreadable one: the row is skipped.
+    """
+    parsed = _read_time(value, field_name, assume_utc=assume_utc)
+    reason = implausible(parsed, load_clock())
+    if reason:
+        raise FieldError(f"{field_name} {reason}")
+    return parsed
+
+
+def _read_time(value: object, field_name: str, *, assume_utc: bool) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str) and value.strip():
@@ -101,7 +115,10 @@ def parse_time(value: object, field_name: str, *, assume_utc: bool = False) -> d
                 f"{field_name} {value!r} has no UTC offset (add one, or set assume_utc=true)"
             )
         return parsed
-    return parsed.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return parsed.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        raise FieldError(f"{field_name} {value!r} is out of range") from None
 
 
 def normalise_status(value: object) -> str:

@@ -12,9 +12,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from loaders.dates import BadTime, implausible, read_time
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["RawTicket", "TicketFormatError", "detect_format", "parse_time", "read_tickets"]
+__all__ = [
+    "RawTicket",
+    "TicketFormatError",
+    "check_times",
+    "detect_format",
+    "parse_time",
+    "read_tickets",
+]
 
 Skip = Callable[[str, str, str], None]  # (item, reason, position)
 
@@ -55,8 +64,10 @@ class RawTicket:
     type_name: str = ""
     status: str | None = None
     severity: str | None = None
-    created_at: dt.datetime | None = None
+    created_at: dt.datetime | None = None  # set from the raw values by `check_times`
     resolved_at: dt.datetime | None = None
+    created_raw: object = None  # as found in the input
+    resolved_raw: object = None
     duplicate_of: list[str] = field(default_factory=list)  # keys in the same system
     duplicated_by: list[str] = field(default_factory=list)
     services: list[str] = field(default_factory=list)  # declared (components, CSV column)
@@ -71,17 +82,25 @@ class RawTicket:
 
 def parse_time(value: object) -> dt.datetime | None:
     """ISO 8601 (with Z, +00:00 or Jira's +0000) -> naive UTC; None when empty or unreadable."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    s = value.strip().replace("Z", "+00:00")
-    s = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", s)
     try:
-        t = dt.datetime.fromisoformat(s)
-    except ValueError:
+        return read_time(value)
+    except BadTime:
         return None
-    if t.tzinfo is not None:
-        t = t.astimezone(dt.UTC).replace(tzinfo=None)
-    return t
+
+
+def check_times(t: RawTicket, now: dt.datetime, warn: Skip) -> None:
+    """Set the ticket's times from its raw values; an unreadable or implausible one is left
+    empty (the ticket still loads) and reported with the ticket's key and the reason."""
+    for name, raw in (("created_at", t.created_raw), ("resolved_at", t.resolved_raw)):
+        try:
+            when = read_time(raw)
+            reason = implausible(when, now) if when is not None else None
+        except BadTime as e:
+            when, reason = None, str(e)
+        if reason:
+            warn(f"ticket:{t.system}:{t.key}", f"{name} {reason}: stored without it", t.position)
+            when = None
+        setattr(t, name, when)
 
 
 def detect_format(name: str, data: bytes, forced: str = "auto") -> tuple[str, Any]:
@@ -187,8 +206,8 @@ def _github(item: Any, system: str, pos: str, skip: Skip, name: str) -> RawTicke
         comments=texts,
         labels=_names(item.get("labels")),
         status=item.get("state"),
-        created_at=parse_time(item.get("created_at")),
-        resolved_at=parse_time(item.get("closed_at")),
+        created_raw=item.get("created_at"),
+        resolved_raw=item.get("closed_at"),
         position=pos,
     )
     all_text = "\n".join([body, *texts])
@@ -230,8 +249,8 @@ def _jira(item: Any, system: str, pos: str, skip: Skip, name: str) -> RawTicket 
         type_name=(f.get("issuetype") or {}).get("name") or "",
         status=((f.get("status") or {}).get("name") or "").lower() or None,
         severity=(f.get("priority") or {}).get("name"),
-        created_at=parse_time(f.get("created")),
-        resolved_at=parse_time(f.get("resolutiondate")),
+        created_raw=f.get("created"),
+        resolved_raw=f.get("resolutiondate"),
         services=_names(f.get("components")),
         position=pos,
     )
@@ -277,8 +296,8 @@ def _csv(text: str, system: str, skip: Skip, name: str) -> Iterator[RawTicket]:
             kind=(row.get("kind") or "").strip().lower() or None,
             status=(row.get("status") or "").strip() or None,
             severity=(row.get("severity") or "").strip() or None,
-            created_at=parse_time(row.get("created_at")),
-            resolved_at=parse_time(row.get("resolved_at")),
+            created_raw=row.get("created_at"),
+            resolved_raw=row.get("resolved_at"),
             duplicate_of=[x.lstrip("#") for x in _split(row.get("duplicate_of"))],
             services=_split(row.get("services")),
             fixed_by=_split(row.get("fixed_by")) or fixed_by_commits(row.get("body") or ""),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,8 +14,15 @@ from graph_service.batch import Batch, DeleteEdgesFrom, edges, nodes
 from graph_service.store.base import GraphReader
 from loaders import stacktrace
 from loaders.base import LoadReport
+from loaders.dates import load_clock
 from loaders.redact import RedactConfig, Redactor
-from loaders.tickets.formats import RawTicket, TicketFormatError, detect_format, read_tickets
+from loaders.tickets.formats import (
+    RawTicket,
+    TicketFormatError,
+    check_times,
+    detect_format,
+    read_tickets,
+)
 from loaders.tickets.links import Lookups, TextRefs, scan_text
 from loaders.traces.otlp import expand_paths
 from loaders.traces.resolve import safe_query
@@ -50,6 +57,15 @@ class TicketsConfig(BaseModel):
     redact_pii: bool = True
 
 
+def _warner(report: LoadReport, name: str) -> Callable[[str, str, str], None]:
+    """A row-level warning of file `name` (the row's position follows the file name)."""
+
+    def warn(item: str, reason: str, position: str) -> None:
+        report.warn(item, reason, f"{name} {position}".strip())
+
+    return warn
+
+
 def classify(t: RawTicket, has_trace: bool) -> str | None:
     """bug / incident / question / feature from the declared kind, issue type, then labels."""
     if t.kind in _KIND_VALUES:
@@ -81,12 +97,14 @@ class TicketsLoader:
 
     def _read(self, report: LoadReport) -> list[RawTicket]:
         tickets: dict[tuple[str, str], RawTicket] = {}
+        now = load_clock()
         for path in expand_paths(self.config.paths, (".json", ".csv")):
             name = str(path)
             try:
                 data = Path(path).read_bytes()
                 fmt, doc = detect_format(name, data, self.config.format)
                 for t in read_tickets(fmt, doc, self.config.system, report.skip, name):
+                    check_times(t, now, _warner(report, name))
                     tickets[(t.system, t.key)] = t
             except TicketFormatError as e:
                 report.skip(name, str(e), e.position)
