@@ -447,9 +447,9 @@ class _Solver:
         if recv is not None and sc.method in ("self", "cls") and params:
             offset = 1
             bound = recv if sc.method == "self" else ("c", recv[1], recv[2])
-            self.add(self.vars, (path, qual, params[0]), (bound,))
-            self.add(self.vars, (path, qual, params[0] + "#0"), (bound,))
         given: dict[str, set[Value]] = {}
+        if offset:
+            given[params[0]] = {bound}
         for i, a in enumerate(args):
             if a and i + offset < len(params):
                 given[params[i + offset]] = a

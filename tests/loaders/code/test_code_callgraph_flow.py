@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from graph_service.batch import EdgeBatch
+from graph_service.ingest import ingest
+from graph_service.settings import Settings
+from graph_service.store import GraphStore, open_store
 from loaders.base import LoadReport
+from loaders.code import make_loader
 from loaders.code.loader import CodeConfig, CodeLoader
 from tests.loaders.code.code_sample_tree import write_tree
+from tests.loaders.code.conftest import call_edges
 
 
 def _calls(root: Path) -> dict[tuple[str, str], tuple[str, float]]:
@@ -103,3 +109,173 @@ def test_root_package_modules_resolve_from_the_root(tmp_path: Path) -> None:
         },
     )
     assert ("main.py:<module>", "nested/to_import.py:func1") in _calls(root)
+
+
+FLOW_TREE = {
+    "pkg/__init__.py": "from pkg.clients import default_client\n",
+    "pkg/clients.py": """\
+class Client:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def request(self, url):
+        return url
+
+    def send(self, url):
+        return self.request(url)
+
+
+class Pages:
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        raise StopIteration
+
+
+class Failure(Exception):
+    def __init__(self, why):
+        self.why = why
+
+
+default_client = Client()
+
+
+def get_client():
+    return Client()
+""",
+    "pkg/api.py": """\
+from pkg import default_client
+from pkg.clients import *
+
+
+def get(url):
+    with Client() as client:
+        return client.request(url)
+
+
+def fetch(url):
+    return get_client().send(url)
+
+
+def shared(url):
+    return default_client.send(url)
+
+
+def crawl():
+    for page in Pages():
+        pass
+    raise Failure("done")
+""",
+    "pkg/flow.py": """\
+def on_ok():
+    pass
+
+
+def on_err():
+    pass
+
+
+def run(callback, *, errback=None):
+    callback()
+    errback()
+
+
+def pick():
+    return on_ok
+
+
+def dec(f):
+    def wrapper():
+        return f()
+    return wrapper
+
+
+@dec
+def wrapped():
+    pass
+
+
+class Holder:
+    def __init__(self):
+        self.handler = on_ok
+        self.table = {"err": on_err}
+
+    def fire(self):
+        self.handler()
+        self.table["err"]()
+
+
+def main():
+    run(on_ok, errback=on_err)
+    pick()()
+    a, b = on_ok, on_err
+    b()
+    wrapped()
+    Holder().fire()
+""",
+}
+
+
+def test_value_flow_edges(tmp_path: Path) -> None:
+    calls = _calls(write_tree(tmp_path / "r", FLOW_TREE))
+    clients, api, flow = "pkg/clients.py", "pkg/api.py", "pkg/flow.py"
+    expected = {
+        # with X() as y: y is X.__enter__'s result; the enter/exit calls are implicit
+        (f"{api}:get", f"{clients}:Client.request"): "value_flow",
+        (f"{api}:get", f"{clients}:Client.__enter__"): "implicit",
+        (f"{api}:get", f"{clients}:Client.__exit__"): "implicit",
+        # a call on a call's result; a re-exported instance; `from m import *`
+        (f"{api}:fetch", f"{clients}:Client.send"): "value_flow",
+        (f"{api}:fetch", f"{clients}:get_client"): "import",
+        (f"{api}:shared", f"{clients}:Client.send"): "value_flow",
+        # for x in C(): __iter__/__next__; raise A(...) -> A.__init__
+        (f"{api}:crawl", f"{clients}:Pages.__iter__"): "implicit",
+        (f"{api}:crawl", f"{clients}:Pages.__next__"): "implicit",
+        (f"{api}:crawl", f"{clients}:Failure.__init__"): "constructor",
+        # parameters and keyword arguments, returned functions, tuple assignment
+        (f"{flow}:run", f"{flow}:on_ok"): "value_flow",
+        (f"{flow}:run", f"{flow}:on_err"): "value_flow",
+        (f"{flow}:main", f"{flow}:pick"): "same_module",
+        (f"{flow}:main", f"{flow}:on_ok"): "value_flow",
+        (f"{flow}:main", f"{flow}:on_err"): "value_flow",
+        # a decorator is called where it is applied; the name now means the wrapper
+        (f"{flow}:<module>", f"{flow}:dec"): "decorator",
+        (f"{flow}:main", f"{flow}:dec.wrapper"): "value_flow",
+        (f"{flow}:dec.wrapper", f"{flow}:wrapped"): "value_flow",
+        # attributes and containers
+        (f"{flow}:main", f"{flow}:Holder.fire"): "value_flow",
+        (f"{flow}:Holder.fire", f"{flow}:on_ok"): "value_flow",
+        (f"{flow}:Holder.fire", f"{flow}:on_err"): "value_flow",
+    }
+    got = {k: calls[k][0] for k in expected if k in calls}
+    assert got == expected
+    # the decorated name no longer calls the original function
+    assert (f"{flow}:main", f"{flow}:wrapped") not in calls
+    # `a, b = on_ok, on_err; b()`: on_ok is called by main only through pick()()
+    assert calls[(f"{flow}:run", f"{flow}:on_ok")][1] == 0.8
+    assert calls[(f"{api}:crawl", f"{clients}:Pages.__iter__")][1] == 0.8
+
+
+def test_value_flow_is_exact_after_an_incremental_load(
+    tmp_path: Path, store: GraphStore, load: Callable[..., LoadReport]
+) -> None:
+    root = write_tree(tmp_path / "shop", FLOW_TREE)
+    load(root)
+    # pick() now returns on_err: main's edge moves though only flow.py's callee changed
+    text = (root / "pkg/flow.py").read_text().replace("return on_ok", "return on_err")
+    (root / "pkg/flow.py").write_text(text)
+    # clients.py changes; api.py's value-flow edges must follow (no stale edge)
+    clients = (root / "pkg/clients.py").read_text()
+    (root / "pkg/clients.py").write_text(clients.replace("return self.request(url)", "return url"))
+    report = load(root)
+    assert not report.failed_batches
+    fresh = open_store(Settings(db_path=tmp_path / "fresh.lbug"), create=True)
+    ingest(fresh, make_loader([str(root)], Settings(), {"repo": "shop"}))
+    assert call_edges(store) == call_edges(fresh)
+    assert ("pkg/clients.py:Client.send", "pkg/clients.py:Client.request", "self") not in (
+        call_edges(store)
+    )
