@@ -161,10 +161,9 @@ def _show_risky_changes(store: GraphStore, model: Any, n_recent: int = 30) -> No
             {"n": n_recent},
         ).rows()
     ]
-    scored = sorted(
-        (score_commit(store, model, sha, history=history) for sha in shas),
-        key=lambda r: -float(r.score),
-    )
+    # a change that touches no code gets a label, not a probability: it is not ranked
+    results = [score_commit(store, model, sha, history=history) for sha in shas]
+    scored = sorted((r for r in results if r.score is not None), key=lambda r: -(r.score or 0.0))
     table = Table("commit", "risk", "why", title=f"riskiest of the last {len(shas)} changes")
     for r in scored[:5]:
         reasons = [e.text for e in r.explanations if e.weight > 0][:3]
