@@ -116,16 +116,18 @@ class NamedQuery:
                 {"query": self.name, "param": unknown[0]},
             )
         bound: dict[str, object] = {}
+        missing = [p for p in self.params if p.required and raw.get(p.name) is None]
+        if missing:
+            needs = "; ".join(f"{p.name!r} ({p.type}): {p.description}" for p in missing)
+            raise CallerError(
+                f"query {self.name!r} needs parameter{'s' if len(missing) > 1 else ''} {needs}",
+                {"query": self.name, "param": missing[0].name},
+            )
         for p in self.params:
             if p.name in raw and raw[p.name] is not None:
                 bound[p.name] = bind_value(self.name, p, raw[p.name])
-            elif not p.required:
-                bound[p.name] = p.default
             else:
-                raise CallerError(
-                    f"query {self.name!r} needs parameter {p.name!r} ({p.type}): {p.description}",
-                    {"query": self.name, "param": p.name},
-                )
+                bound[p.name] = p.default
         return bound
 
     def describe(self) -> dict[str, object]:
@@ -139,7 +141,7 @@ class NamedQuery:
                     "type": p.type,
                     "description": p.description,
                     "required": p.required,
-                    "default": p.sample() if not p.required else None,
+                    "default": p.sample() if not p.required and p.default is not None else None,
                 }
                 for p in self.params
             ],
@@ -259,7 +261,11 @@ def _parse_params(header: Mapping[str, list[str]], what: str) -> tuple[Param, ..
             )
         name, type_, desc = m.group(1), m.group(2), m.group(3) or ""
         p = Param(name, type_, desc)
-        if name in defaults:
+        if name in defaults and defaults[name] == "null":
+            # optional with no value: the query computes its own default (e.g. from the data)
+            defaults.pop(name)
+            p = Param(name, type_, desc, None, required=False)
+        elif name in defaults:
             raw = defaults.pop(name)
             try:
                 value = bind_value(what, p, "" if raw in ("''", '""') else raw)
@@ -468,7 +474,8 @@ def library_markdown(library: Mapping[str, NamedQuery] | None = None) -> str:
     lines = ["| name | what it answers | parameters |", "| --- | --- | --- |"]
     for q in (library if library is not None else load_library()).values():
         params = "<br>".join(
-            f"`{p.name}` `{p.type}`" + ("" if p.required else f" = `{p.sample()!r}`")
+            f"`{p.name}` `{p.type}`"
+            + ("" if p.required else " (optional)" if p.default is None else f" = `{p.sample()!r}`")
             for p in q.params
         )
         variant = " (Ladybug variant)" if q.ladybug_text is not None else ""
