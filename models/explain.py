@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from models.egograph import EgoBatch
 from models.gnn import RiskGNN
 from models.history import COMMIT_FEATURES, ENTITY_FEATURES, History
+from models.population import is_code_path
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,10 @@ class Explanation(BaseModel):
     weight: float
     kind: str  # feature | file | function | neighbour | author
     uid: str | None = None
+
+    @property
+    def direction(self) -> str:
+        return "raises" if self.weight > 0 else "lowers"
 
 
 def _forward(
@@ -128,48 +133,80 @@ def score_and_explain(
     return logits, node_logits, _reasons(h, egos, attr, top)
 
 
-def _reasons(
-    h: History, egos: EgoBatch, attr: dict[str, np.ndarray], top: int
-) -> list[Explanation]:
-    items: list[Explanation] = []
+# Commit features about the author: with the author node they are one factor (never listed
+# twice, never once as raising and once as lowering the score).
+_AUTHOR_FEATURES = ("exp", "rexp", "sexp", "author_bugs", "author_file_first")
+
+
+def _feature_items(egos: EgoBatch, attr: dict[str, np.ndarray]) -> list[Explanation]:
+    items = []
     raw_c = egos.raw["commit"][0]
     for name, i in _C.items():
         w = float(attr["commit"][0, i])
         template = _FEATURE_TEXT.get(name)
-        if template and abs(w) > 1e-6 and (raw_c[i] != 0 or name in ("exp", "nuc")):
-            items.append(
-                Explanation(
-                    text=template.format(v=raw_c[i], p=100 * raw_c[i], r=_rate(raw_c[i])),
-                    weight=w,
-                    kind="feature",
-                )
-            )
+        if name in _AUTHOR_FEATURES or not template or abs(w) <= 1e-6:
+            continue
+        if raw_c[i] == 0 and name != "nuc":
+            continue
+        text = template.format(v=raw_c[i], p=100 * raw_c[i], r=_rate(raw_c[i]))
+        items.append(Explanation(text=text, weight=w, kind="feature"))
+    return items
+
+
+def _author_item(h: History, egos: EgoBatch, attr: dict[str, np.ndarray]) -> Explanation | None:
+    """The author as one factor: the author node and the author's commit features together."""
+    w = sum(float(attr["commit"][0, _C[k]]) for k in _AUTHOR_FEATURES)
+    if egos.raw["person"].shape[0] == 0:
+        return None
+    p = egos.raw["person"][0]
+    a = h.author_uids[int(egos.entity["person"][0])]
+    w += float(attr["person"][0].sum())
+    raw_c = egos.raw["commit"][0]
+    first = raw_c[_C["author_file_first"]]
+    facts = [f"{p[0]:.0f} earlier commits", f"{p[2]:.0f} known bug-introducing"]
+    if first > 0:
+        facts.append(f"first change in {100 * first:.0f}% of these files")
+    text = f"author {a.removeprefix('person:')}: " + ", ".join(facts)
+    return Explanation(text=text, weight=w, kind="author", uid=a)
+
+
+def _reasons(
+    h: History, egos: EgoBatch, attr: dict[str, np.ndarray], top: int
+) -> list[Explanation]:
+    """The `top` factors that moved the score most, either way (`weight` > 0 raised it, < 0
+    lowered it), strongest rise first. Each factor appears once: the author's features and
+    node are one factor; a touched file that is not code (docs, tests, CI) is not named."""
+    items = _feature_items(egos, attr)
     for kind in ("file", "function"):
         for row in range(egos.raw[kind].shape[0]):
-            w = float(attr[kind][row].sum())
             e = int(egos.entity[kind][row])
             touched = bool(egos.touched[kind][row])
+            if kind == "file" and not is_code_path(h.ent_path[e]):
+                continue
             text = _entity_text(h, e, egos.raw[kind][row], touched, kind)
             items.append(
                 Explanation(
-                    text=text, weight=w, kind=kind if touched else "neighbour", uid=h.ent_uids[e]
+                    text=text,
+                    weight=float(attr[kind][row].sum()),
+                    kind=kind if touched else "neighbour",
+                    uid=h.ent_uids[e],
                 )
             )
-    if egos.raw["person"].shape[0]:
-        p = egos.raw["person"][0]
-        a = h.author_uids[int(egos.entity["person"][0])]
-        items.append(
-            Explanation(
-                text=f"author {a.removeprefix('person:')}: {p[0]:.0f} earlier commits, "
-                f"{p[2]:.0f} known bug-introducing",
-                weight=float(attr["person"][0].sum()),
-                kind="author",
-                uid=a,
-            )
-        )
-    items.sort(key=lambda x: -x.weight)
-    positive = [x for x in items if x.weight > 0][:top]
-    return positive or items[:1]
+    author = _author_item(h, egos, attr)
+    if author is not None:
+        items.append(author)
+    merged: dict[str, Explanation] = {}  # a node in the ego graph twice is one factor
+    for x in items:
+        key = x.uid or x.text
+        if key in merged:
+            first = merged[key]
+            keep = first if first.kind != "neighbour" or x.kind == "neighbour" else x
+            merged[key] = keep.model_copy(update={"weight": first.weight + x.weight})
+        else:
+            merged[key] = x
+    items = [x for x in merged.values() if abs(x.weight) > 1e-9]
+    strongest = sorted(items, key=lambda x: -abs(x.weight))[:top]
+    return sorted(strongest, key=lambda x: -x.weight)
 
 
 def summary(explanations: list[Explanation]) -> dict[str, Any]:

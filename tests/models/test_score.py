@@ -84,3 +84,27 @@ def test_write_scores_round_trip(
     ).rows()[0]
     assert row["s"] == result.score and row["m"] == "test-model"
     assert row["la"] == synth_history.la[split[1][0]]  # nothing else was overwritten
+
+
+def test_explanations_never_contradict_themselves(
+    synth_store: GraphStore,
+    synth_history: History,
+    trained: RiskModel,
+    split: tuple[np.ndarray, np.ndarray, float],
+) -> None:
+    """Each factor once, with its direction: the author's features and node are one factor
+    (never "710 earlier commits" raising the score while the author node lowers it)."""
+    seen_lowering = False
+    for ci in split[1][:25]:
+        result = score_commit(synth_store, trained, synth_history.commit_uids[ci])
+        xs = result.explanations
+        assert 0 < len(xs) <= 5
+        weights = [x.weight for x in xs]
+        assert weights == sorted(weights, reverse=True)  # rises first, then what lowered it
+        assert sum(x.kind == "author" for x in xs) <= 1
+        assert not any("the author has" in x.text for x in xs)  # folded into the author factor
+        uids = [x.uid for x in xs if x.uid]
+        assert len(uids) == len(set(uids))
+        assert all(x.direction == ("raises" if x.weight > 0 else "lowers") for x in xs)
+        seen_lowering |= any(x.weight < 0 for x in xs)
+    assert seen_lowering  # factors that lowered a score are listed too
