@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -211,7 +212,14 @@ class LiveTraces:
             }
             if not agg.spans and not agg.lone_svc and not agg.lone_res and not agg.problems:
                 return None
+            started = time.perf_counter()
             report = self._write(_Window(agg, digests, stats))
+            logger.debug(
+                "wrote %d span(s) of %d request(s) in %.2f s",
+                agg.spans,
+                len(digests),
+                time.perf_counter() - started,
+            )
             self.reports = [*self.reports[-9:], report]
             return report
 

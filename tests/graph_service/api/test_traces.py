@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 import httpx
+import yaml
 from fastapi.testclient import TestClient
 from google.protobuf import json_format
 from google.rpc import status_pb2
@@ -194,3 +198,55 @@ def test_malformed_otlp_is_400_or_rejected_never_500(settings: Settings) -> None
         metrics = httpx.get(f"{url}/metrics").text
     assert rows == [[1]]  # only the one valid protobuf span: nothing invented from bad ids
     assert 'prodgraph_otlp_spans_total{outcome="undecodable"} 5.0' in metrics
+
+
+# the otlphttp exporter's and the loadbalancing exporter's settings (Collector documentation)
+OTLPHTTP_FIELDS = {
+    "endpoint",
+    "traces_endpoint",
+    "tls",
+    "timeout",
+    "read_buffer_size",
+    "write_buffer_size",
+    "encoding",
+    "compression",
+    "headers",
+    "retry_on_failure",
+    "sending_queue",
+}
+LOADBALANCING_FIELDS = {"routing_key", "protocol", "resolver", "timeout", "retry_on_failure"}
+
+
+def _documented_collector_configs() -> list[dict[str, Any]]:
+    text = (Path(__file__).parents[3] / "docs" / "formats.md").read_text()
+    section = text[text.index("### Behind an OpenTelemetry Collector") :]
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", section, re.S)]
+
+
+def test_documented_collector_configuration(client: TestClient) -> None:
+    """docs/formats.md's Collector configuration parses, names real fields, and works."""
+    main, scaled = _documented_collector_configs()
+    exporter = main["exporters"]["otlphttp/prodgraph"]
+    assert set(exporter) <= OTLPHTTP_FIELDS
+    assert exporter["compression"] == "gzip" and exporter["encoding"] in ("proto", "json")
+    path = urlparse(exporter["traces_endpoint"]).path
+    assert path == "/v1/traces"
+    pipeline = main["service"]["pipelines"]["traces"]
+    for kind in ("receivers", "processors", "exporters"):
+        assert set(pipeline[kind]) <= set(main[kind])
+    balancer = scaled["exporters"]["loadbalancing"]
+    assert set(balancer) <= LOADBALANCING_FIELDS and balancer["routing_key"] == "traceID"
+    # what that exporter sends: protobuf, gzip, the key in the documented header
+    headers = {
+        k: v.replace("${env:PRODGRAPH_WRITER_KEY}", KEYS["writer"])
+        for k, v in exporter["headers"].items()
+    }
+    r = client.post(
+        path,
+        content=gzip.compress(otlp_request("collector-svc").SerializeToString()),
+        headers={**headers, "Content-Type": PB["Content-Type"], "Content-Encoding": "gzip"},
+    )
+    assert r.status_code == 200, r.content
+    assert "svc:collector-svc" in eventually(
+        lambda: _services(client), lambda s: "svc:collector-svc" in s
+    )
