@@ -503,7 +503,7 @@ def fingerprint(error_type: str, frames: list[Frame], message: str = "") -> str:
         k = frame_key(f)
         if not keys or keys[-1] != k:
             keys.append(k)
-    material = [short_type(error_type)] + (keys or [message_template(message)])
+    material = [short_type(error_type)] + (keys or [message_template(message, error_type)])
     return hashlib.sha1("\n".join(material).encode("utf-8")).hexdigest()[:16]
 
 
@@ -528,9 +528,40 @@ _TEMPLATE_RULES = (
 )
 
 
-def message_template(message: str) -> str:
-    """Message with uuids, emails, urls, quoted values, paths, hex ids and numbers normalised."""
+# Errors whose quoted words name a key or attribute (which key, which attribute is the bug),
+# not a value: `KeyError: 'JPY'`, `'NoneType' object has no attribute 'total'`.
+_KEYED_TYPES = frozenset({"KeyError", "AttributeError", "NameError", "ImportError"})
+_QUOTED = re.compile(r"'([^'\n]*)'|\"([^\"\n]*)\"|`([^`\n]*)`")
+_NAME_LIKE = re.compile(r"^[A-Za-z_][\w.\-]{0,63}$")
+_DIGIT_RUN = re.compile(r"\d{3,}")
+_KEEP = 0xE000  # private-use characters hold the kept quotes while the rules run
+
+
+def _keeps_quote(text: str) -> bool:
+    """A quoted key or attribute name: an identifier, not an id, number or free text."""
+    return bool(_NAME_LIKE.match(text)) and not _DIGIT_RUN.search(text)
+
+
+def message_template(message: str, error_type: str = "") -> str:
+    """Message with uuids, emails, urls, quoted values, paths, hex ids and numbers normalised.
+
+    For a `KeyError`, `AttributeError`, `NameError` or `ImportError` (`error_type`, qualified
+    or not), a quoted word that looks like a name stays: it says which key or attribute.
+    """
     out = (message or "").strip()
+    kept: list[str] = []
+    if short_type(error_type) in _KEYED_TYPES:
+
+        def protect(m: re.Match[str]) -> str:
+            inner = next(g for g in m.groups() if g is not None)
+            if not _keeps_quote(inner):
+                return m.group(0)
+            kept.append(m.group(0))
+            return chr(_KEEP + len(kept) - 1)
+
+        out = _QUOTED.sub(protect, out[:2000])
     for rx, repl in _TEMPLATE_RULES:
         out = rx.sub(repl, out)
+    for i, q in enumerate(kept):
+        out = out.replace(chr(_KEEP + i), q)
     return re.sub(r"\s+", " ", out)[:500]

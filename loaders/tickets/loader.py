@@ -164,7 +164,9 @@ class TicketsLoader:
                 "uid": f"err:{fp}",
                 "fingerprint": fp,
                 "type": trace.error_type,
-                "message_template": redactor.text(stacktrace.message_template(trace.message)),
+                "message_template": redactor.text(
+                    stacktrace.message_template(trace.message, trace.error_type)
+                ),
                 "frames": [stacktrace.frame_key(f) for f in frames],
             }
             look.errors.add(f"err:{fp}")

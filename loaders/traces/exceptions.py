@@ -53,7 +53,9 @@ class ExceptionEvents:
             acc = self.errors.get(fp)
             if acc is None:
                 in_app = [f for f in frames if f.in_app] or frames
-                acc = self.errors[fp] = ErrorAcc(etype, stacktrace.message_template(msg), in_app)
+                acc = self.errors[fp] = ErrorAcc(
+                    etype, stacktrace.message_template(msg, etype), in_app
+                )
             ts = ev.time_unix_nano or start
             acc.count += 1
             acc.first, acc.last = min(acc.first, ts), max(acc.last, ts)
