@@ -104,6 +104,9 @@ class _CallResolver:
         if cs.kind == "new":
             target = self.t.resolve_expr(self.fs, caller, cs.name)
             return self._construct(target) if target and target[0] == "class" else None
+        if cs.kind == "on_new" and cs.receiver is not None:
+            hit = self._typed_local(("constructed", cs.receiver), cs.name)
+            return (hit[0], "constructed_receiver", hit[2]) if hit else None
         if cs.receiver is None:
             return self._bare(cs.name, caller)
         if self.fs.language == "go" and cs.receiver == caller.self_name and caller.class_name:

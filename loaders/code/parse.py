@@ -122,7 +122,7 @@ class CallSite:
     caller: str | None
     name: str
     receiver: str | None
-    kind: str  # call or new
+    kind: str  # call, new, or on_new (a method of class `receiver` on a new instance)
     line: int
     # outside any function: the enclosing class's qualname (class body) or "" (module level);
     # the graph names these callers (see `graph_service.schema.synthetic_caller`)
@@ -329,7 +329,9 @@ class _Extractor:
         body = self.out.bodies.get(owner)
         if body is None:
             first, last = (cls.start_line, cls.end_line) if cls else (1, self.out.lines)
-            body = self.out.bodies[owner] = FunctionInfo(owner, owner, first, last)
+            body = self.out.bodies[owner] = FunctionInfo(
+                owner, owner, first, last, class_name=cls.qualname if cls else None
+            )
         return body
 
     def _scope(self, scope: tuple[int, int, str, Node, dict[str, Any]], stack: list) -> Any:
@@ -380,6 +382,13 @@ class _Extractor:
         if new is not None:
             line = new[0].start_point[0] + 1
             self.out.calls.append(CallSite(caller, node_text(new[0]), None, "new", line, body))
+            return
+        ctor = caps.get("call.ctor")
+        if ctor is not None:  # `new C().m()`: m of class C
+            name = caps["call.name"][0]
+            line = name.start_point[0] + 1
+            cs = CallSite(caller, node_text(name), node_text(ctor[0]), "on_new", line, body)
+            self.out.calls.append(cs)
             return
         receiver = None
         recv = caps.get("call.receiver")

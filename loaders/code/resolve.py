@@ -37,6 +37,7 @@ CONFIDENCE = {
     "class_attr": 0.85,
     "reexport": 0.85,
     "local_type": 0.75,
+    "constructed_receiver": 0.85,
     "annotation": 0.7,
 }
 _SPEC = {s.name: s for s in SPECS}

@@ -23,3 +23,8 @@
   object: [(identifier) (this) (super) (field_access) (scoped_identifier)] @call.receiver
   name: (identifier) @call.name) @call
 (object_creation_expression type: (type_identifier) @call.new) @call
+
+; a method called on a freshly constructed object: `new Helper().run()`
+(method_invocation
+  object: (object_creation_expression type: (type_identifier) @call.ctor)
+  name: (identifier) @call.name) @call

@@ -61,3 +61,9 @@
   (function_expression
     name: (identifier) @function.name
     parameters: (formal_parameters) @function.params) @function)
+
+; a method called on a freshly constructed object: `new Calc().add(1)`
+(call_expression
+  function: (member_expression
+    object: (new_expression constructor: (identifier) @call.ctor)
+    property: (property_identifier) @call.name)) @call

@@ -279,3 +279,62 @@ def test_value_flow_is_exact_after_an_incremental_load(
     assert ("pkg/clients.py:Client.send", "pkg/clients.py:Client.request", "self") not in (
         call_edges(store)
     )
+
+
+def test_other_languages_module_level_callers_and_methods_on_new_objects(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path / "r",
+        {
+            "web/calc.js": """\
+export class Calc {
+  add(a, b) { return a + b; }
+}
+export function setup() { return 1; }
+setup();
+const total = new Calc().add(1, 2);
+""",
+            "web/shape.ts": """\
+export class Square {
+  area(): number { return 4; }
+}
+export function register(): void {}
+register();
+export const a = new Square().area();
+""",
+            "go.mod": "module example.com/app\n",
+            "main.go": """\
+package main
+
+func setup() int { return 1 }
+
+var ready = setup()
+
+func main() {}
+""",
+            "src/main/java/com/acme/Helper.java": """\
+package com.acme;
+
+public class Helper {
+    private int n = init();
+    private int m = new Helper().count();
+
+    static int init() { return 1; }
+    int count() { return 2; }
+    void run() { new Helper().count(); }
+}
+""",
+        },
+    )
+    calls = _calls(root)
+    java = "src/main/java/com/acme/Helper.java"
+    expected = {
+        ("web/calc.js:<module>", "web/calc.js:setup"): "same_module",
+        ("web/calc.js:<module>", "web/calc.js:Calc.add"): "constructed_receiver",
+        ("web/shape.ts:<module>", "web/shape.ts:register"): "same_module",
+        ("web/shape.ts:<module>", "web/shape.ts:Square.area"): "constructed_receiver",
+        ("main.go:<module>", "main.go:setup"): "same_module",
+        (f"{java}:Helper.<body>", f"{java}:Helper.init"): "self",
+        (f"{java}:Helper.<body>", f"{java}:Helper.count"): "constructed_receiver",
+        (f"{java}:Helper.run", f"{java}:Helper.count"): "constructed_receiver",
+    }
+    assert {k: calls[k][0] for k in expected if k in calls} == expected
