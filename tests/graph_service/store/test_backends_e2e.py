@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from graph_service.queries import load_library, run_named
-from sample_system import generate
-from sample_system.config import SampleManifest
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
+from sample_system import generate
+from sample_system.config import SampleManifest
 from tests.conftest import StoreBackend, make_backend
 
 PRODGRAPH = Path(sys.executable).parent / "prodgraph"
@@ -151,7 +151,12 @@ def _risk(store: GraphStore, model: Any, n: int = 8) -> dict[str, float | None]:
     return out
 
 
-def test_risk_and_triage_run(backend: StoreBackend, sample: SampleManifest) -> None:
+def test_risk_triage_and_the_api(backend: StoreBackend, sample: SampleManifest) -> None:
+    """Train and score, triage, then the service's data endpoints on the same store."""
+    from fastapi.testclient import TestClient
+
+    from graph_service.api import create_app
+    from graph_service.api.auth import hash_key
     from models.config import RiskConfig
     from models.registry import load
     from models.train import train
@@ -166,8 +171,37 @@ def test_risk_and_triage_run(backend: StoreBackend, sample: SampleManifest) -> N
         result = _triage(store, backend.settings)
         assert result.functions, "triage names suspect functions"
         assert all(s.score >= 0.0 for s in result.similar)
+        ticket = _bug_ticket(store)
+        fp = store.query(
+            "MATCH (e:ErrorSignature) RETURN e.uid AS uid, e.fingerprint AS fp ORDER BY uid LIMIT 1"
+        ).rows()[0]["fp"]
     finally:
         store.close()
+    settings = backend.settings.model_copy(update={"api_keys": [f"admin:{hash_key('k-admin')}"]})
+    h = {"Authorization": "Bearer k-admin"}
+    sha = next(s for s, v in scores.items() if v is not None)
+    with TestClient(create_app(settings)) as c:
+        ready = c.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["backend"] == backend.name
+        assert "failed" not in json.dumps(ready.json()["checks"])
+        whole = c.post("/v1/cypher", json={"query": "MATCH p = (:Commit)-[:MODIFIES]->() "
+                                                    "RETURN p LIMIT 2"}, headers=h)  # fmt: skip
+        assert whole.status_code == 200, whole.text
+        named = c.post("/v1/queries/hotspots_bugs", json={"params": {}}, headers=h)
+        assert named.status_code == 200 and named.json()["rows"], named.text
+        risk = c.post("/v1/risk", json={"sha": sha}, headers=h)
+        assert risk.status_code == 200, risk.text
+        assert risk.json()["overall"] == pytest.approx(scores[sha], abs=1e-6)
+        assert c.get("/v1/risk/recent", headers=h).status_code == 200
+        body = {"title": ticket["title"], "body": ticket["body"], "uid": ticket["uid"]}
+        tri = c.post("/v1/triage", json=body, headers=h)
+        assert tri.status_code == 200, tri.text
+        assert c.post("/v1/similar", json=body, headers=h).status_code == 200
+        assert c.get(f"/v1/errors/{fp}/history", headers=h).status_code == 200
+        assert c.get("/v1/schema", headers=h).status_code == 200
+        counts = c.get("/v1/admin/counts", headers=h)
+        assert counts.status_code == 200, counts.text
 
 
 def _cli(backend: StoreBackend, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
