@@ -1,5 +1,5 @@
 // name: blast_radius
-// description: What a change can break: functions that reach the changed functions through reverse CALLS (up to 3 hops; depth 0 is a changed function), with the operations implemented by them and the services exposing those operations. At most 500 functions, nearest first.
+// description: What a change can break: functions that reach the changed functions through reverse CALLS (up to 3 hops; depth 0 is a changed function), with the operations implemented by them and the services exposing those operations. At most 500 functions, nearest first; module-level code and class bodies appear as the functions `<module>` and `Class.<body>`.
 // param: uids LIST<STRING> Changed Function uids (comma separated on the command line)
 UNWIND $uids AS changed_uid
 MATCH (changed:Function {uid: changed_uid})

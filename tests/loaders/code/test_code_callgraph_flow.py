@@ -338,3 +338,23 @@ public class Helper {
         (f"{java}:Helper.run", f"{java}:Helper.count"): "constructed_receiver",
     }
     assert {k: calls[k][0] for k in expected if k in calls} == expected
+
+
+def test_named_queries_reach_module_level_callers(
+    tmp_path: Path, store: GraphStore, load: Callable[..., LoadReport]
+) -> None:
+    from graph_service.queries import run_named
+
+    root = write_tree(
+        tmp_path / "shop",
+        {
+            "app.py": "from core import build\n\napp = build()\n",
+            "core.py": "def helper():\n    pass\n\n\ndef build():\n    return helper()\n",
+        },
+    )
+    load(root)
+    helper = "fn:shop:core.py:helper"
+    rows = run_named(store, "callers", {"uid": helper, "hops": "2"}).rows()
+    assert {(r["qualname"], r["depth"]) for r in rows} == {("build", 1), ("<module>", 2)}
+    blast = run_named(store, "blast_radius", {"uids": [helper]}).rows()
+    assert "fn:shop:app.py:<module>" in {r["uid"] for r in blast}
