@@ -121,11 +121,11 @@ def blame_commits(
     blames, ignored = blame_requests([t.request for t in targets], now)
     if not blames:
         return None
-    by_req = {id(b.request): b for b in blames}
+    by_req = {b.request: b for b in blames}  # equal requests share one (cached) blame
     score: dict[str, float] = {}
     info: dict[str, dict[str, Any]] = {}
     for t in targets:
-        b = by_req.get(id(t.request))
+        b = by_req.get(t.request)
         if b is None or b.error:
             continue
         _add(t, b, score, info)

@@ -144,13 +144,47 @@ def _triage_case(
         store.close()
     gold_files = set(case.get("gold_files", []))
     gold_fns = set(case.get("gold_functions", []))
+    commits, recent, n_gold = _commit_ranks(case, repo, ticket, result)
     return {
         "files": _first_hit([s.path for s in result.files], gold_files),
         "functions": _first_hit([f"{s.path}::{s.name}" for s in result.functions], gold_fns),
         "stacktrace_order": _first_hit(order, gold_files),
         "bm25_files": _first_hit(bm25, gold_files),
+        "commits": commits,
+        "recent_commits": recent,
+        "gold_commits": n_gold,
+        "commit_method": result.commit_method,
         "ms": result.elapsed_ms,
     }
+
+
+def _commit_ranks(
+    case: dict[str, Any], repo: Path, ticket: TicketInput, result: Any
+) -> tuple[int | None, int | None, int]:
+    """Ranks of the first gold commit among the suspects and in the recency baseline (the
+    newest commits touching the frames' files, else the top three suspect files), and how
+    many gold commits the case has (0: not counted)."""
+    from graph_service.triage.eval_commits import gold_commits, recent_commits
+
+    when = ticket.created or datetime.now(UTC).replace(tzinfo=None)
+    if case.get("gold_commits"):
+        gold = set(case["gold_commits"])
+    elif case.get("fix_sha"):
+        gold = gold_commits(repo, case["fix_sha"], case.get("parent_sha"), not_after=when)
+    else:
+        return None, None, 0
+    if not gold:
+        return None, None, 0
+    ranked = [s.uid.removeprefix("commit:") for s in result.commits]
+    traced = sorted(
+        (f for f in result.ticket.frames if f.file_uid and f.depth is not None),
+        key=lambda f: f.depth or 0,
+    )
+    files = [str(f.file_uid).split(":", 2)[2] for f in traced]
+    files = list(dict.fromkeys(files)) or [s.path for s in result.files[:3]]
+    head = case.get("parent_sha") or "HEAD"
+    recent = recent_commits(repo, head, when, files)
+    return _first_hit(ranked, gold), _first_hit(recent, gold), len(gold)
 
 
 def evaluate_triage(
@@ -161,7 +195,12 @@ def evaluate_triage(
     config: TriageConfig | None = None,
     history_commits: int = 500,
 ) -> dict[str, Any]:
-    """Top-1/5/10 and MRR for files and functions over real cases, with two baselines.
+    """Top-1/5/10 and MRR for files, functions and commits over real cases, with baselines.
+
+    Commits: a case's `gold_commits`, or when absent and it names `fix_sha`, the commits that
+    last wrote (at the fix's parent) the lines the fix deleted or changed, less any newer than
+    the report; the baseline is the newest commits before the report touching the frames'
+    files. Cases without gold commits are left out of the commit figures.
 
     Each case is triaged on a graph of the repository at `parent_sha` (code + the last
     `history_commits` commits up to it), built once per (repository, sha) under `workdir`.
@@ -174,6 +213,7 @@ def evaluate_triage(
     ranks: dict[str, list[int | None]] = {
         k: [] for k in ("files", "functions", "stacktrace_order", "bm25_files")
     }
+    commit_ranks: dict[str, list[int | None]] = {"commits": [], "recent_commits": []}
     errors: list[str] = []
     per_case: list[dict[str, Any]] = []
     for n, case, problem in _read_jsonl(cases_path):
@@ -187,14 +227,22 @@ def evaluate_triage(
             got = {k: None for k in ranks}
         for k in ranks:
             ranks[k].append(got[k])
+        if got.get("gold_commits"):
+            for k in commit_ranks:
+                commit_ranks[k].append(got[k])
         per_case.append({"line": n, **got})
     return {
         "cases": len(per_case),
         "files": rank_metrics(ranks["files"]),
         "functions": rank_metrics(ranks["functions"]),
+        "commits": {
+            **rank_metrics(commit_ranks["commits"]),
+            "cases": len(commit_ranks["commits"]),
+        },
         "baselines": {
             "stacktrace_order": {"files": rank_metrics(ranks["stacktrace_order"])},
             "bm25_files": {"files": rank_metrics(ranks["bm25_files"])},
+            "recent_commits": {"commits": rank_metrics(commit_ranks["recent_commits"])},
         },
         "errors": errors,
         "per_case": per_case,

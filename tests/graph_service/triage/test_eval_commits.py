@@ -1,0 +1,94 @@
+"""Commit evaluation: gold commits blamed from what the fix changed, against a recency baseline."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+from graph_service.triage import TriageConfig
+from graph_service.triage.eval_commits import gold_commits, recent_commits
+from graph_service.triage.evaluate import evaluate_triage
+
+CALC = '''"""Arithmetic helpers."""
+
+
+def add(a, b):
+    """Sum of two numbers."""
+    return a + b
+
+
+def divide(a, b):
+    """Quotient of two numbers."""
+    return a / b
+'''
+
+
+def _git(repo: Path, *args: str, date: str = "2025-01-01T00:00:00Z") -> str:
+    env = {
+        "GIT_AUTHOR_NAME": "A",
+        "GIT_AUTHOR_EMAIL": "a@x.io",
+        "GIT_COMMITTER_NAME": "A",
+        "GIT_COMMITTER_EMAIL": "a@x.io",
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": date,
+        "PATH": "/usr/bin:/bin",
+    }
+    out = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=True
+    )
+    return out.stdout.strip()
+
+
+def _step(repo: Path, old: str, new: str, message: str, date: str) -> str:
+    src = repo / "app" / "calc.py"
+    src.write_text(src.read_text().replace(old, new))
+    _git(repo, "commit", "-q", "-am", message, date=f"{date}T00:00:00Z")
+    return _git(repo, "rev-parse", "HEAD")
+
+
+def test_gold_commits_and_the_recency_baseline(tmp_path: Path) -> None:
+    repo = tmp_path / "calc"
+    (repo / "app").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    (repo / "app" / "calc.py").write_text(CALC)
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "Initial calculator")
+    culprit = _step(repo, "return a / b", "return float(a) / b", "Divide as floats", "2025-03-01")
+    later = _step(repo, "return a + b", "return b + a", "Commute add", "2025-05-01")
+    parent = later
+    fix = _step(
+        repo, "return float(a) / b", "return float(a) / b if b else 0.0", "Fix #1", "2025-07-01"
+    )
+    when = datetime(2025, 6, 1)
+    assert gold_commits(repo, fix, parent, not_after=when) == {culprit}
+    assert gold_commits(repo, fix, None, not_after=datetime(2025, 2, 1)) == set()
+    assert recent_commits(repo, parent, when, ["app/calc.py"])[:2] == [later, culprit]
+    trace = (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/site-packages/app/calc.py", line 11, in divide\n'
+        "    return float(a) / b\n"
+        "ZeroDivisionError: float division by zero\n"
+    )
+    case = {
+        "repo_path": str(repo),
+        "parent_sha": parent,
+        "fix_sha": fix,
+        "title": "Crash when dividing by zero",
+        "body": trace,
+        "created": "2025-06-01T00:00:00Z",
+        "gold_files": ["app/calc.py"],
+        "gold_functions": ["app/calc.py::divide"],
+    }
+    declared = {**case, "gold_commits": [later]}
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps(case) + "\n" + json.dumps(declared) + "\n")
+    out = evaluate_triage(cases, tmp_path / "work", None, config=TriageConfig(embedder="hashing"))
+    assert out["commits"]["cases"] == 2
+    first, second = out["per_case"]
+    assert first["commit_method"] == "blame" and first["commits"] == 1
+    assert first["recent_commits"] == 2  # the newer commit that only touched add() comes first
+    assert second["recent_commits"] == 1 and second["commits"] != 1
+    assert out["baselines"]["recent_commits"]["commits"]["top1"] == 0.5
+    assert out["commits"]["top1"] == 0.5
