@@ -96,41 +96,79 @@ def up(
 
 
 @app.command()
-def train(db: Path | None = DbOption) -> None:
-    """Train the risk model on the graph; writes a versioned artefact under model_dir."""
+def train(
+    repo: str | None = typer.Option(None, "--repo", help="Only this repository's model."),
+    pooled: bool = typer.Option(
+        False, "--pooled", help="One model of every repository in the store (default: one each)."
+    ),
+    db: Path | None = DbOption,
+) -> None:
+    """Train the risk model on this store (one per repository); writes versioned artefacts
+    under model_dir, each recording the store and repositories it was trained on."""
     from models.train import train as train_model
+    from models.train import train_all
 
     settings = settings_for(db)
     with store_for(db) as store:
-        path = train_model(store, settings)
-    console.print(f"model written to {path}")
+        if repo is not None:
+            paths = [train_model(store, settings, repo=repo)]
+        else:
+            paths = train_all(store, settings, pooled=pooled)
+    for path in paths:
+        console.print(f"model written to {path}")
 
 
 @app.command()
 def risk(
-    rev: str | None = typer.Argument(None, help="A commit sha (or prefix) in the graph."),
+    rev: str | None = typer.Argument(
+        None, help="A commit: sha (or prefix), git ref (HEAD, main~3) or range (main..feature)."
+    ),
     diff: str | None = typer.Option(None, "--diff", help="A unified diff file, or '-'."),
     path: list[str] = typer.Option(None, "--path", help="Changed paths or function uids."),
-    as_json: bool = typer.Option(False, "--json"),
+    recent: int | None = typer.Option(
+        None, "--recent", min=1, max=200, help="The riskiest of the N most recent code changes."
+    ),
+    repo: str | None = typer.Option(None, "--repo", help="Repository name (store with several)."),
+    repo_path: Path | None = typer.Option(None, "--repo-path", help="Where git resolves refs."),
+    as_json: bool = typer.Option(False, "--json", help="The API's JSON instead of a table."),
     db: Path | None = DbOption,
 ) -> None:
-    """Score a change: a commit, a diff, or a list of changed paths."""
+    """Score changes: commits (refs, ranges), the recent riskiest, a diff, or changed paths."""
+    from graph_service.cli.risk_view import (
+        recent_code_commits,
+        resolve_revs,
+        risk_table,
+        to_answers,
+    )
     from models import score
     from models.registry import require_latest
+    from models.snapshot import SnapshotCache
 
     settings = settings_for(db)
     model = require_latest(settings)
     with store_for(db, read_only=True) as store:
         if diff is not None:
             text = sys.stdin.read() if diff == "-" else Path(diff).read_text()
-            result = score.score_diff(store, model, text)
+            results, title = [score.score_diff(store, model, text)], "proposed change"
         elif path:
-            result = score.score_paths(store, model, path)
+            results, title = [score.score_paths(store, model, path)], "proposed change"
+        elif recent is not None:
+            history = SnapshotCache(store).build_now().history
+            results = recent_code_commits(store, model, recent, history)
+            title = f"riskiest of the {recent} most recent code changes"
         elif rev:
-            result = score.score_commit(store, model, rev)
+            shas = resolve_revs(store, rev, repo, repo_path)
+            history = SnapshotCache(store).build_now().history if len(shas) > 3 else None
+            results = [score.score_commit(store, model, s, history=history) for s in shas]
+            title = rev
         else:
-            raise CallerError("give a commit, --diff FILE or --path P")
-    _print_model(result, as_json)
+            raise CallerError("give a commit, a ref or range, --recent N, --diff FILE or --path P")
+        answers = to_answers(results, model)
+        if as_json:
+            single = len(answers) == 1 and recent is None and ".." not in (rev or "")
+            print(json.dumps(answers[0] if single else answers, default=str))
+        else:
+            console.print(risk_table(store, answers, title))
 
 
 def _print_model(result: Any, as_json: bool) -> None:
@@ -214,27 +252,37 @@ def serve(
 @eval_app.command("risk")
 def eval_risk(
     repo: Path = typer.Option(..., "--repo", help="A git repository with history."),
-    out: Path = typer.Option(Path(".prodgraph/eval"), help="Report folder."),
+    out: Path = typer.Option(
+        Path(".prodgraph/eval"),
+        help="Report folder: report.md, risk_eval.json, predictions.csv (one row per scored "
+        "commit and population, one score column per model).",
+    ),
     pool: list[Path] = typer.Option(
         [],
         "--pool",
         help="More repositories to train on (up to each cutoff); windows stay --repo's.",
     ),
+    cutoffs: int = typer.Option(5, "--cutoffs", min=2, max=20, help="Rolling test windows."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Rolling time-ordered evaluation of the GNN against the flat baselines."""
-    from models.evaluate import evaluate_repo
+    """Rolling time-ordered evaluation of every model on the same splits, on all commits and
+    on code-changing ones (the headline), with paired intervals against the default model."""
+    from models.evaluate import evaluate_repo, write_predictions
     from models.report import write_report
 
     settings = settings_for(None)
-    result = evaluate_repo(repo, out, settings, pool=pool)
+    result = evaluate_repo(repo, out, settings, pool=pool, cutoffs=cutoffs)
     write_report(result, out)
-    summary = {k: v for k, v in result.items() if k not in ("predictions", "folds")}
+    write_predictions(result, out / "predictions.csv")
+    summary = {k: v for k, v in result.items() if k != "predictions"}
+    text = json.dumps(summary, default=str)
+    (out / "risk_eval.json").write_text(text)
     if as_json:
-        print(json.dumps(summary, default=str))
+        print(text)
     else:
-        console.print_json(json.dumps(summary, default=str))
-        console.print(f"report: {out}")
+        headline = {k: v for k, v in summary.items() if k not in ("folds", "config")}
+        console.print_json(json.dumps(headline, default=str))
+        console.print(f"report: {out}/report.md, predictions: {out}/predictions.csv")
 
 
 @eval_app.command("triage")
@@ -242,11 +290,17 @@ def eval_triage(
     cases: Path = typer.Option(..., "--cases"),
     workdir: Path = typer.Option(Path(".prodgraph/eval-triage")),
     as_json: bool = typer.Option(False, "--json"),
+    body_text: bool = typer.Option(
+        True, "--body-text/--no-body-text", help="Match ticket words against function bodies."
+    ),
 ) -> None:
-    """Top-k and MRR of triage on labelled cases, with baselines in the same run."""
+    """Top-k and MRR of triage (files, functions, commits) on labelled cases, with baselines in
+    the same run."""
+    from graph_service.triage import TriageConfig
     from graph_service.triage.evaluate import evaluate_triage
 
-    result = evaluate_triage(cases, workdir, settings_for(None))
+    config = TriageConfig(top_k=10, body_text=body_text)
+    result = evaluate_triage(cases, workdir, settings_for(None), config=config)
     _print_summary({k: v for k, v in result.items() if k != "per_case"}, as_json)
 
 

@@ -1,0 +1,105 @@
+"""`prodgraph train` and `prodgraph risk` on a store of two real repositories: git refs and
+ranges, --recent (code-changing commits only), the table and the API's field names in JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.models.real_repos import load_repos, make_repo
+
+PRODGRAPH = Path(sys.executable).parent / "prodgraph"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("cli-risk")
+    shas = {name: make_repo(root, name) for name in ("alpha", "beta")}
+    db = root / "g.lbug"
+    load_repos(db, [root / "alpha", root / "beta"]).close()
+    variables = {
+        **os.environ,
+        "PRODGRAPH_MODEL_DIR": str(root / "models"),
+        "PRODGRAPH_DB_PATH": str(db),
+        "COLUMNS": "80",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(PRODGRAPH), *args, "--db", str(db)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=variables,
+        )
+
+    out = run("train")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("model written to") == 2  # one model per repository
+    yield {"run": run, "shas": shas, "root": root}
+
+
+def _json(out: subprocess.CompletedProcess[str]) -> Any:
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_git_refs_and_ranges(env: dict[str, Any]) -> None:
+    run, root = env["run"], env["root"]
+    head = subprocess.run(
+        ["git", "-C", str(root / "alpha"), "rev-parse", "HEAD~2"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    one = _json(run("risk", "HEAD~2", "--repo", "alpha", "--json"))
+    assert one["target"] == f"commit:{head}"
+    assert set(one) >= {"overall", "label", "code_change", "explanations", "model_version"}
+    many = _json(run("risk", "HEAD~4..HEAD", "--repo", "alpha", "--json"))
+    assert isinstance(many, list) and len(many) == 4
+    assert many[-1]["target"].endswith(
+        subprocess.run(
+            ["git", "-C", str(root / "alpha"), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    short = _json(run("risk", env["shas"]["beta"]["code"][:10], "--json"))
+    assert short["overall"] is not None and "beta" in short["model_version"]
+    several = run("risk", "HEAD")  # two repositories: which HEAD?
+    assert several.returncode != 0 and "--repo" in several.stderr
+    bad = run("risk", "no-such-branch", "--repo", "alpha")
+    assert bad.returncode != 0 and "no-such-branch" in bad.stderr
+
+
+def test_docs_only_commit_gets_the_label(env: dict[str, Any]) -> None:
+    docs = _json(env["run"]("risk", env["shas"]["alpha"]["docs"], "--json"))
+    assert docs["overall"] is None and docs["code_change"] is False
+    assert docs["label"] == "no code change: docs/tests/CI only"
+
+
+def test_recent_lists_code_changes_only_riskiest_first(env: dict[str, Any]) -> None:
+    answers = _json(env["run"]("risk", "--recent", "6", "--json"))
+    assert len(answers) == 6
+    assert all(a["code_change"] and a["overall"] is not None for a in answers)
+    risks = [a["overall"] for a in answers]
+    assert risks == sorted(risks, reverse=True)
+    docs = {env["shas"][r][k] for r in ("alpha", "beta") for k in ("docs", "tests")}
+    assert not docs & {a["target"].removeprefix("commit:") for a in answers}
+
+
+def test_table_fits_80_columns(env: dict[str, Any]) -> None:
+    out = env["run"]("risk", "--recent", "3")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "riskiest of the 3 most recent code changes" in out.stdout
+    assert max(len(line) for line in lines) <= 80
+    assert any("%" in line for line in lines)
