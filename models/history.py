@@ -122,6 +122,8 @@ class History:
         for uid in fix_dst:
             if uid in self.commit_ix:
                 self.is_fix[self.commit_ix[uid]] = True
+        self.code_change = self._code_changes(tables.modifies)
+        self.is_fix &= self.code_change  # a docs/tests/CI-only "fix" repairs no code
         self._index_entities(tables)
         self._index_bugs(tables.induced)
         self._index_authors()
@@ -130,6 +132,15 @@ class History:
         self._index_traffic(tables.traffic)
 
     # ---- indexing -----------------------------------------------------------------------
+    def _code_changes(self, modifies: pd.DataFrame) -> np.ndarray:
+        """Per commit: touches a code file (`models.population.is_code_path`) with a changed
+        line (the git loader counts no cosmetic lines)."""
+        from models.population import is_code_path
+
+        files = modifies[(modifies["kind"] == "file") & (modifies["la"] + modifies["ld"] > 0)]
+        code = files.loc[files["path"].map(is_code_path).astype(bool), "commit"].unique()
+        return np.isin(np.array(self.commit_uids, dtype=object), code)
+
     def _index_entities(self, tables: GraphTables) -> None:
         m = tables.modifies.copy()
         m["row"] = np.arange(len(m))  # position in tables.modifies, for neighbourhood slices
@@ -382,6 +393,7 @@ class History:
         h.t, h.la, h.ld = np.append(self.t, t), np.append(self.la, la), np.append(self.ld, ld)
         h.nf_prop = np.append(self.nf_prop, nf)
         h.is_merge, h.is_fix = np.append(self.is_merge, False), np.append(self.is_fix, False)
+        h.code_change = np.append(self.code_change, True)
         h.bug_known = np.append(self.bug_known, np.inf)
         who = author or "person:unknown"
         if who in self.author_uids:

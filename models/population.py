@@ -55,13 +55,4 @@ def touches_code(files: Iterable[tuple[str, float]]) -> bool:
 
 def code_change_mask(h: History) -> np.ndarray:
     """Per commit of a `models.history.History`: True for code-changing commits."""
-    out = np.zeros(len(h.commit_uids), dtype=bool)
-    kind = h.ent_kind
-    for ci in range(len(h.commit_uids)):
-        lo, hi = h.c_ptr[ci], h.c_ptr[ci + 1]
-        ents = h.c_ent[lo:hi]
-        lines = h.c_la[lo:hi] + h.c_ld[lo:hi]
-        out[ci] = touches_code(
-            (h.ent_path[int(e)], float(n)) for e, n in zip(ents, lines, strict=True) if not kind[e]
-        )
-    return out
+    return np.asarray(h.code_change, dtype=bool).copy()

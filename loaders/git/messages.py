@@ -15,6 +15,18 @@ _FIX_WORDS = re.compile(
     r"defects?|faults?|broken|segfaults?|panics?|leaks?|deadlocks?|race conditions?)\b",
     re.IGNORECASE,
 )
+# "Fix typo", "fix docs", "Fixed formatting": fix words about text, not behaviour (unless a
+# real failure is named too, e.g. "Fix crash when a docstring is empty").
+_TRIVIAL_FIX = re.compile(
+    r"\b(typos?|spelling|misspell\w*|grammar|wording|docs?|documentation|docstrings?|readme|"
+    r"changelog|comments?|formatting|whitespace|lint(ing|er)?|indentation)\b",
+    re.IGNORECASE,
+)
+_REAL_FAILURE = re.compile(
+    r"\b(crash(es|ed|ing)?|regressions?|segfaults?|panics?|leaks?|deadlocks?|exceptions?|"
+    r"errors?|race conditions?|hangs?)\b",
+    re.IGNORECASE,
+)
 _CLOSE = r"(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)"
 # "Fixes #12", "closes org/repo#7", "Resolves: #3, #4"
 _GITHUB_REF = re.compile(
@@ -89,12 +101,16 @@ def read_message(message: str) -> MessageFacts:
 
     A commit counts as a fix when its message has a fix keyword, closes a ticket with a
     closing keyword, or declares the commit it fixes in a trailer. A bare Jira key links the
-    commit to its ticket but does not make it a fix.
+    commit to its ticket but does not make it a fix, and neither does a fix keyword whose
+    summary line is about text ("Fix typo", "fix docs", "Fixed formatting") and names no
+    failure.
     """
     facts = MessageFacts()
     facts.fixed_shas = [m.group(1).lower() for m in _SHA_TRAILER.finditer(message)]
     facts.tickets = _ticket_refs(message)
-    facts.fix_keyword = bool(_FIX_WORDS.search(message))
+    summary = message.strip().split("\n", 1)[0]
+    trivial = bool(_TRIVIAL_FIX.search(summary)) and not _REAL_FAILURE.search(summary)
+    facts.fix_keyword = bool(_FIX_WORDS.search(message)) and not trivial
     closes = any(t.how in ("keyword", "trailer") for t in facts.tickets)
     facts.is_fix = facts.fix_keyword or closes or bool(facts.fixed_shas)
     return facts

@@ -19,6 +19,12 @@ from loaders.git.messages import read_message
         ("Add prefix handling and debug output", False, []),
         ("Refactor\n\nFixes: #7", True, ["ticket:github:7"]),
         ("Bump version (#99)", False, []),
+        ("fix typo", False, []),
+        ("Fix typos in the docs (#1201)", False, []),
+        ("Fixed formatting of the changelog", False, []),
+        ("fix docstring of Client.send", False, []),
+        ("Fix crash when a docstring is empty", True, []),
+        ("Fix typo\n\nCloses #77", True, ["ticket:github:77"]),
     ],
 )
 def test_fix_detection_and_ticket_refs(message, is_fix, tickets):
