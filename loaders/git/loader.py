@@ -29,6 +29,7 @@ from loaders.git.mapping import (
 from loaders.git.messages import MessageFacts, read_message
 from loaders.git.origins import LineOrigins
 from loaders.git.rows import HeadTree, Rows, add_commit, add_functions
+from loaders.git.stored import interrupted, loaded_shas, stored_head
 from loaders.git.szz import blame_jobs, is_test_path
 from loaders.git.szz_rows import Fix, SzzStep, ticket_created
 
@@ -64,6 +65,14 @@ class GitLoader:
                 "`git fetch --unshallow` for full history",
             )
         start = time.perf_counter()
+        resumed = interrupted(reader, repo)
+        if resumed:
+            report.warn(
+                repo,
+                f"{resumed} commits of an earlier load that was interrupted (killed or failed "
+                "before it finished) are loaded again",
+            )
+            report.stats["commits_resumed"] = resumed
         todo = self._todo(git, head, repo, reader)
         report.stats["commits_new"] = len(todo)
         report.stats["select_seconds"] = round(time.perf_counter() - start, 3)
@@ -82,7 +91,7 @@ class GitLoader:
                     report,
                     cfg.date_calls_blame_files,
                 )
-            if _stored_head(reader, repo) == head:
+            if stored_head(reader, repo) == head:
                 return
         row = {"uid": f"repo:{repo}", "name": repo, "path": str(git.toplevel()), "head": head}
         url = git.config("remote.origin.url")
@@ -101,7 +110,7 @@ class GitLoader:
             revs.append(f"^{since}")
         shas = git.rev_list(*revs)
         if reader is not None and not cfg.full:
-            loaded = _loaded_shas(reader, repo)
+            loaded = loaded_shas(reader, repo)
             shas = [s for s in shas if s not in loaded]
         if cfg.max_commits:
             shas = shas[: cfg.max_commits]
@@ -120,31 +129,6 @@ def _repo_name(git: Git) -> str:
     if name == ".git":
         name = top.parent.name
     return name.removesuffix(".git") or "repo"
-
-
-def _loaded_shas(reader: GraphReader, repo: str) -> set[str]:
-    """Commits whose load finished (see `_History.complete`); the rest are (re)done.
-
-    Commits the git loader wrote before `history_complete` existed count as loaded; reference
-    rows other loaders wrote (a deployment's sha) do not.
-    """
-    res = reader.query(
-        "MATCH (c:Commit) WHERE c.repo = $repo "
-        "AND coalesce(c.history_complete, c.loaded_by = 'git') RETURN c.sha AS sha",
-        {"repo": repo},
-        timeout_s=120,
-    )
-    return set(res.table.column("sha").to_pylist()) if res.table.num_rows else set()
-
-
-def _stored_head(reader: GraphReader | None, repo: str) -> str | None:
-    if reader is None:
-        return None
-    res = reader.query(
-        "MATCH (r:Repository {uid: $uid}) RETURN r.head AS head", {"uid": f"repo:{repo}"}
-    )
-    rows = res.rows()
-    return rows[0]["head"] if rows else None
 
 
 class _History:

@@ -146,6 +146,8 @@ def _crash_then_resume(tmp_path: Path, history: Any, points: list[str]) -> None:
         assert crashed.returncode == -9, f"no crash at {point}: " + crashed.stdout
     resumed = _ingest(db, repo)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    if points[-1].startswith("git"):  # the resumed run says what it redoes
+        assert "of an earlier load that was interrupted" in resumed.stdout
     graph = _graph(db)
     assert _counts(graph) == _counts(clean)
     assert graph == clean
