@@ -1,6 +1,9 @@
 """Benchmark: OTLP spans -> the traces loader -> a fresh embedded store, against parsing alone.
 
-Usage: .venv/bin/python bench/traces.py [--spans 1000000]
+Usage: .venv/bin/python bench/traces.py [--spans 1000000] [--live --exporters 16]
+
+With `--live`, the same spans also go through `POST /v1/traces` of the real server
+(bench/traces_live.py) and the file loader's end-to-end rate is the floor of that comparison.
 
 Spans are produced once by the OpenTelemetry SDK (12 services, HTTP calls between them, database
 and queue spans, 1% recorded exceptions), encoded with the OTLP encoder and cached as protobuf
@@ -160,10 +163,49 @@ def _child(files_dir: Path, what: str, workers: int) -> dict[str, Any]:
     return dict(json.loads(res.stdout.strip().splitlines()[-1]))
 
 
+def _live(data_dir: Path, exporters: int, file_rate: float, file_run: dict[str, Any]) -> None:
+    """POST /v1/traces with concurrent exporters against the file loader's rate (same run)."""
+    files = sorted(str(p) for p in data_dir.glob("*.pb"))
+    cmd = [sys.executable, str(Path(__file__).parent / "traces_live.py"), "--run", str(exporters)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    res = subprocess.run(cmd + files, check=True, capture_output=True, text=True, env=env)
+    live = json.loads(res.stdout.strip().splitlines()[-1])
+    rate = live["spans"] / live["seconds"]
+    print(
+        f"\n### POST /v1/traces, {exporters} concurrent exporters ({live['requests']:,} requests)\n"
+    )
+    print("| measurement | seconds | spans/s | ratio to the file loader | memory (MB) |")
+    print("| --- | --- | --- | --- | --- |")
+    print(
+        f"| floor: file loader end to end (above) | {file_run['seconds']:.2f} | "
+        f"{file_rate:,.0f} | 1.000 | {file_run['peak_rss_mb']:.0f} (peak RSS) |"
+    )
+    print(
+        f"| live: first request to every span readable | {live['seconds']:.2f} | {rate:,.0f} | "
+        f"{rate / file_rate:.3f} | {live['server_rss_mb']:.0f} (server peak RSS; "
+        f"{live['server_base_rss_mb']:.0f} idle) |"
+    )
+    print(
+        f"\nRequests answered in {live['answered_s']:.2f} s "
+        f"({live['spans'] / live['answered_s']:,.0f} spans/s accepted); request latency "
+        f"p50 {live['p50_ms']:.1f} ms, p99 {live['p99_ms']:.1f} ms; failed requests "
+        f"{live['failed']}; spans written {live['written']:,} of {live['spans']:,} "
+        f"({live['stored_after_restart']:,} in the store after the graceful shutdown, which "
+        f"took {live['shutdown_s']:.1f} s)."
+    )
+    per_half = live["pending_bytes_per_half"]
+    print(
+        f"Pending-halves store: {per_half:.0f} bytes per waiting half, "
+        f"{per_half * 200_000 / 2**20:.0f} MB at the default bound (200,000 halves)."
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spans", type=int, default=1_000_000)
     ap.add_argument("--workers", type=int, default=1, help="loader processes (0 = one per core)")
+    ap.add_argument("--live", action="store_true", help="also POST /v1/traces, concurrently")
+    ap.add_argument("--exporters", type=int, default=16, help="concurrent exporters (--live)")
     ap.add_argument("--measure", choices=["parse", "aggregate", "ingest"], help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -198,13 +240,16 @@ def main() -> None:
         )
     met = "met" if rate["e"] >= 200_000 else "NOT met"
     print(f"\nTarget >= 200,000 spans/s end to end: {met}.")
+    if args.live:
+        _live(data_dir, args.exporters, rate["e"], e2e)
     print(
         f"Loader processes: {args.workers or 'one per core'}; CPU cores: {os.cpu_count()}; "
         f"load average at the end: {os.getloadavg()[0]:.1f}."
     )
     print(
         f"\nCommand: `.venv/bin/python bench/traces.py --spans {args.spans}"
-        + (f" --workers {args.workers}`" if args.workers != 1 else "`")
+        + (f" --workers {args.workers}" if args.workers != 1 else "")
+        + (f" --live --exporters {args.exporters}`" if args.live else "`")
     )
 
 

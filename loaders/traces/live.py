@@ -37,6 +37,7 @@ __all__ = ["LiveConfig", "LiveTraces", "Received"]
 _REJECTED = re.compile(r"^(\d+) span\(s\) rejected")
 _ITEM = "otlp-http"
 _MAX_MESSAGE = 5  # problems quoted in one response's error message
+_WRITE_SHARE = 3.0  # wait this many times the last write's duration before the next one
 
 
 class LiveConfig(BaseModel):
@@ -117,6 +118,8 @@ class LiveTraces:
         self._unflushed = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last = 0.0  # seconds the last write took
+        self._received_at = 0.0  # when the last request was aggregated (monotonic)
         self.reports: list[dict[str, Any]] = []  # the last few write reports, newest last
 
     def _new(self) -> Aggregator:
@@ -134,11 +137,26 @@ class LiveTraces:
             self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.config.flush_interval_s):
+        """Write every `flush_interval_s`; under sustained traffic, less often if writes are slow.
+
+        A write merges each touched edge with its stored value, a cost per edge rather than per
+        span; while requests keep coming, waiting `_WRITE_SHARE` times the last write's duration
+        keeps writing under a quarter of the time, so windows grow with the load instead of the
+        writer starving requests. Once requests pause for an interval, the window is written.
+        """
+        interval = self.config.flush_interval_s
+        written_at = time.monotonic()
+        while not self._stop.wait(interval):
+            now = time.monotonic()
+            busy = now - self._received_at < interval
+            if busy and now - written_at < _WRITE_SHARE * self._last:
+                continue
             try:
                 self.flush()
             except Exception:  # the thread must outlive one failed write; the next retries
                 logger.exception("writing received spans failed")
+            self._last = time.monotonic() - now
+            written_at = time.monotonic()
 
     # ---- requests --------------------------------------------------------------------------
     def receive(self, data: bytes, content_type: str | None) -> Received:
@@ -170,6 +188,7 @@ class LiveTraces:
             self._remember(recent, digest)
             self._digests.append(digest)
             self._unflushed += accepted
+            self._received_at = time.monotonic()
             backlog = self._unflushed >= self.config.max_unflushed_spans
         if backlog:  # back-pressure: this request waits for a write
             self.flush()
