@@ -11,6 +11,7 @@ import numpy as np
 
 from graph_service.settings import Settings
 from graph_service.store.base import GraphReader
+from graph_service.triage.bodies import body_signals
 from graph_service.triage.code_index import CodeIndex, code_index
 from graph_service.triage.commits import blame_commits, graph_commits
 from graph_service.triage.fixes import fixes_from_index
@@ -26,8 +27,9 @@ from graph_service.triage.models import (
 )
 from graph_service.triage.parse import read_ticket
 from graph_service.triage.scorer import Scorer, scorer_for
-from graph_service.triage.signals import Candidates, add_past_fixes, gather
+from graph_service.triage.signals import Candidates, add_past_fixes, gather, prose
 from graph_service.triage.similar import similar
+from graph_service.triage.text import tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,10 @@ def collect(
     code = code_index(store)
     now = _now(ticket)
     cands = gather(store, code, ticket, parsed, now, config.history_days)
+    if config.body_text:
+        words = tokenize(ticket.title) * 2 + tokenize(prose(ticket.body))
+        for uid, ev in body_signals(store, code, cands.fn, cands.file, words, now).items():
+            cands.cite(uid, ev)
     nodes = {fr.file_uid for fr in parsed.frames if fr.file_uid}
     nodes |= {fr.function_uid for fr in parsed.frames if fr.function_uid}
     if ticket.service:
@@ -73,7 +79,7 @@ def _matrix(table: dict[int, dict[str, float]], names: tuple[str, ...]) -> np.nd
 
 
 # signals a file does not take from its functions: what the file is, and its own text match
-_STATIC = ("is_test", "non_code", "file_bm25")
+_STATIC = ("is_test", "non_code", "file_bm25", "body_bm25")
 
 
 def file_signals(code: CodeIndex, c: Candidates) -> None:

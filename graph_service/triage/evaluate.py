@@ -100,8 +100,9 @@ def build_graph(repo: Path, sha: str, workdir: Path, history_commits: int) -> Pa
     return db
 
 
-def _baselines(store: Any, ticket: TicketInput) -> tuple[list[str], list[str]]:
-    """Files in stack-trace order (innermost first) and files by BM25 alone."""
+def _baselines(store: Any, ticket: TicketInput) -> tuple[list[str], list[str], list[str]]:
+    """Files in stack-trace order (innermost first), files by BM25 alone, and functions by
+    BM25 alone (names, qualified names, docstrings, paths; `path::qualname`)."""
     from graph_service.triage.code_index import code_index
     from graph_service.triage.parse import read_ticket
     from graph_service.triage.text import tokenize
@@ -117,7 +118,12 @@ def _baselines(store: Any, ticket: TicketInput) -> tuple[list[str], list[str]]:
     assert code.file_bm25 is not None
     tokens = tokenize(ticket.title) * 2 + tokenize(ticket.body)
     bm25 = [code.file_path[i] for i, _ in code.file_bm25.top(tokens, 10)]
-    return order, bm25
+    assert code.fn_bm25 is not None
+    fns = []
+    for i, _ in code.fn_bm25.top(tokens, 10):
+        fi = int(code.fn_file[i])
+        fns.append(f"{code.file_path[fi] if fi >= 0 else ''}::{code.fn_qual[i]}")
+    return order, bm25, fns
 
 
 def _triage_case(
@@ -139,7 +145,7 @@ def _triage_case(
             created=_time(case.get("created")),
         )
         result = triage(store, ticket, None, config)
-        order, bm25 = _baselines(store, ticket)
+        order, bm25, bm25_fns = _baselines(store, ticket)
     finally:
         store.close()
     gold_files = set(case.get("gold_files", []))
@@ -150,6 +156,7 @@ def _triage_case(
         "functions": _first_hit([f"{s.path}::{s.name}" for s in result.functions], gold_fns),
         "stacktrace_order": _first_hit(order, gold_files),
         "bm25_files": _first_hit(bm25, gold_files),
+        "bm25_functions": _first_hit(bm25_fns, gold_fns),
         "commits": commits,
         "recent_commits": recent,
         "gold_commits": n_gold,
@@ -211,7 +218,7 @@ def evaluate_triage(
     cases_path, workdir = Path(cases_path), Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     ranks: dict[str, list[int | None]] = {
-        k: [] for k in ("files", "functions", "stacktrace_order", "bm25_files")
+        k: [] for k in ("files", "functions", "stacktrace_order", "bm25_files", "bm25_functions")
     }
     commit_ranks: dict[str, list[int | None]] = {"commits": [], "recent_commits": []}
     errors: list[str] = []
@@ -242,6 +249,7 @@ def evaluate_triage(
         "baselines": {
             "stacktrace_order": {"files": rank_metrics(ranks["stacktrace_order"])},
             "bm25_files": {"files": rank_metrics(ranks["bm25_files"])},
+            "bm25_functions": {"functions": rank_metrics(ranks["bm25_functions"])},
             "recent_commits": {"commits": rank_metrics(commit_ranks["recent_commits"])},
         },
         "errors": errors,

@@ -62,6 +62,8 @@ class TriageConfig(BaseModel):
             `commit_window` says so.
         blame: blame the frames' lines in the repository's clone when the store knows its path
             (`Repository.path`); otherwise suspect commits come from the graph's MODIFIES edges.
+        body_text: match the ticket's words against the source lines of the functions of the
+            strongest candidate files (read from the clone as of the ticket; `body_bm25`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -76,6 +78,7 @@ class TriageConfig(BaseModel):
     similar_min_score: float = Field(default=0.1, ge=0, le=2.0)
     commit_since_days: float | None = Field(default=None, gt=0)
     blame: bool = True
+    body_text: bool = True
 
 
 class FrameRef(BaseModel):

@@ -27,6 +27,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "neighbor": 0.8,
     "bm25": 1.5,
     "file_bm25": 0.75,
+    "body_bm25": 1.0,
     "name_mention": 1.0,
     "path_mention": 1.0,
     "recent_change": 0.3,

@@ -17,7 +17,7 @@ from graph_service.triage.text import tokenize
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FUNCTION_SIGNALS", "Candidates", "gather"]
+__all__ = ["FUNCTION_SIGNALS", "Candidates", "gather", "prose"]
 
 FUNCTION_SIGNALS = (
     "trace",
@@ -26,6 +26,7 @@ FUNCTION_SIGNALS = (
     "neighbor",
     "bm25",
     "file_bm25",
+    "body_bm25",
     "name_mention",
     "path_mention",
     "recent_change",
@@ -198,7 +199,7 @@ def _text_signals(
     code: CodeIndex, ticket: TicketInput, parsed: ParsedTicket, c: Candidates
 ) -> None:
     """BM25 over identifiers/docstrings (title counted twice) and exact identifier mentions."""
-    tokens = tokenize(ticket.title) * 2 + tokenize(_prose(ticket.body))
+    tokens = tokenize(ticket.title) * 2 + tokenize(prose(ticket.body))
     assert code.fn_bm25 is not None and code.file_bm25 is not None
     for table, bm, uids, k in (
         (c.fn, code.fn_bm25, code.fn_uid, 150),
@@ -249,7 +250,7 @@ def _mention(code: CodeIndex, c: Candidates, ident: str, hits: list[int], scale:
         c.put(c.file, fi, "name_mention", scale / math.sqrt(len(files)))
 
 
-def _prose(body: str) -> str:
+def prose(body: str) -> str:
     """The body without traceback frame lines (their paths are mapped separately)."""
     lines = [
         ln

@@ -123,3 +123,20 @@ def test_without_a_clone_commits_come_from_the_graph_with_no_window(
         assert r.commits, "commits older than 180 days are still suspects"
     finally:
         store.close()
+
+
+def test_ticket_words_meet_function_bodies(blamed: tuple[GraphStore, dict[str, str]]) -> None:
+    store, _ = blamed
+    cfg = TriageConfig(embedder="hashing", learned=False)
+    # no trace; only parse_qty's source says strip (as of the ticket, it still used float)
+    ticket = TicketInput(title="strip breaks on quantities", created=datetime(2025, 7, 1))
+    try:
+        r = triage(store, ticket, None, cfg)
+        top = r.functions[0]
+        assert top.name == "parse_qty" and top.signals["body_bm25"] == 1.0
+        ev = next(e for e in top.evidence if e.signal == "body_bm25")
+        assert store.query(ev.cypher, ev.params).rows()
+        off = triage(store, ticket, None, cfg.model_copy(update={"body_text": False}))
+        assert all("body_bm25" not in f.signals for f in off.functions)
+    finally:
+        store.close()
