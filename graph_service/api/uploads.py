@@ -7,6 +7,7 @@ import logging
 import re
 import shutil
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
@@ -76,29 +77,29 @@ async def save_uploads(
                     continue
                 target = _target(root, value.filename or f"upload{len(saved)}", tree)
                 try:
-                    with target.open("xb") as out:
+                    with target.open("xb") as part:
                         while chunk := await value.read(_CHUNK):
-                            out.write(chunk)
+                            part.write(chunk)
                 except FileExistsError as e:
                     raise CallerError(f"upload {value.filename!r} is sent twice") from e
                 saved.append(target)
         finally:
             await form.close()
         return saved
-    target: Path | None = None
-    out = None
+    raw: Path | None = None
+    out: BinaryIO | None = None
     try:
         async for chunk in request.stream():
             if not chunk:
                 continue
             if out is None:
-                target = _target(root, filename or "upload", False)
-                out = target.open("xb")
+                raw = _target(root, filename or "upload", False)
+                out = raw.open("xb")
             out.write(chunk)
     finally:
         if out is not None:
             out.close()
-    return [target] if target is not None else []
+    return [raw] if raw is not None else []
 
 
 def sanitise_git(root: Path) -> None:
