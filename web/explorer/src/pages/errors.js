@@ -5,11 +5,23 @@ import { api, records } from "../api.js";
 import { timeline } from "../timeline.js";
 import { clear, errorText, h, section, status, table, when } from "../ui.js";
 
+// One row per signature (type + in-app frames): the innermost in-app frame tells apart
+// signatures whose messages read alike.
 const SIGNATURES = `MATCH (e:ErrorSignature)
+OPTIONAL MATCH (e)-[:SEEN_IN]->(s:Service)
+WITH e, collect(DISTINCT s.name) AS services
 RETURN e.fingerprint AS fingerprint, e.type AS type, e.message_template AS message,
-       e.count AS occurrences, e.first_seen AS first_seen, e.last_seen AS last_seen
+       e.frames AS frames, e.count AS occurrences, e.first_seen AS first_seen,
+       e.last_seen AS last_seen, services
 ORDER BY last_seen DESC, fingerprint
 LIMIT 200`;
+
+/** What an empty field reads as. */
+const DASH = "—";
+const dash = (v) => (v === null || v === undefined || v === "" || (Array.isArray(v) && !v.length) ? DASH : String(v));
+const whenOr = (t) => dash(when(t));
+// the in-app frames, innermost last (the last four; the fingerprint uses them all)
+const culprit = (frames) => (frames && frames.length ? (frames.length > 4 ? "… › " : "") + frames.slice(-4).join(" › ") : DASH);
 
 const OCCURRENCES = `MATCH (e:ErrorSignature {uid: $uid})-[s:SEEN_IN]->(d:Deployment)
 RETURN d.uid AS deployment, d.service AS service, d.version AS version, s.count AS count,
@@ -63,13 +75,31 @@ export const errorsPage = {
             h(
               "p",
               { "data-testid": "error-summary" },
-              seen.known ? `${sig.count} occurrences, first ${when(sig.first_seen)}, last ${when(sig.last_seen)}; seen in ${seen.services.join(", ") || "no service"}.` : "Never seen before.",
+              sig
+                ? `${sig.count || 0} occurrences, first ${whenOr(sig.first_seen)}, last ${whenOr(sig.last_seen)}; services ${dash(seen.services.join(", "))}. `
+                : seen.known
+                  ? ""
+                  : "Never seen before. ",
+              seen.summary ? h("span", { "data-testid": "seen-summary" }, seen.summary) : null,
               seen.regression ? h("strong", { class: "error" }, ` Regression: ${seen.regression_detail}`) : null,
             ),
             timeline(lanes, { testid: "error-timeline" }),
-            table(["deployment", "service", "version", "count", { key: "first_seen", title: "first", render: when }, { key: "last_seen", title: "last", render: when }], occurrences, { caption: `occurrences by deployment (${occurrences.length})` }),
-            table([{ key: "key", title: "ticket" }, "title", "status", { key: "created_at", title: "created", render: when }], seen.tickets, { caption: `tickets (${seen.tickets.length})` }),
-            table([{ key: "sha", render: (v) => h("code", {}, v.slice(0, 10)) }, "summary", "ticket", { key: "authored_at", title: "authored", render: when }, { key: "files", render: (v) => v.join(", ") }], seen.fixes, { caption: `fixes (${seen.fixes.length})` }),
+            table(["deployment", "service", { key: "version", render: dash }, { key: "count", render: dash }, { key: "first_seen", title: "first", render: whenOr }, { key: "last_seen", title: "last", render: whenOr }], occurrences, { caption: `occurrences by deployment (${occurrences.length})` }),
+            table([{ key: "key", title: "ticket" }, { key: "title", render: dash }, { key: "status", render: dash }, { key: "created_at", title: "created", render: whenOr }], seen.tickets, { caption: `tickets (${seen.tickets.length})` }),
+            table(
+              [
+                { key: "sha", render: (v) => h("code", {}, v.slice(0, 10)) },
+                { key: "summary", render: dash },
+                "ticket",
+                { key: "authored_at", title: "authored", render: whenOr },
+                { key: "days_to_fix", title: "days to fix", render: dash },
+                { key: "deployment", title: "shipped by", render: dash },
+                { key: "days_to_deploy", title: "days to ship", render: dash },
+                { key: "files", render: (v) => dash((v || []).join(", ")) },
+              ],
+              seen.fixes,
+              { caption: `fixes (${seen.fixes.length})` },
+            ),
             seen.cypher ? h("details", {}, h("summary", {}, "Cypher"), h("pre", { class: "cypher" }, seen.cypher)) : null,
           ),
         );
@@ -92,13 +122,17 @@ export const errorsPage = {
           listBox,
           table(
             [
-              { key: "fingerprint", render: (v) => (v ? h("a", { href: `#/errors/${v}` }, v) : "") },
-              "type",
-              "message",
-              "occurrences",
-              { key: "last_seen", title: "last seen", render: when },
+              { key: "fingerprint", render: (v) => (v ? h("a", { href: `#/errors/${v}` }, v) : DASH) },
+              { key: "type", render: dash },
+              { key: "message", render: dash },
+              { key: "frames", title: "in-app frames", render: culprit },
+              { key: "occurrences", render: (v) => dash(v ?? 0) },
+              { key: "first_seen", title: "first seen", render: whenOr },
+              { key: "last_seen", title: "last seen", render: whenOr },
+              { key: "services", render: (v) => dash((v || []).join(", ")) },
             ],
             records(answer),
+            { caption: "one row per signature: type and in-app frames" },
           ),
         ),
       )

@@ -8,6 +8,15 @@ import { clear, errorText, h, num, section, status, table, when } from "../ui.js
 
 /** Suspects whose evidence is drawn when an answer arrives. */
 const DRAWN = 5;
+/** What an empty field reads as. */
+const DASH = "—";
+const HOW = { blame: "git blame of the frames' lines", graph: "commits that changed the suspects" };
+
+function commitCaption(answer) {
+  const how = HOW[answer.commit_method] || DASH;
+  const limit = answer.commit_window || "no time limit";
+  return `commits (${answer.commits.length}; ${how}; ${limit}; as of ${when(answer.as_of) || DASH})`;
+}
 
 function signals(s) {
   return Object.entries(s.signals || {})
@@ -38,6 +47,14 @@ export const triagePage = {
     const title = h("input", { id: "triage-title", type: "text", placeholder: "KeyError on POST /checkout" });
     const body = h("textarea", { id: "triage-body", rows: 10, spellcheck: "false", placeholder: "Description, logs, stack traces…" });
     const service = h("input", { id: "triage-service", type: "text", placeholder: "optional, e.g. orders" });
+    // when the ticket happened: suspects, commits and past tickets are read as of then
+    const whenInput = h("input", { id: "triage-when", type: "datetime-local", step: 60 });
+    const nowLocal = () => {
+      const d = new Date();
+      d.setSeconds(0, 0);
+      return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+    };
+    whenInput.value = nowLocal();
     const formStatus = h("p", { class: "status", role: "status" });
     const form = h(
       "form",
@@ -48,6 +65,8 @@ export const triagePage = {
       body,
       h("label", { for: "triage-service" }, "Service"),
       service,
+      h("label", { for: "triage-when" }, "When (your local time; default now)"),
+      whenInput,
       h("div", { class: "toolbar" }, h("button", { type: "submit", class: "primary", id: "triage-run" }, "Triage"), formStatus),
     );
     const parsedBox = h("div");
@@ -85,7 +104,7 @@ export const triagePage = {
       clear(legendBox, legend(view));
     };
 
-    const suspectTable = (kind, suspects) =>
+    const suspectTable = (kind, suspects, caption) =>
       table(
         [
           { key: "rank", render: (v, s) => String(suspects.indexOf(s) + 1) },
@@ -94,14 +113,14 @@ export const triagePage = {
             title: kind,
             render: (v, s) => h("button", { type: "button", class: "link", title: "draw its evidence", onclick: () => drawEvidence([s]) }, v || s.path || s.uid),
           },
-          "path",
+          { key: "path", render: (v) => v || DASH },
           { key: "score", render: (v) => num(v, 3) },
           { key: "signals", render: (v, s) => signals(s) },
           { key: "evidence", render: (v, s) => evidenceList(s) },
-          { key: "owners", render: (v) => (v || []).slice(0, 2).map((o) => o.name || o.email).join(", ") },
+          { key: "owners", render: (v) => (v || []).slice(0, 2).map((o) => o.name || o.email).join(", ") || DASH },
         ],
         suspects,
-        { caption: `${kind} (${suspects.length})` },
+        { caption: caption || `${kind} (${suspects.length})` },
       );
 
     const show = (answer) => {
@@ -116,12 +135,13 @@ export const triagePage = {
           `${t.frames.length} frames, scorer ${answer.scorer}, ${Math.round(answer.elapsed_ms)} ms. `,
           fp ? h("a", { href: `#/errors/${encodeURIComponent(fp)}` }, `error history of ${fp}`) : null,
         ),
+        answer.seen_before && answer.seen_before.summary ? h("p", { "data-testid": "seen-before" }, `Seen before: ${answer.seen_before.summary}`) : null,
       );
       clear(
         suspectsBox,
         suspectTable("functions", answer.functions),
         suspectTable("files", answer.files),
-        suspectTable("commits", answer.commits),
+        suspectTable("commits", answer.commits, commitCaption(answer)),
       );
       drawEvidence(answer.functions.slice(0, DRAWN));
       clear(
@@ -129,15 +149,15 @@ export const triagePage = {
         table(
           [
             { key: "key", title: "ticket" },
-            "title",
-            "status",
+            { key: "title", render: (v) => v || DASH },
+            { key: "status", render: (v) => v || DASH },
             { key: "score", render: (v) => num(v, 2) },
             { key: "signals", render: (v, s) => signals(s) },
-            { key: "duplicate_of", title: "duplicate of" },
+            { key: "duplicate_of", title: "duplicate of", render: (v) => v || DASH },
             {
               key: "fixes",
               render: (v) =>
-                h("ul", { class: "plain" }, (v || []).map((f) => h("li", {}, h("code", {}, f.sha.slice(0, 10)), ` ${f.summary} `, h("span", { class: "muted" }, f.files.join(", "))))),
+                v && v.length ? h("ul", { class: "plain" }, v.map((f) => h("li", {}, h("code", {}, f.sha.slice(0, 10)), ` ${f.summary} `, h("span", { class: "muted" }, f.files.join(", "))))) : DASH,
             },
           ],
           answer.similar,
@@ -145,7 +165,7 @@ export const triagePage = {
       );
       clear(
         ownersBox,
-        table(["name", "email", "commits", { key: "last_at", title: "last change", render: when }, { key: "score", render: (v) => num(v, 2) }], answer.owners),
+        table(["name", "email", "commits", { key: "last_at", title: "last change", render: (v) => when(v) || DASH }, { key: "score", render: (v) => num(v, 2) }], answer.owners),
       );
     };
 
@@ -158,6 +178,7 @@ export const triagePage = {
       status(formStatus, "busy", "triaging…");
       const request = { title: title.value, body: body.value, top_k: 10 };
       if (service.value.trim()) request.service = service.value.trim();
+      if (whenInput.value) request.created = new Date(whenInput.value).toISOString();
       try {
         const answer = await api.triage(request);
         show(answer);
