@@ -13,6 +13,7 @@ from loaders.redact import RedactConfig, Redactor
 from loaders.traces.accumulators import FLUSH, ErrorAcc, OpAcc, ServiceAcc, Traffic
 from loaders.traces.exceptions import ExceptionEvents, any_value
 from loaders.traces.pending import CONF_MAPPED, ClientHalf, PendingHalves
+from loaders.traces.resources import ResourceNames
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,6 @@ _WANTED = frozenset(
 _MAX_PROBLEMS = 50  # problems listed per input; the rest are counted
 _MAX_CACHED = 100_000  # attribute combinations remembered per service
 _INT_KEYS = frozenset({"code.line.number", "code.lineno", "server.port"})
-_CACHE_SYSTEMS = frozenset({"redis", "memcached", "hazelcast", "ignite"})
 
 OpKey = tuple[str, str]  # (service, span name)
 
@@ -78,14 +78,14 @@ class Aggregator:
         redact_addresses: bool = False,
     ) -> None:
         self.redactor = Redactor(RedactConfig(enabled=redact_pii))
-        self.redact_addresses = redact_addresses and redact_pii
         # shared across requests by the live receiver; one per load otherwise
         self.pending = pending if pending is not None else PendingHalves(None, max_pending)
         self.services: dict[str, ServiceAcc] = {}
         self.calls: dict[tuple[OpKey, OpKey], Traffic] = {}
         self.svc_deps: dict[tuple[str, str], Traffic] = {}
         self.res_deps: dict[tuple[str, str], Traffic] = {}
-        self.resources: dict[str, tuple[str, str, str | None]] = {}  # uid -> kind, name, system
+        self.names = ResourceNames(self.redactor, redact_addresses and redact_pii)
+        self.resources = self.names.resources  # uid -> kind, name, system
         self.impl: dict[tuple[OpKey, str, str, int], int] = {}
         self.exceptions = ExceptionEvents(self.redactor)
         self.problems: list[tuple[str, str, str]] = []  # (item, reason, position)
@@ -102,7 +102,6 @@ class Aggregator:
         self._now_ns = time.time_ns()
         self._effects_cache: dict[str, dict[Any, Any]] = {}
         self._suppressed: dict[str, int] = {}
-        self._resource_uids: dict[tuple[str, str], str] = {}
         self._pairs: dict[tuple[OpKey, OpKey], tuple[Traffic, Traffic]] = {}
 
     @property
@@ -262,7 +261,7 @@ class Aggregator:
             path = attrs.get("code.file.path") or attrs.get("code.filepath") or ""
             line = attrs.get("code.line.number") or attrs.get("code.lineno") or 0
             impl = (key, str(path), fn, int(line) if isinstance(line, int) else 0)
-        res = self._resource_of(attrs)
+        res = self.names.of(attrs)
         return impl, self._traffic(self.res_deps, (key[0], res)) if res else None
 
     @staticmethod
@@ -271,40 +270,6 @@ class Aggregator:
         if t is None:
             t = table[key] = Traffic()
         return t
-
-    def _resource_of(self, attrs: dict[str, object]) -> str | None:
-        system = attrs.get("db.system.name") or attrs.get("db.system")
-        if isinstance(system, str) and system:
-            name = (
-                attrs.get("db.namespace")
-                or attrs.get("db.name")
-                or attrs.get("server.address")
-                or system
-            )
-            kind = "cache" if system in _CACHE_SYSTEMS else "database"
-            return self._resource(kind, str(name), system)
-        msys = attrs.get("messaging.system")
-        if isinstance(msys, str) and msys:
-            dest = attrs.get("messaging.destination.name") or attrs.get("messaging.destination")
-            return self._resource("queue", str(dest or msys), msys)
-        return None
-
-    def _resource(self, kind: str, name: str, system: str | None) -> str:
-        """Resource uid; names are redacted (an IP address becomes `<ip>`) when PII is.
-
-        Host names and addresses of virtual peers are redacted only with `redact_addresses`.
-        """
-        uid = self._resource_uids.get((kind, name))
-        if uid is not None:
-            return uid
-        redact = kind != "host" or self.redact_addresses
-        clean = (self.redactor.text(name) or name) if redact else name
-        uid = f"res:{kind}:{clean}"
-        if len(self._resource_uids) < _MAX_CACHED:
-            self._resource_uids[(kind, name)] = uid
-        if uid not in self.resources:
-            self.resources[uid] = (kind, clean, system)
-        return uid
 
     def _link(
         self,
@@ -391,7 +356,7 @@ class Aggregator:
                     continue
                 key, table, conf = (op[0], service), self.lone_svc, min(confidence, CONF_MAPPED)
             elif virtual:
-                key = (op[0], self._resource("host", virtual, None))
+                key = (op[0], self.names.uid("host", virtual, None))
                 table, conf = self.lone_res, confidence
             else:
                 continue
@@ -421,43 +386,8 @@ class Aggregator:
             for op in svc.ops.values():
                 op.flush()
 
-    # ---- merging parallel aggregations ----------------------------------------------------
     def absorb(self, other: Aggregator) -> None:
         """Merge an aggregation of other inputs, pairing spans left unmatched on either side."""
-        for name, acc in other.services.items():
-            mine = self.services.setdefault(name, ServiceAcc())
-            for attr in ("namespace", "language", "version", "environment"):
-                if getattr(acc, attr):
-                    setattr(mine, attr, getattr(acc, attr))
-            for op_name, op in acc.ops.items():
-                cur = mine.ops.get(op_name)
-                if cur is None:
-                    mine.ops[op_name] = op
-                else:
-                    cur.merge(op)
-                    cur.route = op.route or cur.route
-        for table, theirs in (
-            (self.calls, other.calls),
-            (self.svc_deps, other.svc_deps),
-            (self.res_deps, other.res_deps),
-            (self.lone_svc, other.lone_svc),
-            (self.lone_res, other.lone_res),
-        ):
-            for key, t in theirs.items():
-                self._traffic(table, key).merge(t)  # type: ignore[arg-type]
-        self.resources.update(other.resources)
-        for key, conf in other.lone_conf.items():
-            self.lone_conf[key] = min(self.lone_conf.get(key, 1.0), conf)
-        self.pending.absorb_serving(other.pending)
-        for k, n in other.impl.items():
-            self.impl[k] = self.impl.get(k, 0) + n
-        self.exceptions.merge(other.exceptions)
-        self.problems += other.problems
-        self.warnings += other.warnings
-        for item, n in other._suppressed.items():
-            self._suppressed[item] = self._suppressed.get(item, 0) + n
-        self.spans += other.spans
-        for sid, half in other._clients.items():
-            self._client(sid, half)
-        for pid, (key, err, _) in other._servers.items():
-            self._server(pid, key, err)
+        from loaders.traces.merge import absorb
+
+        absorb(self, other)
