@@ -72,6 +72,8 @@ class Backend(Protocol):
 
     def risk(self, body: dict[str, Any]) -> dict[str, Any]: ...
 
+    def triage(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
     def ingest(self, source: str, paths: list[str], options: dict[str, str]) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
@@ -129,6 +131,9 @@ class HttpBackend:
 
     def risk(self, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self._check(self.http.post("/v1/risk", json=body)).json())
+
+    def triage(self, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._check(self.http.post("/v1/triage", json=body)).json())
 
     def ingest(self, source: str, paths: list[str], options: dict[str, str]) -> dict[str, Any]:
         if source in ("code", "git") and paths and Path(paths[0]).is_dir():
@@ -190,6 +195,15 @@ class EmbeddedBackend:
         model, status = load_model(self.settings)
         state = _ScoringState(self.store, model, status)
         return score(state, RiskRequest.model_validate(body)).model_dump()
+
+    def triage(self, body: dict[str, Any]) -> dict[str, Any]:
+        from graph_service.api.routes.triage import TriageRequest
+        from graph_service.triage import TicketInput, TriageConfig, triage
+
+        req = TriageRequest.model_validate(body)
+        config = TriageConfig(top_k=req.top_k, commit_since_days=req.commit_since_days)
+        ticket = TicketInput.model_validate(req.model_dump(exclude={"top_k", "commit_since_days"}))
+        return triage(self.store, ticket, self.settings, config).model_dump(mode="json")
 
     def ingest(self, source: str, paths: list[str], options: dict[str, str]) -> dict[str, Any]:
         from graph_service.ingest import ingest
@@ -255,6 +269,16 @@ class Client:
         """Score a commit sha, a unified diff, or changed paths / function uids."""
         body = {k: v for k, v in (("sha", sha), ("diff", diff), ("paths", paths)) if v is not None}
         return self._b.risk(body)
+
+    def triage(
+        self, title: str = "", body: str = "", *, top_k: int = 10, **ticket: Any
+    ) -> dict[str, Any]:
+        """Suspect functions, files and commits for a ticket, with evidence, similar past tickets
+        and seen before (`service`, `created`, `commit_since_days`, ... as `POST /v1/triage`)."""
+        created = ticket.get("created")
+        if hasattr(created, "isoformat"):
+            ticket["created"] = created.isoformat()
+        return self._b.triage({"title": title, "body": body, "top_k": top_k, **ticket})
 
     def ingest(self, source: str, *paths: str | Path, **options: str) -> dict[str, Any]:
         """Load files with a loader (`code`, `git`, `traces`, ...); returns the load report."""
