@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -276,7 +277,7 @@ class Client:
         """Suspect functions, files and commits for a ticket, with evidence, similar past tickets
         and seen before (`service`, `created`, `commit_since_days`, ... as `POST /v1/triage`)."""
         created = ticket.get("created")
-        if hasattr(created, "isoformat"):
+        if isinstance(created, datetime):
             ticket["created"] = created.isoformat()
         return self._b.triage({"title": title, "body": body, "top_k": top_k, **ticket})
 
