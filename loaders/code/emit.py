@@ -15,7 +15,7 @@ from graph_service.schema import synthetic_caller
 from loaders.base import LoadReport
 from loaders.code import incremental as inc
 from loaders.code.calls import resolve_bases, resolve_calls
-from loaders.code.flow_edges import FlowCalls, flow_calls, merge_calls
+from loaders.code.flow_edges import FlowCalls, flow_calls, merge_calls, read_facts
 from loaders.code.parse import ParsedFile
 from loaders.code.resolve import SymbolTable
 from loaders.code.rows import (
@@ -44,6 +44,7 @@ class RunState:
     unchanged: set[str] = field(default_factory=set)
     present: set[str] = field(default_factory=set)
     go_modules: dict[str, str] = field(default_factory=dict)
+    python_bytes: int = 0  # Python source present (read) in this run
 
 
 class BatchEmitter:
@@ -58,7 +59,9 @@ class BatchEmitter:
     def solve_flow(self, report: LoadReport, run: RunState, table: SymbolTable) -> None:
         """Python value flow over every parsed file (before the nodes: it may add callers)."""
         start = time.perf_counter()
-        self.flow = flow_calls(table, run.parsed)
+        facts = read_facts(self.root, run.parsed)
+        report.stats["flow_facts_seconds"] = round(time.perf_counter() - start, 3)
+        self.flow = flow_calls(table, run.parsed, facts)
         report.stats["flow_seconds"] = round(time.perf_counter() - start, 3)
 
     def chunks(self, label: str, rows: Iterator[dict[str, Any]]) -> Iterator[Batch]:

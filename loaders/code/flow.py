@@ -34,8 +34,9 @@ __all__ = ["FlowEdge", "FlowResult", "solve_flow"]
 # ("b", path, qual, ipath, iqual) a method bound to an instance · ("k", path, n) a container ·
 # ("S", path, class) what `super()` returns in a method of `class`
 Value = tuple
-_MAX_VALUES = 24  # values kept per variable; beyond, the set stops growing
+_MAX_VALUES = 8  # values kept per variable; beyond, the set stops growing
 _MAX_ROUNDS = 40
+_MAX_FANOUT = 8  # a call site that may reach more callables than this is left unresolved
 _CALLABLE = frozenset("fbci")
 _EMPTY: frozenset[Value] = frozenset()
 _HIGHER_ORDER = frozenset({"map", "filter", "sorted", "min", "max"})
@@ -406,6 +407,8 @@ class _Solver:
     ) -> set[Value]:
         out: set[Value] = set()
         fanout = sum(1 for v in callee if v[0] in _CALLABLE)
+        if fanout > _MAX_FANOUT:
+            return out  # too many candidates: no edge (and nothing flows) rather than guesses
         for v in callee:
             kind = v[0]
             if kind == "f":

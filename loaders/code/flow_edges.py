@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from graph_service.schema import synthetic_caller
 from loaders.code.calls import ResolvedCall
 from loaders.code.flow import FlowEdge, solve_flow
-from loaders.code.flow_facts import FlowFacts
+from loaders.code.flow_facts import FlowFacts, flow_facts
 from loaders.code.parse import ParsedFile
 from loaders.code.resolve import SymbolTable
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CONFIDENCE", "ExtraFunction", "FlowCalls", "flow_calls", "merge_calls"]
+__all__ = ["CONFIDENCE", "ExtraFunction", "FlowCalls", "flow_calls", "merge_calls", "read_facts"]
 
 CONFIDENCE = {"decorator": 0.9, "implicit": 0.8, "constructor": 0.8}
 _FANOUT_CONFIDENCE = {1: 0.8, 2: 0.6, 3: 0.6}
@@ -48,11 +49,25 @@ def _confidence(e: FlowEdge) -> float:
     return _FANOUT_CONFIDENCE.get(e.fanout, 0.4)
 
 
-def flow_calls(table: SymbolTable, parsed: dict[str, ParsedFile]) -> FlowCalls:
-    """Value-flow edges of every parsed Python file with facts (all of the repository's)."""
-    facts: dict[str, FlowFacts] = {
-        p: f.flow for p, f in parsed.items() if f.language == "python" and f.flow is not None
-    }
+def read_facts(root: Path, parsed: dict[str, ParsedFile]) -> dict[str, FlowFacts]:
+    """The value-flow facts of every parsed Python file (one Python parses, others have none)."""
+    facts: dict[str, FlowFacts] = {}
+    for path, f in parsed.items():
+        if f.language != "python":
+            continue
+        try:
+            found = flow_facts((root / path).read_bytes())
+        except OSError:
+            continue
+        if found is not None:
+            facts[path] = found
+    return facts
+
+
+def flow_calls(
+    table: SymbolTable, parsed: dict[str, ParsedFile], facts: dict[str, FlowFacts]
+) -> FlowCalls:
+    """Value-flow edges of the Python files with facts (all of the repository's)."""
     out = FlowCalls()
     if not facts:
         return out
@@ -74,9 +89,7 @@ def flow_calls(table: SymbolTable, parsed: dict[str, ParsedFile]) -> FlowCalls:
             if qual in fs.functions:
                 return qual
             if qual.rsplit(".", 1)[-1].startswith("<lambda"):
-                extra.setdefault(path, {})[qual] = ExtraFunction(
-                    qual, None, sc.line, sc.end_line
-                )
+                extra.setdefault(path, {})[qual] = ExtraFunction(qual, None, sc.line, sc.end_line)
                 return qual
             return None
         name = synthetic_caller(qual)

@@ -56,6 +56,15 @@ class CodeConfig(BaseModel):
         ge=0,
         description="Parse in-process when less source than this changed (a worker takes ~0.1 s).",
     )
+    value_flow: bool = Field(
+        default=True, description="Resolve Python calls by value flow too (whole-program)."
+    )
+    value_flow_max_bytes: int = Field(
+        default=4_000_000,
+        ge=0,
+        description="Skip value flow above this much Python source (its solve is whole-program "
+        "and grows faster than the tree: see docs/call_graph_eval.md).",
+    )
     languages: tuple[str, ...] | None = Field(
         default=None, description="Only these languages (python, javascript, typescript, ...)."
     )
@@ -122,7 +131,8 @@ class CodeLoader:
     ) -> Iterator[Batch]:
         table = self._symbol_table(run, stored)
         emit = BatchEmitter(self.uids, self.config.batch_rows, self.config.root)
-        emit.solve_flow(report, run, table)
+        if self._value_flow(report, run):
+            emit.solve_flow(report, run, table)
         if stored is not None:  # files about to be rewritten stop counting as loaded
             known = (set(stored.hashes) | stored.deleted) & set(run.parsed)
             pending = {self.uids.file(p): inc.PENDING_HASH for p in sorted(known)}
@@ -165,6 +175,8 @@ class CodeLoader:
             if data is None:
                 continue
             digest = hashlib.sha1(data, usedforsecurity=False).hexdigest()
+            if cand.path.endswith((".py", ".pyi")):
+                run.python_bytes += len(data)
             run.present.add(cand.path)
             run.hashes[cand.path] = digest
             if stored is not None and stored.hashes.get(cand.path) == digest:
@@ -228,7 +240,7 @@ class CodeLoader:
                 directory = path.rpartition("/")[0]
                 again |= {p for p in run.unchanged if p.rpartition("/")[0] == directory}
         again |= self._mentions_of_new_files(run, stored)
-        if any(p.endswith((".py", ".pyi")) for p in touched):
+        if any(p.endswith((".py", ".pyi")) for p in touched) and self._value_flow(None, run):
             # Python value flow is whole-program (a changed return value or argument can move
             # any file's edges): every Python file is resolved again from fresh facts
             again |= {p for p in run.unchanged if p.endswith((".py", ".pyi"))}
@@ -267,6 +279,22 @@ class CodeLoader:
             except OSError:
                 continue
         return hits
+
+    def _value_flow(self, report: LoadReport | None, run: RunState) -> bool:
+        """Whether this load resolves Python by value flow (on, and few enough files)."""
+        cfg = self.config
+        if not cfg.value_flow:
+            return False
+        if run.python_bytes <= cfg.value_flow_max_bytes:
+            return True
+        if report is not None:
+            report.warn(
+                str(cfg.root),
+                f"value flow skipped: {run.python_bytes} bytes of Python > value_flow_max_bytes="
+                f"{cfg.value_flow_max_bytes}; calls resolved by name only (raise the setting "
+                "to include them)",
+            )
+        return False
 
     # ---- symbols ------------------------------------------------------------------------
     def _symbol_table(self, run: RunState, stored: inc.StoredState | None) -> SymbolTable:

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 from tree_sitter import Node, Parser, QueryCursor
 
-from loaders.code.flow_facts import FlowFacts, flow_facts
 from loaders.code.languages import LanguageSpec, grammar, is_test_path, queries, spec_for
 from loaders.code.syntax import (
     docstring_of,
@@ -149,7 +148,6 @@ class ParsedFile:
     call_count: int = 0  # call sites, resolvable or not
     # module-level ("") and class-body (class qualname) code that makes calls: its local types
     bodies: dict[str, FunctionInfo] = field(default_factory=dict)
-    flow: FlowFacts | None = None  # Python: value-flow facts (see `flow_facts`)
     bad_utf8_at: int | None = None  # first byte that is not UTF-8 (the text was decoded lossily)
 
 
@@ -195,8 +193,6 @@ def parse_source(path: str, source: bytes) -> ParsedFile | None:
     extractor.finish(branches)
     if out.has_error:
         out.error_line = first_error_line(root)
-    if spec.name == "python":
-        out.flow = flow_facts(source)
     return out
 
 

@@ -358,3 +358,16 @@ def test_named_queries_reach_module_level_callers(
     assert {(r["qualname"], r["depth"]) for r in rows} == {("build", 1), ("<module>", 2)}
     blast = run_named(store, "blast_radius", {"uids": [helper]}).rows()
     assert "fn:shop:app.py:<module>" in {r["uid"] for r in blast}
+
+
+def test_value_flow_is_skipped_above_its_size_limit(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "r", FLOW_TREE)
+    cfg = CodeConfig(root=root, repo="r", use_git=False, workers=1, value_flow_max_bytes=100)
+    report = LoadReport("code")
+    resolutions = set()
+    for batch in CodeLoader(cfg).extract(report):
+        if isinstance(batch, EdgeBatch) and batch.type == "CALLS":
+            resolutions |= set(batch.table.column("resolution").to_pylist())
+    assert resolutions and not resolutions & {"value_flow", "implicit", "decorator"}
+    assert any("value flow skipped" in w.reason for w in report.warnings)
+    assert report.stats["call_edges_value_flow"] == 0 and "flow_seconds" not in report.stats
