@@ -12,7 +12,7 @@ import logging
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.responses import Response
@@ -29,6 +29,9 @@ from graph_service.api.routes.ingest import run_ingest
 from graph_service.api.state import ServiceState
 from graph_service.errors import CallerError, TransientError
 
+if TYPE_CHECKING:
+    from loaders.traces.live import LiveTraces
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["JSON", "PROTOBUF", "live_receiver", "router"]
@@ -38,7 +41,7 @@ JSON = "application/json"
 _INVALID_ARGUMENT = 3  # google.rpc.Code
 
 
-def live_receiver(state: ServiceState) -> Any:
+def live_receiver(state: ServiceState) -> LiveTraces:
     """The receiver of `state`'s settings, writing through the ingest runner."""
     from loaders.traces.build import known_inputs
     from loaders.traces.live import LiveConfig, LiveTraces
@@ -114,7 +117,7 @@ def _unwrap(body: bytes, encoding: str | None) -> bytes:
     return body
 
 
-def _receive(receiver: Any, data: bytes, media: str) -> tuple[int, int, str]:
+def _receive(receiver: LiveTraces, data: bytes, media: str) -> tuple[int, int, str]:
     """Decode (400 when nothing is usable) and aggregate; (spans, rejected, message)."""
     got = receiver.receive(data, media)
     return got.spans, got.rejected, got.message
