@@ -314,7 +314,7 @@ def write_predictions(result: dict[str, Any], path: Path) -> Path:
             for i, sha in enumerate(pred["sha"]):
                 if not pred["matured"][i] or (pop == "code" and not pred["code"][i]):
                     continue
-                scores = [f"{pred['models'][m][i]:.6g}" for m in MODEL_NAMES]
+                scores = [repr(float(pred["models"][m][i])) for m in MODEL_NAMES]
                 out.writerow([sha, pred["window"][i], pop, int(pred["label"][i]), *scores])
     return path
 

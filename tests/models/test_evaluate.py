@@ -86,3 +86,58 @@ def test_pooled_repositories_need_distinct_names(tmp_path: Path) -> None:
         evaluate_repo(
             tmp_path / "a" / "app", tmp_path / "w", Settings(), pool=[tmp_path / "b" / "app"]
         )
+
+
+def test_predictions_csv_reproduces_the_headline(synth_history: History, tmp_path: Path) -> None:
+    """predictions.csv holds exactly the rows behind the headline: recomputing each window's
+    ROC-AUC from it and weighting by window size gives the reported figure; censored commits
+    (within the horizon of the end of history) are not among them."""
+    import csv
+
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    from models.evaluate import write_predictions
+
+    h = synth_history
+    result = evaluate_history(
+        h, cutoffs=3, config=RiskConfig(epochs=5, hidden=8, ensemble=1), repo="synthetic"
+    )
+    path = write_predictions(result, tmp_path / "out" / "predictions.csv")
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["sha", "window", "population", "label", *MODEL_NAMES]
+    for pop in ("all", "code"):
+        mine = [r for r in rows if r["population"] == pop]
+        assert len(mine) == result["populations"][pop]["test_commits"]
+        aucs, sizes = [], []
+        for w in sorted({r["window"] for r in mine}):
+            part = [r for r in mine if r["window"] == w]
+            y = [int(r["label"]) for r in part]
+            aucs.append(roc_auc_score(y, [float(r["gnn"]) for r in part]))
+            sizes.append(len(part))
+        expected = result["populations"][pop]["models"]["gnn"]["roc_auc"]
+        assert np.average(aucs, weights=sizes) == pytest.approx(expected, abs=1e-4)
+    horizon = result["horizon_days"] * 86400
+    assert horizon > 0 and result["populations"]["all"]["censored_test_commits"] > 0
+    end = result["end_of_history"]
+    t = {u.removeprefix("commit:"): h.t[i] for i, u in enumerate(h.commit_uids)}
+    assert all(t[r["sha"]] <= end - horizon + 86400 for r in rows)  # horizon rounded to 0.1 d
+
+
+def test_censoring_horizon_is_the_median_fix_delay_known_at_the_cutoff() -> None:
+    import types
+
+    import numpy as np
+
+    from models.evaluate import censoring_horizon
+
+    day = 86400.0
+    t = np.arange(10) * day
+    known = np.full(10, np.inf)
+    known[[1, 2, 3]] = t[[1, 2, 3]] + np.array([2, 4, 6]) * day  # fixed 2, 4 and 6 days later
+    known[4] = 100 * day  # fixed after the cutoff: not known yet, left out
+    h = types.SimpleNamespace(t=t, bug_known=known)
+    assert censoring_horizon(h, np.arange(10)) == pytest.approx(4 * day)  # type: ignore[arg-type]
+    # at day 5 only the first fix (day 3) is known: the later ones are not used yet
+    assert censoring_horizon(h, np.arange(6)) == pytest.approx(2 * day)  # type: ignore[arg-type]
