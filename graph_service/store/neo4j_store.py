@@ -284,10 +284,12 @@ class Neo4jStore:
         return {"nodes": nodes, "edges": edges}
 
     def ping(self) -> bool:
+        """The server answers a read through the same path as every query (not just a socket)."""
         try:
             self._driver.verify_connectivity()
         except (nx.Neo4jError, nx.DriverError) as e:
             raise _map_error(e, "ping") from e
+        self.query("RETURN 1 AS one", timeout_s=10.0)
         return True
 
     def close(self) -> None:

@@ -156,6 +156,9 @@ class _Driver:
     def session(self, **_: Any) -> _Session:
         return self.session_
 
+    def verify_connectivity(self) -> None:
+        return None
+
 
 def test_query_runs_text_with_the_timeout_on_the_transaction_function() -> None:
     tx = _Tx("r", [{"one": 1, "when": AUTHORED}])
@@ -164,6 +167,13 @@ def test_query_runs_text_with_the_timeout_on_the_transaction_function() -> None:
     assert res.rows() == [{"one": 1, "when": AUTHORED.to_native()}]
     assert driver.session_.timeouts == [2.5]
     assert tx.calls == [("EXPLAIN RETURN 1 AS one", {"p": 1}), ("RETURN 1 AS one", {"p": 1})]
+
+
+def test_ping_reads_through_the_query_path() -> None:
+    """/readyz must fail when reads fail, not only when the socket does."""
+    tx = _Tx("r", [{"one": 1}])
+    assert Neo4jStore(_Driver(tx)).ping()  # type: ignore[arg-type]
+    assert tx.calls[-1][0] == "RETURN 1 AS one"
 
 
 @pytest.mark.parametrize(
