@@ -14,7 +14,7 @@ import pytest
 
 from tests.explorer.conftest import Server, wait_for
 
-PAGES = ["query", "queries", "services", "risk", "triage", "errors"]
+PAGES = ["home", "query", "queries", "services", "risk", "triage", "errors"]
 
 
 def records(answer: dict[str, Any]) -> list[dict[str, Any]]:

@@ -85,3 +85,9 @@ def describe(backend: str) -> GraphSchema:
 def get_schema(state: StateDep, _: ReaderDep) -> GraphSchema:
     """Labels (with their uid prefix), relationship types and properties of the graph."""
     return describe(state.store.backend)
+
+
+@router.get("/counts")
+def get_counts(state: StateDep, _: ReaderDep) -> dict[str, dict[str, int]]:
+    """Rows per node label and relationship type (the explorer's home page)."""
+    return state.read("counts", state.store.counts)

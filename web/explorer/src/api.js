@@ -69,6 +69,7 @@ export async function call(path, { method = "GET", body, accept, as = "json", ke
 
 export const api = {
   schema: (key) => call("v1/schema", { key }),
+  counts: () => call("v1/schema/counts"),
   cypher: (query, params = {}, limits = {}) =>
     call("v1/cypher", { method: "POST", body: { query, params, ...limits } }),
   cypherCsv: (query, params = {}) =>

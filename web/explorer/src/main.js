@@ -3,6 +3,7 @@
 import "./style.css";
 import { api, forgetKey, setUnauthenticatedHandler, storedKey, storeKey } from "./api.js";
 import { errorsPage } from "./pages/errors.js";
+import { homePage } from "./pages/home.js";
 import { namedPage } from "./pages/named.js";
 import { queryPage } from "./pages/query.js";
 import { riskPage } from "./pages/risk.js";
@@ -11,7 +12,7 @@ import { triagePage } from "./pages/triage.js";
 import { Schema } from "./schema.js";
 import { clear, errorText, h } from "./ui.js";
 
-const PAGES = [queryPage, namedPage, servicesPage, riskPage, triagePage, errorsPage];
+const PAGES = [homePage, queryPage, namedPage, servicesPage, riskPage, triagePage, errorsPage];
 
 /** What tests and the console can reach: the current page, its graph, and every graph. */
 const views = {};
@@ -69,7 +70,7 @@ function showWho(authNeeded) {
 }
 
 function route() {
-  const [, id, ...rest] = (window.location.hash || "#/query").split("/");
+  const [, id, ...rest] = (window.location.hash || "#/home").split("/");
   const page = PAGES.find((p) => p.id === id) || PAGES[0];
   return { page, arg: rest.length ? decodeURIComponent(rest.join("/")) : null };
 }
@@ -87,6 +88,8 @@ function show(ctx) {
     mounted.set(page.id, root);
   }
   for (const [id, root] of mounted) root.hidden = id !== page.id;
+  const tip = document.getElementById("tooltip"); // a hover card never outlives its page
+  if (tip) tip.hidden = true;
   explorer.page = page.id;
   document.title = `${page.title} · prodgraph explorer`;
   for (const view of views[page.id] || []) view.refresh();

@@ -7,8 +7,9 @@ import { api } from "../api.js";
 import { ResultView } from "../results.js";
 import { h, status } from "../ui.js";
 
-const EXAMPLE = `MATCH (s:Service)-[e:EXPOSES]->(o:Operation)
-RETURN s, e, o
+// every store has files and functions (a code-only repository too)
+const EXAMPLE = `MATCH (file:File)-[d:DEFINES]->(fn:Function)
+RETURN file, d, fn
 LIMIT 25`;
 
 function parseParams(text) {
@@ -93,11 +94,22 @@ export const queryPage = {
       ev.preventDefault();
       run();
     });
+    this.showNode = (uid) => {
+      const label = ctx.schema.labelOf(uid);
+      if (!label) return;
+      editor.setValue(`MATCH (n:${label} {uid: $uid})-[r]-(m)\nRETURN n, r, m\nLIMIT 50`);
+      params.value = JSON.stringify({ uid });
+      run();
+    };
     ctx.expose("queryEditor", {
       setValue: (text) => editor.setValue(text),
       getValue: () => editor.codemirror.state.doc.toString(),
       run,
       view,
     });
+  },
+  /** `#/query/<uid>`: the node and its neighbours (what the home page's search links to). */
+  open(arg) {
+    if (arg && this.showNode) this.showNode(arg);
   },
 };
