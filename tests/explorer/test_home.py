@@ -53,7 +53,8 @@ def test_find_a_function_by_name_and_open_it(
     assert target["uid"] in first.inner_text()
     first.locator("a").click()
     wait_for(page, "window.explorer.page === 'query'")
-    wait_for(page, "window.explorer.graphs.query && window.explorer.graphs.query.nodes().length > 1")
+    graph = "window.explorer.graphs.query"
+    wait_for(page, f"{graph} && {graph}.nodes().length > 1")
     drawn = page.evaluate("window.explorer.graphs.query.nodes().map(n => n.id())")
     assert target["uid"] in drawn
 
