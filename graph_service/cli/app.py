@@ -143,7 +143,7 @@ def _plain_help_types() -> None:
         return
     for cls in (TyperArgument, TyperOption):
         if hasattr(cls, "display_type_rich"):
-            cls.display_type_rich = _help_type  # type: ignore[method-assign]
+            cls.display_type_rich = _help_type  # type: ignore[method-assign,assignment]
 
 
 def _register() -> None:
