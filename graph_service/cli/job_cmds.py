@@ -153,13 +153,14 @@ def risk(
         elif path:
             results, title = [score.score_paths(store, model, path)], "proposed change"
         elif recent is not None:
-            history = SnapshotCache(store).build_now().history
-            results = recent_code_commits(store, model, recent, history)
+            results = recent_code_commits(
+                store, model, recent, SnapshotCache(store).build_now().history
+            )
             title = f"riskiest of the {recent} most recent code changes"
         elif rev:
             shas = resolve_revs(store, rev, repo, repo_path)
-            history = SnapshotCache(store).build_now().history if len(shas) > 3 else None
-            results = [score.score_commit(store, model, s, history=history) for s in shas]
+            warm = SnapshotCache(store).build_now().history if len(shas) > 3 else None
+            results = [score.score_commit(store, model, s, history=warm) for s in shas]
             title = rev
         else:
             raise CallerError("give a commit, a ref or range, --recent N, --diff FILE or --path P")
