@@ -39,51 +39,47 @@ _HTTP_CODES = {
 }
 
 
-# internal wording (Python conversions, pybind11, Arrow) that reached 4xx messages, mapped to
-# what was wrong with the input; the original goes to the log with the request id
+# internal wording (Python conversions, pybind11, Arrow) that reached 4xx messages, each phrase
+# replaced in place by what was wrong with the input; the original goes to the log
+_QUOTED = r"('[^']{0,60}'|\"[^\"]{0,60}\"|[^\s)]{1,60})"
+_ONE_TYPE = " where a number is expected (a list or map parameter holds values of one type)"
 _INTERNALS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (
-        re.compile(r"invalid literal for int\(\) with base \d+: (.{0,60})"),
-        lambda m: (
-            f"{m.group(1)} is not a whole number, and a whole number is expected there "
-            "(a list or map parameter must hold values of one type)"
-        ),
+        re.compile(r"invalid literal for int\(\) with base \d+: " + _QUOTED),
+        lambda m: f"{m.group(1)} is not a whole number{_ONE_TYPE}",
     ),
     (
-        re.compile(r"could not convert string to float: (.{0,60})"),
-        lambda m: (
-            f"{m.group(1)} is not a number, and a number is expected there "
-            "(a list or map parameter must hold values of one type)"
-        ),
+        re.compile(r"could not convert string to float: " + _QUOTED),
+        lambda m: f"{m.group(1)} is not a number{_ONE_TYPE}",
     ),
     (
-        re.compile(r"Unable to cast Python instance|PYBIND11|C\+\+ type"),
+        re.compile(r"Unable to cast Python instance.*|[^\n]*PYBIND11[^\n]*", re.DOTALL),
         lambda m: (
             "a parameter value cannot be passed to the database: whole numbers must fit "
             "in 64 bits, and a list or map must hold values of one type"
         ),
     ),
     (
-        re.compile(r"Unsupported type: (\w+) for arrow conversion"),
+        re.compile(r"Unsupported type: \w+ for arrow conversion\.?"),
         lambda m: (
             "the result holds a value the service cannot return (a parameter or map "
             "mixing value types?): return plain values or properties instead"
         ),
     ),
     (
-        re.compile(r"Arrow\w*(Invalid|Error)|pyarrow|arrow::"),
+        re.compile(r"\w*Arrow\w*(Invalid|Error)\b:?[^\n)]*|pyarrow[\w.]*|arrow::\w+"),
         lambda m: "a value does not have the type its column or parameter needs",
     ),
 ]
 
 
 def public_message(message: str) -> str | None:
-    """The caller-facing form of a message that names internals, or None when it is fine."""
+    """`message` with each phrase that names internals replaced by what was wrong with the
+    input, or None when it names none."""
+    out = message
     for pattern, explain in _INTERNALS:
-        m = pattern.search(message)
-        if m:
-            return explain(m)
-    return None
+        out = pattern.sub(explain, out)
+    return None if out == message else out
 
 
 class BodyError(StarletteHTTPException):
@@ -142,10 +138,12 @@ async def _handle(request: Request, exc: Exception) -> Response:
             logger.warning("%s %s -> %s: %s", request.method, request.url.path, exc.code, exc)
             return error_response(exc.status_code, exc.code, exc.message, exc.detail, rid)
         message, detail = exc.message, exc.detail
-        public = public_message(f"{message} {detail}" if detail else message)
+        public = public_message(message)
         if public is not None:
             logger.info("request %s: %s (answered as: %s)", rid, message, public)
-            message, detail = public, None
+            message = public
+        if detail is not None and public_message(str(detail)) is not None:
+            detail = None
         return error_response(exc.status_code, exc.code, message, detail, rid)
     if isinstance(exc, RequestValidationError):
         detail = [
