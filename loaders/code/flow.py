@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from loaders.code.flow_facts import FlowFacts, Scope
@@ -39,6 +40,7 @@ _MAX_ROUNDS = 40
 _MAX_FANOUT = 8  # a call site that may reach more callables than this is left unresolved
 _CALLABLE = frozenset("fbci")
 _EMPTY: frozenset[Value] = frozenset()
+Values = AbstractSet[Value]
 _HIGHER_ORDER = frozenset({"map", "filter", "sorted", "min", "max"})
 
 
@@ -144,7 +146,12 @@ class _Solver:
             for op, scope, a, b in f.stmts:
                 if op == "=":
                     t, v = self.target(path, scope, a), self.compiled(path, scope, b)
-                    if isinstance(v, tuple) and v[0] == "K" and t[0] == "T":
+                    if (
+                        isinstance(v, tuple)
+                        and v[0] == "K"
+                        and isinstance(t, tuple)
+                        and t[0] == "T"
+                    ):
                         self.assign(path, scope, t, set(v[1]))
                         continue
                     stmts.append((op, scope, t, v))
@@ -268,7 +275,7 @@ class _Solver:
             return set(self.class_attr((v[1], v[2]), name)[1])
         if kind == "i":
             cls = (v[1], v[2])
-            out: set[Value] = set()
+            out = set()
             for k in self.mro(cls):
                 out |= self.attrs.get((("c", k[0], k[1]), name), set())
             _, vals = self.class_attr(cls, name)
@@ -287,9 +294,9 @@ class _Solver:
             return out
         if kind == "S":  # super(): the classes after v's class in C3 order
             for k in self.mro((v[1], v[2]))[1:]:
-                vals = self.vars.get((k[0], k[1], name))
-                if vals:
-                    return {("b", f[1], f[2], v[1], v[2]) if f[0] == "f" else f for f in vals}
+                found = self.vars.get((k[0], k[1], name))
+                if found:
+                    return {("b", f[1], f[2], v[1], v[2]) if f[0] == "f" else f for f in found}
         return set()
 
     def iterate(self, vals: Iterable[Value]) -> set[Value]:
@@ -313,7 +320,7 @@ class _Solver:
                 out.add(v)  # a generator's yielded values are its return values
         return out
 
-    def eval(self, path: str, scope: str, e: object) -> set[Value]:
+    def eval(self, path: str, scope: str, e: object) -> Values:
         if e is None:
             return _EMPTY
         op = e[0]  # type: ignore[index]
@@ -321,7 +328,7 @@ class _Solver:
             keys = e[1]  # type: ignore[index]
             if len(keys) == 1:
                 return self.vars.get(keys[0], _EMPTY)
-            out = set()
+            out: set[Value] = set()
             for k in keys:
                 out |= self.vars.get(k, _EMPTY)
             return out
@@ -348,7 +355,7 @@ class _Solver:
         if op == "n":
             return self.vars.get(self.var(path, scope, e[1]), set())
         if op == "a":
-            out: set[Value] = set()
+            out = set()
             for v in self.eval(path, scope, e[1]):
                 out |= self.attr(v, e[2])
             return out
@@ -380,10 +387,10 @@ class _Solver:
             return {("S", path, cls)} if cls is not None else set()
         return set()
 
-    def decorated(self, path: str, scope: str, e: tuple) -> set[Value]:
+    def decorated(self, path: str, scope: str, e: tuple) -> Values:
         qual = e[1]
         sc = self.facts[path].scopes.get(qual)
-        cur: set[Value] = {("c" if sc is not None and sc.kind == "class" else "f", path, qual)}
+        cur: Values = {("c" if sc is not None and sc.kind == "class" else "f", path, qual)}
         for deco in e[2]:
             dv = self.eval(path, scope, deco)
             if not any(v[0] in _CALLABLE for v in dv):
@@ -400,9 +407,9 @@ class _Solver:
     def call(
         self,
         path: str,
-        callee: set[Value],
-        args: list[set[Value]],
-        kws: dict[str, set[Value]],
+        callee: Values,
+        args: list[Values],
+        kws: dict[str, Values],
         how: str,
     ) -> set[Value]:
         out: set[Value] = set()
@@ -434,8 +441,8 @@ class _Solver:
         self,
         fn: Value,
         recv: Value | None,
-        args: list[set[Value]],
-        kws: dict[str, set[Value]],
+        args: list[Values],
+        kws: dict[str, Values],
         how: str,
         fanout: int,
     ) -> set[Value]:
@@ -450,7 +457,7 @@ class _Solver:
         if recv is not None and sc.method in ("self", "cls") and params:
             offset = 1
             bound = recv if sc.method == "self" else ("c", recv[1], recv[2])
-        given: dict[str, set[Value]] = {}
+        given: dict[str, Values] = {}
         if offset:
             given[params[0]] = {bound}
         for i, a in enumerate(args):
@@ -520,7 +527,7 @@ class _Solver:
             if name == "*":
                 self.star(path, scope, module)
                 continue
-            vals = self.import_value(path, module, name)
+            vals: Values = self.import_value(path, module, name)
             if vals:
                 key = self.var(path, scope, local)
                 self.add(self.vars, key, vals)
@@ -563,9 +570,9 @@ class _Solver:
                     found = [v for v in self.eval(path, scope, base) if v[0] == "c"]
                     if len(found) == 1:
                         parents.append((found[0][1], found[0][2]))
-                key = (path, a)
-                if self.parents.get(key) != parents:
-                    self.parents[key] = parents
+                cls_key = (path, a)
+                if self.parents.get(cls_key) != parents:
+                    self.parents[cls_key] = parents
                     self.mro_cache.clear()
                     self.changed = True
         for i, (scope, callee, args, kws, line, written) in enumerate(sites):
@@ -599,7 +606,7 @@ class _Solver:
             self.add(self.attrs, (k, None), results if name == "map" else items)
             self.add(self.site_res, (path, site), {k})
 
-    def with_(self, path: str, scope: str, target: object, ctx: set[Value]) -> None:
+    def with_(self, path: str, scope: str, target: object, ctx: Values) -> None:
         bound: set[Value] = set()
         for v in ctx:
             if v[0] != "i":
@@ -629,7 +636,7 @@ class _Solver:
                 if vals:
                     self.add(self.vars, self.var(path, scope, name), vals)
 
-    def assign(self, path: str, scope: str, t: object, vals: set[Value]) -> None:
+    def assign(self, path: str, scope: str, t: object, vals: Values) -> None:
         if t is None or not vals:
             return
         assert isinstance(t, tuple)
@@ -678,17 +685,16 @@ def solve_flow(index: ModuleIndex, facts: dict[str, FlowFacts]) -> FlowResult:
     solver = _Solver(index, facts)
     for rounds in range(1, _MAX_ROUNDS + 1):
         solver.changed = False
+        solver.edges = []  # a round that changes nothing saw every edge of the fixed point
         solver.round()
         if not solver.changed:
             logger.debug("value flow: fixed point after %d rounds", rounds)
             break
     else:
         logger.info("value flow: no fixed point after %d rounds; edges as of the last", _MAX_ROUNDS)
-    solver.edges = []
-    solver.round()
     out: dict[str, list[FlowEdge]] = defaultdict(list)
     seen = set()
-    for e in solver.edges:
+    for e in solver.edges or ():
         key = (e.caller_path, e.caller, e.callee_path, e.callee, e.line)
         if key not in seen:
             seen.add(key)

@@ -241,7 +241,7 @@ class _Walker:
                     self.stmt(child, scope)
                 elif isinstance(child, ast.expr):
                     self.expr(child, scope)
-                elif isinstance(child, ast.excepthandler):
+                elif isinstance(child, ast.ExceptHandler):
                     if child.type is not None:
                         self.expr(child.type, scope)
                     if child.name:

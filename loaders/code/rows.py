@@ -147,10 +147,10 @@ def defines_rows(
     own = {c.qualname for c in parsed.classes}
     owners = [(o, synthetic_caller(o)) for o in caller_bodies(parsed)]
     owners += [(x.owner or "", x.qualname) for x in extra]  # a lambda: defined by the file
-    for owner, qual in owners:
+    for body, qual in owners:
         dst = uids.fn(parsed.path, qual)
-        src = uids.cls(parsed.path, owner) if owner in own else file_uid
-        (cls_fn if owner in own else file_fn).append({"src": src, "dst": dst, **meta})
+        src = uids.cls(parsed.path, body) if body in own else file_uid
+        (cls_fn if body in own else file_fn).append({"src": src, "dst": dst, **meta})
     for f in parsed.functions:
         dst = uids.fn(parsed.path, f.qualname)
         owner = _owner_file(parsed, f.class_name, own, table) if f.class_name else None
