@@ -186,3 +186,31 @@ def test_schema_version_is_stored(any_store: GraphStore) -> None:
     assert any_store.schema_version() == SCHEMA_VERSION
     any_store.apply_schema()  # idempotent
     assert any_store.schema_version() == SCHEMA_VERSION
+
+
+def test_whole_nodes_relationships_and_paths_with_dates(any_store: GraphStore) -> None:
+    """`RETURN c`, `RETURN r`, `RETURN p` with timestamps inside: the same shape on both."""
+    when = dt.datetime(2024, 5, 6, 7, 8, 9)
+    any_store.write(
+        B.nodes("Commit", [{"uid": "commit:r:a", "sha": "a", "authored_at": when}]),
+        loaded_by="t",
+        run_id="1",
+    )
+    any_store.write(
+        B.nodes("File", [{"uid": "file:r:m.py", "path": "m.py"}]), loaded_by="t", run_id="1"
+    )
+    any_store.write(
+        B.edges("MODIFIES", "Commit", "File", [{"src": "commit:r:a", "dst": "file:r:m.py",
+                                              "change": "added"}]),
+        loaded_by="t",
+        run_id="1",
+    )  # fmt: skip
+    c = any_store.query("MATCH (c:Commit) RETURN c").rows()[0]["c"]
+    assert c["_LABEL"] == "Commit" and c["authored_at"] == when and c["sha"] == "a"
+    assert list(c)[:3] == ["_ID", "_LABEL", "uid"]
+    r = any_store.query("MATCH ()-[r:MODIFIES]->() RETURN r").rows()[0]["r"]
+    assert r["_LABEL"] == "MODIFIES" and r["change"] == "added"
+    assert {"_SRC", "_DST", "_ID"} <= set(r)
+    p = any_store.query("MATCH p = (:Commit)-[:MODIFIES]->(:File) RETURN p").rows()[0]["p"]
+    assert [n["_LABEL"] for n in p["_NODES"]] == ["Commit", "File"]
+    assert p["_NODES"][0]["authored_at"] == when and p["_RELS"][0]["_LABEL"] == "MODIFIES"
