@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/query_guard.py probe [--kinds list,paren,...] [--depths 10,50,...]
     .venv/bin/python bench/query_guard.py size [--sizes 10000,100000,...]
+    .venv/bin/python bench/query_guard.py limits [--max-chars 16384 --max-depth 16]
+
+`limits` builds the costliest queries the guard still lets through (nested as deep as allowed,
+repeated up to the size limit) and times their compilation, which no timeout interrupts.
 
 Each query runs in a child process of its own (deep nesting segfaults the parser), watched
 from outside: killed with SIGKILL past `--time-limit` seconds or `--rss-limit-mb` of memory
@@ -105,7 +109,9 @@ def run_child(query: str, db: Path, time_limit: float, rss_limit_mb: int) -> str
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("what", choices=["probe", "size"])
+    ap.add_argument("what", choices=["probe", "size", "limits"])
+    ap.add_argument("--max-chars", type=int, default=16_384)
+    ap.add_argument("--max-depth", type=int, default=16)
     ap.add_argument("--kinds", default=",".join(KINDS))
     ap.add_argument("--depths", default="10,50,100,200,400")
     ap.add_argument("--sizes", default="10000,100000,1000000")
@@ -122,12 +128,29 @@ def main(argv: list[str] | None = None) -> int:
                     q = KINDS[kind](depth)
                     res = run_child(q, db, args.time_limit, args.rss_limit_mb)
                     print(f"{kind:<6} depth {depth:>6} ({len(q):>7} chars): {res}", flush=True)
+        elif args.what == "limits":
+            for name, q in _worst_within(args.max_chars, args.max_depth).items():
+                res = run_child(q, db, args.time_limit, args.rss_limit_mb)
+                print(f"{name:<22} {len(q):>8} chars: {res}", flush=True)
         else:
             for size in (int(s) for s in args.sizes.split(",")):
                 for name, q in _flat_queries(size).items():
                     res = run_child(q, db, args.time_limit, args.rss_limit_mb)
                     print(f"{name:<14} {len(q):>8} chars: {res}", flush=True)
     return 0
+
+
+def _worst_within(max_chars: int, max_depth: int) -> dict[str, str]:
+    """The costliest shapes under the limits: one structure as deep as allowed, repeated."""
+    out = {}
+    for kind in ("list", "map", "paren", "func", "case"):
+        one = KINDS[kind](max_depth)[len("RETURN ") :]
+        count = max(1, (max_chars - 20) // (len(one) + 12))
+        q = "RETURN " + ", ".join(f"{one} AS c{i}" for i in range(count))
+        out[f"{kind} depth {max_depth} x{count}"] = q[:max_chars] if len(q) > max_chars else q
+    flat = max_chars // 2 - 10
+    out["flat list"] = "RETURN [" + ",".join(["1"] * flat) + "]"
+    return out
 
 
 def _flat_queries(size: int) -> dict[str, str]:

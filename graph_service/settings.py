@@ -32,10 +32,13 @@ class Settings(BaseSettings):
     query_row_cap: int = Field(default=10_000, ge=1)
     # the read guard's limits (graph_service/store/guard.py; measured in docs/security.md)
     query_max_chars: int = Field(
-        default=16_384, ge=64, description="Longest query text accepted (characters)."
+        default=8_192, ge=64, description="Longest query text accepted (characters)."
     )
     query_max_depth: int = Field(
-        default=16, ge=1, le=64, description="Deepest nesting of (), [] and {} in a query."
+        default=12, ge=1, le=64, description="Deepest nesting of (), [], {} and CASE."
+    )
+    query_max_pattern_rels: int = Field(
+        default=12, ge=1, le=64, description="Most relationship patterns in one query."
     )
     query_max_result_bytes: int = Field(
         default=32 * 1024 * 1024, ge=1024, description="Largest result a request converts."

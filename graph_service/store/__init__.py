@@ -55,7 +55,10 @@ def open_store(
         from graph_service.store.ladybug_store import LadybugStore
 
         limits = QueryLimits(
-            settings.query_max_chars, settings.query_max_depth, settings.query_max_result_bytes
+            settings.query_max_chars,
+            settings.query_max_depth,
+            settings.query_max_result_bytes,
+            settings.query_max_pattern_rels,
         )
         store = LadybugStore(db_path or settings.db_path, read_only=read_only, limits=limits)
     try:

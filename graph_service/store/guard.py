@@ -3,10 +3,12 @@
 Backend-independent. Every store's `query()` calls `check_query` first; the backend then
 runs the text in a read-only transaction or mode. The guard refuses:
 
-- text over `QueryLimits.max_chars` or nested deeper than `QueryLimits.max_depth` brackets,
-  parentheses or braces (Ladybug's parser is recursive and its compile time grows
-  superlinearly with nesting: deep nesting segfaults the process; the limits keep a wide
-  margin below what bench/query_guard.py measured, see docs/security.md), 400 `query_limit`;
+- text over `QueryLimits.max_chars`, nested deeper than `QueryLimits.max_depth` brackets,
+  parentheses, braces or CASE expressions, or with more than `QueryLimits.max_pattern_rels`
+  relationship patterns, 400 `query_limit`. Ladybug parses recursively and compiles before
+  any timeout applies: deep nesting segfaults the process, and compile time grows
+  superlinearly with nesting and pattern size. The limits keep a wide margin below what
+  bench/query_guard.py measured (docs/security.md);
 - more than one statement, write, DDL and transaction keywords, 403 `read_only`;
 - any `CALL` but the read-only table functions the backend allows, and every
   `CALL name = value` (a database setting), 403 `read_only`.
@@ -57,9 +59,10 @@ LADYBUG_READ_CALLS = frozenset(
 class QueryLimits:
     """Limits on one read: text size and nesting (before parsing), result size (after)."""
 
-    max_chars: int = 16_384
-    max_depth: int = 16
+    max_chars: int = 8_192
+    max_depth: int = 12
     max_result_bytes: int = 32 * 1024 * 1024
+    max_pattern_rels: int = 12
 
 
 @dataclass(frozen=True)
@@ -73,10 +76,13 @@ class Scanned:
     depth: int
 
 
-_OPEN = {"(": ")", "[": "]", "{": "}"}
-_CLOSE = frozenset(_OPEN.values())
-# the next character that starts something the scan must look at
-_INTERESTING = re.compile(r"['\"`()\[\]{}]|//|/\*")
+# what each closer closes; CASE ... END nests like brackets (and its compile time grows faster)
+_OPENER_OF = {")": "(", "]": "[", "}": "{", "END": "CASE"}
+_OPENERS = frozenset(_OPENER_OF.values())
+# the next thing that starts something the scan must look at
+_INTERESTING = re.compile(
+    r"['\"`()\[\]{}]|//|/\*|(?<![.$:\w])(?:CASE|END)\b", re.IGNORECASE
+)
 
 
 _NOT_NEWLINE = re.compile(r"[^\n]")
@@ -99,9 +105,14 @@ def _string_end(text: str, start: int) -> int:
 
 
 def scan(cypher: str) -> Scanned:
-    """Blank strings and comments and measure nesting, in one pass linear in the text."""
+    """Blank strings and comments and measure nesting, in one pass linear in the text.
+
+    A closer only closes its own kind of opener (`]` a `[`, END a CASE): a stray or
+    mismatched one never lowers the depth, so the count errs on the deep side.
+    """
     code: list[str] = []
     top: list[str] = []
+    stack: list[str] = []
     depth = deepest = 0
     pos, n = 0, len(cypher)
     while pos < n:
@@ -125,15 +136,19 @@ def scan(cypher: str) -> Scanned:
             close = cypher.find("*/", end + 2)
             stop = n if close < 0 else close + 2
         else:
-            if tok in _OPEN:
-                top.append(tok if depth == 0 else " ")
-                depth += 1
+            word = tok.upper()
+            if word in _OPENERS:
+                top.append(tok if depth == 0 else _blank(tok))
+                stack.append(word)
+                depth = len(stack)
                 deepest = max(deepest, depth)
             else:
-                depth = max(0, depth - 1)
-                top.append(tok if depth == 0 else " ")
+                if stack and stack[-1] == _OPENER_OF[word]:
+                    stack.pop()
+                depth = len(stack)
+                top.append(tok if depth == 0 else _blank(tok))
             code.append(tok)
-            pos = end + 1
+            pos = end + len(tok)
             continue
         blank = _blank(cypher[end:stop])
         code.append(blank)
@@ -148,6 +163,8 @@ _WRITE_WORDS = re.compile(
     r"(?!\s*:)",
     re.IGNORECASE,
 )
+# a relationship pattern starts right after a node pattern: `)-[`, `)<-[`, `)-->`, `)--(`
+_REL_PATTERN = re.compile(r"\)\s*<?-\s*[\[>-]")
 _CALL = re.compile(r"(?<![:.$\w])CALL\b(?!\s*[:.])", re.IGNORECASE)
 _CALL_TARGET = re.compile(r"\s*([A-Za-z_][\w.]*)\s*(\(|=)?")
 
@@ -211,10 +228,18 @@ def check_query(
     scanned = scan(cypher)
     if scanned.depth > limits.max_depth:
         raise QueryLimitError(
-            f"the query nests brackets, parentheses or braces {scanned.depth} deep, over the "
+            f"the query nests brackets, parentheses, braces or CASE {scanned.depth} deep, over the "
             f"limit of {limits.max_depth} (query_max_depth): flatten it, or pass nested values "
             "as $parameters",
             {"limit": "query_max_depth", "allowed": limits.max_depth, "found": scanned.depth},
+        )
+    rels = len(_REL_PATTERN.findall(scanned.code))
+    if rels > limits.max_pattern_rels:
+        raise QueryLimitError(
+            f"the query's patterns hold {rels} relationships, over the limit of "
+            f"{limits.max_pattern_rels} (query_max_pattern_rels): planning cost grows fast "
+            "with pattern size; use variable-length relationships (-[:CALLS*1..3]->) instead",
+            {"limit": "query_max_pattern_rels", "allowed": limits.max_pattern_rels, "found": rels},
         )
     _check_words(scanned.code)
     if allowed_calls is not None:

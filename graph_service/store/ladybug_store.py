@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import re
 import threading
@@ -42,6 +43,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["LadybugStore", "ladybug_ddl"]
 
 READERS = 4  # concurrent read connections per store
+# worker threads one read may use: half the cores, so one runaway read cannot take every
+# worker from the point reads beside it (measured in docs/security.md)
+READER_THREADS = max(1, (os.cpu_count() or 2) // 2)
 # Ladybug's refusal of a read-only open after a writer died mid-checkpoint
 _RECOVERY_PENDING = "checkpoint recovery is pending"
 _COL = "c_"  # prefix of frame columns, so they never collide with query variables
@@ -394,6 +398,7 @@ class LadybugStore:
                 conn = self._readers.get_nowait()
             except queue.Empty:
                 conn = ladybug.Connection(self._db)
+                conn.set_max_threads_for_exec(READER_THREADS)
                 with self._readers_lock:
                     self._all_readers.append(conn)
             try:

@@ -45,6 +45,18 @@ def test_scan_depth_counts_every_bracket_kind() -> None:
     assert scan("RETURN (1), (2), [3]").depth == 1
     assert scan("RETURN 'unterminated [[[[").depth == 0
     assert scan("]]]] RETURN [1]").depth == 1  # stray closers do not go below zero
+    nested_case = "RETURN CASE WHEN a THEN CASE WHEN b THEN [1] END END, n.end, n.case"
+    assert scan(nested_case).depth == 3
+    # a closer of another kind never lowers the depth
+    assert scan("RETURN [[[ END END END ))) [[[ 1").depth == 6
+
+
+def test_pattern_size_is_limited() -> None:
+    hops = "".join(f"-[]->(a{i + 1})" for i in range(LIMITS.max_pattern_rels + 1))
+    with pytest.raises(QueryLimitError) as e:
+        check_query("MATCH (a0)" + hops + " RETURN 1", LIMITS)
+    assert e.value.detail["limit"] == "query_max_pattern_rels"  # type: ignore[index]
+    check_query("MATCH (a)-[:CALLS*1..3]->(b)<-[r]-(c), (c)--(d) RETURN a.x - (b.y)", LIMITS)
 
 
 def test_scan_is_linear_on_hostile_text() -> None:
