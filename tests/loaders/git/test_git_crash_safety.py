@@ -11,6 +11,7 @@ commits complete. Small `chunk_commits` make the history several chunks long.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -183,3 +184,35 @@ def test_repeated_kills_then_a_rerun_gives_the_uninterrupted_graph(
 ) -> None:
     git_batches = history[3]
     _crash_then_resume(tmp_path, history, ["git:3", "git:5", f"git:{git_batches - 2}"])
+
+
+UTIL_JS = "export function helper(x) {\n  return x + 1;\n}\n"
+MAIN_JS = (
+    "import { helper } from './util.js';\n\nexport function main(x) {\n  return helper(x) * 2;\n}\n"
+)
+
+
+def test_a_kill_in_an_incremental_code_load(tmp_path: Path, history: Any) -> None:
+    """A day-to-day load (util.js changed; main.js, which imports it, is resolved again)
+    killed after the old IMPORTS and CALLS of both were removed, before their new rows: the
+    resume gives the graph of the same loads without the kill. (JavaScript: a changed Python
+    file makes every Python file be resolved again, which would hide the case.)"""
+    repo = tmp_path / "repo"
+    shutil.copytree(history[0], repo)
+    (repo / "web").mkdir()
+    (repo / "web" / "util.js").write_text(UTIL_JS)
+    (repo / "web" / "main.js").write_text(MAIN_JS)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "Add the web client", when=COMMITS)
+    quiet, killed = tmp_path / "quiet.lbug", tmp_path / "killed.lbug"
+    for db in (quiet, killed):
+        assert _ingest(db, repo).returncode == 0
+    (repo / "web" / "util.js").write_text(UTIL_JS.replace("x + 1", "x + 2"))
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "Tune helper", when=COMMITS + 1)
+    assert _ingest(quiet, repo).returncode == 0
+    # batches: pending hashes, then the old CALLS, DEFINES and IMPORTS are removed
+    assert _ingest(killed, repo, crash="code:4").returncode == -9
+    resumed = _ingest(killed, repo)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert _graph(killed) == _graph(quiet)
