@@ -222,8 +222,9 @@ Input: {int(floor["files"])} Python files (.py and .pyi) of the installed torch 
 {int(floor["lines"]):,} lines (the loader parsed {int(loader["files"])}; same set: \
 {bool(loader["same_files"])}). Graph: {int(loader["functions"]):,} functions, \
 {int(loader["classes"]):,} classes, {int(loader["calls"]):,} CALLS edges \
-({int(loader["call_sites_resolved"]):,} of {int(loader["call_sites"]):,} call sites inside \
-functions resolved), {int(loader["imports"]):,} IMPORTS edges. {_parsing(loader)}
+({int(loader["call_sites_resolved"]):,} of {int(loader["call_sites"]):,} call sites, module \
+level and class bodies included, resolved by name), {int(loader["imports"]):,} IMPORTS edges. \
+{_parsing(loader)}
 
 | measure | floor: parse + same queries | code loader, end to end into Ladybug | ratio / target |
 | --- | --- | --- | --- |
