@@ -19,6 +19,7 @@ regular expression sees untrusted text of unbounded length).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Mapping
@@ -225,6 +226,13 @@ def check_query(
             "(query_max_chars): pass values as $parameters instead of inlining them",
             {"limit": "query_max_chars", "allowed": limits.max_chars, "found": len(cypher)},
         )
+    return _check_text(cypher, limits, allowed_calls)
+
+
+# point reads repeat the same text: a text that passed is not checked again (a refusal is
+# not cached, and only texts within the size limit get here)
+@functools.lru_cache(maxsize=256)
+def _check_text(cypher: str, limits: QueryLimits, allowed_calls: frozenset[str] | None) -> Scanned:
     scanned = scan(cypher)
     if scanned.depth > limits.max_depth:
         raise QueryLimitError(
@@ -266,36 +274,51 @@ def bound_rows(
     another LIMIT (an expression) or that does not end in RETURN is left as written and
     reported unbounded: the caller then reads at most `rows` rows itself.
     """
-    top = scanned.top
-    cuts = [m.start() for m in _UNION.finditer(top)] + [len(top)]
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement), in text order
-    bounded, start = True, 0
-    for cut in cuts:
-        part = top[start:cut]
-        returns = list(_RETURN.finditer(part))
-        if not returns:
+    bounded = True
+    for site in _limit_sites(scanned.top):
+        if site is None:
             bounded = False
-        else:
-            after = returns[-1].end()
-            limit = _LIMIT.search(part, after)
-            if limit is None:
-                end = start + len(part.rstrip().rstrip(";").rstrip())
-                edits.append((end, end, f" LIMIT {rows}"))
-            else:
-                tail = part[limit.end() :].strip().rstrip(";").strip()
-                value = _limit_value(tail, params or {})
-                if value is None:
-                    bounded = False
-                elif value > rows:
-                    num_start = start + limit.end() + part[limit.end() :].index(tail)
-                    edits.append((num_start, num_start + len(tail), str(rows)))
-        start = cut
+            continue
+        pos, tail = site
+        if not tail:
+            edits.append((pos, pos, f" LIMIT {rows}"))
+            continue
+        value = _limit_value(tail, params or {})
+        if value is None:
+            bounded = False
+        elif value > rows:
+            edits.append((pos, pos + len(tail), str(rows)))
     out, last = [], 0
     for a, b, text in edits:
         out += [cypher[last:a], text]
         last = b
     out.append(cypher[last:])
     return "".join(out), bounded
+
+
+@functools.lru_cache(maxsize=256)
+def _limit_sites(top: str) -> tuple[tuple[int, str] | None, ...]:
+    """Per UNION part: None when it does not end in RETURN; else where its LIMIT's value
+    starts and that value's text, or where a LIMIT goes and ''."""
+    cuts = [m.start() for m in _UNION.finditer(top)] + [len(top)]
+    sites: list[tuple[int, str] | None] = []
+    start = 0
+    for cut in cuts:
+        part = top[start:cut]
+        returns = list(_RETURN.finditer(part))
+        if not returns:
+            sites.append(None)
+        else:
+            limit = _LIMIT.search(part, returns[-1].end())
+            if limit is None:
+                sites.append((start + len(part.rstrip().rstrip(";").rstrip()), ""))
+            else:
+                tail = part[limit.end() :].strip().rstrip(";").strip()
+                at = start + limit.end() + part[limit.end() :].index(tail)
+                sites.append((at, tail) if tail else None)
+        start = cut
+    return tuple(sites)
 
 
 def _limit_value(tail: str, params: Mapping[str, Any]) -> int | None:

@@ -240,16 +240,15 @@ def _settings(conn: object, names: list[str]) -> dict[str, str]:
 def test_pooled_connections_never_carry_a_setting(store: LadybugStore) -> None:
     names = ["auto_checkpoint", "threads", "home_directory", "timeout"]
     names += ["debug_enable_multi_writes", "var_length_extend_max_depth"]
-    before = _settings(store._write_conn, names)
-    for query in SETTING_CALLS * 2:  # more attempts than pooled connections
+    assert store.query("RETURN 1 AS x").rows() == [{"x": 1}]  # opens a pooled reader
+    conns = [*store._all_readers, store._write_conn]
+    before = [_settings(conn, names) for conn in conns]
+    for query in [*SETTING_CALLS, "CALL threads=7"] * 2:  # more tries than pooled connections
         with pytest.raises(ReadOnlyViolation):
             store.query(query, row_cap=10)
     assert store.query("RETURN 1 AS x").rows() == [{"x": 1}]
-    for conn in [*store._all_readers, store._write_conn]:
-        after = _settings(conn, names)
-        assert {k: after[k] for k in names if k != "timeout"} == {
-            k: before[k] for k in names if k != "timeout"
-        }
+    for conn, was in zip(conns, before, strict=True):
+        assert _settings(conn, names) == was
 
 
 def test_cli_query_uses_the_same_guard(store: LadybugStore, tmp_path: Path) -> None:
