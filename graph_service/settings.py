@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +50,10 @@ class Settings(BaseSettings):
     redact_pii: bool = True
     pseudonymise_emails: bool = False
     # service (graph_service.api)
-    api_keys: list[str | dict[str, str]] = Field(
+    api_keys: Annotated[list[str | dict[str, str]], NoDecode] = Field(
         default_factory=list,
-        description='API keys as "role:sha256" strings or {"name", "sha256", "role"} objects.',
+        description='API keys as "role:sha256" strings or {"name", "sha256", "role"} objects; '
+        'in the environment a JSON list or "role:sha256,role:sha256".',
     )
     auth_disabled: bool = Field(default=False, description="No API keys; loopback binds only.")
     allow_server_paths: bool = Field(default=False, description="Ingest may name server paths.")
@@ -110,6 +111,19 @@ class Settings(BaseSettings):
         if values.get("db_path") is not None and values.get("backend") is None:
             values["backend"] = "ladybug"
         super().__init__(**values)
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _keys_from_text(cls, value: Any) -> Any:
+        """`PRODGRAPH_API_KEYS` as the README writes it (comma-separated) or as a JSON list."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
 
     @model_validator(mode="after")
     def _pick_backend(self) -> Settings:
