@@ -35,11 +35,12 @@ __all__ = ["FlowEdge", "FlowResult", "solve_flow"]
 # ("b", path, qual, ipath, iqual) a method bound to an instance · ("k", path, n) a container ·
 # ("S", path, class) what `super()` returns in a method of `class`
 Value = tuple
-_MAX_VALUES = 8  # values kept per variable; beyond, the set stops growing
+_MAX_VALUES = 8  # values a variable may hold; beyond, it holds "anything" (_TOP)
 _MAX_ROUNDS = 40
 _MAX_FANOUT = 8  # a call site that may reach more callables than this is left unresolved
 _CALLABLE = frozenset("fbci")
 _EMPTY: frozenset[Value] = frozenset()
+_TOP: Value = ("*",)  # any value: calls on it resolve to nothing, and it spreads as itself
 Values = AbstractSet[Value]
 _HIGHER_ORDER = frozenset({"map", "filter", "sorted", "min", "max"})
 
@@ -187,11 +188,14 @@ class _Solver:
         s = store.get(key)
         if s is None:
             s = store[key] = set()
-        if len(s) >= _MAX_VALUES:
+        if _TOP in s:
             return
         n = len(s)
         s.update(values)
-        if len(s) != n:
+        if len(s) > _MAX_VALUES or (_TOP in s and len(s) > 1):
+            s.clear()  # too many to be of use: "anything" from here on
+            s.add(_TOP)
+        if len(s) != n or _TOP in s:  # grew, or became "anything" (it was not before)
             self.changed = True
 
     # ---- names --------------------------------------------------------------------------
@@ -414,7 +418,7 @@ class _Solver:
     ) -> set[Value]:
         out: set[Value] = set()
         fanout = sum(1 for v in callee if v[0] in _CALLABLE)
-        if fanout > _MAX_FANOUT:
+        if fanout > _MAX_FANOUT or _TOP in callee:
             return out  # too many candidates: no edge (and nothing flows) rather than guesses
         for v in callee:
             kind = v[0]
@@ -699,4 +703,8 @@ def solve_flow(index: ModuleIndex, facts: dict[str, FlowFacts]) -> FlowResult:
         if key not in seen:
             seen.add(key)
             out[e.caller_path].append(e)
-    return FlowResult(dict(out), solver.rebound())
+    # a replaced definition stays reachable by its name's edges unless value flow reaches it
+    # (through the wrapper that calls it): a decorator applied to many functions conflates
+    # them in its wrapper, which then gets no edge, and the name edges keep the graph connected
+    reached = {(e.callee_path, e.callee) for e in solver.edges or ()}
+    return FlowResult(dict(out), solver.rebound() & reached)
