@@ -122,8 +122,10 @@ class History:
         for uid in fix_dst:
             if uid in self.commit_ix:
                 self.is_fix[self.commit_ix[uid]] = True
+        # code-changing commits (models.population); complete only when `tables` hold every
+        # MODIFIES row of a commit (a neighbourhood holds a commit's rows of the touched
+        # entities only, so features never depend on it)
         self.code_change = self._code_changes(tables.modifies)
-        self.is_fix &= self.code_change  # a docs/tests/CI-only "fix" repairs no code
         self._index_entities(tables)
         self._index_bugs(tables.induced)
         self._index_authors()

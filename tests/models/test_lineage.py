@@ -56,7 +56,8 @@ def test_a_proposed_change_keeps_lineage_births(synth_history: History) -> None:
 
 
 def test_a_call_counts_from_when_its_line_was_written(synth_history: History) -> None:
-    """CALLS `since` (the commit that last wrote the call line) dates the edge."""
+    """CALLS `since` (the commit that last wrote the call line) dates the edge: it counts for
+    changes strictly after that commit, not for the commit that wrote it."""
     h = synth_history
     c = h.tables.calls
     checked = 0
@@ -66,11 +67,11 @@ def test_a_call_counts_from_when_its_line_was_written(synth_history: History) ->
         born = max(h.lin_born[h.lin[a]], h.lin_born[h.lin[b]])
         if pair.sum() != 1 or not born < since - 10 or h.lin[a] == h.lin[b]:
             continue
-        early, _ = h.neighbours(a, since - 1, cap=1000)
-        late, _ = h.neighbours(a, since, cap=1000)
+        early, _ = h.neighbours(a, since, cap=1000)  # the writing commit's own time
+        late, _ = h.neighbours(a, since + 1, cap=1000)
         assert h.lin[b] not in {h.lin[m] for m in early}
         assert h.lin[b] in {h.lin[m] for m in late}
-        assert h.fan(a, since)[1] > h.fan(a, since - 1)[1]
+        assert h.fan(a, since + 1)[1] > h.fan(a, since)[1]
         checked += 1
         if checked == 20:
             break
