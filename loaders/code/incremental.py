@@ -20,6 +20,11 @@ module's name in their text are parsed and resolved again. What remains unhandle
 unchanged caller that reaches a new definition through none of these (for example a dynamic
 `getattr` or an import string built at run time) keeps its old, unresolved state until it
 changes itself or a full load (`incremental=false`) runs.
+
+Python value flow is whole-program: when a Python file changes or is deleted, every Python file
+is parsed and resolved again (the loader's `_reparse_dependents`). A load that runs without
+value flow (`value_flow=false`, or more Python than `value_flow_max_bytes`) after one that ran
+with it leaves the value-flow edges of unchanged files as they were until a full load.
 """
 
 from __future__ import annotations
