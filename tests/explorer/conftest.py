@@ -221,3 +221,69 @@ def open_page(page: Any, server: Server) -> Callable[[str], Any]:
         return page
 
     return go
+
+
+CODE_ONLY_FILES = {
+    "shop/__init__.py": "",
+    "shop/cart.py": (
+        "from shop.prices import price_of\n\n\n"
+        "class Cart:\n"
+        "    def __init__(self) -> None:\n"
+        "        self.items: list[str] = []\n\n"
+        "    def add(self, item: str) -> None:\n"
+        "        self.items.append(item)\n\n"
+        "    def total(self) -> float:\n"
+        "        return sum(price_of(i) for i in self.items)\n"
+    ),
+    "shop/prices.py": (
+        "PRICES = {'apple': 1.0}\n\n\n"
+        "def price_of(item: str) -> float:\n"
+        "    return lookup(item) * 1.2\n\n\n"
+        "def lookup(item: str) -> float:\n"
+        "    return PRICES.get(item, 0.0)\n"
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def code_only_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A store holding only `prodgraph ingest code` of a small git repository (no history,
+    traces, deployments, tickets or model), served with auth disabled."""
+    root = tmp_path_factory.mktemp("explorer-code-only")
+    repo = root / "shop-repo"
+    for name, text in CODE_ONLY_FILES.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    git = ["git", "-C", str(repo), "-c", "user.name=Dev", "-c", "user.email=dev@example.com"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "shop: cart and prices"], check=True)
+    db = root / "db" / "graph.lbug"
+    db.parent.mkdir()
+    proc = subprocess.run(
+        [str(PRODGRAPH), "ingest", "code", str(repo), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (root / "models").mkdir()
+    s = Server(db, root / "models", {"PRODGRAPH_AUTH_DISABLED": "true"}, root / "serve.log")
+    yield s
+    s.stop()
+
+
+def screenshot_has_content(page: Any, min_colours: int = 20) -> Any:
+    """A full-page screenshot, checked: as wide as the viewport, many colours (drawn, not
+    blank), and ink (non-background pixels) over a fair part of it. Returns the PIL image."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("RGB")
+    grey = image.convert("L")
+    assert image.width >= 1000 and image.height >= 400
+    assert len(set(grey.getdata())) > min_colours, "the screenshot is (nearly) blank"
+    ink = sum(1 for v in grey.getdata() if v < 200) / (grey.width * grey.height)
+    assert ink > 0.005, f"the screenshot is almost empty ({ink:.2%} ink)"
+    return image

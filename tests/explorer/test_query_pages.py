@@ -107,7 +107,7 @@ def test_click_expands_neighbours_and_hover_shows_properties(
 def test_results_over_the_draw_limit_are_summarised(open_page: Callable[[str], Any]) -> None:
     page = open_page("query")
     _run_query(
-        page, "UNWIND range(1, 600) AS i RETURN 'fn:shop:gen.py:f' + cast(i AS STRING) AS uid"
+        page, "UNWIND range(1, 600) AS i RETURN {uid: 'fn:shop:gen.py:f' + cast(i AS STRING)} AS f"
     )
     summary = page.inner_text("#page-query .summary")
     assert "600 nodes" in summary and "Function 600" in summary

@@ -25,8 +25,53 @@ export function labelColour(label) {
   return PALETTE[label] || "#bab0ac";
 }
 
-/** A short caption for a node from its properties or its uid. */
-export function caption(uid, props = {}) {
+/** Node shapes per label (resources differ by kind: see `resourceShape`). */
+const SHAPE = {
+  Repository: "round-rectangle",
+  File: "round-rectangle",
+  Class: "hexagon",
+  Function: "ellipse",
+  Commit: "diamond",
+  Person: "round-triangle",
+  Service: "ellipse",
+  Operation: "round-tag",
+  Deployment: "vee",
+  ErrorSignature: "star",
+  Ticket: "rectangle",
+  Resource: "barrel",
+};
+
+/** Resources drawn by kind: databases as barrels, queues as rhomboids, hosts as octagons. */
+export function resourceShape(kind) {
+  return { database: "barrel", queue: "rhomboid", cache: "barrel", host: "octagon" }[kind] || "cut-rectangle";
+}
+
+export function labelShape(label) {
+  return SHAPE[label] || "ellipse";
+}
+
+function last(text, sep) {
+  const parts = String(text).split(sep);
+  return parts[parts.length - 1];
+}
+
+/** The caption each label is known by (Neo4j Browser's "caption" per label). */
+const CAPTIONS = {
+  Function: (p) => p.qualname || p.name,
+  Class: (p) => p.qualname || p.name,
+  File: (p) => p.path && last(p.path, "/"),
+  Commit: (p) => p.sha && String(p.sha).slice(0, 8),
+  Deployment: (p) => p.service && `${p.service} ${p.version || ""}`.trim(),
+  ErrorSignature: (p) => p.type,
+  Ticket: (p) => p.key && `#${p.key} ${p.title || ""}`.trim(),
+  Person: (p) => p.name || p.email,
+  Resource: (p) => p.name,
+};
+
+/** A short caption for a node from its label's caption property, other properties or its uid. */
+export function caption(uid, props = {}, label = null) {
+  const byLabel = label && CAPTIONS[label] && CAPTIONS[label](props);
+  if (byLabel) return String(byLabel);
   if (props.sha) return String(props.sha).slice(0, 10);
   if (props.key && props.title) return `#${props.key} ${props.title}`;
   for (const name of ["qualname", "name", "title", "path", "version", "email"]) {
@@ -35,6 +80,10 @@ export function caption(uid, props = {}) {
   const parts = String(uid).split(":");
   return parts[parts.length - 1] || uid;
 }
+
+/** Rendered (on-screen) label sizes in px, whatever the zoom and the number of nodes. */
+export const NODE_FONT_PX = 11;
+const EDGE_FONT_PX = 9;
 
 function plainProps(props) {
   const out = {};
@@ -51,10 +100,11 @@ const STYLE = [
     selector: "node",
     style: {
       "background-color": "data(colour)",
+      shape: "data(shape)",
       label: "data(caption)",
       width: "data(size)",
       height: "data(size)",
-      "font-size": 10,
+      "font-size": NODE_FONT_PX,
       color: "#222",
       "text-valign": "bottom",
       "text-margin-y": 3,
@@ -65,6 +115,7 @@ const STYLE = [
     },
   },
   { selector: "node.expanded", style: { "border-width": 3, "border-color": "#333" } },
+  { selector: "node.seed", style: { "border-width": 5, "border-color": "#d62728", "font-weight": "bold" } },
   { selector: "node.focus", style: { "border-width": 4, "border-color": "#0a58ca" } },
   { selector: "node:selected", style: { "border-width": 4, "border-color": "#0a58ca" } },
   {
@@ -76,8 +127,8 @@ const STYLE = [
       "target-arrow-shape": "triangle",
       "curve-style": "bezier",
       label: "data(caption)",
-      "font-size": 8,
-      color: "#555",
+      "font-size": EDGE_FONT_PX,
+      color: "#333",
       "text-rotation": "autorotate",
       "text-background-color": "#fff",
       "text-background-opacity": 0.7,
@@ -106,6 +157,22 @@ export class GraphView {
     this.cy.on("mouseover", "node", (ev) => this.hover(ev.target, ev));
     this.cy.on("mouseout", "node", () => this.hideTooltip());
     this.cy.on("viewport", () => this.hideTooltip());
+    this.cy.on("zoom", () => this.scaleLabels());
+  }
+
+  /** Keep labels the same size on screen: font sizes follow the inverse of the zoom, so a
+   * graph of 400 nodes fitted into the box reads like one of 4. */
+  scaleLabels() {
+    const z = this.cy.zoom();
+    if (this.labelZoom === z) return;
+    this.labelZoom = z;
+    this.cy
+      .style()
+      .selector("node")
+      .style({ "font-size": NODE_FONT_PX / z, "text-max-width": 140 / z, "text-margin-y": 3 / z })
+      .selector("edge")
+      .style({ "font-size": EDGE_FONT_PX / z })
+      .update();
   }
 
   get size() {
@@ -128,7 +195,7 @@ export class GraphView {
     const existing = this.cy.getElementById(uid);
     if (existing.length) {
       const merged = { ...existing.data("props"), ...clean };
-      existing.data({ props: merged, caption: extra.caption || caption(uid, merged), ...extra });
+      existing.data({ props: merged, caption: extra.caption || caption(uid, merged, existing.data("label")), ...extra });
       return existing;
     }
     return this.cy.add({
@@ -137,8 +204,9 @@ export class GraphView {
         id: uid,
         label: lab,
         props: clean,
-        caption: caption(uid, clean),
+        caption: caption(uid, clean, lab),
         colour: labelColour(lab),
+        shape: lab === "Resource" && clean.kind ? resourceShape(clean.kind) : labelShape(lab),
         size: 24,
         ...extra,
       },
@@ -174,12 +242,29 @@ export class GraphView {
     const spec = { name, animate: false, fit: true, padding: 30, ...options };
     if (name === "cose") Object.assign(spec, { nodeRepulsion: 9000, idealEdgeLength: 90 });
     this.cy.layout(spec).run();
+    this.scaleLabels();
+  }
+
+  /**
+   * Place `added` nodes around `centre` without moving any other node (incremental layout):
+   * a ring of up to 12, then wider rings, so the rest of the drawing stays where it was.
+   */
+  placeAround(centre, added) {
+    const perRing = 12;
+    added.forEach((n, i) => {
+      const ring = Math.floor(i / perRing);
+      const inRing = Math.min(perRing, added.length - ring * perRing);
+      const angle = (2 * Math.PI * (i % perRing)) / inRing + ring * 0.26;
+      const r = 110 + 70 * ring;
+      n.position({ x: centre.x + r * Math.cos(angle), y: centre.y + r * Math.sin(angle) });
+    });
   }
 
   /** Refit after the container was hidden (display: none leaves cytoscape at size 0). */
   refresh() {
     this.cy.resize();
     if (this.size) this.cy.fit(undefined, 30);
+    this.scaleLabels();
   }
 
   async hover(node, ev) {
@@ -234,12 +319,17 @@ function nodePosition(ev) {
   return { x: 0, y: 0 };
 }
 
-/** A legend of the labels present in `view`. */
+/** A legend of the labels present in `view` (colour, shape and count) and its edge types. */
 export function legend(view) {
-  const labels = [...new Set(view.cy.nodes().map((n) => n.data("label")))].sort();
+  const counts = new Map();
+  for (const n of view.cy.nodes()) counts.set(n.data("label"), (counts.get(n.data("label")) || 0) + 1);
+  const types = [...new Set(view.cy.edges().map((e) => e.data("type")))].sort();
   return h(
     "div",
-    { class: "legend" },
-    labels.map((l) => h("span", { class: "chip", style: `background:${labelColour(l)}` }, l)),
+    { class: "legend", "data-testid": "legend" },
+    [...counts.keys()].sort().map((l) =>
+      h("span", { class: "chip", dataset: { label: l }, style: `background:${labelColour(l)}` }, `${l} ${counts.get(l)}`),
+    ),
+    types.map((t) => h("span", { class: "chip rel", dataset: { type: t } }, t)),
   );
 }

@@ -22,6 +22,7 @@ function internalId(id) {
  */
 export function extractGraph(result, schema) {
   const nodes = new Map();
+  let objects = 0; // whole nodes (maps with a uid), as opposed to uid strings
   const byInternal = new Map();
   const rels = [];
   const visit = (v, depth) => {
@@ -45,6 +46,7 @@ export function extractGraph(result, schema) {
       if (label) {
         const old = nodes.get(v.uid);
         nodes.set(v.uid, { label, props: { ...(old ? old.props : {}), ...v } });
+        objects += 1;
         if (v._ID) byInternal.set(internalId(v._ID), v.uid);
         return;
       }
@@ -58,7 +60,27 @@ export function extractGraph(result, schema) {
     const target = byInternal.get(internalId(r._DST));
     if (source && target) edges.push({ source, target, type: r._LABEL, props: r });
   }
-  return { nodes, edges };
+  return { nodes, edges, objects };
+}
+
+/**
+ * Relationships among `uids` (one query per label, keyed lookups): what links the uid strings a
+ * named query returns, so its graph is not a grid of unconnected nodes.
+ */
+export async function linksAmong(schema, uids) {
+  const byLabel = new Map();
+  for (const uid of uids) {
+    const label = schema.labelOf(uid);
+    if (label) byLabel.set(label, [...(byLabel.get(label) || []), uid]);
+  }
+  const typeOf = schema.backend === "neo4j" ? "type(r)" : "label(r)";
+  const edges = [];
+  for (const [label, some] of byLabel) {
+    const q = `UNWIND $sources AS u MATCH (a:${label} {uid: u})-[r]->(b) WHERE b.uid IN $among
+RETURN a.uid AS source, ${typeOf} AS type, b.uid AS target LIMIT 2000`;
+    edges.push(...records(await api.cypher(q, { sources: some, among: uids })));
+  }
+  return edges;
 }
 
 /** Properties of one node by uid, for the hover card (label from the schema, never typed). */
@@ -67,6 +89,19 @@ export async function loadNodeProps(schema, uid, label) {
   if (!lab) return {};
   const answer = await api.cypher(`MATCH (n:${lab} {uid: $uid}) RETURN n`, { uid });
   return answer.rows.length ? answer.rows[0][0] : {};
+}
+
+/** Rows with a `uid` at `depth` 0 (blast_radius's changed functions) are drawn as seeds. */
+function markSeeds(answer, view) {
+  const u = answer.columns.indexOf("uid");
+  const d = answer.columns.indexOf("depth");
+  if (u < 0 || d < 0) return;
+  for (const row of answer.rows) if (row[d] === 0) view.cy.getElementById(row[u]).addClass("seed");
+}
+
+function seedNote(view) {
+  const n = view.cy.nodes(".seed").length;
+  return n ? h("p", { class: "muted", "data-testid": "seed-note" }, `Red ring: the ${n} changed functions (depth 0).`) : null;
 }
 
 function renderCell(schema) {
@@ -85,9 +120,10 @@ function renderCell(schema) {
  * table. `run()` callbacks supply the JSON answer and, for CSV export, the CSV text.
  */
 export class ResultView {
-  constructor(container, { schema, name, onGraph }) {
+  constructor(container, { schema, name, onGraph, drawUids = false }) {
     this.schema = schema;
     this.name = name;
+    this.drawUids = drawUids; // draw uid strings (named queries) with the links among them
     this.status = h("p", { class: "status", role: "status", "aria-live": "polite" });
     this.csvButton = h("button", { type: "button", disabled: true, onclick: () => this.exportCsv() }, "Export CSV");
     this.jsonButton = h("button", { type: "button", disabled: true, onclick: () => this.exportJson() }, "Export JSON");
@@ -119,7 +155,7 @@ export class ResultView {
     this.csv = csv;
     try {
       const answer = await fetch();
-      this.show(answer);
+      await this.show(answer);
       return answer;
     } catch (e) {
       status(this.status, "error", errorText(e));
@@ -129,7 +165,7 @@ export class ResultView {
     }
   }
 
-  show(answer) {
+  async show(answer) {
     this.answer = answer;
     const cut = answer.truncated ? " (truncated by the row cap)" : "";
     const ms = answer.elapsed_ms !== undefined ? ` in ${Math.round(answer.elapsed_ms)} ms` : "";
@@ -138,13 +174,33 @@ export class ResultView {
     this.jsonButton.disabled = false;
     const columns = answer.columns.map((c) => ({ key: c, render: renderCell(this.schema) }));
     clear(this.tableBox, table(columns, answer.rows, { limit: 1000 }));
-    this.drawAnswer(answer);
+    await this.drawAnswer(answer);
   }
 
-  drawAnswer(answer) {
-    const { nodes, edges } = extractGraph(answer, this.schema);
+  async drawAnswer(answer) {
+    const { nodes, edges, objects } = extractGraph(answer, this.schema);
     this.view.clear();
     this.summary.hidden = true;
+    // rows of plain values (counts, names, uid strings) are a table, not a grid of lone nodes
+    const graphless = edges.length === 0 && objects === 0 && !(this.drawUids && nodes.size > 0);
+    this.tableOnly = graphless;
+    if (graphless) {
+      this.graphBox.hidden = true;
+      this.hint.hidden = true;
+      clear(this.legendBox);
+      return;
+    }
+    this.hint.hidden = false;
+    if (this.drawUids && objects === 0 && nodes.size <= DRAW_LIMIT) {
+      try {
+        for (const l of await linksAmong(this.schema, [...nodes.keys()])) {
+          edges.push({ source: l.source, target: l.target, type: l.type, props: {} });
+        }
+      } catch (e) {
+        // the nodes are still drawn and the table is the answer; say what is missing
+        status(this.status, "error", `relationships among the rows not drawn: ${errorText(e)}`);
+      }
+    }
     if (nodes.size > DRAW_LIMIT) {
       const counts = GraphView.summarise(nodes)
         .map(([label, n]) => `${label} ${n}`)
@@ -164,7 +220,8 @@ export class ResultView {
     for (const e of edges) this.view.addEdge(e.source, e.target, e.type, e.props);
     this.view.refresh();
     this.view.layout();
-    clear(this.legendBox, legend(this.view));
+    markSeeds(answer, this.view);
+    clear(this.legendBox, legend(this.view), seedNote(this.view));
   }
 
   /** Add a node's neighbours (via the named query `neighbours`), up to the draw limit. */
@@ -174,25 +231,25 @@ export class ResultView {
     status(this.status, "busy", `expanding ${uid}…`);
     try {
       const answer = await api.runQuery("neighbours", { uid, limit: EXPAND_LIMIT });
-      let added = 0;
+      const fresh = [];
       let skipped = 0;
-      const centre = node.position();
+      const centre = { ...node.position() };
       for (const r of records(answer)) {
         if (!this.view.has(r.uid)) {
           if (this.view.size >= DRAW_LIMIT) {
             skipped += 1;
             continue;
           }
-          const angle = (2 * Math.PI * added) / Math.max(8, answer.rows.length);
-          const n = this.view.addNode(r.uid, r.label);
-          n.position({ x: centre.x + 120 * Math.cos(angle), y: centre.y + 120 * Math.sin(angle) });
-          added += 1;
+          fresh.push(this.view.addNode(r.uid, r.label));
         }
         const [source, target] = r.direction === "out" ? [uid, r.uid] : [r.uid, uid];
         this.view.addEdge(source, target, r.rel_type);
       }
+      const added = fresh.length;
+      // incremental layout: only the new nodes are placed, around the expanded one
+      this.view.placeAround(centre, fresh);
       node.addClass("expanded");
-      if (added) this.view.layout({ name: "cose", randomize: false });
+      if (added) this.view.cy.animate({ fit: { eles: this.view.cy.elements(), padding: 30 } }, { duration: 200 });
       clear(this.legendBox, legend(this.view));
       const cap = skipped ? `; ${skipped} not drawn (limit ${DRAW_LIMIT} nodes)` : "";
       status(this.status, "ok", `expanded ${uid}: ${added} new neighbours${cap}`);

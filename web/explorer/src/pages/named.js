@@ -58,6 +58,7 @@ export const namedPage = {
     const view = new ResultView(results, {
       schema: ctx.schema,
       name: "named",
+      drawUids: true,
       onGraph: (g) => ctx.registerGraph("queries", g),
     });
     let queries = [];

@@ -5,7 +5,26 @@ import { createCypherEditor } from "@neo4j-cypher/codemirror";
 import "@neo4j-cypher/codemirror/css/cypher-codemirror.css";
 import { api } from "../api.js";
 import { ResultView } from "../results.js";
-import { h, status } from "../ui.js";
+import { clear, h, status } from "../ui.js";
+
+/** Queries kept in this tab's history (sessionStorage), newest first. */
+export const HISTORY_SIZE = 20;
+const HISTORY_KEY = "prodgraph.queryHistory";
+
+function loadHistory() {
+  try {
+    const list = JSON.parse(sessionStorage.getItem(HISTORY_KEY) || "[]");
+    return Array.isArray(list) ? list : [];
+  } catch {
+    return [];
+  }
+}
+
+function remember(query, params) {
+  const list = loadHistory().filter((e) => e.query !== query || e.params !== params);
+  list.unshift({ query, params, at: new Date().toISOString() });
+  sessionStorage.setItem(HISTORY_KEY, JSON.stringify(list.slice(0, HISTORY_SIZE)));
+}
 
 // every store has files and functions (a code-only repository too)
 const EXAMPLE = `MATCH (file:File)-[d:DEFINES]->(fn:Function)
@@ -49,7 +68,17 @@ export const queryPage = {
       h("div", { class: "toolbar" }, runButton, formStatus),
     );
     const results = h("div", { class: "results" });
-    root.append(h("h1", {}, "Query"), form, results);
+    const history = h("ol", { class: "query-history", "data-testid": "query-history" });
+    root.append(
+      h("h1", {}, "Query"),
+      h(
+        "div",
+        { class: "split" },
+        h("div", { class: "body" }, form),
+        h("div", { class: "side" }, h("h2", {}, "History"), history),
+      ),
+      results,
+    );
 
     let run = () => {};
     const runKey = keymap.of([{ key: "Mod-Enter", run: () => (run(), true) }]);
@@ -71,6 +100,36 @@ export const queryPage = {
       onGraph: (g) => ctx.registerGraph("query", g),
     });
 
+    const showHistory = () => {
+      const list = loadHistory();
+      clear(
+        history,
+        list.length
+          ? list.map((e) =>
+              h(
+                "li",
+                {},
+                h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "link",
+                    title: e.query,
+                    onclick: () => {
+                      editor.setValue(e.query);
+                      params.value = e.params;
+                      run();
+                    },
+                  },
+                  e.query.replace(/\s+/g, " ").slice(0, 90),
+                ),
+              ),
+            )
+          : h("li", { class: "muted" }, "Queries you run in this tab are listed here."),
+      );
+    };
+    showHistory();
+
     run = async () => {
       const query = editor.codemirror.state.doc.toString();
       let values;
@@ -81,6 +140,8 @@ export const queryPage = {
         return;
       }
       status(formStatus, "ok", "");
+      remember(query, params.value);
+      showHistory();
       try {
         await view.run(
           () => api.cypher(query, values),

@@ -194,7 +194,13 @@ export const riskPage = {
         );
         status(recentStatus, "ok", `${rows.length} most recent commits scored by model ${ranked.length ? ranked[0].model_version : "—"}`);
       } catch (e) {
-        status(recentStatus, "error", errorText(e));
+        if (e.code === "model_missing") {
+          // an empty store or a code-only one: say what to load, not an error
+          status(recentStatus, "ok", "No risk model yet: load git history (`prodgraph ingest repo PATH`), then run `prodgraph train` (or `prodgraph up PATH`).");
+          clear(recentBox);
+        } else {
+          status(recentStatus, "error", errorText(e));
+        }
       }
     };
     loadRecent();
