@@ -82,6 +82,8 @@ async def github_webhook(
         return {"event": event, "ingested": False, "reason": "event not handled"}
     try:
         document = loader_document(event, json.loads(body))
+    except RecursionError as e:
+        raise CallerError("webhook payload is nested too deeply to read") from e
     except ValueError as e:
         raise CallerError(f"webhook payload is not JSON: {e}") from e
     delivery = _DELIVERY.sub("", x_github_delivery or "")[:64] or "delivery"

@@ -59,3 +59,18 @@ def test_plain_messages_are_left_alone() -> None:
     assert public_message("option expects key=value, got 'x'") is None
     assert public_message("ask for JSON or Arrow") is None
     assert "whole number" in (public_message("invalid literal for int() with base 10: 'x'") or "")
+
+
+def test_a_deeply_nested_webhook_payload_is_a_caller_error(client: TestClient) -> None:
+    import hashlib
+    import hmac
+
+    body = b'{"issue": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    sig = "sha256=" + hmac.new(b"hook-secret", body, hashlib.sha256).hexdigest()
+    r = client.post(
+        "/v1/webhooks/github",
+        content=body,
+        headers={"X-GitHub-Event": "issues", "X-Hub-Signature-256": sig},
+    )
+    assert r.status_code == 400, r.text
+    assert "nested too deeply" in r.json()["error"]["message"]
