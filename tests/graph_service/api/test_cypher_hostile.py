@@ -224,6 +224,7 @@ def _p99(latencies: list[float]) -> float:
     return latencies[int(len(latencies) * 0.99) - 1]
 
 
+@pytest.mark.slow  # a latency figure: run it on a machine of its own (pytest -m slow ...)
 def test_point_reads_stay_fast_while_a_runaway_query_runs(server: Server) -> None:
     """p99 of a point read from a second client while the first runs runaway queries.
 
