@@ -13,6 +13,7 @@ from rich.table import Table
 
 from graph_service.cli.app import console
 from graph_service.cli.ingest_cmds import make_loader, print_report, run_loader
+from graph_service.cli.story import show_recent, tell_backtest
 from graph_service.errors import CallerError
 from graph_service.settings import Settings
 from graph_service.store import GraphStore, open_store
@@ -100,10 +101,12 @@ def run_demo(settings: Settings, workdir: Path, *, seed: int, size: str | int) -
             ],
         )
         summarise_counts(store)
-        console.print("3. training the risk model")
+        console.print("3. the risk model, backtested: trained with what was known at a cutoff")
+        tell_backtest(console, store, manifest.ground_truth)
+        console.print("  then trained on all history, for serving")
         model = _train(store, settings)
         if model is not None:
-            _show_risky_changes(store, model)
+            show_recent(console, store, model)
         _show_triage(store, settings)
         _show_named_query(store)
     finally:
@@ -147,28 +150,6 @@ def _train(store: GraphStore, settings: Settings) -> Any:
     path = train_model(store, settings)
     console.print(f"  [green]✓[/] model written to {path}")
     return load(path)
-
-
-def _show_risky_changes(store: GraphStore, model: Any, n_recent: int = 30) -> None:
-    from models.score import score_commit
-    from models.snapshot import SnapshotCache
-
-    history = SnapshotCache(store).build_now().history  # one index for all the scores
-    shas = [
-        r["sha"]
-        for r in store.query(
-            "MATCH (c:Commit) RETURN c.sha AS sha, c.authored_at AS t ORDER BY t DESC LIMIT $n",
-            {"n": n_recent},
-        ).rows()
-    ]
-    # a change that touches no code gets a label, not a probability: it is not ranked
-    results = [score_commit(store, model, sha, history=history) for sha in shas]
-    scored = sorted((r for r in results if r.score is not None), key=lambda r: -(r.score or 0.0))
-    table = Table("commit", "risk", "why", title=f"riskiest of the last {len(shas)} changes")
-    for r in scored[:5]:
-        reasons = [e.text for e in r.explanations if e.weight > 0][:3]
-        table.add_row(r.target.removeprefix("commit:")[:10], f"{r.score:.1%}", "\n".join(reasons))
-    console.print(table)
 
 
 def _show_triage(store: GraphStore, settings: Settings) -> None:
@@ -230,6 +211,7 @@ def run_up(
         labelled = store.query(
             "MATCH (c:Commit)-[:INDUCED]->(:Commit) RETURN count(DISTINCT c) AS n"
         ).rows()[0]["n"]
+        model = None
         if labelled < MIN_LABELLED_COMMITS:
             console.print(
                 f"[yellow]not training the risk model: only {labelled} bug-introducing "
@@ -237,7 +219,13 @@ def run_up(
                 "tickets linked to fixes[/]"
             )
         else:
-            _train(store, settings)
+            model = _train(store, settings)
+        console.rule("[bold]summary")
+        console.print(_loaded(store, repo))
+        if model is not None:
+            console.print("the risk model, backtested: trained with what was known at a cutoff")
+            tell_backtest(console, store)
+            show_recent(console, store, model)
     finally:
         store.close()
     if serve_after:
@@ -246,6 +234,26 @@ def run_up(
         settings = local_serving(settings, host)
         console.print(f"\n[bold]open http://{_url_host(host)}:{port}/[/] (Ctrl-C stops)")
         serve(settings, host=host, port=port)
+    else:
+        db = f" --db {settings.db_path}" if settings.backend == "ladybug" else ""
+        console.print(f"serve it: prodgraph serve{db}")
+
+
+_LOADED = (
+    ("Commit", "commits"),
+    ("File", "files"),
+    ("Function", "functions"),
+    ("Deployment", "deployments"),
+    ("Operation", "operations"),
+    ("Ticket", "tickets"),
+)
+
+
+def _loaded(store: GraphStore, repo: str) -> str:
+    """One line: what the graph now holds of the loaded sources."""
+    nodes = store.counts()["nodes"]
+    held = [f"{nodes[k]:,} {name}" for k, name in _LOADED if nodes.get(k)]
+    return f"loaded {repo}: " + (", ".join(held) or "nothing")
 
 
 def local_serving(settings: Settings, host: str) -> Settings:
