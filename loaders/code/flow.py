@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import Any
 
 from loaders.code.flow_facts import FlowFacts, Scope
 from loaders.code.modules import ModuleIndex
@@ -43,6 +44,29 @@ _EMPTY: frozenset[Value] = frozenset()
 _TOP: Value = ("*",)  # any value: calls on it resolve to nothing, and it spreads as itself
 Values = AbstractSet[Value]
 _HIGHER_ORDER = frozenset({"map", "filter", "sorted", "min", "max"})
+_NO_FILES: frozenset[str] = frozenset()
+
+
+class _Store(dict[Any, set[Value]]):
+    """A value store that notes which files read each entry (present or not): a file is
+    solved again only when an entry it read grew."""
+
+    __slots__ = ("deps", "reader")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deps: dict[object, set[str]] = {}  # key -> files that read it
+        self.reader: str | None = None  # the file being solved
+
+    def get(self, key: Any, default: Any = None) -> Any:  # type: ignore[override]
+        reader = self.reader
+        if reader is not None:
+            found = self.deps.get(key)
+            if found is None:
+                self.deps[key] = {reader}
+            else:
+                found.add(reader)
+        return dict.get(self, key, default)
 
 
 @dataclass(slots=True)
@@ -67,17 +91,21 @@ class _Solver:
     def __init__(self, index: ModuleIndex, facts: dict[str, FlowFacts]) -> None:
         self.index = index
         self.facts = facts
-        self.vars: dict[tuple[str, str, str], set[Value]] = {}
-        self.attrs: dict[tuple[Value, str | None], set[Value]] = {}
-        self.rets: dict[tuple[str, str], set[Value]] = {}
-        self.site_res: dict[tuple[str, int], set[Value]] = {}
+        self.dirty: set[str] = set(facts)
+        self.star_deps: dict[str, set[str]] = defaultdict(set)  # module -> files `*` it
+        self.vars = _Store()  # (path, scope, name)
+        self.attrs = _Store()  # ((kind, path, ...), name)
+        self.rets = _Store()  # (path, qual)
+        self.site_res = _Store()  # (path, site)
+        self.stores = (self.vars, self.attrs, self.rets, self.site_res)
         self.parents: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.mro_cache: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.passthrough: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.globals: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.lookup_cache: dict[tuple[str, str, str], tuple[str, str, str]] = {}
         self.changed = False
-        self.edges: list[FlowEdge] | None = None
+        self.edges: dict[str, list[FlowEdge]] = {}  # per file, from its latest solve
+        self.current: list[FlowEdge] | None = None
         self.where: tuple[str, str, int] = ("", "", 0)
         self._prepare()
         self._compile()
@@ -184,8 +212,8 @@ class _Solver:
             ]
             self.program[path] = (stmts, sites, containers)
 
-    def add(self, store: dict, key: object, values: Iterable[Value]) -> None:
-        s = store.get(key)
+    def add(self, store: _Store, key: tuple, values: Iterable[Value]) -> None:
+        s = dict.get(store, key)
         if s is None:
             s = store[key] = set()
         if _TOP in s:
@@ -197,6 +225,9 @@ class _Solver:
             s.add(_TOP)
         if len(s) != n or _TOP in s:  # grew, or became "anything" (it was not before)
             self.changed = True
+            self.dirty |= store.deps.get(key, _NO_FILES)
+            if store is self.vars and key[1] == "":
+                self.dirty |= self.star_deps.get(key[0], _NO_FILES)
 
     # ---- names --------------------------------------------------------------------------
     def var(self, path: str, scope: str, name: str) -> tuple[str, str, str]:
@@ -404,9 +435,9 @@ class _Solver:
 
     # ---- calls --------------------------------------------------------------------------
     def edge(self, fn: Value, how: str, fanout: int) -> None:
-        if self.edges is not None:
+        if self.current is not None:
             path, scope, line = self.where
-            self.edges.append(FlowEdge(path, scope, fn[1], fn[2], how, line, fanout))
+            self.current.append(FlowEdge(path, scope, fn[1], fn[2], how, line, fanout))
 
     def call(
         self,
@@ -522,12 +553,25 @@ class _Solver:
                     stack.append((nxt, iter(deps[nxt])))
         return out
 
-    def round(self) -> None:
+    def round(self, only_dirty: bool) -> None:
+        """One pass over the files in order: every file, or those an entry they read changed
+        since their last pass (a file whose reads are unchanged would add nothing)."""
         for path in self.files_in_order:
+            if only_dirty and path not in self.dirty:
+                continue
+            self.dirty.discard(path)
+            for store in self.stores:
+                store.reader = path
+            self.current = self.edges[path] = []
+            self.where = (path, "", 0)
             self.file_round(path, self.facts[path])
+        for store in self.stores:
+            store.reader = None
+        self.current = None
 
     def file_round(self, path: str, f: FlowFacts) -> None:
         for scope, local, module, name, version in f.imports:
+            self.where = (path, scope, f.scopes[scope].line)
             if name == "*":
                 self.star(path, scope, module)
                 continue
@@ -538,7 +582,9 @@ class _Solver:
                 if version:
                     self.add(self.vars, (key[0], key[1], version), vals)
         stmts, sites, containers = self.program[path]
+        scopes = f.scopes
         for i, (scope, items) in enumerate(containers):
+            self.where = (path, scope, scopes[scope].line)  # a property read in an item
             k = ("k", path, i)
             for key, item in items:
                 vals = self.eval(path, scope, item)
@@ -546,7 +592,6 @@ class _Solver:
                     self.add(self.attrs, (k, None), vals)
                     if key is not None:
                         self.add(self.attrs, (k, key), vals)
-        scopes = f.scopes
         for op, scope, a, b in stmts:
             self.where = (path, scope, scopes[scope].line)
             if op == "=":
@@ -579,6 +624,7 @@ class _Solver:
                     self.parents[cls_key] = parents
                     self.mro_cache.clear()
                     self.changed = True
+                    self.dirty |= set(self.facts)  # any lookup may go another way now
         for i, (scope, callee, args, kws, line, written) in enumerate(sites):
             self.where = (path, scope, line)
             cv = self.eval(path, scope, callee)
@@ -632,6 +678,7 @@ class _Solver:
         if m is None or m[1] == path:
             return
         src = self.facts[m[1]].scopes[""]
+        self.star_deps[m[1]].add(path)  # a new name there is a new name here
         names = set(src.bound)
         names |= {k[2] for k in self.vars if k[0] == m[1] and k[1] == ""}
         for name in names:
@@ -684,21 +731,34 @@ class FlowResult:
     rebound: set[tuple[str, str]]
 
 
-def solve_flow(index: ModuleIndex, facts: dict[str, FlowFacts]) -> FlowResult:
-    """Solve the value flow of every Python file given."""
+def _edge_order(e: FlowEdge) -> tuple:
+    return (e.line, e.caller, e.callee_path, e.callee, e.resolution, e.fanout)
+
+
+def solve_flow(
+    index: ModuleIndex, facts: dict[str, FlowFacts], *, worklist: bool = True
+) -> FlowResult:
+    """Solve the value flow of every Python file given.
+
+    `worklist`: after the first pass, pass again only over files an entry they read grew
+    (same order, so the same fixed point as full rounds); False runs full rounds (reference)."""
     solver = _Solver(index, facts)
     for rounds in range(1, _MAX_ROUNDS + 1):
         solver.changed = False
-        solver.edges = []  # a round that changes nothing saw every edge of the fixed point
-        solver.round()
-        if not solver.changed:
+        solver.round(only_dirty=worklist and rounds > 1)
+        if not (solver.dirty if worklist else solver.changed):
             logger.debug("value flow: fixed point after %d rounds", rounds)
             break
     else:
         logger.info("value flow: no fixed point after %d rounds; edges as of the last", _MAX_ROUNDS)
     out: dict[str, list[FlowEdge]] = defaultdict(list)
     seen = set()
-    for e in solver.edges or ():
+    every = [
+        e
+        for path in solver.files_in_order
+        for e in sorted(solver.edges.get(path, ()), key=_edge_order)  # not set order: stable
+    ]
+    for e in every:
         key = (e.caller_path, e.caller, e.callee_path, e.callee, e.line)
         if key not in seen:
             seen.add(key)
@@ -706,5 +766,5 @@ def solve_flow(index: ModuleIndex, facts: dict[str, FlowFacts]) -> FlowResult:
     # a replaced definition stays reachable by its name's edges unless value flow reaches it
     # (through the wrapper that calls it): a decorator applied to many functions conflates
     # them in its wrapper, which then gets no edge, and the name edges keep the graph connected
-    reached = {(e.callee_path, e.callee) for e in solver.edges or ()}
+    reached = {(e.callee_path, e.callee) for e in every}
     return FlowResult(dict(out), solver.rebound() & reached)
