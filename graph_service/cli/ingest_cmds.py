@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from graph_service.cli.app import DbOption, app, console, settings_for, store_for
-from graph_service.ingest import CRASH_AFTER_ENV, crash_point, ingest, new_run_id
-from graph_service.store import GraphStore
-from loaders.base import Loader, LoadReport
 from loaders.registry import SOURCES, make_loader
+
+if TYPE_CHECKING:  # the store and batch stacks (pyarrow, numpy) load when a command runs
+    from graph_service.store import GraphStore
+    from loaders.base import Loader, LoadReport
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +24,8 @@ __all__ = ["SOURCES", "make_loader", "print_report", "run_loader"]
 
 def run_loader(store: GraphStore, loader: Loader, *, quiet: bool = False) -> LoadReport:
     """Ingest with a live progress line of rows written so far."""
+    from graph_service.ingest import CRASH_AFTER_ENV, crash_point, ingest, new_run_id
+
     run_id = new_run_id()
     crash_after = crash_point(loader.name, os.environ.get(CRASH_AFTER_ENV))
     if quiet:

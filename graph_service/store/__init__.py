@@ -41,7 +41,15 @@ def open_store(
 
     An explicit `db_path` opens the embedded store at that path whatever the backend setting.
     """
+    from graph_service.store.guard import QueryLimits
+
     store: GraphStore
+    limits = QueryLimits(
+        settings.query_max_chars,
+        settings.query_max_depth,
+        settings.query_max_result_bytes,
+        settings.query_max_pattern_rels,
+    )
     if settings.backend == "neo4j" and db_path is None:
         from graph_service.store.neo4j_store import Neo4jStore
 
@@ -49,17 +57,11 @@ def open_store(
             neo4j_driver(settings),
             database=settings.neo4j_database,
             batch_size=settings.neo4j_batch_size,
+            limits=limits,
         )
     else:
-        from graph_service.store.guard import QueryLimits
         from graph_service.store.ladybug_store import LadybugStore
 
-        limits = QueryLimits(
-            settings.query_max_chars,
-            settings.query_max_depth,
-            settings.query_max_result_bytes,
-            settings.query_max_pattern_rels,
-        )
         store = LadybugStore(db_path or settings.db_path, read_only=read_only, limits=limits)
     try:
         if create:

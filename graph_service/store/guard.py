@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "LADYBUG_READ_CALLS",
+    "NEO4J_READ_CALLS",
     "QueryLimits",
     "Scanned",
     "bound_rows",
@@ -52,6 +53,24 @@ LADYBUG_READ_CALLS = frozenset(
         "show_sequences",
         "show_functions",
         "db_version",
+    }
+)
+
+
+# Neo4j procedures a reader may CALL (lower case; compared case-insensitively): the catalogue
+# and index searches. The READ session and the EXPLAIN check refuse writes besides; this list
+# keeps dbms.* and every other procedure out of a reader's reach.
+NEO4J_READ_CALLS = frozenset(
+    {
+        "db.labels",
+        "db.relationshiptypes",
+        "db.propertykeys",
+        "db.schema.visualization",
+        "db.schema.nodetypeproperties",
+        "db.schema.reltypeproperties",
+        "db.index.vector.querynodes",
+        "db.index.fulltext.querynodes",
+        "db.index.fulltext.queryrelationships",
     }
 )
 

@@ -24,9 +24,9 @@ from graph_service.store.base import (
     PruneReport,
     QueryResult,
     WriteResult,
-    check_read_only_text,
     run_prune,
 )
+from graph_service.store.guard import NEO4J_READ_CALLS, QueryLimits, check_query
 from graph_service.store.neo4j_values import plain
 from graph_service.store.neo4j_values import table as result_table
 
@@ -80,10 +80,18 @@ class Neo4jStore:
 
     backend = "neo4j"
 
-    def __init__(self, driver: Driver, *, database: str | None = None, batch_size: int = 5000):
+    def __init__(
+        self,
+        driver: Driver,
+        *,
+        database: str | None = None,
+        batch_size: int = 5000,
+        limits: QueryLimits | None = None,
+    ):
         self._driver = driver
         self._database = database
         self.batch_size = batch_size
+        self.limits = limits or QueryLimits()
         self.generation = 0
 
     def _session(self, write: bool) -> Any:
@@ -242,7 +250,7 @@ class Neo4jStore:
         The timeout goes on the transaction function (`unit_of_work`): inside a managed
         transaction `tx.run` takes text and parameters only.
         """
-        check_read_only_text(cypher)
+        check_query(cypher, self.limits, allowed_calls=NEO4J_READ_CALLS)  # the shared guard
         start = time.perf_counter()
         cap = row_cap if row_cap is not None else 1 << 62
         args = dict(params or {})
