@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,7 @@ def demo(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("demo")
-    env = {**os.environ, "PRODGRAPH_MODEL_DIR": str(work / "models")}
+    env = {**os.environ, "PRODGRAPH_MODEL_DIR": str(work / "models"), "COLUMNS": "80"}
     proc = subprocess.run(
         [str(PRODGRAPH), "demo", "--workdir", str(work), "--size", request.param],
         cwd=work,
@@ -65,12 +66,62 @@ def test_demo_prints_every_section(demo: dict[str, Any]) -> None:
     out = demo["out"]
     for needle in (
         "the context graph",
-        "riskiest of the last",
+        "backtest: the model's top 5",
+        "riskiest of the",
         "triage of ticket",
         "hotspots_bugs",
         "where to go next",
     ):
         assert needle in out, needle
+
+
+def _backtest_rows(out: str) -> list[tuple[str, str]]:
+    """(short sha, what happened) per row of the demo's backtest table."""
+    section = out[out.index("backtest: the model's top 5") : out.index("Of the window's")]
+    rows: list[list[str]] = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("│").split("│")]
+        if len(cells) != 5 or not line.startswith("│"):
+            continue
+        if cells[0]:
+            rows.append([cells[1], cells[4]])
+        elif rows:
+            rows[-1][1] += " " + cells[4]
+    return [(a, b) for a, b in rows]
+
+
+def _baseline_counts(out: str) -> tuple[int, int, int]:
+    words = " ".join(out[out.index("Of the window's") :].split()[:30])
+    m = re.search(
+        r"window's (\d+) real bugs, the model's top 5 holds (\d+); the top 5 by "
+        r"lines added \(the baseline\) holds (\d+)",
+        words,
+    )
+    assert m, words
+    return int(m[1]), int(m[2]), int(m[3])
+
+
+def test_demo_backtest_shows_real_bugs_and_what_happened(demo: dict[str, Any]) -> None:
+    out = demo["out"]
+    assert max(len(line) for line in out.splitlines()) <= 80  # tables and text in 80 columns
+    bugs = {b["introducing_commit"][:8]: b for b in demo["truth"]["bugs"]}
+    rows = _backtest_rows(out)
+    assert len(rows) == 5
+    hits = 0
+    for sha, happened in rows:
+        b = bugs.get(sha)
+        if b is None:
+            assert happened == "no bug found", (sha, happened)
+            continue
+        hits += 1
+        assert happened.startswith(f"introduced bug {b['key']}: ticket #{b['primary_ticket']}")
+        assert f"fixed by {b['fixing_commit'][:8]}" in happened
+        assert f"shipped in {b['shipped_by_deployments'][0]}" in happened
+        assert re.search(r"found [\d.]+ days later", happened), happened
+    assert hits >= 1  # the story shows at least one real bug among the model's top 5
+    window_bugs, model_hits, lines_hits = _baseline_counts(out)
+    assert model_hits == hits and window_bugs >= model_hits and window_bugs >= lines_hits
+    assert window_bugs >= 2  # the window holds a fair share of the history's bugs
 
 
 def test_risk_model_ranks_bug_introducing_commits_above_chance(
@@ -181,3 +232,43 @@ def test_cleanup_leaves_no_lock(demo: dict[str, Any]) -> None:
     s = open_store(demo["settings"], create=True)
     s.close()
     shutil.rmtree(demo["work"] / "sample" / "repo" / ".git" / "index.lock", ignore_errors=True)
+
+
+def test_up_ends_with_a_summary_in_80_columns(demo: dict[str, Any], tmp_path: Path) -> None:
+    sample = demo["work"] / "sample"
+    proc = subprocess.run(
+        [
+            str(PRODGRAPH),
+            "up",
+            str(sample / "repo"),
+            "--tickets",
+            str(sample / "tickets.json"),
+            "--deployments",
+            str(sample / "deployments.jsonl"),
+            "--no-serve",
+            "--db",
+            str(tmp_path / "up.lbug"),
+        ],
+        cwd=tmp_path,
+        env={**demo["env"], "PRODGRAPH_MODEL_DIR": str(tmp_path / "models")},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout
+    assert max(len(line) for line in out.splitlines()) <= 80
+    summary = out[out.index(" summary ─") :]
+    commits = summary.split("loaded repo: ")[1].split()[0]
+    assert int(commits.replace(",", "")) >= 150
+    for needle in ("backtest: the model's top 5", "riskiest of the", "serve it: prodgraph serve"):
+        assert needle in summary, needle
+    # without the answer key, `up` says what the graph knows: the fix that found each bug
+    rows = _backtest_rows(summary)
+    bugs = {b["introducing_commit"][:8]: b for b in demo["truth"]["bugs"]}
+    found = [(sha, text) for sha, text in rows if text != "no bug found"]
+    assert found and all(sha in bugs for sha, _ in found)
+    for sha, text in found:
+        assert f"introduced a bug: fix {bugs[sha]['fixing_commit'][:8]}" in text
+    window_bugs, model_hits, _ = _baseline_counts(summary)
+    assert model_hits == len(found) and window_bugs >= 2

@@ -196,3 +196,15 @@ def test_find_names_the_uid(tmp_path: Path) -> None:
     shown = _run("find", "helper", "--db", db)
     assert "pkg/core.py:1" in shown.stdout and "fn:demo:pkg/core.py:helper" in shown.stdout
     assert "no function or class" in _run("find", "nothing_here", "--db", db).stdout
+
+
+def test_up_without_serving_ends_with_a_summary(tmp_path: Path) -> None:
+    repo = _make_repo(tmp_path)
+    db = tmp_path / "g.lbug"
+    out = _run("up", str(repo), "--no-serve", "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    summary = out.stdout[out.stdout.index(" summary ─") :]
+    assert "loaded repo: 1 commits, 2 files, 2 functions" in summary, summary
+    assert f"serve it: prodgraph serve --db {db}" in " ".join(summary.split())
+    assert "not training the risk model: only 0 bug-introducing commits" in out.stdout
+    assert max(len(line) for line in out.stdout.splitlines()) <= 80
