@@ -204,8 +204,8 @@ def run_up(
             ("git", [str(path)], {"repo": repo}),
         ]
         for source in ("deployments", "traces", "tickets", "config"):
-            if extra.get(source):  # only deployments name the repository they ship
-                options = {"repo": repo} if source == "deployments" else {}
+            if extra.get(source):  # tickets and traces name no repository
+                options = {"repo": repo} if source in ("deployments", "config") else {}
                 sources.append((source, extra[source], options))
         load_sources(store, settings, sources, verbose=True)
         summarise_counts(store)
