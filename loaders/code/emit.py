@@ -59,7 +59,7 @@ class BatchEmitter:
     def solve_flow(self, report: LoadReport, run: RunState, table: SymbolTable) -> None:
         """Python value flow over every parsed file (before the nodes: it may add callers)."""
         start = time.perf_counter()
-        facts = read_facts(self.root, run.parsed)
+        facts = read_facts(self.root, run.parsed, report.stats)
         report.stats["flow_facts_seconds"] = round(time.perf_counter() - start, 3)
         self.flow = flow_calls(table, run.parsed, facts)
         report.stats["flow_seconds"] = round(time.perf_counter() - start, 3)

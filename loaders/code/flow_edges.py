@@ -7,9 +7,11 @@ become functions `<lambdaN>` (numbered per enclosing scope, as PyCG names them).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from graph_service.schema import synthetic_caller
 from loaders.code.calls import ResolvedCall
@@ -21,6 +23,10 @@ from loaders.code.resolve import SymbolTable
 logger = logging.getLogger(__name__)
 
 __all__ = ["CONFIDENCE", "ExtraFunction", "FlowCalls", "flow_calls", "merge_calls", "read_facts"]
+
+_FACTS_MAX = 50_000  # files' facts kept in the process (a few KB each)
+_MISSING = object()
+_FACTS: dict[bytes, FlowFacts | None] = {}  # sha1 of a file's bytes -> its facts (None: no parse)
 
 CONFIDENCE = {"decorator": 0.9, "implicit": 0.8, "constructor": 0.8}
 _FANOUT_CONFIDENCE = {1: 0.8, 2: 0.6, 3: 0.6}
@@ -49,18 +55,36 @@ def _confidence(e: FlowEdge) -> float:
     return _FANOUT_CONFIDENCE.get(e.fanout, 0.4)
 
 
-def read_facts(root: Path, parsed: dict[str, ParsedFile]) -> dict[str, FlowFacts]:
-    """The value-flow facts of every parsed Python file (one Python parses, others have none)."""
+def read_facts(
+    root: Path, parsed: dict[str, ParsedFile], stats: dict[str, Any] | None = None
+) -> dict[str, FlowFacts]:
+    """The value-flow facts of every parsed Python file (one Python parses, others have none).
+
+    Facts depend on a file's bytes only, so they are kept by content hash for the life of the
+    process: a later load (an incremental one, or the service loading again) extracts facts
+    only for files whose content it has not seen. The solver never changes them."""
     facts: dict[str, FlowFacts] = {}
+    extracted = 0
     for path, f in parsed.items():
         if f.language != "python":
             continue
         try:
-            found = flow_facts((root / path).read_bytes())
+            data = (root / path).read_bytes()
         except OSError:
             continue
+        digest = hashlib.sha1(data, usedforsecurity=False).digest()
+        found = _FACTS.get(digest, _MISSING)
+        if found is _MISSING:
+            found = flow_facts(data)
+            extracted += 1
+            if len(_FACTS) >= _FACTS_MAX:
+                del _FACTS[next(iter(_FACTS))]  # the oldest
+            _FACTS[digest] = found
         if found is not None:
-            facts[path] = found
+            facts[path] = found  # type: ignore[assignment]
+    if stats is not None:
+        stats["flow_facts_extracted"] = extracted
+        stats["flow_facts_cached"] = len(facts) - extracted
     return facts
 
 

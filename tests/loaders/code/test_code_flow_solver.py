@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from graph_service.ingest import ingest
+from graph_service.settings import Settings
+from graph_service.store import GraphStore, open_store
+from loaders.base import LoadReport
+from loaders.code import make_loader
 from loaders.code.flow import FlowResult, solve_flow
 from loaders.code.flow_facts import FlowFacts, flow_facts
 from loaders.code.modules import ModuleIndex
 from tests.loaders.code.code_sample_tree import write_tree
+from tests.loaders.code.conftest import call_edges
 from tests.loaders.code.test_code_callgraph_flow import FLOW_TREE
 
 
@@ -62,3 +69,21 @@ def test_edges_do_not_depend_on_set_order(tmp_path: Path) -> None:
     for found in solve_flow(index, facts).edges.values():
         lines = [e.line for e in found]
         assert lines == sorted(lines)
+
+
+def test_an_incremental_load_extracts_facts_of_changed_files_only(
+    tmp_path: Path, store: GraphStore, load: Callable[..., LoadReport]
+) -> None:
+    root = write_tree(tmp_path / "shop", FLOW_TREE)
+    load(root)
+    python = sorted(p for p in FLOW_TREE if p.endswith(".py"))
+    # pick() now returns on_err: main's value-flow edge must move with it
+    text = (root / "pkg/flow.py").read_text().replace("return on_ok", "return on_err")
+    (root / "pkg/flow.py").write_text(f"{text}\n# {tmp_path}\n")  # bytes no test saw before
+    report = load(root)
+    assert not report.failed_batches
+    assert report.stats["flow_facts_extracted"] == 1  # pkg/flow.py; the rest by content hash
+    assert report.stats["flow_facts_cached"] == len(python) - 1
+    fresh = open_store(Settings(db_path=tmp_path / "fresh.lbug"), create=True)
+    ingest(fresh, make_loader([str(root)], Settings(), {"repo": "shop"}))
+    assert call_edges(store) == call_edges(fresh)  # cached facts, same edges as a cold load
