@@ -96,6 +96,7 @@ def test_answers_without_nodes_are_a_table_only(
     open_page: Callable[[str], Any], server: Server
 ) -> None:
     page = open_page("query")
+    assert page.locator("[data-testid=query-graph]").is_hidden()  # no empty box before a run
     run_query(page, "MATCH (f:Function) RETURN f.uid AS uid, f.name AS name ORDER BY uid LIMIT 7")
     assert page.locator("[data-testid=query-table] tbody tr").count() == 7
     assert page.locator("[data-testid=query-graph]").is_hidden()
@@ -141,6 +142,12 @@ def test_service_map_colours_shapes_labels_and_time_range(
     assert len(services) == 1 and resources  # one neutral look for all services
     (svc_colour, svc_shape), = services
     assert all(c != svc_colour and s != svc_shape for c, s in resources)
+    chip = page.evaluate(
+        "getComputedStyle(document.querySelector("
+        "'#page-services [data-testid=legend] .chip[data-label=Service]')).backgroundColor"
+    )
+    rgb = tuple(int(svc_colour[i : i + 2], 16) for i in (1, 3, 5))
+    assert chip == f"rgb({rgb[0]}, {rgb[1]}, {rgb[2]})"  # the legend shows the drawn colour
     captions = page.evaluate(f"{g}.edges().map(e => [e.data('caption'), e.data('props').requests])")
     for text, requests in captions:
         assert text.startswith(f"{requests} calls · ") and text.endswith(" err")

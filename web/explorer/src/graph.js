@@ -131,7 +131,8 @@ const STYLE = [
       color: "#333",
       "text-rotation": "autorotate",
       "text-background-color": "#fff",
-      "text-background-opacity": 0.7,
+      "text-background-opacity": 0.9,
+      "text-background-padding": 1,
     },
   },
 ];
@@ -322,13 +323,17 @@ function nodePosition(ev) {
 /** A legend of the labels present in `view` (colour, shape and count) and its edge types. */
 export function legend(view) {
   const counts = new Map();
-  for (const n of view.cy.nodes()) counts.set(n.data("label"), (counts.get(n.data("label")) || 0) + 1);
+  const colours = new Map(); // the colour drawn (a page may override the label's palette colour)
+  for (const n of view.cy.nodes()) {
+    counts.set(n.data("label"), (counts.get(n.data("label")) || 0) + 1);
+    if (!colours.has(n.data("label"))) colours.set(n.data("label"), n.data("colour"));
+  }
   const types = [...new Set(view.cy.edges().map((e) => e.data("type")))].sort();
   return h(
     "div",
     { class: "legend", "data-testid": "legend" },
     [...counts.keys()].sort().map((l) =>
-      h("span", { class: "chip", dataset: { label: l }, style: `background:${labelColour(l)}` }, `${l} ${counts.get(l)}`),
+      h("span", { class: "chip", dataset: { label: l }, style: `background:${colours.get(l) || labelColour(l)}` }, `${l} ${counts.get(l)}`),
     ),
     types.map((t) => h("span", { class: "chip rel", dataset: { type: t } }, t)),
   );

@@ -128,10 +128,11 @@ export class ResultView {
     this.csvButton = h("button", { type: "button", disabled: true, onclick: () => this.exportCsv() }, "Export CSV");
     this.jsonButton = h("button", { type: "button", disabled: true, onclick: () => this.exportJson() }, "Export JSON");
     this.summary = h("div", { class: "summary", hidden: true });
-    this.graphBox = h("div", { class: "graph", "data-testid": `${name}-graph` });
+    // no empty drawing area before the first answer
+    this.graphBox = h("div", { class: "graph", "data-testid": `${name}-graph`, hidden: true });
     this.legendBox = h("div");
     this.tableBox = h("div", { class: "results-table", "data-testid": `${name}-table` });
-    this.hint = h("p", { class: "muted" }, "Click a node to expand its neighbours; hover for its properties.");
+    this.hint = h("p", { class: "muted", hidden: true }, "Click a node to expand its neighbours; hover for its properties.");
     container.append(
       h("div", { class: "toolbar" }, this.status, h("span", { class: "spacer" }), this.csvButton, this.jsonButton),
       this.summary,

@@ -71,7 +71,7 @@ export const servicesPage = {
     const deployBox = h("div", { class: "timeline-box" });
     const rangeSelect = h(
       "select",
-      { id: "services-range", "aria-label": "Time range" },
+      { id: "services-range", class: "inline", "aria-label": "Time range" },
       RANGES.map((r) => h("option", { value: r.id }, r.title)),
     );
     const rangeNote = h("span", { class: "muted", "data-testid": "range-note" });
