@@ -100,8 +100,20 @@ async def ingest_upload(
         if tree:
             sanitise_git(root)
         files = [str(root)] if tree else [str(p) for p in saved]
-        return await run_in_threadpool(
+        report = await run_in_threadpool(
             run_ingest, state, source, lambda: make_source_loader(source, files, state, options)
         )
+        return _without_server_paths(report, root)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _without_server_paths(value: Any, root: Path) -> Any:
+    """The report names uploads as the client sent them, never by the server's temp folder."""
+    if isinstance(value, str):
+        return value.replace(f"{root}/", "").replace(str(root), ".")
+    if isinstance(value, dict):
+        return {k: _without_server_paths(v, root) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_server_paths(v, root) for v in value]
+    return value

@@ -56,3 +56,5 @@ def test_deployment_from_the_future_is_skipped_with_its_reason(client: TestClien
     [skipped] = report["skipped"]
     assert skipped["position"] == "line 1"
     assert skipped["reason"].startswith("started_at 2999-01-01T00:00:00 is in the future")
+    assert "prodgraph-ingest-" not in r.text and "/tmp" not in r.text  # no server paths
+    assert skipped["item"] == "d.jsonl"
