@@ -22,9 +22,12 @@ unchanged caller that reaches a new definition through none of these (for exampl
 changes itself or a full load (`incremental=false`) runs.
 
 Python value flow is whole-program: when a Python file changes or is deleted, every Python file
-is parsed and resolved again (the loader's `_reparse_dependents`). A load that runs without
-value flow (`value_flow=false`, or more Python than `value_flow_max_bytes`) after one that ran
-with it leaves the value-flow edges of unchanged files as they were until a full load.
+is parsed and resolved again (the loader's `_reparse_dependents`); in a process that loaded
+the same bytes before, an unchanged file's parse and value-flow facts are taken from memory
+(kept by content hash), so only the changed files are parsed, and the solve runs over all.
+A load that runs without value flow (`value_flow=false`, or more Python than
+`value_flow_max_bytes`) after one that ran with it leaves the value-flow edges of unchanged
+files as they were until a full load.
 """
 
 from __future__ import annotations

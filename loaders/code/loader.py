@@ -19,6 +19,7 @@ from loaders.code import incremental as inc
 from loaders.code.emit import BatchEmitter, RunState
 from loaders.code.languages import language_for
 from loaders.code.modules import ModuleIndex
+from loaders.code.parse import ParsedFile
 from loaders.code.pipeline import built_ahead, gc_paused, heap_frozen
 from loaders.code.resolve import SymbolTable, symbols_of
 from loaders.code.rows import (
@@ -202,18 +203,51 @@ class CodeLoader:
         return data
 
     def _parse_all(
-        self, report: LoadReport, run: RunState, sources: Iterator[tuple[str, bytes]]
+        self,
+        report: LoadReport,
+        run: RunState,
+        sources: Iterator[tuple[str, bytes]],
+        *,
+        reuse: bool = False,
     ) -> None:
-        """Parse `sources` (in worker processes when it pays) into `run.parsed`, in order."""
+        """Parse `sources` (in worker processes when it pays) into `run.parsed`, in order.
+
+        `reuse`: unchanged files parsed again only for their edges take an earlier parse of
+        the same bytes in this process when there is one (Python files are kept)."""
         cfg = self.config
         workers = cfg.workers if cfg.workers is not None else default_workers()
+        order: list[str] = []
+        known: dict[str, ParsedFile] = {}
+        keys: dict[str, tuple[str, bytes]] = {}
+
+        def unseen() -> Iterator[tuple[str, bytes]]:
+            for path, data in sources:
+                order.append(path)
+                key = (path, hashlib.sha1(data, usedforsecurity=False).digest())
+                hit = _PARSED.get(key) if reuse else None
+                if hit is not None:
+                    known[path] = hit
+                else:
+                    keys[path] = key
+                    yield path, data
+
         results = parse_files(
-            sources,
+            unseen(),
             workers=workers,
             min_parallel_bytes=cfg.parallel_min_bytes,
             stats=report.stats,
         )
-        for path, parsed in results:
+        for path, found in results:
+            if found is not None:
+                known[path] = found
+                if found.language == "python":  # value flow parses them all again on a change
+                    if len(_PARSED) >= _PARSED_MAX:
+                        del _PARSED[next(iter(_PARSED))]  # the oldest
+                    _PARSED[keys[path]] = found
+        cached = len(order) - len(keys)
+        report.stats["files_parse_cached"] = report.stats.get("files_parse_cached", 0) + cached
+        for path in order:
+            parsed = known.get(path)
             if parsed is None:
                 continue
             if parsed.bad_utf8_at is not None:
@@ -245,7 +279,7 @@ class CodeLoader:
             # any file's edges): every Python file is resolved again from fresh facts
             again |= {p for p in run.unchanged if p.endswith((".py", ".pyi"))}
         again &= run.unchanged
-        self._parse_all(report, run, self._reread(report, run, sorted(again)))
+        self._parse_all(report, run, self._reread(report, run, sorted(again)), reuse=True)
         report.stats["dependents_reparsed"] = len(again)
 
     def _reread(
@@ -309,6 +343,12 @@ class CodeLoader:
         return table
 
     # ---- batches ------------------------------------------------------------------------
+
+
+# (path, sha1 of its bytes) -> what parsing it gave: a parse depends on nothing else, and no
+# later step changes a ParsedFile, so loads in the same process share them
+_PARSED_MAX = 20_000
+_PARSED: dict[tuple[str, bytes], ParsedFile] = {}
 
 
 def _go_module(gomod: Path, directory: str) -> dict[str, str]:

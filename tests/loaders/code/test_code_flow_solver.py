@@ -71,7 +71,7 @@ def test_edges_do_not_depend_on_set_order(tmp_path: Path) -> None:
         assert lines == sorted(lines)
 
 
-def test_an_incremental_load_extracts_facts_of_changed_files_only(
+def test_an_incremental_load_parses_and_extracts_changed_files_only(
     tmp_path: Path, store: GraphStore, load: Callable[..., LoadReport]
 ) -> None:
     root = write_tree(tmp_path / "shop", FLOW_TREE)
@@ -84,6 +84,7 @@ def test_an_incremental_load_extracts_facts_of_changed_files_only(
     assert not report.failed_batches
     assert report.stats["flow_facts_extracted"] == 1  # pkg/flow.py; the rest by content hash
     assert report.stats["flow_facts_cached"] == len(python) - 1
+    assert report.stats["files_parse_cached"] == len(python) - 1  # parsed again: from memory
     fresh = open_store(Settings(db_path=tmp_path / "fresh.lbug"), create=True)
     ingest(fresh, make_loader([str(root)], Settings(), {"repo": "shop"}))
     assert call_edges(store) == call_edges(fresh)  # cached facts, same edges as a cold load
