@@ -103,3 +103,48 @@ def test_table_fits_80_columns(env: dict[str, Any]) -> None:
     assert "riskiest of the 3 most recent code changes" in out.stdout
     assert max(len(line) for line in lines) <= 80
     assert any("%" in line for line in lines)
+
+
+def test_eval_risk_writes_predictions_and_the_json(tmp_path: Path) -> None:
+    repo_root = tmp_path / "repos"
+    repo_root.mkdir()
+    make_repo(repo_root, "gamma", rounds=36)
+    out_dir = tmp_path / "eval"
+    out = subprocess.run(
+        [
+            str(PRODGRAPH),
+            "eval",
+            "risk",
+            "--repo",
+            str(repo_root / "gamma"),
+            "--out",
+            str(out_dir),
+            "--cutoffs",
+            "2",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PRODGRAPH_MODEL_DIR": str(tmp_path / "models")},
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["default_model"] == "gnn" and set(result["populations"]) == {"all", "code"}
+    code = result["populations"]["code"]
+    assert code["commits"] < result["commits"]  # docs and tests commits are not code
+    assert set(code["models"]["gnn"]) >= {"roc_auc", "precision_at_10pct", "recall_at_20pct_effort"}
+    assert json.loads((out_dir / "risk_eval.json").read_text())["commits"] == result["commits"]
+    header = (out_dir / "predictions.csv").read_text().splitlines()[0]
+    assert header == "sha,window,population,label," + ",".join(
+        [
+            "gnn",
+            "gnn_no_edges",
+            "flat_lr",
+            "lapredict",
+            "kamei_lr",
+            "kamei_gb",
+            "largest_first",
+            "random",
+        ]
+    )
