@@ -245,6 +245,7 @@ def test_every_page_on_a_code_only_store(
     text = page.inner_text(f"#page-{name}")
     if name == "services":
         assert "No services loaded" in text and "No deployments loaded" in text
+        assert page.locator("[data-testid=services-graph]").is_hidden()
     if name == "query":
         run_query(page, "MATCH (file:File)-[d:DEFINES]->(fn:Function) RETURN file, d, fn LIMIT 25")
         assert page.locator("[data-testid=query-table] tbody tr").count() > 0

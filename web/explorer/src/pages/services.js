@@ -180,14 +180,16 @@ export const servicesPage = {
         deployBox,
         rows.length
           ? timeline(lanes, { testid: "deploy-timeline" })
-          : h("p", { class: "muted", "data-testid": "no-deploys" }, data.deploys.length ? "No deployments in this range." : "No deployments loaded: `prodgraph ingest deploys` loads them."),
+          : h("p", { class: "muted", "data-testid": "no-deploys" }, data.deploys.length ? "No deployments in this range." : "No deployments loaded: `prodgraph ingest deployments PATH` loads them."),
         h("p", { class: "muted" }, `${rows.length} deployments; green success, red failure, grey other.`),
       );
       rangeNote.textContent =
         range.hours === null
           ? ""
           : ` ${range.title} up to ${when(new Date(end).toISOString())}: deployments filtered by start; dependencies shown when seen in the range, with their totals over the whole observed period (traffic is not stored per time bucket).`;
+      graphBox.hidden = data.services.length === 0; // no empty drawing on a store without services
       if (data.services.length === 0) {
+        clear(legendBox);
         status(pageStatus, "ok", "No services loaded: load traces (`prodgraph ingest traces`) or deployments to draw the service map.");
       } else {
         status(pageStatus, "ok", `${data.services.length} services, ${edges.length} dependencies, ${rows.length} deployments`);
