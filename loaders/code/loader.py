@@ -240,7 +240,9 @@ class CodeLoader:
         for path, found in results:
             if found is not None:
                 known[path] = found
-                if found.language == "python":  # value flow parses them all again on a change
+                # value flow parses every Python file again on a change: keep them while this
+                # load's Python stays within value flow's limit (so memory stays bounded too)
+                if found.language == "python" and self._value_flow(None, run):
                     if len(_PARSED) >= _PARSED_MAX:
                         del _PARSED[next(iter(_PARSED))]  # the oldest
                     _PARSED[keys[path]] = found
