@@ -193,7 +193,7 @@ class EmbeddedBackend:
         from graph_service.api.schemas import RiskRequest
         from graph_service.api.state import load_model
 
-        model, status = load_model(self.settings)
+        model, status = load_model(self.settings, self.store)
         state = _ScoringState(self.store, model, status)
         return score(state, RiskRequest.model_validate(body)).model_dump()
 

@@ -22,6 +22,7 @@ import torch
 from graph_service import schema
 from graph_service.errors import ModelMissingError
 from graph_service.settings import Settings
+from graph_service.store.base import GraphReader, store_id
 from models.calibration import IsotonicCalibrator
 from models.config import RiskConfig
 from models.gnn import RiskGNN, fuse
@@ -43,9 +44,13 @@ __all__ = [
 FORMAT = 1
 
 
-def store_identity(settings: Settings) -> str:
-    """The store a model is trained on and may score: the embedded database's absolute path,
-    or the Neo4j URI and database."""
+def store_identity(settings: Settings, store: GraphReader | None = None) -> str:
+    """The store a model is trained on and may score: the id the store was given when it was
+    created (kept by copies and moves of the store), or, for a store made before ids existed,
+    the embedded database's absolute path or the Neo4j URI and database."""
+    sid = store_id(store) if store is not None else None
+    if sid:
+        return f"{store.backend}:{sid}"  # type: ignore[union-attr]
     if settings.backend == "neo4j" or (settings.backend is None and settings.neo4j_uri):
         return f"neo4j:{settings.neo4j_uri}/{settings.neo4j_database or 'neo4j'}"
     return f"ladybug:{Path(settings.db_path).expanduser().resolve()}"
@@ -187,7 +192,9 @@ def _manifests(root: Path) -> list[tuple[Path, dict[str, Any]]]:
     return out
 
 
-def load_latest(settings: Settings, repo: str | None = None) -> RiskModel | ModelSet | None:
+def load_latest(
+    settings: Settings, repo: str | None = None, *, store: GraphReader | None = None
+) -> RiskModel | ModelSet | None:
     """The newest models under `settings.model_dir` compatible with this schema version and
     trained on the store `settings` names. `repo`: that repository's model (or a pooled one).
 
@@ -197,7 +204,7 @@ def load_latest(settings: Settings, repo: str | None = None) -> RiskModel | Mode
     root = Path(settings.model_dir)
     if not root.is_dir():
         return None
-    here = store_identity(settings)
+    here = store_identity(settings, store)
     newest: dict[str, Path] = {}
     for folder, manifest in _manifests(root):
         if not _compatible(manifest):
@@ -226,10 +233,12 @@ def load_latest(settings: Settings, repo: str | None = None) -> RiskModel | Mode
     return next(iter(models.values())) if len(models) == 1 else ModelSet(models)
 
 
-def require_latest(settings: Settings, repo: str | None = None) -> RiskModel | ModelSet:
+def require_latest(
+    settings: Settings, repo: str | None = None, *, store: GraphReader | None = None
+) -> RiskModel | ModelSet:
     """Like `load_latest`, but an operator must act when there is none (the error says why:
     no model at all, or models trained on other stores only)."""
-    model = load_latest(settings, repo)
+    model = load_latest(settings, repo, store=store)
     if model is not None:
         return model
     root = Path(settings.model_dir)
@@ -242,7 +251,7 @@ def require_latest(settings: Settings, repo: str | None = None) -> RiskModel | M
     what = f" for repository {repo!r}" if repo else ""
     if elsewhere:
         raise ModelMissingError(
-            f"no risk model{what} trained on this store ({store_identity(settings)}) in "
+            f"no risk model{what} trained on this store ({store_identity(settings, store)}) in "
             f"{settings.model_dir}; the models there were trained on {', '.join(elsewhere)} and "
             "are not used here: run `prodgraph train` on this store"
             + (f" (`--repo {repo}`)" if repo else "")

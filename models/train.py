@@ -255,7 +255,8 @@ def train(
         )
     if repo is not None and repo not in repos:
         raise NotFoundError(f"no commits of repository {repo!r} in the graph (have: {repos})")
-    return _train_on(tables, settings, config or RiskConfig(), repo, repos, pooled)
+    here = store_identity(settings, store)
+    return _train_on(tables, settings, config or RiskConfig(), repo, repos, pooled, here)
 
 
 def train_all(
@@ -265,9 +266,10 @@ def train_all(
     tables = load_tables(store)
     repos = _repositories(tables)
     cfg = config or RiskConfig()
+    here = store_identity(settings, store)
     if pooled or len(repos) <= 1:
-        return [_train_on(tables, settings, cfg, None, repos, pooled)]
-    return [_train_on(tables, settings, cfg, r, repos, False) for r in repos]
+        return [_train_on(tables, settings, cfg, None, repos, pooled, here)]
+    return [_train_on(tables, settings, cfg, r, repos, False, here) for r in repos]
 
 
 def _train_on(
@@ -277,6 +279,7 @@ def _train_on(
     repo: str | None,
     repos: list[str],
     pooled: bool,
+    identity: str,
 ) -> Path:
     h = History(tables)
     ix = eligible_commits(h)
@@ -303,7 +306,7 @@ def _train_on(
         version += f"-{repo}"
     model = fit_gnn(h, ix, math.inf, cfg, version=version, fingerprint=fp)
     model.cutoff = float(h.t[ix].max())
-    model.store = store_identity(settings)
+    model.store = identity  # registry.store_identity of the store trained on
     model.repositories = [repo] if repo is not None else repos
     model.pooled = pooled and len(repos) > 1
     return save(model, settings.model_dir)

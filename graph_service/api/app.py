@@ -44,7 +44,7 @@ def create_app(settings: Settings, *, store: GraphStore | None = None) -> FastAP
         state = ServiceState(settings, opened, keys, metrics, owns_store=store is None)
         _load_library(state)
         try:
-            state.model, state.model_status = load_model(settings)
+            state.model, state.model_status = load_model(settings, opened)
         except ProdgraphError as e:
             state.model_status = f"failed: {e.message}"
         state.start_snapshots()

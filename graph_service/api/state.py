@@ -14,6 +14,7 @@ from graph_service.api.metrics import Metrics
 from graph_service.errors import ModelMissingError, ProdgraphError, TransientError
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
+from graph_service.store.base import GraphReader
 
 logger = logging.getLogger(__name__)
 
@@ -22,14 +23,14 @@ __all__ = ["ServiceState", "load_model"]
 T = TypeVar("T")
 
 
-def load_model(settings: Settings) -> tuple[Any | None, str]:
-    """The latest trained risk model, or None with the reason it is absent."""
+def load_model(settings: Settings, store: GraphReader | None = None) -> tuple[Any | None, str]:
+    """The latest risk model trained on `store`, or None with the reason it is absent."""
     try:
         registry = importlib.import_module("models.registry")
     except ImportError as e:
         return None, f"absent: the risk model package is not installed ({e.name})"
     try:
-        model = registry.load_latest(settings)
+        model = registry.load_latest(settings, store=store)
     except ModelMissingError as e:
         return None, f"absent: {e.message}"
     if model is None:
@@ -106,7 +107,7 @@ class ServiceState:
 
     def reload_model(self) -> str:
         try:
-            self.model, self.model_status = load_model(self.settings)
+            self.model, self.model_status = load_model(self.settings, self.store)
         except ProdgraphError as e:
             self.model, self.model_status = None, f"failed: {e.message}"
         self.start_snapshots()

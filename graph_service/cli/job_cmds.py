@@ -145,8 +145,8 @@ def risk(
     from models.snapshot import SnapshotCache
 
     settings = settings_for(db)
-    model = require_latest(settings)
     with store_for(db, read_only=True) as store:
+        model = require_latest(settings, store=store)
         if diff is not None:
             text = sys.stdin.read() if diff == "-" else Path(diff).read_text()
             results, title = [score.score_diff(store, model, text)], "proposed change"

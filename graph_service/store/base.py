@@ -19,14 +19,38 @@ if TYPE_CHECKING:  # pandas costs ~1 s of start-up: only `to_pandas` needs it, a
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "STORE_ID_Q",
     "GraphReader",
     "GraphStore",
     "PruneReport",
     "QueryResult",
     "WriteResult",
     "check_read_only_text",
+    "new_store_id",
     "run_prune",
+    "store_id",
 ]
+
+# A store's identity: a random id written once, when the schema is first applied, and kept by
+# every copy of the store (models belong to the store they were trained on, wherever it lives)
+STORE_ID_Q = (
+    f"MERGE (m:{schema.META_LABEL} {{key: 'store_id'}}) "
+    "ON CREATE SET m.value = $v"
+)
+
+
+def new_store_id() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+def store_id(store: GraphReader) -> str | None:
+    """The id `apply_schema` gave this store; None for a store made before ids existed."""
+    rows = store.query(
+        f"MATCH (m:{schema.META_LABEL} {{key: 'store_id'}}) RETURN m.value AS v"
+    ).rows()
+    return str(rows[0]["v"]) if rows and rows[0]["v"] else None
 
 
 @dataclass

@@ -31,9 +31,11 @@ from graph_service.errors import (
     TransientError,
 )
 from graph_service.store.base import (
+    STORE_ID_Q,
     PruneReport,
     QueryResult,
     WriteResult,
+    new_store_id,
     run_prune,
 )
 from graph_service.store.guard import QueryLimits, bound_rows, check_query
@@ -171,6 +173,7 @@ class LadybugStore:
                 f"MERGE (m:{schema.META_LABEL} {{key: 'schema_version'}}) SET m.value = $v",
                 {"v": str(schema.SCHEMA_VERSION)},
             )
+            self._write_conn.execute(STORE_ID_Q, {"v": new_store_id()})
 
     def _add_missing_columns(self) -> None:
         tables: list[tuple[str, tuple[schema.Prop, ...]]] = [

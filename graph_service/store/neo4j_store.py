@@ -21,9 +21,11 @@ from graph_service.errors import (
     TransientError,
 )
 from graph_service.store.base import (
+    STORE_ID_Q,
     PruneReport,
     QueryResult,
     WriteResult,
+    new_store_id,
     run_prune,
 )
 from graph_service.store.guard import NEO4J_READ_CALLS, QueryLimits, check_query
@@ -121,6 +123,7 @@ class Neo4jStore:
             f"MERGE (m:{schema.META_LABEL} {{key: 'schema_version'}}) SET m.value = $v",
             {"v": str(schema.SCHEMA_VERSION)},
         )
+        self._run_write(STORE_ID_Q, {"v": new_store_id()})
 
     def schema_version(self) -> int | None:
         rows = self._run_read(

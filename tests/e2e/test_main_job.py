@@ -130,7 +130,7 @@ def test_risk_model_ranks_bug_introducing_commits_above_chance(
     from models.registry import require_latest
     from models.score import score_commit
 
-    model = require_latest(demo["settings"])
+    model = require_latest(demo["settings"], store=store)
     bad = {b["introducing_commit"] for b in demo["truth"]["bugs"]}
     shas = [r["sha"] for r in store.query("MATCH (c:Commit) RETURN c.sha AS sha").rows()]
     assert bad <= set(shas)
