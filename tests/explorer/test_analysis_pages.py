@@ -213,3 +213,31 @@ def test_error_history_shows_occurrences_deployments_tickets_and_fixes(
         assert t["title"] in text
     # the list of known signatures links here too
     assert page.locator(f"[data-testid=signatures] a[href='#/errors/{fingerprint}']").count() == 1
+
+
+def test_triage_form_has_a_when_field_and_the_signature_list_one_row_each(
+    open_page: Callable[[str], Any], server: Server
+) -> None:
+    ticket = _bug_ticket(server)
+    page = open_page("triage")
+    default = page.input_value("#triage-when")
+    assert len(default) == 16 and default[4] == "-" and default[10] == "T"  # now, local time
+    page.fill("#triage-title", ticket["title"])
+    page.fill("#triage-body", ticket["body"])
+    page.fill("#triage-when", "2030-01-01T00:00")
+    page.click("#triage-run")
+    wait_for(page, "document.querySelectorAll('[data-testid=suspects] table').length == 3")
+    caption = page.locator("[data-testid=suspects] table").nth(2).locator("caption").inner_text()
+    assert "no time limit" in caption and "as of 2030-01-01" in caption
+    # the same ticket pasted again is not its own "seen before" nor its own similar ticket
+    similar = page.inner_text("[data-testid=similar]")
+    assert ticket["title"] not in similar.split("\n")
+    page = open_page("errors")
+    wait_for(page, "document.querySelectorAll('[data-testid=signatures] tbody tr').length > 0")
+    rows = page.locator("[data-testid=signatures] tbody tr")
+    links = [rows.nth(i).locator("a").inner_text() for i in range(rows.count())]
+    assert len(links) == len(set(links))  # one row per signature
+    header = page.inner_text("[data-testid=signatures] thead")
+    assert "in-app frames" in header and "services" in header
+    cells = page.inner_text("[data-testid=signatures] tbody")
+    assert "\t\t" not in cells  # empty fields read as a dash
