@@ -29,12 +29,10 @@ def load_model(settings: Settings, store: GraphReader | None = None) -> tuple[An
         registry = importlib.import_module("models.registry")
     except ImportError as e:
         return None, f"absent: the risk model package is not installed ({e.name})"
-    try:
-        model = registry.load_latest(settings, store=store)
+    try:  # the error says why: no model at all, or only models of other stores
+        model = registry.require_latest(settings, store=store)
     except ModelMissingError as e:
         return None, f"absent: {e.message}"
-    if model is None:
-        return None, "absent: no trained model"
     version = getattr(model, "version", None) or getattr(model, "model_version", "unknown")
     return model, f"loaded: {version}"
 

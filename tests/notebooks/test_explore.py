@@ -17,6 +17,11 @@ def test_explore_notebook_executes(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend draws PNGs
     monkeypatch.chdir(tmp_path)
+    # a model directory that holds a real model, trained on another store: the notebook's
+    # store must not be scored with it, and `risk` must say so instead of crashing
+    models = tmp_path / "models"
+    _train_elsewhere(tmp_path / "elsewhere.lbug", models)
+    monkeypatch.setenv("PRODGRAPH_MODEL_DIR", str(models))
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
@@ -37,5 +42,30 @@ def test_explore_notebook_executes(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     )
     assert "fn:shop:shop/cart.py:Cart.checkout" in text  # the callers of charge()
     assert "HeteroData" in text
-    assert "no risk model yet" in text
+    assert "no risk model yet" in text and "trained on" in text
     assert any(o.get("data", {}).get("image/png") for outs in outputs.values() for o in outs)
+
+
+class _SyntheticHistory:
+    name = "synthetic"
+
+    def extract(self, report: object, reader: object = None) -> object:
+        from models.synthetic import SyntheticSpec, synthetic_batches
+
+        yield from synthetic_batches(SyntheticSpec(functions=200, commits=100))
+
+
+def _train_elsewhere(db: Path, models: Path) -> None:
+    from graph_service.ingest import ingest
+    from graph_service.settings import Settings
+    from graph_service.store import open_store
+    from models.config import RiskConfig
+    from models.train import train
+
+    settings = Settings(db_path=db, model_dir=models)
+    store = open_store(settings, create=True)
+    try:
+        ingest(store, _SyntheticHistory())  # type: ignore[arg-type]
+        train(store, settings, RiskConfig(epochs=3))
+    finally:
+        store.close()
