@@ -78,7 +78,7 @@ def read_facts(
             found = flow_facts(data)
             extracted += 1
             if len(_FACTS) >= _FACTS_MAX:
-                del _FACTS[next(iter(_FACTS))]  # the oldest
+                _FACTS.pop(next(iter(_FACTS), b""), None)  # the oldest
             _FACTS[digest] = found
         if found is not None:
             facts[path] = found  # type: ignore[assignment]

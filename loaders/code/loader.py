@@ -244,7 +244,7 @@ class CodeLoader:
                 # load's Python stays within value flow's limit (so memory stays bounded too)
                 if found.language == "python" and self._value_flow(None, run):
                     if len(_PARSED) >= _PARSED_MAX:
-                        del _PARSED[next(iter(_PARSED))]  # the oldest
+                        _PARSED.pop(next(iter(_PARSED), ("", b"")), None)  # the oldest
                     _PARSED[keys[path]] = found
         cached = len(order) - len(keys)
         report.stats["files_parse_cached"] = report.stats.get("files_parse_cached", 0) + cached

@@ -16,6 +16,7 @@ from loaders.code import make_loader
 from loaders.code.flow import FlowResult, solve_flow
 from loaders.code.flow_facts import FlowFacts, flow_facts
 from loaders.code.modules import ModuleIndex
+from loaders.code.parse import parse_source
 from tests.loaders.code.code_sample_tree import write_tree
 from tests.loaders.code.conftest import call_edges
 from tests.loaders.code.test_code_callgraph_flow import FLOW_TREE
@@ -88,3 +89,21 @@ def test_an_incremental_load_parses_and_extracts_changed_files_only(
     fresh = open_store(Settings(db_path=tmp_path / "fresh.lbug"), create=True)
     ingest(fresh, make_loader([str(root)], Settings(), {"repo": "shop"}))
     assert call_edges(store) == call_edges(fresh)  # cached facts, same edges as a cold load
+
+
+def test_facts_kept_by_content_hash_stay_bounded_and_right(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loaders.code import flow_edges
+
+    monkeypatch.setattr(flow_edges, "_FACTS", {})
+    monkeypatch.setattr(flow_edges, "_FACTS_MAX", 2)
+    root = write_tree(tmp_path / "r", FLOW_TREE)
+    _, expected = _facts(root)
+    parsed = {p: parse_source(p, (root / p).read_bytes()) for p in expected}
+    for _ in range(2):
+        stats: dict[str, int] = {}
+        got = flow_edges.read_facts(root, {p: f for p, f in parsed.items() if f}, stats)
+        assert got == expected
+        assert len(flow_edges._FACTS) == 2
+        assert stats["flow_facts_extracted"] + stats["flow_facts_cached"] == len(expected)
