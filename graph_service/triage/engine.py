@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from graph_service.schema import CLASS_BODY_CALLER, MODULE_CALLER
 from graph_service.settings import Settings
 from graph_service.store.base import GraphReader
 from graph_service.triage.bodies import body_signals
@@ -106,6 +107,24 @@ def static_signals(code: CodeIndex, c: Candidates) -> None:
         c.file[fi]["non_code"] = float(not code.file_code[fi])
 
 
+def _synthetic(uid: str) -> bool:
+    """The callers the code loader makes for module-level and class-body code."""
+    name = uid.rsplit(":", 1)[-1]
+    return name == MODULE_CALLER or name.endswith("." + CLASS_BODY_CALLER)
+
+
+def _real_or_in_trace(
+    table: dict[int, dict[str, float]], code: CodeIndex
+) -> dict[int, dict[str, float]]:
+    """Module-level and class-body code is a suspect only when a frame of the trace runs in
+    it: its text is the whole file's, so word matches alone would rank it above real functions."""
+    return {
+        fn: sig
+        for fn, sig in table.items()
+        if not _synthetic(code.fn_uid[fn]) or sig.get("trace", 0.0) > 0
+    }
+
+
 def _rank(
     table: dict[int, dict[str, float]],
     uids: list[str],
@@ -146,7 +165,8 @@ def triage(
     parsed, code, cands, found = collect(store, ticket, config)
     static_signals(code, cands)
     scorer = scorer_for(store, config)
-    fns = _rank(cands.fn, code.fn_uid, scorer, config.top_k, ticket.repo)
+    real = _real_or_in_trace(cands.fn, code)
+    fns = _rank(real, code.fn_uid, scorer, config.top_k, ticket.repo)
     files = _rank(cands.file, code.file_uid, scorer, config.top_k, ticket.repo)
     functions = [_suspect(code, cands, "Function", i, s) for i, s in fns]
     file_sus = [_suspect(code, cands, "File", i, s) for i, s in files]

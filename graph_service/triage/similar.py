@@ -40,8 +40,8 @@ WEIGHTS = {"embedding": 0.5, "bm25": 0.35, "fingerprint": 0.4, "graph": 0.15}
 
 _TICKETS = (
     "MATCH (t:Ticket) RETURN t.uid AS uid, t.key AS key, t.title AS title, t.body AS body, "
-    "t.created_at AS created, t.fingerprint AS fp, t.status AS status"
-)
+    "t.created_at AS created, t.fingerprint AS fp, t.status AS status ORDER BY uid"
+)  # one order on every backend: ties in score keep it
 _NEIGHBOURS = (
     "UNWIND $uids AS u MATCH (t:Ticket {uid: u})-[:MENTIONS|AFFECTS|REPORTS]->(n) "
     "RETURN u AS ticket, n.uid AS node"

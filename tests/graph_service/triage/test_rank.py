@@ -197,3 +197,47 @@ def test_functions_carry_their_files_text_match(
     assert top.signals["file_bm25"] == r.files[0].signals["bm25"] > 0
     # a file keeps its own text match; it does not take its functions' file-level copy
     assert "file_bm25" not in r.files[0].signals
+
+
+def test_module_level_code_is_a_suspect_only_when_the_trace_runs_in_it(
+    code_store: GraphStore, config: TriageConfig
+) -> None:
+    """A file's `<module>` caller and a class's `<body>` carry the file's words (a docstring
+    naming refunds here): text alone must not rank them as suspects."""
+    w = {"loaded_by": "test", "run_id": "r2"}
+    synthetic = [
+        ("<module>", "Refunds of captured payments: refund, hangs, never completes."),
+        ("Gateway.<body>", "refund refund captured payment"),
+    ]
+    code_store.write(
+        nodes(
+            "Function",
+            [
+                {
+                    "uid": fn_uid("shop/payments.py", q),
+                    "name": q.rsplit(".", 1)[-1],
+                    "qualname": q,
+                    "path": "shop/payments.py",
+                    "start_line": 1,
+                    "end_line": 40,
+                    "docstring": d,
+                    "is_test": False,
+                }
+                for q, d in synthetic
+            ],
+        ),
+        **w,
+    )
+    code_store.write(
+        edges(
+            "DEFINES",
+            "File",
+            "Function",
+            [_e(file_uid("shop/payments.py"), fn_uid("shop/payments.py", q)) for q, _ in synthetic],
+        ),
+        **w,
+    )
+    r = triage(code_store, REFUND, None, config)
+    names = [s.uid.rsplit(":", 1)[-1] for s in r.functions]
+    assert names and names[0] == "refund"
+    assert "<module>" not in names and "Gateway.<body>" not in names
