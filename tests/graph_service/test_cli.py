@@ -158,8 +158,14 @@ def test_eval_triage_json_counts_an_unreadable_case_as_a_miss(tmp_path: Path) ->
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
     assert got["cases"] == 2 and got["files"]["top1"] == 0.5
-    assert set(got["baselines"]) == {"stacktrace_order", "bm25_files"}
+    assert set(got["baselines"]) == {
+        "stacktrace_order",
+        "bm25_files",
+        "bm25_functions",
+        "recent_commits",
+    }
     assert set(got["functions"]) == {"top1", "top5", "top10", "mrr"}
+    assert got["commits"]["cases"] == 0  # no case names a fix or gold commits
     assert len(got["errors"]) == 1 and "gone" in got["errors"][0]
 
 
