@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,19 @@ from models.registry import RiskModel, save, store_identity
 
 logger = logging.getLogger(__name__)
 
+# who wants to hear about each epoch (a progress bar): (epoch done, most epochs)
+_EPOCH_HOOK: ContextVar[Callable[[int, int], None] | None] = ContextVar("epoch_hook", default=None)
+
+
+@contextmanager
+def training_progress(hook: Callable[[int, int], None]) -> Iterator[None]:
+    """Call `hook(epoch, epochs)` after every training epoch fitted inside this block."""
+    token = _EPOCH_HOOK.set(hook)
+    try:
+        yield
+    finally:
+        _EPOCH_HOOK.reset(token)
+
 __all__ = [
     "SMALL_HISTORY",
     "eligible_commits",
@@ -33,6 +49,7 @@ __all__ = [
     "split_validation",
     "train",
     "train_all",
+    "training_progress",
 ]
 
 
@@ -154,7 +171,10 @@ def _fit_net(
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     stopper = _EarlyStopping(net, cfg.patience)
     yv = torch.from_numpy(y_val).float() if val is not None and y_val is not None else None
+    hook = _EPOCH_HOOK.get()
     for epoch in range(cfg.epochs):
+        if hook is not None:
+            hook(epoch, cfg.epochs)
         active = stopper.active()  # stopped members get no gradient, so Adam leaves them be
         net.train()
         opt.zero_grad()
@@ -170,6 +190,8 @@ def _fit_net(
                 logger.debug("early stop after %d epochs", epoch + 1)
                 break
     stopper.restore()
+    if hook is not None:
+        hook(cfg.epochs, cfg.epochs)  # early stopping ends the bar too
     net.eval()
     return net
 

@@ -22,7 +22,16 @@ if TYPE_CHECKING:  # the settings and store stacks (pydantic, pyarrow) load on f
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["app", "console", "err_console", "main", "parse_params", "settings_for", "store_for"]
+__all__ = [
+    "app",
+    "console",
+    "err_console",
+    "main",
+    "parse_params",
+    "settings_for",
+    "store_for",
+    "training_bar",
+]
 
 app = typer.Typer(
     name="prodgraph",
@@ -80,6 +89,26 @@ def store_for(
         yield store
     finally:
         store.close()
+
+
+@contextmanager
+def training_bar(what: str = "training the risk model") -> Iterator[None]:
+    """A progress bar over the risk model's epochs (each model trained inside the block)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from models.train import training_progress
+
+    with Progress(
+        f"[bold]{what}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as progress:  # fmt: skip
+        task = progress.add_task(what, total=None)
+
+        def epoch(done: int, most: int) -> None:
+            progress.update(task, completed=done, total=most)
+
+        with training_progress(epoch):
+            yield
 
 
 def parse_params(pairs: list[str] | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 from rich.panel import Panel
 from rich.table import Table
 
-from graph_service.cli.app import console
+from graph_service.cli.app import console, training_bar
 from graph_service.cli.ingest_cmds import make_loader, print_report, run_loader
 from graph_service.cli.story import show_recent, tell_backtest
 from graph_service.errors import CallerError
@@ -147,7 +147,8 @@ def _train(store: GraphStore, settings: Settings) -> Any:
     from models.registry import load
     from models.train import train as train_model
 
-    path = train_model(store, settings)
+    with training_bar():
+        path = train_model(store, settings)
     console.print(f"  [green]✓[/] model written to {path}")
     return load(path)
 

@@ -10,7 +10,14 @@ from typing import Any
 
 import typer
 
-from graph_service.cli.app import DbOption, app, console, settings_for, store_for
+from graph_service.cli.app import (
+    DbOption,
+    app,
+    console,
+    settings_for,
+    store_for,
+    training_bar,
+)
 from graph_service.errors import CallerError
 
 logger = logging.getLogger(__name__)
@@ -109,7 +116,7 @@ def train(
     from models.train import train_all
 
     settings = settings_for(db)
-    with store_for(db) as store:
+    with store_for(db) as store, training_bar():
         if repo is not None:
             paths = [train_model(store, settings, repo=repo)]
         else:

@@ -129,10 +129,12 @@ def tell_backtest(
 ) -> Any:
     """Backtest the risk model on `store` and show it; the outcome from `ground_truth` when
     given (the sample's answer key), else from the graph. None when the history is too short."""
+    from graph_service.cli.app import training_bar
     from models.backtest import backtest
 
     try:
-        bt = backtest(store, window)
+        with training_bar("training as of the cutoff"):
+            bt = backtest(store, window)
     except OperatorError as e:
         console.print(f"  [yellow]no backtest: {e}[/]")
         return None
