@@ -20,6 +20,11 @@ ORDER = [
     "risk",
     "triage",
     "api",
+    "cli_startup",
+    "query_guard",
+    "body_limits",
+    "crash_safety",
+    "neo4j_export",
 ]
 
 HEADER = """# Benchmarks
@@ -35,7 +40,12 @@ def _nest(text: str) -> str:
     """Sections sit under the page title: a part whose title is '# X' moves one level down."""
     if not text.startswith("# "):
         return text
-    return "\n".join("#" + line if line.startswith("#") else line for line in text.splitlines())
+    out, fenced = [], False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced  # a comment in a code block is not a heading
+        out.append("#" + line if line.startswith("#") and not fenced else line)
+    return "\n".join(out)
 
 
 def main() -> None:
