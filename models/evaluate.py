@@ -38,6 +38,7 @@ from models.dataset import load_tables
 from models.egograph import build_egos, subset
 from models.history import DAY, History
 from models.metrics import (
+    METRICS,
     PAIRED_METRICS,
     paired_bootstrap,
     popt,
@@ -74,15 +75,6 @@ MODEL_NAMES = (
     "random",
 )
 DEFAULT_MODEL = "gnn"  # what `prodgraph train` ships; compared paired against every other model
-METRICS = (
-    "roc_auc",
-    "pr_auc",
-    "precision_at_10pct",
-    "recall_at_20pct_effort",
-    "popt",
-    "ece",
-    "brier",
-)
 
 
 def _metrics(probs: np.ndarray, labels: np.ndarray, effort: np.ndarray) -> dict[str, float]:

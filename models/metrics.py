@@ -11,6 +11,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "METRICS",
     "effort_curve",
     "paired_bootstrap",
     "popt",
@@ -21,6 +22,17 @@ __all__ = [
     "weighted_mean",
 ]
 
+
+# every model's figures, in this order, in the evaluation JSON and the report's table
+METRICS = (
+    "roc_auc",
+    "pr_auc",
+    "precision_at_10pct",
+    "recall_at_20pct_effort",
+    "popt",
+    "ece",
+    "brier",
+)
 
 def _order(scores: np.ndarray, tiebreak: np.ndarray | None = None) -> np.ndarray:
     """Riskiest first; ties broken by smaller effort first (then index), deterministically."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from models.metrics import _order
+from models.metrics import METRICS, _order
 
 logger = logging.getLogger(__name__)
 
@@ -24,15 +24,6 @@ _HEAD = (
     "ECE",
     "Brier",
 )
-_KEYS = (
-    "roc_auc",
-    "pr_auc",
-    "precision_at_10pct",
-    "recall_at_20pct_effort",
-    "popt",
-    "ece",
-    "brier",
-)
 
 
 def markdown_table(result: dict[str, Any], population: str = "code", key: str = "models") -> str:
@@ -41,7 +32,7 @@ def markdown_table(result: dict[str, Any], population: str = "code", key: str = 
     `models_uncensored`)."""
     lines = ["| " + " | ".join(_HEAD) + " |", "|" + " --- |" * len(_HEAD)]
     for name, m in result["populations"][population][key].items():
-        cells = [f"{m[k]:.3f}" if m[k] == m[k] else "n/a" for k in _KEYS]
+        cells = [f"{m[k]:.3f}" if m[k] == m[k] else "n/a" for k in METRICS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
