@@ -4,7 +4,6 @@ together."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,19 +15,7 @@ from graph_service.ingest import ingest
 from graph_service.queries import load_library, run_named
 from graph_service.settings import Settings
 from graph_service.store import GraphStore, open_store
-
-
-def _git(repo: Path, *args: str, date: str) -> None:
-    env = {
-        "GIT_AUTHOR_NAME": "A",
-        "GIT_AUTHOR_EMAIL": "a@x.io",
-        "GIT_COMMITTER_NAME": "A",
-        "GIT_COMMITTER_EMAIL": "a@x.io",
-        "GIT_AUTHOR_DATE": date,
-        "GIT_COMMITTER_DATE": date,
-        "PATH": "/usr/bin:/bin",
-    }
-    subprocess.run(["git", "-C", str(repo), *args], capture_output=True, env=env, check=True)
+from tests.fixtures.git import git as _git
 
 
 def _commit(repo: Path, files: dict[str, str], message: str, date: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from graph_service.ingest import ingest
 from graph_service.settings import Settings
 from graph_service.store import GraphStore, open_store
 from graph_service.triage import TicketInput, TriageConfig, triage
+from tests.fixtures.git import git as _git
 
 V1 = '''"""Quantities."""
 
@@ -41,22 +41,6 @@ TRACE = """Traceback (most recent call last):
     return int(text)
 ValueError: invalid literal for int() with base 10: '2.5'
 """
-
-
-def _git(repo: Path, *args: str, date: str = "2025-01-01T00:00:00Z") -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "A",
-        "GIT_AUTHOR_EMAIL": "a@x.io",
-        "GIT_COMMITTER_NAME": "A",
-        "GIT_COMMITTER_EMAIL": "a@x.io",
-        "GIT_AUTHOR_DATE": date,
-        "GIT_COMMITTER_DATE": date,
-        "PATH": "/usr/bin:/bin",
-    }
-    out = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=True
-    )
-    return out.stdout.strip()
 
 
 @pytest.fixture

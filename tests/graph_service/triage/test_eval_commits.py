@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import datetime
 from pathlib import Path
 
 from graph_service.triage import TriageConfig
 from graph_service.triage.eval_commits import gold_commits, recent_commits
 from graph_service.triage.evaluate import evaluate_triage
+from tests.fixtures.git import git as _git
 
 CALC = '''"""Arithmetic helpers."""
 
@@ -23,22 +23,6 @@ def divide(a, b):
     """Quotient of two numbers."""
     return a / b
 '''
-
-
-def _git(repo: Path, *args: str, date: str = "2025-01-01T00:00:00Z") -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "A",
-        "GIT_AUTHOR_EMAIL": "a@x.io",
-        "GIT_COMMITTER_NAME": "A",
-        "GIT_COMMITTER_EMAIL": "a@x.io",
-        "GIT_AUTHOR_DATE": date,
-        "GIT_COMMITTER_DATE": date,
-        "PATH": "/usr/bin:/bin",
-    }
-    out = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=True
-    )
-    return out.stdout.strip()
 
 
 def _step(repo: Path, old: str, new: str, message: str, date: str) -> str:
