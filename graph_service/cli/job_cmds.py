@@ -14,6 +14,7 @@ from graph_service.cli.app import (
     DbOption,
     app,
     console,
+    err_console,
     settings_for,
     store_for,
     training_bar,
@@ -211,8 +212,11 @@ def triage(
         data = {**data, "created": when} if isinstance(data, dict) else data
     settings = settings_for(db)
     config = TriageConfig(commit_since_days=since_days)
-    with store_for(db, read_only=True) as store:
-        result = run_triage(store, TicketInput.model_validate(data), settings, config)
+    ticket = TicketInput.model_validate(data)
+    with store_for(db, read_only=True) as store, err_console.status(
+        "triage: reading the graph (a first run builds the code and ticket indexes)"
+    ):
+        result = run_triage(store, ticket, settings, config)
     if as_json:
         _print_model(result, True)
         return
