@@ -212,11 +212,11 @@ def triage(
         data = {**data, "created": when} if isinstance(data, dict) else data
     settings = settings_for(db)
     config = TriageConfig(commit_since_days=since_days)
-    ticket = TicketInput.model_validate(data)
+    parsed = TicketInput.model_validate(data)
     with store_for(db, read_only=True) as store, err_console.status(
         "triage: reading the graph (a first run builds the code and ticket indexes)"
     ):
-        result = run_triage(store, ticket, settings, config)
+        result = run_triage(store, parsed, settings, config)
     if as_json:
         _print_model(result, True)
         return
