@@ -157,7 +157,10 @@ export class GraphView {
     this.cy.on("tap", "node", (ev) => onTap && onTap(ev.target.id(), ev.target.data("label")));
     this.cy.on("mouseover", "node", (ev) => this.hover(ev.target, ev));
     this.cy.on("mouseout", "node", () => this.hideTooltip());
-    this.cy.on("viewport", () => this.hideTooltip());
+    // a pan or zoom by the user hides the card; the short fit after an expansion does not
+    this.cy.on("viewport", () => {
+      if (!this.cy.animated()) this.hideTooltip();
+    });
     this.cy.on("zoom", () => this.scaleLabels());
   }
 
