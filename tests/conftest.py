@@ -5,6 +5,10 @@ Backends for tests come only from the tests' own variables: the Neo4j leg runs w
 skipped, with that reason, otherwise. The product's own `PRODGRAPH_BACKEND`,
 `PRODGRAPH_NEO4J_*` and `PRODGRAPH_DB_PATH` are removed for the whole session, so they never
 send a test (or a command a test starts) to another store.
+
+Every test that takes `store`, `any_store` or `backend` runs once per backend (`[ladybug]`,
+`[neo4j]`). A test about the embedded store itself (its files, locks, crash recovery) is
+marked `@pytest.mark.embedded_only` and gets no Neo4j leg.
 """
 
 from __future__ import annotations
@@ -30,6 +34,30 @@ _PRODUCT_BACKEND_VARS = (
     "PRODGRAPH_NEO4J_PASSWORD",
     "PRODGRAPH_NEO4J_DATABASE",
 )
+
+
+EMBEDDED_ONLY = "embedded_only"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{EMBEDDED_ONLY}: about the embedded store itself (files, locks, recovery): no Neo4j leg",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Drop the Neo4j leg of tests marked embedded_only (they are not backend-agnostic)."""
+    dropped = [
+        item
+        for item in items
+        if item.get_closest_marker(EMBEDDED_ONLY)
+        and getattr(getattr(item, "callspec", None), "params", {}).get("backend") == "neo4j"
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = {id(i) for i in dropped}
+        items[:] = [i for i in items if id(i) not in gone]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -106,14 +134,6 @@ def make_backend(name: str, tmp_path: Path) -> StoreBackend:
     return StoreBackend(name, settings, env)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[GraphStore]:
-    """A fresh embedded store (always embedded, whatever the environment says)."""
-    s = open_store(Settings(backend="ladybug", db_path=tmp_path / "graph.lbug"), create=True)
-    yield s
-    s.close()
-
-
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StoreBackend:
     """Each backend in turn, empty: end-to-end tests run on both (Neo4j when configured)."""
@@ -121,8 +141,22 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StoreBackend:
 
 
 @pytest.fixture
-def any_store(backend: StoreBackend) -> Iterator[GraphStore]:
-    """An open, empty store of each backend: the contract suite runs on every backend."""
+def store(backend: StoreBackend) -> Iterator[GraphStore]:
+    """A fresh, empty store of each backend (the embedded one at `tmp_path / "graph.lbug"`)."""
     s = backend.open()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def any_store(store: GraphStore) -> GraphStore:
+    """The same as `store`: the contract suite's name for it."""
+    return store
+
+
+@pytest.fixture
+def embedded_store(tmp_path: Path) -> Iterator[GraphStore]:
+    """A fresh embedded store (always embedded, whatever the environment says)."""
+    s = open_store(Settings(backend="ladybug", db_path=tmp_path / "graph.lbug"), create=True)
     yield s
     s.close()

@@ -69,8 +69,9 @@ def test_temporal_and_nested_values_at_any_depth() -> None:
     assert table(["v"], [[got]]).num_rows == 1
 
 
-def test_node_shape_matches_the_embedded_store(store: GraphStore) -> None:
+def test_node_shape_matches_the_embedded_store(embedded_store: GraphStore) -> None:
     """`RETURN c` gives the same keys in the same order on both backends (ids differ)."""
+    store = embedded_store
     store.write(
         B.nodes("Commit", [{"uid": "commit:r:abc", "sha": "abc", "authored_at": LOCAL}]),
         loaded_by="git",
