@@ -128,6 +128,20 @@ def test_score_a_sha_and_draw_its_blast_radius(
         assert {"behind", "exposed by"} <= kinds
 
 
+def test_a_change_without_code_shows_its_label_not_a_percentage(
+    open_page: Callable[[str], Any], server: Server
+) -> None:
+    diff = (
+        "diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n"
+        "@@ -1,1 +1,2 @@\n # sample\n+More words about the sample.\n"
+    )
+    answer = server.api("POST", "v1/risk", json={"diff": diff})
+    assert answer["overall"] is None and answer["label"]
+    page = open_page("risk")
+    assert _score(page, diff) == answer["label"]
+    assert "%" not in page.inner_text("[data-testid=risk-detail] p.big")
+
+
 def test_score_a_pasted_diff(
     open_page: Callable[[str], Any], server: Server, sample: dict[str, Any]
 ) -> None:

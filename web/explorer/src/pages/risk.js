@@ -34,7 +34,9 @@ function riskDetail(answer) {
   return h(
     "div",
     { class: "risk-detail", "data-testid": "risk-detail" },
-    h("p", { class: "big" }, h("strong", { "data-testid": "risk-overall" }, pct(answer.overall)), ` risk for ${answer.target} (model ${answer.model_version})`),
+    typeof answer.overall === "number"
+      ? h("p", { class: "big" }, h("strong", { "data-testid": "risk-overall" }, pct(answer.overall)), ` risk for ${answer.target} (model ${answer.model_version})`)
+      : h("p", { class: "big" }, h("strong", { "data-testid": "risk-overall" }, answer.label || "not scored"), ` for ${answer.target}`),
     h(
       "ul",
       { class: "reasons" },
@@ -186,7 +188,7 @@ export const riskPage = {
               "summary",
               "author",
               { key: "authored_at", title: "authored", render: when },
-              { key: "answer", title: "risk", render: (a) => pct(a.overall) },
+              { key: "answer", title: "risk", render: (a) => (typeof a.overall === "number" ? pct(a.overall) : a.label || "—") },
               { key: "answer", title: "why", render: (a) => reasons(a).join("; ") },
             ],
             rows,
