@@ -7,13 +7,15 @@ How the real cases were made, so that anyone can rebuild or extend them:
    `created` and, where the link is not found automatically, `fix_sha`.
 2. The fixing commit is found in the repository's history: either given as `fix_sha`, or the
    first first-parent commit that added a changelog line linking the issue (`--changelog`,
-   e.g. `CHANGELOG.md` lines ending in `.../issues/<N>`), or the first first-parent commit
-   whose message says `Fix #N` / `Fixes #N` / `Closes #N`.
+   e.g. `CHANGELOG.md` lines ending in `.../issues/<N>`; a folder such as `changelog/` means
+   the commit that added `changelog/<N>.<kind>.rst`, pytest's convention), or the first
+   first-parent commit whose message says `Fix #N` / `Fixes #N` / `Closes #N`.
 3. `parent_sha` is that commit's first parent (for a merge: the mainline before the merge).
-4. Gold files are the non-test Python files under `--source` that the fix changed (diff from
-   the first parent); gold functions are the functions (qualified names `Outer.inner`, as the
-   code loader names them) whose lines the fix deleted or modified, or into whose body it
-   inserted lines, read with `ast` from the parent's version of each file.
+4. Gold files are the non-test source files (`--ext`, default `.py`) under `--source` that the
+   fix changed (diff from the first parent); gold functions are the functions (qualified names
+   `Outer.inner` / `Type.Method`, as the code loader names them) whose lines the fix deleted
+   or modified, or into whose body it inserted lines, read from the parent's version of each
+   file (Python with `ast`; other languages, e.g. `--ext .go`, with the code loader's parser).
 
 Usage (prints one case per line; commits whose diff touches no source file are skipped and
 reported on stderr):
@@ -48,7 +50,14 @@ def _git(repo: Path, *args: str) -> str:
 
 def find_fix(repo: Path, issue: int, changelog: str | None) -> str | None:
     """The first mainline commit that links `issue` in the changelog or in its message."""
-    if changelog:
+    if changelog and changelog.endswith("/"):
+        shas = _git(
+            repo, "log", "--first-parent", "--reverse", "--diff-filter=A", "--format=%H",
+            "--", f"{changelog}{issue}.*",
+        ).split()
+        if shas:
+            return shas[0]
+    elif changelog:
         shas = _git(
             repo,
             "log",
@@ -76,8 +85,13 @@ def find_fix(repo: Path, issue: int, changelog: str | None) -> str | None:
     return shas[0] if shas else None
 
 
-def _spans(source: str) -> list[tuple[int, int, str]]:
+def _spans(source: str, path: str = "x.py") -> list[tuple[int, int, str]]:
     """(first line, last line, qualified name) of every function, decorators included."""
+    if not path.endswith(".py"):
+        from loaders.code.parse import parse_source
+
+        parsed = parse_source(path, source.encode())
+        return [(f.start_line, f.end_line, f.qualname) for f in parsed.functions] if parsed else []
     out: list[tuple[int, int, str]] = []
 
     def visit(node: ast.AST, prefix: str) -> None:
@@ -95,9 +109,9 @@ def _spans(source: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def changed_functions(source: str, diff: str) -> set[str]:
+def changed_functions(source: str, diff: str, path: str = "x.py") -> set[str]:
     """Innermost functions of `source` (the old side of `diff`) whose lines the diff touches."""
-    spans = _spans(source)
+    spans = _spans(source, path)
     touched: set[str] = set()
 
     def innermost(line: int, inside: int | None = None) -> str | None:
@@ -125,11 +139,21 @@ def changed_functions(source: str, diff: str) -> set[str]:
 
 def _is_test(path: str) -> bool:
     parts = path.split("/")
-    return any(p in ("tests", "test", "testing") for p in parts) or parts[-1].startswith("test_")
+    name = parts[-1]
+    return (
+        any(p in ("tests", "test", "testing", "testdata") for p in parts)
+        or name.startswith("test_")
+        or name.endswith("_test.go")
+    )
 
 
 def build_case(
-    repo: Path, item: dict[str, Any], repo_name: str, changelog: str | None, source: str
+    repo: Path,
+    item: dict[str, Any],
+    repo_name: str,
+    changelog: str | None,
+    source: str,
+    ext: str = ".py",
 ) -> dict[str, Any] | None:
     issue = int(item["issue"])
     fix = item.get("fix_sha") or find_fix(repo, issue, changelog)
@@ -139,7 +163,7 @@ def build_case(
     parent = _git(repo, "rev-parse", f"{fix}^1").strip()
     names = _git(repo, "diff", "--name-only", parent, fix).split()
     files = sorted(
-        p for p in names if p.startswith(source) and p.endswith(".py") and not _is_test(p)
+        p for p in names if p.startswith(source) and p.endswith(ext) and not _is_test(p)
     )
     if not files:
         print(f"issue {issue}: fix {fix[:10]} changes no file under {source}", file=sys.stderr)
@@ -153,7 +177,7 @@ def build_case(
             continue
         old = shown.stdout
         diff = _git(repo, "diff", "-U0", parent, fix, "--", path)
-        functions |= {f"{path}::{name}" for name in changed_functions(old, diff)}
+        functions |= {f"{path}::{name}" for name in changed_functions(old, diff, path)}
     return {
         "repo": repo_name,
         "issue": issue,
@@ -175,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--issues", type=Path, required=True, help="JSONL of issue texts.")
     ap.add_argument("--changelog", help="Changelog path whose lines link issues.")
     ap.add_argument("--source", default="", help="Path prefix of the package's sources.")
+    ap.add_argument("--ext", default=".py", help="Source file extension (.py, .go).")
     args = ap.parse_args(argv)
     if not (args.repo_path / ".git").exists():
         raise SystemExit(f"--repo-path {args.repo_path}: not a git clone")
@@ -185,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
             item = json.loads(line)
         except json.JSONDecodeError as e:
             raise SystemExit(f"{args.issues} line {n}: bad JSON ({e})") from e
-        case = build_case(args.repo_path, item, args.repo, args.changelog, args.source)
+        case = build_case(
+            args.repo_path, item, args.repo, args.changelog, args.source, args.ext
+        )
         if case:
             print(json.dumps(case, ensure_ascii=False))
     return 0

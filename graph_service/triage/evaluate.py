@@ -212,15 +212,12 @@ def evaluate_triage(
     Each case is triaged on a graph of the repository at `parent_sha` (code + the last
     `history_commits` commits up to it), built once per (repository, sha) under `workdir`.
     A case whose repository or commit cannot be read counts as a miss and is listed in
-    `errors`.
+    `errors`. The same figures are given per value of a case's `split`, `language` and
+    `repo` fields under `groups` (e.g. `groups["split=held_out"]`).
     """
     config = config or TriageConfig(top_k=10)
     cases_path, workdir = Path(cases_path), Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    ranks: dict[str, list[int | None]] = {
-        k: [] for k in ("files", "functions", "stacktrace_order", "bm25_files", "bm25_functions")
-    }
-    commit_ranks: dict[str, list[int | None]] = {"commits": [], "recent_commits": []}
     errors: list[str] = []
     per_case: list[dict[str, Any]] = []
     for n, case, problem in _read_jsonl(cases_path):
@@ -231,29 +228,43 @@ def evaluate_triage(
         except Exception as e:  # any failure of one case is a reported miss
             logger.warning("triage case %d failed: %s", n, e)
             errors.append(f"case {n}: {e}")
-            got = {k: None for k in ranks}
-        for k in ranks:
-            ranks[k].append(got[k])
-        if got.get("gold_commits"):
-            for k in commit_ranks:
-                commit_ranks[k].append(got[k])
-        per_case.append({"line": n, **got})
+            got = {k: None for k in _RANKED}
+        tags = {k: case.get(k) for k in _GROUPS} if case else {}
+        per_case.append({"line": n, **tags, **got})
+    groups = {
+        f"{key}={value}": _summary([r for r in per_case if r.get(key) == value])
+        for key in _GROUPS
+        for value in sorted({str(r[key]) for r in per_case if r.get(key)})
+    }
+    return {**_summary(per_case), "groups": groups, "errors": errors, "per_case": per_case}
+
+
+_RANKED = ("files", "functions", "stacktrace_order", "bm25_files", "bm25_functions")
+# case fields the figures are also split by (a tuning / held-out split, the language, ...)
+_GROUPS = ("split", "language", "repo")
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Files, functions and commits with their baselines over `rows` (per-case ranks); cases
+    without gold commits are left out of the commit figures."""
+    ranks = {k: [r.get(k) for r in rows] for k in _RANKED}
+    with_commits = [r for r in rows if r.get("gold_commits")]
     return {
-        "cases": len(per_case),
+        "cases": len(rows),
         "files": rank_metrics(ranks["files"]),
         "functions": rank_metrics(ranks["functions"]),
         "commits": {
-            **rank_metrics(commit_ranks["commits"]),
-            "cases": len(commit_ranks["commits"]),
+            **rank_metrics([r["commits"] for r in with_commits]),
+            "cases": len(with_commits),
         },
         "baselines": {
             "stacktrace_order": {"files": rank_metrics(ranks["stacktrace_order"])},
             "bm25_files": {"files": rank_metrics(ranks["bm25_files"])},
             "bm25_functions": {"functions": rank_metrics(ranks["bm25_functions"])},
-            "recent_commits": {"commits": rank_metrics(commit_ranks["recent_commits"])},
+            "recent_commits": {
+                "commits": rank_metrics([r["recent_commits"] for r in with_commits])
+            },
         },
-        "errors": errors,
-        "per_case": per_case,
     }
 
 

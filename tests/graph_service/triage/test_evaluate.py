@@ -78,8 +78,10 @@ def test_triage_harness_counts_unreadable_cases_as_misses(tmp_path: Path) -> Non
         "created": "2026-01-02T00:00:00Z",
         "gold_files": ["app/calc.py"],
         "gold_functions": ["app/calc.py::divide"],
+        "split": "tuning",
+        "language": "python",
     }
-    missing = {**good, "repo_path": str(tmp_path / "nowhere")}
+    missing = {**good, "repo_path": str(tmp_path / "nowhere"), "split": "held_out"}
     cases = tmp_path / "cases.jsonl"
     cases.write_text(json.dumps(good) + "\n" + json.dumps(missing) + "\nnot json\n")
     cfg = TriageConfig(embedder="hashing")
@@ -90,6 +92,11 @@ def test_triage_harness_counts_unreadable_cases_as_misses(tmp_path: Path) -> Non
     assert out["baselines"]["stacktrace_order"]["files"]["top1"] == round(1 / 3, 4)
     assert set(out["baselines"]["bm25_files"]["files"]) == {"top1", "top5", "top10", "mrr"}
     assert len(out["errors"]) == 2
+    # the same figures per split and language (the unparsable line has neither)
+    groups = out["groups"]
+    assert groups["split=tuning"]["cases"] == 1 and groups["split=tuning"]["files"]["top1"] == 1.0
+    assert groups["split=held_out"]["files"]["top1"] == 0.0
+    assert groups["language=python"]["cases"] == 2
     # the graph is cached: a second run builds nothing and gives the same numbers
     slot = next((tmp_path / "work" / "graphs").iterdir())
     stamp = (slot / "ready").stat().st_mtime
