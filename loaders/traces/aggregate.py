@@ -137,6 +137,7 @@ class Aggregator:
                 self._spans(
                     ss.spans, service, svc, name, f"resource_spans[{ri}].scope_spans[{si}]", events
                 )
+        self.exceptions.flush()
 
     def _unknown_fields(self, msg: Any, name: str, where: str) -> None:
         """Fields this OTLP version does not know (newer senders): reported, otherwise ignored."""
@@ -237,7 +238,9 @@ class Aggregator:
             elif kind > _SERVER:
                 self._link(sp, (service, sname), kind, start, dur, error, a)
             if events and sp.events:
-                self.exceptions.add(sp.events, service, svc.version, svc.environment, start)
+                self.exceptions.add(
+                    sp.events, service, svc.version, svc.environment, start, sp.trace_id
+                )
         self.spans += n
 
     def _effects(

@@ -1,8 +1,16 @@
-"""Exception span events -> error signatures: one parse per distinct trace, counts per service."""
+"""Exception span events -> error signatures: one parse per distinct trace, counts per service.
+
+One exception is one occurrence. An SDK records an exception on every span it propagates
+through (each `start_as_current_span` records it again, with a longer stack), so the events of
+one request are grouped by (trace id, service, type, message, the frame that raised) and only the
+one with the most frames (the most context) is counted. Spans of one trace exported in different
+requests are not grouped: the ones already counted cannot be taken back from a written window.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
@@ -24,6 +32,20 @@ def any_value(v: AnyValue) -> object:
     return getattr(v, which) if which else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Occurrence:
+    """One exception event, parsed, waiting for the request's other events."""
+
+    type: str
+    fingerprint: str
+    frames: list[stacktrace.Frame]
+    message: str
+    service: str
+    version: str | None
+    env: str | None
+    ts: int
+
+
 class ExceptionEvents:
     """ErrorSignature accumulators keyed by fingerprint (the same one tickets compute)."""
 
@@ -31,11 +53,18 @@ class ExceptionEvents:
         self.redactor = redactor
         self.errors: dict[str, ErrorAcc] = {}
         self._parsed: dict[tuple[str, str], tuple[str, str, list[stacktrace.Frame]]] = {}
+        self._pending: dict[tuple[object, ...], _Occurrence] = {}
 
     def add(
-        self, events: Any, service: str, version: str | None, env: str | None, start: int
+        self,
+        events: Any,
+        service: str,
+        version: str | None,
+        env: str | None,
+        start: int,
+        trace_id: bytes = b"",
     ) -> None:
-        """Count the `exception` events of one span."""
+        """Take the `exception` events of one span; they count at the next `flush`."""
         for ev in events:
             if ev.name != "exception":
                 continue
@@ -50,18 +79,36 @@ class ExceptionEvents:
             )
             if not etype:
                 continue
-            acc = self.errors.get(fp)
-            if acc is None:
-                in_app = [f for f in frames if f.in_app] or frames
-                acc = self.errors[fp] = ErrorAcc(
-                    etype, stacktrace.message_template(msg, etype), in_app
-                )
             ts = ev.time_unix_nano or start
-            acc.count += 1
-            acc.first, acc.last = min(acc.first, ts), max(acc.last, ts)
-            seen = acc.seen_in.setdefault((service, version, env), [0, ts, ts])
-            seen[0] += 1
-            seen[1], seen[2] = min(seen[1], ts), max(seen[2], ts)
+            occ = _Occurrence(etype, fp, frames, msg, service, version, env, ts)
+            if not trace_id:  # nothing ties it to other events: its own occurrence
+                self._count(occ)
+                continue
+            site = (frames[-1].path, frames[-1].function, frames[-1].line) if frames else ()
+            key = (trace_id, service, etype, raw_msg, site)
+            held = self._pending.get(key)
+            if held is None or len(frames) > len(held.frames):
+                self._pending[key] = occ
+
+    def flush(self) -> None:
+        """Count the occurrences taken since the last flush (call once per request)."""
+        for occ in self._pending.values():
+            self._count(occ)
+        self._pending.clear()
+
+    def _count(self, occ: _Occurrence) -> None:
+        acc = self.errors.get(occ.fingerprint)
+        if acc is None:
+            in_app = [f for f in occ.frames if f.in_app] or occ.frames
+            acc = self.errors[occ.fingerprint] = ErrorAcc(
+                occ.type, stacktrace.message_template(occ.message, occ.type), in_app
+            )
+        ts = occ.ts
+        acc.count += 1
+        acc.first, acc.last = min(acc.first, ts), max(acc.last, ts)
+        seen = acc.seen_in.setdefault((occ.service, occ.version, occ.env), [0, ts, ts])
+        seen[0] += 1
+        seen[1], seen[2] = min(seen[1], ts), max(seen[2], ts)
 
     def _parse(
         self, etype: str, raw_msg: str, msg: str, text: str
