@@ -298,7 +298,10 @@ class _Walker:
         f = self.f
         qual = self._qual(scope, s.name)
         decos = [self.expr(d, scope) for d in s.decorator_list]
-        bases = tuple(self.expr(b, scope) for b in s.bases)
+        # `Base[T]` (a generic base) is `Base` in the MRO
+        bases = tuple(
+            self.expr(b.value if isinstance(b, ast.Subscript) else b, scope) for b in s.bases
+        )
         for k in s.keywords:
             self.expr(k.value, scope)
         f.scopes[qual] = Scope("class", scope, line=s.lineno, end_line=s.end_lineno or s.lineno)

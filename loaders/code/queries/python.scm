@@ -5,7 +5,10 @@
 (class_definition name: (identifier) @class.name) @class
 
 (class_definition
-  superclasses: (argument_list [(identifier) (attribute)] @base)) @base.of
+  superclasses: (argument_list
+    [(identifier) @base
+     (attribute) @base
+     (subscript value: [(identifier) (attribute)] @base)])) @base.of
 
 (import_statement name: (dotted_name) @import.module)
 (import_statement

@@ -1,0 +1,72 @@
+"""Golden edges for call-graph misses found against calls observed at run time
+(bench/dynamic_calls.py on real test suites; docs/call_graph_eval.md)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from graph_service.batch import EdgeBatch
+from loaders.base import LoadReport
+from loaders.code.loader import CodeConfig, CodeLoader
+
+
+def _load(root: Path, files: dict[str, str]) -> tuple[set[tuple[str, str, str]], set[tuple[str, str]]]:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text))
+    calls: set[tuple[str, str, str]] = set()
+    inherits: set[tuple[str, str]] = set()
+    cfg = CodeConfig(root=root, repo="r", use_git=False, workers=1)
+    for batch in CodeLoader(cfg).extract(LoadReport("code")):
+        if isinstance(batch, EdgeBatch) and batch.type == "CALLS":
+            for row in batch.table.to_pylist():
+                calls.add((row["src"][5:], row["dst"][5:], row["resolution"]))
+        elif isinstance(batch, EdgeBatch) and batch.type == "INHERITS":
+            for row in batch.table.to_pylist():
+                inherits.add((row["src"], row["dst"]))
+    return calls, inherits
+
+
+def test_a_generic_base_is_its_class_in_the_mro(tmp_path: Path) -> None:
+    # `class Child(Base[int], Other)`: the MRO is Child, Base, Other. The subscripted base was
+    # dropped, so `self.fail()` went to Other.fail (a wrong edge) and super() found nothing.
+    calls, inherits = _load(
+        tmp_path,
+        {
+            "m.py": """
+                import typing as t
+                T = t.TypeVar("T")
+
+                class Base(t.Generic[T]):
+                    def fail(self):
+                        pass
+                    def info(self):
+                        return {}
+
+                class Other:
+                    def fail(self):
+                        pass
+
+                class Child(Base[int], Other):
+                    def convert(self):
+                        self.fail()
+                    def info(self):
+                        return super().info()
+            """,
+            "n.py": """
+                import m
+
+                class Far(m.Base[str]):
+                    def run(self):
+                        self.fail()
+            """,
+        },
+    )
+    assert ("class:r:m.py:Child", "class:r:m.py:Base") in inherits
+    assert ("class:r:n.py:Far", "class:r:m.py:Base") in inherits
+    pairs = {(a, b) for a, b, _ in calls}
+    assert ("m.py:Child.convert", "m.py:Base.fail") in pairs
+    assert ("m.py:Child.convert", "m.py:Other.fail") not in pairs
+    assert ("m.py:Child.info", "m.py:Base.info", "super") in calls
+    assert ("n.py:Far.run", "m.py:Base.fail") in pairs
