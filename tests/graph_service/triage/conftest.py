@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from graph_service.batch import edges, nodes
-from graph_service.settings import Settings
-from graph_service.store import GraphStore, open_store
+from graph_service.store import GraphStore
 from graph_service.triage import TriageConfig
 
 T0 = datetime(2026, 3, 1, 12, 0, 0)
@@ -195,11 +192,10 @@ def config() -> TriageConfig:
 
 
 @pytest.fixture
-def code_store(tmp_path: Path) -> Iterator[GraphStore]:
-    s = open_store(Settings(db_path=tmp_path / "graph.lbug"), create=True)
-    build_graph(s)
-    yield s
-    s.close()
+def code_store(store: GraphStore) -> GraphStore:
+    """The graph above in a fresh store of each backend."""
+    build_graph(store)
+    return store
 
 
 __all__ = ["T0", "_e", "_ticket", "build_graph", "file_uid", "fn_uid"]

@@ -11,7 +11,7 @@ import loaders.code as code_loader
 import loaders.git as git_loader
 from graph_service.ingest import ingest
 from graph_service.settings import Settings
-from graph_service.store import GraphStore, open_store
+from graph_service.store import GraphStore
 from graph_service.triage import TicketInput, TriageConfig, triage
 from tests.fixtures.git import git as _git
 
@@ -44,7 +44,7 @@ ValueError: invalid literal for int() with base 10: '2.5'
 
 
 @pytest.fixture
-def blamed(tmp_path: Path) -> tuple[GraphStore, dict[str, str]]:
+def blamed(tmp_path: Path, store: GraphStore) -> tuple[GraphStore, dict[str, str]]:
     repo = tmp_path / "shop"
     (repo / "shop").mkdir(parents=True)
     _git(repo, "init", "-q")
@@ -57,8 +57,7 @@ def blamed(tmp_path: Path) -> tuple[GraphStore, dict[str, str]]:
         src.write_text(src.read_text().replace(old, new))
         _git(repo, "commit", "-q", "-am", summary, date=f"{day}T00:00:00Z")
         shas[summary] = _git(repo, "rev-parse", "HEAD")
-    settings = Settings(db_path=tmp_path / "g.lbug")
-    store = open_store(settings, create=True)
+    settings = Settings(db_path=tmp_path / "g.lbug")  # the loaders' options only
     ingest(store, code_loader.make_loader([str(repo)], settings, {"repo": "shop"}))
     ingest(store, git_loader.make_loader([str(repo)], settings, {"repo": "shop", "szz": "false"}))
     return store, shas

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from graph_service.settings import Settings
-from graph_service.store import open_store
+import pytest
+
+from tests.conftest import StoreBackend
 from tests.graph_service.triage.conftest import build_graph
 from tests.graph_service.triage.test_frames import PYTHON
 
@@ -23,21 +24,24 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_triage_command_table_evidence_and_json(tmp_path: Path) -> None:
-    db = tmp_path / "g.lbug"
-    store = open_store(Settings(db_path=db), create=True)
+def test_triage_command_table_evidence_and_json(
+    tmp_path: Path, backend: StoreBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend.use_env(monkeypatch)
+    db = backend.db_args
+    store = backend.open()
     build_graph(store)
     store.close()
     ticket = tmp_path / "t.json"
     ticket.write_text(json.dumps({"title": "Crash parsing quantity", "body": PYTHON}))
-    table = _run("triage", str(ticket), "--db", str(db), "--when", "2026-03-01T12:00:00Z")
+    table = _run("triage", str(ticket), *db, "--when", "2026-03-01T12:00:00Z")
     assert table.returncode == 0, table.stderr
     assert "parse_qty" in table.stdout and "Suspect commits" in table.stdout
     assert "MATCH" not in table.stdout  # the Cypher only with --evidence
-    ev = _run("triage", str(ticket), "--db", str(db), "--evidence")
+    ev = _run("triage", str(ticket), *db, "--evidence")
     assert ev.returncode == 0, ev.stderr
     assert "MATCH (f:Function {uid: $uid})" in ev.stdout
-    out = _run("triage", str(ticket), "--db", str(db), "--json", "--since-days", "30")
+    out = _run("triage", str(ticket), *db, "--json", "--since-days", "30")
     assert out.returncode == 0, out.stderr
     answer = json.loads(out.stdout)
     assert answer["functions"][0]["name"] == "parse_qty"

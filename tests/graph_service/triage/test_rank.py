@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from graph_service.batch import edges, nodes
-from graph_service.settings import Settings
-from graph_service.store import GraphStore, open_store
+from graph_service.store import GraphStore
 from graph_service.triage import TicketInput, TriageConfig, triage
 from graph_service.triage.scorer import fit_scorer
+from tests.conftest import StoreBackend
 from tests.graph_service.triage.conftest import T0, _e, _ticket, build_graph, file_uid, fn_uid
 from tests.graph_service.triage.test_frames import PYTHON
 
@@ -131,8 +130,8 @@ def _labelled_history(store: GraphStore, n: int) -> None:
     store.write(edges("MODIFIES", "Commit", "File", files), **w)
 
 
-def test_scorer_is_learned_from_fixed_tickets(tmp_path: Path) -> None:
-    store = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+def test_scorer_is_learned_from_fixed_tickets(backend: StoreBackend) -> None:
+    store = backend.open()
     try:
         build_graph(store)
         _labelled_history(store, 8)

@@ -12,11 +12,10 @@ from fastapi.testclient import TestClient
 from graph_service.api import create_app
 from graph_service.api.auth import hash_key
 from graph_service.api.routes.triage import get_triage_config
-from graph_service.settings import Settings
-from graph_service.store import open_store
 from graph_service.triage import TriageConfig
 from graph_service.triage.models import TicketInput
 from graph_service.triage.parse import read_ticket
+from tests.conftest import StoreBackend
 from tests.graph_service.triage.conftest import T0, _ticket, build_graph
 from tests.graph_service.triage.test_frames import PYTHON
 
@@ -26,15 +25,14 @@ FP = read_ticket(TicketInput(body=PYTHON)).fingerprint
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    db = tmp_path / "graph.lbug"
-    store = open_store(Settings(db_path=db), create=True)
+def client(tmp_path: Path, backend: StoreBackend) -> Iterator[TestClient]:
+    store = backend.open()
     build_graph(
         store, [_ticket("ticket:github:1", "qty crash", PYTHON, T0 - timedelta(days=9), FP)]
     )
     store.close()
-    settings = Settings(
-        db_path=db, model_dir=tmp_path / "models", api_keys=[f"reader:{hash_key(KEY)}"]
+    settings = backend.with_settings(
+        model_dir=tmp_path / "models", api_keys=[f"reader:{hash_key(KEY)}"]
     )
     app = create_app(settings)
     app.dependency_overrides[get_triage_config] = lambda: TriageConfig(

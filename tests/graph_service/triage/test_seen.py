@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from graph_service.batch import edges, nodes
-from graph_service.settings import Settings
-from graph_service.store import GraphStore, open_store
+from graph_service.store import GraphStore
 from graph_service.triage import TicketInput, seen_before
 from graph_service.triage.parse import read_ticket
+from tests.conftest import StoreBackend
 from tests.graph_service.triage.conftest import T0, _e, _ticket, build_graph
 from tests.graph_service.triage.test_frames import PYTHON
 
@@ -88,8 +87,8 @@ def _history(store: GraphStore, deployed_fix: bool) -> None:
         )
 
 
-def test_regression_after_the_fix_shipped(tmp_path: Path) -> None:
-    store = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+def test_regression_after_the_fix_shipped(backend: StoreBackend) -> None:
+    store = backend.open()
     try:
         _history(store, deployed_fix=True)
         seen = seen_before(store, FP)
@@ -108,8 +107,8 @@ def test_regression_after_the_fix_shipped(tmp_path: Path) -> None:
         store.close()
 
 
-def test_no_regression_when_not_seen_since_the_fix(tmp_path: Path) -> None:
-    store = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+def test_no_regression_when_not_seen_since_the_fix(backend: StoreBackend) -> None:
+    store = backend.open()
     try:
         _history(store, deployed_fix=False)
         seen = seen_before(store, f"err:{FP}")
@@ -124,8 +123,8 @@ def test_unknown_fingerprint(code_store: GraphStore) -> None:
     assert seen_before(code_store, TicketInput(title="no trace here")).fingerprint is None
 
 
-def test_seen_before_names_the_fix_its_deployment_and_how_long(tmp_path: Path) -> None:
-    store = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+def test_seen_before_names_the_fix_its_deployment_and_how_long(backend: StoreBackend) -> None:
+    store = backend.open()
     try:
         _history(store, deployed_fix=True)
         seen = seen_before(store, TicketInput(title="crash again", body=PYTHON, created=T0))
@@ -139,8 +138,8 @@ def test_seen_before_names_the_fix_its_deployment_and_how_long(tmp_path: Path) -
         store.close()
 
 
-def test_seen_before_never_returns_the_ticket_asked_about(tmp_path: Path) -> None:
-    store = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+def test_seen_before_never_returns_the_ticket_asked_about(backend: StoreBackend) -> None:
+    store = backend.open()
     try:
         _history(store, deployed_fix=False)
         # the stored ticket asked about by uid, and the same text pasted again without a uid
@@ -156,10 +155,10 @@ def test_seen_before_never_returns_the_ticket_asked_about(tmp_path: Path) -> Non
         store.close()
 
 
-def test_triage_does_not_see_its_own_ticket_before(tmp_path: Path) -> None:
+def test_triage_does_not_see_its_own_ticket_before(backend: StoreBackend) -> None:
     from graph_service.triage import TriageConfig, triage
 
-    store = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+    store = backend.open()
     try:
         _history(store, deployed_fix=False)
         cfg = TriageConfig(embedder="hashing", learned=False)

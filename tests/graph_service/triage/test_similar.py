@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from graph_service.batch import edges
-from graph_service.settings import Settings
-from graph_service.store import GraphStore, open_store
+from graph_service.store import GraphStore
 from graph_service.triage import TicketInput, TriageConfig, duplicate_batches, similar
 from graph_service.triage.parse import read_ticket
 from graph_service.triage.similar import sidecar_dir, ticket_index
@@ -61,16 +59,15 @@ def _tickets() -> list[dict]:
 
 
 @pytest.fixture
-def ticket_store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    s = open_store(Settings(db_path=tmp_path / "graph.lbug"), create=True)
-    build_graph(s, _tickets())
-    s.write(
+def ticket_store(store: GraphStore) -> GraphStore:
+    """The triage graph with tickets, in a fresh store of each backend."""
+    build_graph(store, _tickets())
+    store.write(
         edges("DUPLICATE_OF", "Ticket", "Ticket", [_e("ticket:github:5", "ticket:github:1")]),
         loaded_by="test",
         run_id="r1",
     )
-    yield s
-    s.close()
+    return store
 
 
 def test_finds_the_text_duplicate_and_the_same_fingerprint(
@@ -124,6 +121,7 @@ def test_duplicate_batches_above_threshold(ticket_store: GraphStore, config: Tri
     assert duplicate_batches("ticket:github:99", found, threshold=99.0) == []
 
 
+@pytest.mark.embedded_only  # the cache lies beside the store's file; a server has none
 def test_embeddings_are_cached_beside_the_store(
     ticket_store: GraphStore, config: TriageConfig
 ) -> None:

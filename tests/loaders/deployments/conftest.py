@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from graph_service.batch import edges, nodes
-from graph_service.settings import Settings
-from graph_service.store import GraphStore, open_store
+from graph_service.store import GraphStore
 from tests.loaders.deployments.deploy_helpers import HISTORY, PARENTS, commit_uid, sha
 
 
 @pytest.fixture
-def git_store(tmp_path: Path) -> Iterator[GraphStore]:
-    """A store holding the history above, as the git loader would have written it."""
-    s = open_store(Settings(db_path=tmp_path / "graph.lbug"), create=True)
+def git_store(store: GraphStore) -> GraphStore:
+    """A store (each backend) holding the history above, as the git loader would have written it."""
+    s = store
     s.write(
         nodes(
             "Commit",
@@ -45,5 +41,4 @@ def git_store(tmp_path: Path) -> Iterator[GraphStore]:
         loaded_by="git",
         run_id="git-1",
     )
-    yield s
-    s.close()
+    return s
