@@ -55,7 +55,10 @@ def _module_of(path: str) -> str:
 
 def bench_name(uid: str) -> str:
     """`fn:case:pkg/mod.py:Cls.f` -> `pkg.mod.Cls.f`; synthetic module/class-body callers ->
-    the module / the class (the benchmark names module-level code by the module)."""
+    the module / the class (the benchmark names module-level code by the module); an External
+    node `ext:case:<qualified name>` -> its name (`<builtin>.print`, `ext.func`)."""
+    if uid.startswith(f"ext:{_REPO}:"):
+        return uid[len(f"ext:{_REPO}:") :]
     _, _, rest = uid.partition(f"fn:{_REPO}:")
     path, _, qual = rest.partition(":")
     module = _module_of(path)
@@ -73,7 +76,7 @@ def case_edges(case: Path) -> tuple[set[Edge], dict[Edge, str]]:
     edges: set[Edge] = set()
     how: dict[Edge, str] = {}
     for batch in CodeLoader(cfg).extract(report, None):
-        if isinstance(batch, EdgeBatch) and batch.type == "CALLS":
+        if isinstance(batch, EdgeBatch) and batch.type in ("CALLS", "CALLS_EXTERNAL"):
             cols = batch.table.to_pydict()
             for src, dst, res in zip(cols["src"], cols["dst"], cols["resolution"], strict=True):
                 e = (bench_name(src), bench_name(dst))

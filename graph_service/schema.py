@@ -34,7 +34,7 @@ __all__ = [
     "synthetic_caller",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 META_LABEL = "ProdgraphMeta"
 EDGE_SOURCES = ("static", "git", "trace", "ticket", "config", "deploy", "inferred", "model")
 # Code outside any function is a caller too: a file's module-level code is the Function
@@ -230,6 +230,20 @@ NODES: tuple[NodeType, ...] = (
         ),
     ),
     NodeType(
+        "External",
+        "ext:<repo>:<qualified name>",
+        "A function, class or method outside the repository that its code calls: a builtin "
+        "(`<builtin>.eval`), the standard library (`subprocess.run`) or a package "
+        "(`requests.post`). One node per name and repository; match `qualname` across them.",
+        (
+            _p("repo", S, "Repository whose code calls it."),
+            _p("qualname", S, "Qualified name as imported (`os.path.join`).", indexed=True),
+            _p("name", S, "Last part of the name.", indexed=True),
+            _p("package", S, "Top-level package (`requests`, `os`, `builtins`).", indexed=True),
+            _p("kind", S, "builtin, stdlib or package."),
+        ),
+    ),
+    NodeType(
         "Commit",
         "commit:<sha>",
         "A commit.",
@@ -395,6 +409,16 @@ RELS: tuple[RelType, ...] = (
             _p("change", S, "added, modified, deleted, renamed."),
             _p("old_path", S, "Path before a rename."),
         ),
+    RelType(
+        "CALLS_EXTERNAL",
+        (("Function", "External"),),
+        "A call site whose callee is outside the repository (static).",
+        (
+            _p("resolution", S, "import, builtin, decorator, inherited, constructor, instance."),
+            _p("line", I, "First call line."),
+            _p("count", I, "Call sites."),
+        ),
+    ),
     ),
     RelType(
         "INDUCED",

@@ -24,6 +24,8 @@ from loaders.code.rows import (
     caller_bodies,
     class_rows,
     defines_rows,
+    external_call_rows,
+    external_rows,
     file_row,
     function_rows,
     to_table,
@@ -89,6 +91,7 @@ class BatchEmitter:
         file_uids = tuple(u.file(p) for p in touched)
         if old_fns:
             yield DeleteEdgesFrom("CALLS", "Function", tuple(old_fns))
+            yield DeleteEdgesFrom("CALLS_EXTERNAL", "Function", tuple(old_fns))
         if file_uids:
             yield DeleteEdgesFrom("DEFINES", "File", file_uids)
             yield DeleteEdgesFrom("IMPORTS", "File", file_uids)
@@ -119,7 +122,9 @@ class BatchEmitter:
                 for r in function_rows(u, p, self.flow.extra.get(path, ()))
             ),
         )
+        yield from self.chunks("External", external_rows(u, self.flow.external))
         if stored is not None:
+            yield from self._unused_externals(run, stored, deleted)
             gone = []
             for path in sorted(set(run.parsed) | set(deleted)):
                 now = (
@@ -132,6 +137,17 @@ class BatchEmitter:
                 gone += [u.fn(path, q) for q in stored.functions.get(path, {}) if q not in now]
             if gone:
                 yield from self.chunks("Function", ({"uid": g, "deleted": True} for g in gone))
+
+    def _unused_externals(
+        self, run: RunState, stored: inc.StoredState, deleted: list[str]
+    ) -> Iterator[Batch]:
+        """External nodes only the rewritten files called, and they no longer do."""
+        touched = set(run.parsed) | set(deleted)
+        keep = {c.qualname for calls in self.flow.external.values() for c in calls}
+        keep |= {q for p, qs in stored.external.items() if p not in touched for q in qs}
+        gone = {q for qs in stored.external.values() for q in qs} - keep
+        if gone:
+            yield DeleteNodes("External", tuple(self.uids.ext(q) for q in sorted(gone)))
 
     def edge_batches(
         self, report: LoadReport, run: RunState, table: SymbolTable
@@ -163,6 +179,13 @@ class BatchEmitter:
         yield from self.edge_chunks(
             "CALLS", "Function", "Function", self._call_rows(report, run, table)
         )
+        outside = [
+            row
+            for path, calls in sorted(self.flow.external.items())
+            for row in external_call_rows(u, path, calls)
+        ]
+        report.stats["call_edges_external"] = len(outside)
+        yield from self.edge_chunks("CALLS_EXTERNAL", "Function", "External", iter(outside))
 
     def _import_rows(self, run: RunState, table: SymbolTable) -> Iterator[dict[str, Any]]:
         u = self.uids

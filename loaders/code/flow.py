@@ -17,6 +17,7 @@ every argument it was ever given.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -34,7 +35,10 @@ __all__ = ["FlowEdge", "FlowResult", "solve_flow"]
 
 # ("f"|"c"|"i", path, qual): function, class, instance · ("m", path) a module ·
 # ("b", path, qual, ipath, iqual) a method bound to an instance · ("k", path, n) a container ·
-# ("S", path, class) what `super()` returns in a method of `class`
+# ("S", path, class) what `super()` returns in a method of `class` ·
+# ("x", qualname, how) a symbol outside the repository (`requests.post`, `<builtin>.len`), how it
+# was reached: import, builtin, inherited (an external base class's attribute), instance ·
+# ("X", qualname) an instance of an external class
 Value = tuple
 _MAX_VALUES = 8  # values a variable may hold; beyond, it holds "anything" (_TOP)
 _MAX_ROUNDS = 40
@@ -45,6 +49,23 @@ _TOP: Value = ("*",)  # any value: calls on it resolve to nothing, and it spread
 Values = AbstractSet[Value]
 _HIGHER_ORDER = frozenset({"map", "filter", "sorted", "min", "max"})
 _NO_FILES: frozenset[str] = frozenset()
+BUILTIN = "<builtin>"  # prefix of builtins' qualified names (PyCG's naming)
+_BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+# bases that add no methods a subclass calls on itself (markers, typing constructs): a name a
+# class of the repository lacks is not theirs
+_MARKER_BASES = frozenset(
+    {
+        f"{BUILTIN}.object",
+        "abc.ABC",
+        "typing.Generic",
+        "typing.Protocol",
+        "typing_extensions.Protocol",
+        "typing.NamedTuple",
+        "typing.TypedDict",
+        "typing_extensions.TypedDict",
+    }
+)
+_EXT_DEPTH = 6  # dots in an external name: `x = x.parent` in a loop must not grow forever
 
 
 class _Store(dict[Any, set[Value]]):
@@ -73,7 +94,7 @@ class _Store(dict[Any, set[Value]]):
 class FlowEdge:
     caller_path: str
     caller: str  # scope qualname ("" module, a class, a function or lambda)
-    callee_path: str
+    callee_path: str  # "" for a symbol outside the repository (callee: its qualified name)
     callee: str
     resolution: str  # value_flow, implicit, decorator, constructor
     line: int
@@ -99,6 +120,9 @@ class _Solver:
         self.site_res = _Store()  # (path, site)
         self.stores = (self.vars, self.attrs, self.rets, self.site_res)
         self.parents: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self.ext_bases: dict[tuple[str, str], list[str]] = {}  # class -> external bases
+        self.tops = {dotted.partition(".")[0] for dotted in index.py}  # in-repo top packages
+        self.no_builtins: dict[str, set[str]] = defaultdict(set)  # path -> `global` names
         self.mro_cache: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.passthrough: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.globals: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -117,8 +141,11 @@ class _Solver:
             for op, scope, a, _ in f.stmts:
                 if op == "global":
                     self.globals[(path, scope)].update(a)
+                    self.no_builtins[path].update(a)
                 elif op == "ret" and _param_returned(a, f.scopes.get(scope)):
                     self.passthrough[(path, scope)].add(a[1])
+            if any(name == "*" for _, _, _, name, _ in f.imports):
+                self.no_builtins[path] = set(_BUILTINS)  # any free name may come from there
             for qual, sc in f.scopes.items():
                 if sc.kind == "function" and sc.method in ("self", "cls") and sc.params:
                     cls = sc.parent or ""
@@ -133,7 +160,10 @@ class _Solver:
             return e
         op = e[0]
         if op == "n":
-            return ("V", self.var(path, scope, e[1]))
+            key = self.var(path, scope, e[1])
+            if key[1] == "" and self.is_builtin(path, e[1]):
+                return ("K", frozenset({("x", f"{BUILTIN}.{e[1]}", "builtin")}))
+            return ("V", key)
         if op == "nv":
             key = self.var(path, scope, e[1])
             return ("VV", tuple((key[0], key[1], v) for v in e[2]))
@@ -256,6 +286,18 @@ class _Solver:
         self.lookup_cache[key] = found
         return found
 
+    def outside(self, dotted: str) -> bool:
+        """A module no file of the repository can be (its top-level package is not ours)."""
+        return dotted.partition(".")[0] not in self.tops
+
+    def is_builtin(self, path: str, name: str) -> bool:
+        """A free name of the file that only Python's builtins define (not shadowed)."""
+        return (
+            name in _BUILTINS
+            and name not in self.facts[path].scopes[""].bound
+            and name not in self.no_builtins.get(path, ())
+        )
+
     # ---- modules and classes ------------------------------------------------------------
     def module(self, dotted: str | None) -> Value | None:
         f = self.index.py_file(dotted)
@@ -263,6 +305,8 @@ class _Solver:
 
     def import_value(self, path: str, module: str, name: str | None) -> set[Value]:
         mod = self.index.py_resolve(self.index.py_module_name(path), path, module)
+        if mod is not None and not module.startswith(".") and self.outside(mod):
+            return {("x", mod if name is None else f"{mod}.{name}", "import")}
         if name is None:
             m = self.module(mod)
             return {m} if m else set()
@@ -296,9 +340,22 @@ class _Solver:
         _, vals = self.class_attr(cls, name)
         return next((v for v in vals if v[0] == "f"), None)
 
+    def ext_attr(self, cls: tuple[str, str], name: str) -> Value | None:
+        """An attribute no in-repository class of `cls`'s MRO defines, named after the first
+        external base class in that order (`class A(ext.Base)`: `self.f()` -> `ext.Base.f`)."""
+        for k in self.mro(cls):
+            for q in self.ext_bases.get(k, ()):
+                return ("x", f"{q}.{name}", "inherited")
+        return None
+
     # ---- values -------------------------------------------------------------------------
     def attr(self, v: Value, name: str) -> set[Value]:
         kind = v[0]
+        if kind == "x" or kind == "X":
+            q = f"{v[1]}.{name}"
+            if q.count(".") > _EXT_DEPTH:
+                return set()
+            return {("x", q, "instance" if kind == "X" else v[2])}
         if kind == "m":
             out = set(self.vars.get((v[1], "", name), ()))
             mod = self.index.py_module_name(v[1])
@@ -307,7 +364,11 @@ class _Solver:
                 out.add(sub)
             return out
         if kind == "c":
-            return set(self.class_attr((v[1], v[2]), name)[1])
+            found = set(self.class_attr((v[1], v[2]), name)[1])
+            if not found and self.ext_bases:
+                ext = self.ext_attr((v[1], v[2]), name)
+                return {ext} if ext is not None else found
+            return found
         if kind == "i":
             cls = (v[1], v[2])
             out = set()
@@ -326,6 +387,10 @@ class _Solver:
                     out.add(("b", f[1], f[2], v[1], v[2]))
                 else:
                     out.add(f)
+            if not out and not vals and self.ext_bases:
+                ext = self.ext_attr(cls, name)
+                if ext is not None:
+                    out.add(ext)
             return out
         if kind == "S":  # super(): the classes after v's class in C3 order
             for k in self.mro((v[1], v[2]))[1:]:
@@ -428,6 +493,9 @@ class _Solver:
         cur: Values = {("c" if sc is not None and sc.kind == "class" else "f", path, qual)}
         for deco in e[2]:
             dv = self.eval(path, scope, deco)
+            for v in dv:
+                if v[0] == "x" and v[2] != "builtin":  # `@functools.lru_cache`: a call
+                    self.ext_edge(v[1], "decorator", 1)
             if not any(v[0] in _CALLABLE for v in dv):
                 continue  # not ours (property, app.route(...), functools.wraps, ...): unchanged
             cur = self.call(path, dv, [cur], {}, "decorator") or cur
@@ -439,6 +507,11 @@ class _Solver:
             path, scope, line = self.where
             self.current.append(FlowEdge(path, scope, fn[1], fn[2], how, line, fanout))
 
+    def ext_edge(self, qualname: str, how: str, fanout: int) -> None:
+        if self.current is not None:
+            path, scope, line = self.where
+            self.current.append(FlowEdge(path, scope, "", qualname, how, line, fanout))
+
     def call(
         self,
         path: str,
@@ -448,7 +521,7 @@ class _Solver:
         how: str,
     ) -> set[Value]:
         out: set[Value] = set()
-        fanout = sum(1 for v in callee if v[0] in _CALLABLE)
+        fanout = sum(1 for v in callee if v[0] in _CALLABLE or v[0] == "x")
         if fanout > _MAX_FANOUT or _TOP in callee:
             return out  # too many candidates: no edge (and nothing flows) rather than guesses
         for v in callee:
@@ -460,12 +533,22 @@ class _Solver:
                 out |= self.invoke(("f", v[1], v[2]), recv, args, kws, how, fanout)
             elif kind == "c":
                 inst = ("i", v[1], v[2])
+                constructed = False
                 for name in ("__new__", "__init__"):
                     m = self.method((v[1], v[2]), name)
                     if m is not None:
+                        constructed = True
                         implicit = "constructor" if how == "value_flow" else how
                         self.invoke(m, inst, args, kws, implicit, fanout)
+                if not constructed and self.ext_bases:
+                    ext = self.ext_attr((v[1], v[2]), "__init__")
+                    if ext is not None:  # an external base class's constructor runs
+                        self.ext_edge(ext[1], "constructor", fanout)
                 out.add(inst)
+            elif kind == "x":
+                self.ext_edge(v[1], v[2], fanout)
+                if _class_like(v[1]) and v[2] != "builtin":
+                    out.add(("X", v[1]))  # `ext.Cls()`: an instance of it
             elif kind == "i":
                 m = self.method((v[1], v[2]), "__call__")
                 if m is not None:
@@ -615,11 +698,19 @@ class _Solver:
                 self.add(self.vars, (path, a[0], a[1] + "#0"), vals)
             elif op == "bases":
                 parents = []
+                ext = []
                 for base in b:
-                    found = [v for v in self.eval(path, scope, base) if v[0] == "c"]
+                    vals = self.eval(path, scope, base)
+                    found = [v for v in vals if v[0] == "c"]
                     if len(found) == 1:
                         parents.append((found[0][1], found[0][2]))
+                    elif not found and len(vals) == 1:
+                        ext += [v[1] for v in vals if v[0] == "x" and v[1] not in _MARKER_BASES]
                 cls_key = (path, a)
+                if self.ext_bases.get(cls_key, []) != ext:
+                    self.ext_bases[cls_key] = ext
+                    self.changed = True
+                    self.dirty |= set(self.facts)
                 if self.parents.get(cls_key) != parents:
                     self.parents[cls_key] = parents
                     self.mro_cache.clear()
@@ -629,9 +720,13 @@ class _Solver:
             self.where = (path, scope, line)
             cv = self.eval(path, scope, callee)
             if not cv:
-                if written and written[0] in ("n", "nv") and written[1] in _HIGHER_ORDER:
-                    self.builtin(path, scope, i, written[1], args, kws)
                 continue
+            if len(cv) == 1 and written and written[0] == "n" and written[1] in _HIGHER_ORDER:
+                (v,) = cv
+                if v[0] == "x" and v[2] == "builtin":
+                    self.ext_edge(v[1], "builtin", 1)
+                    self.builtin(path, scope, i, written[1], args, kws)
+                    continue
             argv = [self.eval(path, scope, a) for a in args]
             kwv = {k: self.eval(path, scope, v) for k, v in kws}
             res = self.call(path, cv, argv, kwv, "value_flow")
@@ -659,6 +754,8 @@ class _Solver:
     def with_(self, path: str, scope: str, target: object, ctx: Values) -> None:
         bound: set[Value] = set()
         for v in ctx:
+            if v[0] == "X":  # `with ext.Client() as c`: c.get() -> ext.Client.get
+                bound.add(v)
             if v[0] != "i":
                 continue
             enter = self.method((v[1], v[2]), "__enter__")
@@ -721,6 +818,13 @@ class _Solver:
                 self.assign(path, scope, sub, elems)
         elif op == "*":
             self.assign(path, scope, t[1], vals)
+
+
+def _class_like(qualname: str) -> bool:
+    """`ext.Cls` (CapWords): calling it makes an instance whose methods are `ext.Cls.m`;
+    a function's result (`requests.get(...)`) is of no type the loader knows."""
+    last = qualname.rpartition(".")[2]
+    return last[:1].isupper() and not last.isupper()
 
 
 @dataclass

@@ -22,7 +22,16 @@ from loaders.code.resolve import SymbolTable
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CONFIDENCE", "ExtraFunction", "FlowCalls", "flow_calls", "merge_calls", "read_facts"]
+__all__ = [
+    "CONFIDENCE",
+    "EXTERNAL_CONFIDENCE",
+    "ExternalCall",
+    "ExtraFunction",
+    "FlowCalls",
+    "flow_calls",
+    "merge_calls",
+    "read_facts",
+]
 
 _FACTS_MAX = 50_000  # files' facts kept in the process (a few KB each)
 _MISSING = object()
@@ -30,6 +39,29 @@ _FACTS: dict[bytes, FlowFacts | None] = {}  # sha1 of a file's bytes -> its fact
 
 CONFIDENCE = {"decorator": 0.9, "implicit": 0.8, "constructor": 0.8}
 _FANOUT_CONFIDENCE = {1: 0.8, 2: 0.6, 3: 0.6}
+# calls out of the repository, by how the callee was named: an import or a builtin name (the
+# name is the evidence), a decorator, an attribute of a class the repository subclasses
+# (inherited, constructor), a method of an instance of an external class (`ext.Cls().m()`)
+EXTERNAL_CONFIDENCE = {
+    "import": 0.9,
+    "builtin": 0.9,
+    "decorator": 0.9,
+    "inherited": 0.7,
+    "constructor": 0.7,
+    "instance": 0.6,
+}
+
+
+@dataclass(slots=True)
+class ExternalCall:
+    """A caller -> symbol outside the repository (`requests.post`, `<builtin>.eval`)."""
+
+    caller: str
+    qualname: str
+    resolution: str
+    confidence: float
+    line: int
+    count: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +77,15 @@ class ExtraFunction:
 @dataclass
 class FlowCalls:
     calls: dict[str, list[ResolvedCall]] = field(default_factory=dict)
+    external: dict[str, list[ExternalCall]] = field(default_factory=dict)  # per caller file
     extra: dict[str, list[ExtraFunction]] = field(default_factory=dict)
     rebound: set[tuple[str, str]] = field(default_factory=set)  # (path, qualname)
 
 
 def _confidence(e: FlowEdge) -> float:
+    if not e.callee_path:
+        base = EXTERNAL_CONFIDENCE.get(e.resolution, 0.6)
+        return base if e.fanout <= 1 else min(base, _FANOUT_CONFIDENCE.get(e.fanout, 0.4))
     if e.resolution in CONFIDENCE:
         return CONFIDENCE[e.resolution]
     return _FANOUT_CONFIDENCE.get(e.fanout, 0.4)
@@ -124,7 +160,19 @@ def flow_calls(
 
     for path, found in edges.items():
         merged: dict[tuple[str, str, str], ResolvedCall] = {}
+        outside: dict[tuple[str, str], ExternalCall] = {}
         for e in found:
+            if not e.callee_path:
+                caller = node(path, e.caller)
+                if caller is None:
+                    continue
+                if (caller, e.callee) in outside:
+                    outside[(caller, e.callee)].count += 1
+                else:
+                    outside[(caller, e.callee)] = ExternalCall(
+                        caller, e.callee, e.resolution, _confidence(e), e.line
+                    )
+                continue
             caller = node(path, e.caller)
             callee = node(e.callee_path, e.callee) if caller is not None else None
             if caller is None or callee is None:
@@ -137,6 +185,8 @@ def flow_calls(
                 caller, e.callee_path, callee, e.resolution, _confidence(e), e.line
             )
         out.calls[path] = list(merged.values())
+        if outside:
+            out.external[path] = list(outside.values())
     out.extra = {p: list(v.values()) for p, v in extra.items()}
     return out
 

@@ -415,6 +415,7 @@ class _Walker:
     def call(self, e: ast.Call, scope: str, d: int) -> Expr:
         func = e.func
         if isinstance(func, ast.Name) and func.id == "super" and not e.args:
+            self.f.sites.append((scope, self.load("super"), (), (), e.lineno))  # a call too
             return ("sup", scope)
         callee = self.expr(func, scope, d)
         args = tuple(

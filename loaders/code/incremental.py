@@ -71,6 +71,10 @@ _Q_INHERITS = (
     "MATCH (a:Class)-[:INHERITS]->(b:Class) WHERE a.uid STARTS WITH $prefix "
     "RETURN a.path AS path, a.qualname AS qualname, b.path AS bpath, b.qualname AS bqual"
 )
+_Q_EXTERNAL = (
+    "MATCH (a:Function)-[:CALLS_EXTERNAL]->(x:External) WHERE a.uid STARTS WITH $prefix "
+    "RETURN DISTINCT a.path AS path, x.qualname AS qualname"
+)
 _Q_CALLERS = (
     "MATCH (a:Function)-[:CALLS]->(b:Function) WHERE a.uid STARTS WITH $prefix "
     "AND a.path <> b.path RETURN DISTINCT a.path AS src, b.path AS dst"
@@ -89,6 +93,7 @@ class StoredState:
     imports: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)
     inherits: list[tuple[str, str, str, str]] = field(default_factory=list)
     dependents: dict[str, set[str]] = field(default_factory=dict)  # target -> importers/callers
+    external: dict[str, set[str]] = field(default_factory=dict)  # path -> External qualnames
 
 
 def hash_marks(hashes: dict[str, str], purpose: str) -> Iterator[Batch]:
@@ -127,6 +132,8 @@ def read_symbols(reader: GraphReader, repo: str, state: StoredState) -> None:
         state.inherits.append((row["path"], row["qualname"], row["bpath"], row["bqual"]))
     for row in reader.query(_Q_CALLERS, prefix, timeout_s=_TIMEOUT_S).rows():
         deps[row["dst"]].add(row["src"])
+    for row in reader.query(_Q_EXTERNAL, prefix, timeout_s=_TIMEOUT_S).rows():
+        state.external.setdefault(row["path"], set()).add(row["qualname"])
     state.dependents = dict(deps)
 
 

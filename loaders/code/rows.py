@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -11,7 +12,8 @@ import pyarrow as pa
 
 from graph_service.schema import synthetic_caller
 from loaders.code.calls import ResolvedCall
-from loaders.code.flow_edges import ExtraFunction
+from loaders.code.flow import BUILTIN
+from loaders.code.flow_edges import ExternalCall, ExtraFunction
 from loaders.code.parse import ParsedFile
 from loaders.code.resolve import SymbolTable
 
@@ -23,6 +25,8 @@ __all__ = [
     "caller_bodies",
     "class_rows",
     "defines_rows",
+    "external_call_rows",
+    "external_rows",
     "file_row",
     "function_rows",
     "to_table",
@@ -46,6 +50,9 @@ class Uids:
 
     def fn(self, path: str, qualname: str) -> str:
         return f"fn:{self.repo}:{path}:{qualname}"
+
+    def ext(self, qualname: str) -> str:
+        return f"ext:{self.repo}:{qualname}"
 
 
 def to_table(rows: list[Row], types: dict[str, pa.DataType]) -> pa.Table:
@@ -186,6 +193,38 @@ def call_rows(uids: Uids, path: str, calls: list[ResolvedCall]) -> Iterator[Row]
         yield {
             "src": uids.fn(path, c.caller),
             "dst": uids.fn(c.callee_path, c.callee),
+            "source": "static",
+            "confidence": c.confidence,
+            "resolution": c.resolution,
+            "line": c.line,
+            "count": c.count,
+        }
+
+
+def external_rows(uids: Uids, calls: dict[str, list[ExternalCall]]) -> Iterator[Row]:
+    """One External node per qualified name the calls reach (sorted: stable batches)."""
+    for q in sorted({c.qualname for found in calls.values() for c in found}):
+        top = q.partition(".")[0]
+        if top == BUILTIN:
+            package, kind = "builtins", "builtin"
+        else:
+            package = top
+            kind = "stdlib" if top in sys.stdlib_module_names else "package"
+        yield {
+            "uid": uids.ext(q),
+            "repo": uids.repo,
+            "qualname": q,
+            "name": q.rpartition(".")[2],
+            "package": package,
+            "kind": kind,
+        }
+
+
+def external_call_rows(uids: Uids, path: str, calls: list[ExternalCall]) -> Iterator[Row]:
+    for c in calls:
+        yield {
+            "src": uids.fn(path, c.caller),
+            "dst": uids.ext(c.qualname),
             "source": "static",
             "confidence": c.confidence,
             "resolution": c.resolution,
