@@ -30,6 +30,42 @@ _LOOSE_FRAME = re.compile(
 )
 
 
+# Go frames pasted without the `goroutine N [running]:` header (a `panic(...)` line first, a
+# race report's `Read by goroutine 8:` block, a `fatal error:` dump): a call line, then its
+# location `\t/path/file.go:123 +0x1f fp=... sp=... pc=...`. Innermost first, as Go prints.
+_GO_CALL = re.compile(
+    r"^\s*(?:created by )?(?P<func>[\w./\-]*?[\w\-]+\.[\w.()*\[\]\-]+?)(?:\(.*\))?\s*$"
+)
+_GO_LOC = re.compile(
+    r"^\s*(?P<path>\S+\.go):(?P<line>\d+)(?:\s+\+0x[0-9a-f]+)?(?:\s+fp=\S+ sp=\S+(?: pc=\S+)?)?\s*$"
+)
+
+
+def _go_function(raw: str) -> str:
+    """`github.com/x/logrus.(*TextFormatter).Format` -> `TextFormatter.Format`."""
+    name = raw.rsplit("/", 1)[-1]
+    name = name.split(".", 1)[1] if "." in name else name
+    return name.replace("(*", "").replace("(", "").replace(")", "")
+
+
+def _go_frames(text: str) -> list[list[tuple[str, int, str]]]:
+    """Blocks of header-less Go frames, each innermost first: (path, line, function)."""
+    lines = text.splitlines()
+    blocks: list[list[tuple[str, int, str]]] = [[]]
+    i = 0
+    while i + 1 < len(lines):
+        call, loc = _GO_CALL.match(lines[i]), _GO_LOC.match(lines[i + 1])
+        if call and loc:
+            func = _go_function(call.group("func"))
+            blocks[-1].append((loc.group("path"), int(loc.group("line")), func))
+            i += 2
+            continue
+        if blocks[-1]:
+            blocks.append([])
+        i += 1
+    return [b for b in blocks if b]
+
+
 def _without_frames(text: str) -> str:
     """The text without stack-frame lines and the source line under each Python frame but the
     innermost (its call is where the error surfaced): frames reach triage with their depth;
@@ -80,6 +116,10 @@ def read_ticket(ticket: TicketInput) -> ParsedTicket:
         path = (m.group("path") or m.group("path2")).replace("\\", "/")
         line, func = int(m.group("line") or m.group("line2")), m.group("func") or m.group("func2")
         add(path, line, func, True, len(loose) - 1 - i if as_trace else None)
+    go_blocks = _go_frames(cleaned) if not frames else []
+    for b, block in enumerate(go_blocks):  # the first block is the failing goroutine
+        for i, (path, line, func) in enumerate(block):
+            add(path, line, func, True, i if b == 0 else None)
     for f in stacktrace.file_references(cleaned):
         add(f.path or f.module.replace(".", "/"), f.line, f.function, f.in_app, None)
     paths = sorted({m.group(1) for m in _PATH.finditer(text)})

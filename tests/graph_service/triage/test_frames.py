@@ -104,3 +104,27 @@ def test_log_lines_with_file_line_references_are_read() -> None:
     parsed = read_ticket(TicketInput(title="charges fail", body=body))
     assert any(f.path.endswith("shop/payments.py") and f.line == 12 for f in parsed.frames)
     assert parsed.fingerprint is None
+
+
+def test_go_frames_without_goroutine_header_are_a_trace() -> None:
+    """A Go dump pasted from its `panic(...)` line, or a race report's blocks, still gives the
+    failing goroutine's frames innermost first (the second block carries no depth)."""
+    dump = (
+        "panic(0x19f4ce0, 0x23e7190)\n"
+        "\t/usr/local/go/src/runtime/panic.go:513 +0x1b9\n"
+        "github.com/acme/logrus.(*TextFormatter).Format(0xc0002ef540, 0xc000305440)\n"
+        "\t/home/u/go/src/github.com/acme/logrus/text_formatter.go:177 +0xad7 fp=0xc0 sp=0xc1\n"
+        "github.com/acme/logrus.(*Entry).write(0xc000305440)\n"
+        "\t/home/u/go/src/github.com/acme/logrus/entry.go:232 +0x93\n"
+        "\n"
+        "Previous write by goroutine 7:\n"
+        "  github.com/acme/logrus.(*Entry).log()\n"
+        "      /home/u/go/src/github.com/acme/logrus/entry.go:84 +0x373\n"
+    )
+    frames = read_ticket(TicketInput(title="panic in formatter", body=dump)).frames
+    got = [(f.path.rsplit("/", 1)[-1], f.line, f.function, f.depth) for f in frames]
+    assert got[:3] == [
+        ("text_formatter.go", 177, "TextFormatter.Format", 0),
+        ("entry.go", 232, "Entry.write", 1),
+        ("entry.go", 84, "Entry.log", None),
+    ]
