@@ -11,7 +11,9 @@ from loaders.base import LoadReport
 from loaders.code.loader import CodeConfig, CodeLoader
 
 
-def _load(root: Path, files: dict[str, str]) -> tuple[set[tuple[str, str, str]], set[tuple[str, str]]]:
+def _load(
+    root: Path, files: dict[str, str]
+) -> tuple[set[tuple[str, str, str]], set[tuple[str, str]]]:
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(textwrap.dedent(text))
