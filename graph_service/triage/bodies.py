@@ -17,7 +17,7 @@ from loaders.git.gitcli import Git
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["body_signals"]
+__all__ = ["body_signals", "file_lines"]
 
 _FILES = 15  # candidate files whose function bodies are read
 _MAX_BYTES = 2_000_000
@@ -26,7 +26,8 @@ _LOCK = threading.Lock()
 Q_BODY = "MATCH (f:Function {uid: $uid}) RETURN f.path, f.start_line, f.end_line"
 
 
-def _lines(repo: RepoClone, rev: str, path: str) -> list[str]:
+def file_lines(repo: RepoClone, rev: str, path: str) -> list[str]:
+    """The lines of `path` at `rev` in the clone (cached; empty when unreadable)."""
     key = (str(repo.path), rev, path)
     with _LOCK:
         hit = _CACHE.get(key)
@@ -77,7 +78,7 @@ def body_signals(
         rev = revision_at(repo, now) if repo is not None else None
         if repo is None or rev is None:
             continue
-        lines = _lines(repo, rev, code.file_path[fi])
+        lines = file_lines(repo, rev, code.file_path[fi])
         for fn in code.fns_in_file.get(fi, []):
             s, e = int(code.fn_start[fn]), int(code.fn_end[fn])
             if 0 < s <= e and not code.fn_test[fn]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from graph_service.store.base import GraphReader
 from graph_service.triage.code_index import CodeIndex
+from graph_service.triage.frames_at import FramesAsOf
 from graph_service.triage.history_index import HistoryIndex, history_index
 from graph_service.triage.models import Evidence, ParsedTicket, TicketInput
 from graph_service.triage.text import tokenize
@@ -125,7 +126,7 @@ def gather(
 ) -> Candidates:
     """Every candidate the ticket leads to, with its raw signals (each in [0, 1])."""
     c = Candidates()
-    _trace_signals(code, ticket, parsed, c)
+    _trace_signals(code, ticket, parsed, c, FramesAsOf(store, code, now))
     _text_signals(code, ticket, parsed, c)
     _neighbour_signals(store, code, c)
     if parsed.fingerprint:
@@ -142,14 +143,21 @@ def gather(
 
 
 def _trace_signals(
-    code: CodeIndex, ticket: TicketInput, parsed: ParsedTicket, c: Candidates
+    code: CodeIndex,
+    ticket: TicketInput,
+    parsed: ParsedTicket,
+    c: Candidates,
+    asof: FramesAsOf | None = None,
 ) -> None:
-    """Frames mapped by path suffix and line range; innermost mapped frames weigh most."""
+    """Frames mapped by path suffix and line range (the function that held the line at the
+    ticket's time, when the clone tells); innermost mapped frames weigh most."""
     mapped = []
     for fr in parsed.frames:
         hit = code.map_frame(fr.path, fr.function, fr.line)
         if hit is None:
             continue
+        if asof is not None and fr.line:
+            hit = asof.remap(hit, fr.line, fr.function)
         fr.file_uid = code.file_uid[hit.file]
         fr.function_uid = code.fn_uid[hit.function] if hit.function >= 0 else None
         fr.confidence = hit.confidence
