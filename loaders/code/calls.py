@@ -9,6 +9,7 @@ from graph_service.schema import synthetic_caller
 from loaders.code.languages import SPECS
 from loaders.code.modules import family
 from loaders.code.parse import CallSite, FunctionInfo, ImportBinding, ParsedFile
+from loaders.code.receivers import TypedReceivers
 from loaders.code.resolve import CONFIDENCE, ClassKey, FileSymbols, SymbolTable, Target
 
 logger = logging.getLogger(__name__)
@@ -99,8 +100,12 @@ class _CallResolver:
         self.spec = _SPEC[fs.language]
         self._bare_cache: dict[str, Hit | None] = {}
         self._dotted_cache: dict[tuple[str, str], Hit | None] = {}
+        self.typed = TypedReceivers(self) if fs.language != "python" else None
 
     def resolve(self, cs: CallSite, caller: FunctionInfo) -> Hit | None:
+        typed = self.typed
+        if cs.kind == "passed":
+            return typed.passed(cs.name, caller) if typed else None
         if cs.kind == "new":
             target = self.t.resolve_expr(self.fs, caller, cs.name)
             return self._construct(target) if target and target[0] == "class" else None
@@ -108,6 +113,9 @@ class _CallResolver:
             hit = self._typed_local(("constructed", cs.receiver), cs.name)
             return (hit[0], "constructed_receiver", hit[2]) if hit else None
         if cs.receiver is None:
+            if typed and cs.name in caller.local_types and not self._nested(cs.name, caller):
+                bound = caller.local_types[cs.name]  # a variable: only a returned function
+                return typed.returned_function(bound, caller) if bound else None
             return self._bare(cs.name, caller)
         if self.fs.language == "go" and cs.receiver == caller.self_name and caller.class_name:
             return self._go_method(caller.class_name, cs.name)
@@ -118,8 +126,14 @@ class _CallResolver:
             cls = self._enclosing_class(caller)
             return self._method(cls, cs.name, skip_self=True) if cls else None
         if cs.receiver in caller.local_types:
-            typed = caller.local_types[cs.receiver]
-            return self._typed_local(typed, cs.name) if typed else None
+            bound = caller.local_types[cs.receiver]
+            if typed is not None:
+                return typed.on_local(bound, cs.name, caller) if bound else None
+            return self._typed_local(bound, cs.name) if bound else None
+        if typed is not None:
+            hit = typed.on_field(cs.receiver, cs.name, caller)
+            if hit is not None:
+                return hit
         if cs.receiver.partition(".")[0] in caller.params:
             return None  # a parameter: its type is unknown
         key = (cs.receiver, cs.name)
@@ -173,6 +187,15 @@ class _CallResolver:
         if name not in self._bare_cache:
             self._bare_cache[name] = self._module_level(name)
         return self._bare_cache[name]
+
+    def _nested(self, name: str, caller: FunctionInfo) -> bool:
+        """Whether `name` is a function nested in the caller or in a function enclosing it."""
+        fn: FunctionInfo | None = caller
+        while fn is not None:
+            if name in fn.local_names:
+                return True
+            fn = self.by_qual.get(fn.qualname.rpartition(".")[0])
+        return False
 
     def _module_level(self, name: str) -> Hit | None:
         """A bare name not bound by the caller: the file's definitions and imports."""

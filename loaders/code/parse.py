@@ -23,6 +23,7 @@ from loaders.code.syntax import (
     param_names,
     receiver_text,
 )
+from loaders.code.typed import bind_local, bind_member, is_go_interface, type_name
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ class FunctionInfo:
     # JS/TS: a plain `function` that is no method, so `this` inside it is whatever its caller
     # binds, not an enclosing object (arrow functions keep the enclosing `this`)
     own_this: bool = False
+    result_type: str | None = None  # the declared result type (Go, TypeScript), as written
+    returned: list[str] = field(default_factory=list)  # JS/TS: names it returns (`return f`)
 
 
 @_pickled_as_tuple
@@ -84,6 +87,10 @@ class ClassInfo:
     start_line: int
     end_line: int
     bases: list[str] = field(default_factory=list)
+    # field -> (how its type is known, type as written), None when its bindings disagree (Go
+    # struct fields, Java fields, TS declared or constructor-parameter fields, `this.x = new C()`)
+    field_types: dict[str, tuple[str, str] | None] = field(default_factory=dict)
+    interface_methods: list[str] | None = None  # Go: the method names of an interface type
 
 
 @_pickled_as_tuple
@@ -109,7 +116,12 @@ class ImportBinding:
         if self.kind == "symbol" and self.name:
             return self.name
         if self.kind == "module":
-            return self.module.split(".")[0].split("/")[-1]
+            if "/" in self.module:  # a Go import path: the package is named by its last element
+                rest, _, last = self.module.rpartition("/")
+                if re.fullmatch(r"v\d+", last) and rest:  # `.../mod/v2` is package mod
+                    last = rest.rpartition("/")[2]
+                return last.split(".")[0]
+            return self.module.split(".")[0]
         return None
 
 
@@ -121,7 +133,9 @@ class CallSite:
     caller: str | None
     name: str
     receiver: str | None
-    kind: str  # call, new, or on_new (a method of class `receiver` on a new instance)
+    # call, new, on_new (a method of class `receiver` on a new instance), or passed (a
+    # function named as an argument, JS/TS/Go: the callee may call it; not a call site)
+    kind: str
     line: int
     # outside any function: the enclosing class's qualname (class body) or "" (module level);
     # the graph names these callers (see `graph_service.schema.synthetic_caller`)
@@ -181,12 +195,14 @@ def parse_source(path: str, source: bytes) -> ParsedFile | None:
         except UnicodeDecodeError as e:
             out.bad_utf8_at = e.start
     extractor = _Extractor(spec, out, blank)
-    calls, local_bindings = extractor.calls, extractor.locals
+    calls, local_bindings, members = extractor.calls, extractor.locals, extractor.members
     for _, caps in QueryCursor(main_q).matches(root):
         if "call" in caps:
             calls.append(caps)
         elif "local.name" in caps:
             local_bindings.append(caps)
+        elif "field.name" in caps or "return.name" in caps:
+            members.append(caps)
         else:
             extractor.add(caps)
     branches = [n.start_byte for n in QueryCursor(branch_q).captures(root).get("branch", ())]
@@ -229,6 +245,7 @@ class _Extractor:
         self.bases: dict[int, list[str]] = {}
         self.calls: list[dict[str, list[Node]]] = []
         self.locals: list[dict[str, list[Node]]] = []
+        self.members: list[dict[str, list[Node]]] = []  # fields, interface methods, returns
 
     def add(self, caps: dict[str, list[Node]]) -> None:
         if "function" in caps:
@@ -288,8 +305,11 @@ class _Extractor:
         events += [(pos, 2, 0) for pos in branches]
         # only variables that some call is made on matter for local type inference
         receivers = {r[0].text for c in calls if (r := c.get("call.receiver"))}
+        if self.spec.name != "python":  # `f = make(); f()`, `g(cb)`: names bound locally
+            receivers |= {n[0].text for c in calls if (n := c.get("call.arg", c.get("call.name")))}
         self.locals = [c for c in self.locals if c["local.name"][0].text in receivers]
         events += [(c["local.name"][0].start_byte, 3, i) for i, c in enumerate(self.locals)]
+        events += [(next(iter(c.values()))[0].start_byte, 4, i) for i, c in enumerate(self.members)]
         events.sort()
         # (end_byte, qualname, record, innermost enclosing function or None)
         stack: list[tuple[int, str, Any, FunctionInfo | None]] = []
@@ -299,7 +319,10 @@ class _Extractor:
                 while stack and stack[-1][0] <= pos:
                     stack.pop()
                 fn = stack[-1][3] if stack else None
-            if what == 0:
+            if what == 4:
+                cls = next((s[2] for s in reversed(stack) if isinstance(s[2], ClassInfo)), None)
+                bind_member(self.members[i], cls, fn)
+            elif what == 0:
                 record = self._scope(scopes[i], stack)
                 if isinstance(record, FunctionInfo):
                     fn = record
@@ -311,13 +334,19 @@ class _Extractor:
                 if what == 1:
                     self._call(calls[i], body, body.qualname)
                 else:
-                    _local_type(self.locals[i], body)
+                    self._bind(self.locals[i], body)
             elif what == 1:
                 self._call(calls[i], fn)
             elif what == 2:
                 fn.complexity += 1
             else:
-                _local_type(self.locals[i], fn)
+                self._bind(self.locals[i], fn)
+
+    def _bind(self, caps: dict[str, list[Node]], fn: FunctionInfo) -> None:
+        if self.spec.name == "python":
+            _local_type(caps, fn)
+        else:
+            bind_local(caps, fn.local_types)
 
     def _body(self, cls: ClassInfo | None) -> FunctionInfo:
         """The code of the module (`cls` None) or of a class body, as a caller."""
@@ -340,6 +369,8 @@ class _Extractor:
         if kind == "c":
             qual = f"{stack[-1][1]}.{name}" if stack else name
             cls = ClassInfo(qual, name, first, last, self.bases.get(start, []))
+            if is_go_interface(node):
+                cls.interface_methods = []
             self.out.classes.append(cls)
             return cls
         parent = stack[-1][2] if stack else None
@@ -364,6 +395,9 @@ class _Extractor:
             own_this=class_name is None
             and self.spec.name in _JS_LANGUAGES
             and node.type != "arrow_function",
+            result_type=type_name(caps["function.result"][0])
+            if "function.result" in caps
+            else None,
         )
         fn.is_test = self.out.is_test and (
             re.search(self.spec.test_function, name) is not None or has_test_annotation(node)
@@ -372,8 +406,15 @@ class _Extractor:
         return fn
 
     def _call(self, caps: dict[str, list[Node]], fn: FunctionInfo, body: str | None = None) -> None:
-        self.out.call_count += 1
         caller = fn.qualname if body is None else None
+        passed = caps.get("call.arg")
+        if passed is not None:  # a function passed by name (`items.map(helper)`): no call site
+            line = passed[0].start_point[0] + 1
+            self.out.calls.append(
+                CallSite(caller, node_text(passed[0]), None, "passed", line, body)
+            )
+            return
+        self.out.call_count += 1
         new = caps.get("call.new")
         if new is not None:
             line = new[0].start_point[0] + 1

@@ -39,6 +39,9 @@ CONFIDENCE = {
     "local_type": 0.75,
     "constructed_receiver": 0.85,
     "annotation": 0.7,
+    "field_type": 0.75,
+    "sole_implementation": 0.5,
+    "value_flow": 0.8,
 }
 _SPEC = {s.name: s for s in SPECS}
 _MAX_DEPTH = 4
@@ -56,6 +59,12 @@ class FileSymbols:
     reexports: dict[str, tuple[str, str]] = field(default_factory=dict)  # local -> (path, name)
     wildcards: list[ImportBinding] = field(default_factory=list)
     default_export: str | None = None
+    # JS/TS, Go, Java (see `receivers`): declared or constructed field types per class, the
+    # declared result type per function, the names a function returns, Go interface methods
+    fields: dict[str, dict[str, tuple[str, str] | None]] = field(default_factory=dict)
+    results: dict[str, str] = field(default_factory=dict)
+    returned: dict[str, list[str]] = field(default_factory=dict)
+    interfaces: dict[str, list[str]] = field(default_factory=dict)
 
 
 def symbols_of(parsed: ParsedFile) -> FileSymbols:
@@ -66,6 +75,17 @@ def symbols_of(parsed: ParsedFile) -> FileSymbols:
         {c.qualname: c.bases for c in parsed.classes},
         default_export=parsed.default_export,
     )
+    if parsed.language != "python":
+        for c in parsed.classes:
+            if c.field_types:
+                fs.fields[c.qualname] = c.field_types
+            if c.interface_methods is not None:
+                fs.interfaces[c.qualname] = c.interface_methods
+        for f in parsed.functions:
+            if f.result_type:
+                fs.results[f.qualname] = f.result_type
+            if f.returned:
+                fs.returned[f.qualname] = f.returned
     for b in parsed.imports:
         if b.kind == "wildcard":
             fs.wildcards.append(b)
@@ -102,6 +122,8 @@ class SymbolTable:
         self._parents: dict[ClassKey, list[ClassKey]] = {}
         self._unresolved: set[ClassKey] = set()
         self._mro_cache: dict[ClassKey, list[ClassKey]] = {}
+        # Go: (directory, type) -> its method names, built at the first interface call
+        self.go_method_sets: dict[ClassKey, set[str]] | None = None
 
     def add(self, fs: FileSymbols) -> None:
         self.files[fs.path] = fs

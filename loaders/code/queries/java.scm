@@ -28,3 +28,17 @@
 (method_invocation
   object: (object_creation_expression type: (type_identifier) @call.ctor)
   name: (identifier) @call.name) @call
+
+; declared types: locals (`var` takes the constructed class), parameters, loop variables, fields
+(local_variable_declaration
+  type: (_) @local.type
+  declarator: (variable_declarator name: (identifier) @local.name))
+(local_variable_declaration
+  declarator: (variable_declarator name: (identifier) @local.name value: (_) @local.value))
+(formal_parameter type: (_) @local.type name: (identifier) @local.name)
+(enhanced_for_statement type: (_) @local.type name: (identifier) @local.name)
+(lambda_expression parameters: (identifier) @local.name)
+(lambda_expression parameters: (inferred_parameters (identifier) @local.name))
+(field_declaration
+  type: (_) @field.type
+  declarator: (variable_declarator name: (identifier) @field.name))

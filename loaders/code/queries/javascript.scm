@@ -53,3 +53,6 @@
     object: [(identifier) (this) (super) (member_expression)] @call.receiver
     property: (property_identifier) @call.name)) @call
 (new_expression constructor: (identifier) @call.new) @call
+
+; class fields: `client = new Client()`
+(field_definition property: (property_identifier) @field.name value: (_) @field.value)

@@ -67,3 +67,16 @@
   function: (member_expression
     object: (new_expression constructor: (identifier) @call.ctor)
     property: (property_identifier) @call.name)) @call
+
+; variables: `const c = new Client()` types `c`; `const f = make()` holds what `make` returns
+(variable_declarator name: (identifier) @local.name value: (_) @local.value)
+(assignment_expression left: (identifier) @local.name right: (_) @local.value)
+; fields assigned in the class: `this.client = new Client()` (any other value: type unknown)
+(assignment_expression
+  left: (member_expression object: (this) property: (property_identifier) @field.name)
+  right: (_) @field.value)
+; a function returned by name: `return handle`
+(return_statement (identifier) @return.name)
+; a function passed by name: `items.map(helper)`, `new Worker(task)`
+(call_expression arguments: (arguments (identifier) @call.arg)) @call
+(new_expression arguments: (arguments (identifier) @call.arg)) @call

@@ -1,12 +1,14 @@
 (function_declaration
   name: (identifier) @function.name
-  parameters: (formal_parameters) @function.params) @function
+  parameters: (formal_parameters) @function.params
+  return_type: (type_annotation)? @function.result) @function
 (generator_function_declaration
   name: (identifier) @function.name
   parameters: (formal_parameters) @function.params) @function
 (method_definition
   name: [(property_identifier) (private_property_identifier)] @function.name
-  parameters: (formal_parameters) @function.params) @function
+  parameters: (formal_parameters) @function.params
+  return_type: (type_annotation)? @function.result) @function
 (variable_declarator
   name: (identifier) @function.name
   value: [
@@ -58,3 +60,17 @@
     object: [(identifier) (this) (super) (member_expression)] @call.receiver
     property: (property_identifier) @call.name)) @call
 (new_expression constructor: (identifier) @call.new) @call
+
+; declared types: variables, parameters, fields, constructor parameter properties
+; (`constructor(private client: Client)`); results are `@function.result` above
+(variable_declarator name: (identifier) @local.name type: (type_annotation) @local.type)
+(required_parameter pattern: (identifier) @local.name type: (type_annotation) @local.type)
+(optional_parameter pattern: (identifier) @local.name type: (type_annotation) @local.type)
+(public_field_definition
+  name: (property_identifier) @field.name
+  type: (type_annotation) @field.type)
+(public_field_definition name: (property_identifier) @field.name value: (_) @field.value)
+(required_parameter
+  (accessibility_modifier)
+  pattern: (identifier) @field.name
+  type: (type_annotation) @field.type)

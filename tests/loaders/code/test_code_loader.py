@@ -34,6 +34,7 @@ EXPECTED_CALLS = {
     ("broken.py:after", "broken.py:ok", "same_module"),
     ("cmd/main.go:main", "cmd/main.go:run", "same_module"),
     ("cmd/main.go:main", "pkg/store/store.go:New", "alias"),
+    ("cmd/main.go:main", "pkg/store/store.go:Store.Add", "local_type"),  # s := store.New()
     ("pkg/store/store.go:Store.Add", "pkg/store/helpers.go:Store.log", "self"),
     ("pkg/store/store.go:Store.Add", "pkg/store/helpers.go:clean", "same_package"),
     (
@@ -63,6 +64,7 @@ EXPECTED_CALLS = {
     ),
     ("tests/test_util.py:test_check", "app/util.py:check", "import"),
     ("web/app.js:main", "web/lib/math.js:Calc.constructor", "constructor"),
+    ("web/app.js:main", "web/lib/math.js:Calc.plus", "local_type"),  # c = new Calc()
     ("web/app.js:main", "web/lib/math.js:add", "import"),
     ("web/app.js:main", "web/lib/math.js:mul", "import"),
     ("web/lib/math.js:Calc.plus", "web/lib/math.js:add", "same_module"),
