@@ -171,6 +171,8 @@ class _Solver:
             return ("a", self.compiled(path, scope, e[1]), e[2])
         if op == "s":
             return ("s", self.compiled(path, scope, e[1]), e[2])
+        if op == "sl":
+            return ("sl", self.compiled(path, scope, e[1]), e[2], e[3])
         if op == "u":
             return ("u", tuple(self.compiled(path, scope, x) for x in e[1]))
         if op == "fn":
@@ -468,6 +470,8 @@ class _Solver:
                     hit = self.attrs.get((v, e[2])) if e[2] is not None else None
                     out |= hit if hit else self.attrs.get((v, None), set())
             return out
+        if op == "sl":
+            return self.sliced(self.eval(path, scope, e[1]), e[2], e[3])
         if op == "k":
             return {("k", path, e[1])}
         if op == "u":
@@ -486,6 +490,27 @@ class _Solver:
             cls = sc.parent if sc is not None and sc.method else None
             return {("S", path, cls)} if cls is not None else set()
         return set()
+
+    def sliced(self, vals: Values, lower: int | None, upper: int | None) -> set[Value]:
+        """`ls[1:3]`: a new container; a literal's items keep their values at their new
+        indices, any other container's values fill every slot."""
+        out: set[Value] = set()
+        for v in vals:
+            if v[0] != "k" or isinstance(v[2], tuple):
+                continue
+            new = ("k", v[1], (v[2], lower, upper))
+            everything = self.attrs.get((v, None), _EMPTY)
+            if everything:
+                self.add(self.attrs, (new, None), everything)
+            literal = self.program[v[1]][2] if 0 <= v[2] < len(self.program[v[1]][2]) else None
+            items = literal[v[2]][1] if literal is not None else ()
+            if items and all(k == repr(i) for i, (k, _) in enumerate(items)):
+                for j, i in enumerate(range(len(items))[lower:upper]):
+                    found = self.attrs.get((v, repr(i)), _EMPTY)
+                    if found:
+                        self.add(self.attrs, (new, repr(j)), found)
+            out.add(new)
+        return out
 
     def decorated(self, path: str, scope: str, e: tuple) -> Values:
         qual = e[1]

@@ -10,8 +10,14 @@ the bindings of a local name that reach this point (straight-line code, branches
 name rebound inside a loop or `try` falls back to every binding) · ("a", e, attr) ·
 ("c", site) the result of call site `site` · ("s", e, key|None) a subscript ·
 ("k", id) a container literal (its items are facts) · ("u", (e, ...)) either ·
-("d", qual, decorators) a decorated def · ("sup", scope) `super()` · None anything else.
+("d", qual, decorators) a decorated def · ("sup", scope) `super()` · ("sl", e, lower, upper)
+a slice with constant bounds · None anything else.
 Targets: ("n", name[, version]) · ("a", e, attr) · ("s", e, key|None) · ("t", (t, ...)).
+
+Container slots in straight-line code: `d["a"] = g` (or `d.update({"a": g})`) on a local `d`
+whose binding is known also binds the pseudo-name `_[d['a']` (no identifier can clash), and a
+later `d["a"]` reads it while nothing may have changed `d` since: no loop or `try` boundary, no
+call, no other use of `d` (an alias could write it). The container keeps every value as before.
 """
 
 from __future__ import annotations
@@ -92,6 +98,40 @@ def _const_key(node: ast.expr) -> str | None:
     return None
 
 
+def _slot_path(node: ast.expr) -> tuple[str, tuple[str, ...]] | None:
+    """`d["a"][0]` -> ("d", ("'a'", "0")): a local name subscripted by constants only."""
+    keys: list[str] = []
+    while isinstance(node, ast.Subscript):
+        key = _const_key(node.slice)
+        if key is None:
+            return None
+        keys.append(key)
+        node = node.value
+    if isinstance(node, ast.Name) and keys:
+        return node.id, tuple(reversed(keys))
+    return None
+
+
+def _slot_name(name: str, keys: tuple[str, ...]) -> str:
+    return "_[" + name + "".join(f"[{k}]" for k in keys)
+
+
+def _slice_bound(node: ast.expr | None) -> int | bool | None:
+    """A constant int bound, None when absent, False when computed."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and type(node.operand.value) is int
+    ):
+        return -node.operand.value
+    return False
+
+
 class _Walker:
     def __init__(self, facts: FlowFacts) -> None:
         self.f = facts
@@ -105,6 +145,7 @@ class _Walker:
     def bind(self, scope: str, name: str) -> Expr:
         """A new binding of `name` in `scope`: the target, and from here on the only one."""
         self.f.scopes[scope].bound.add(name)
+        self.drop_slots(name)
         if name in self.globals.get(scope, ()):
             return ("n", name)
         k = self.versions[(scope, name)] = self.versions.get((scope, name), 0) + 1
@@ -119,7 +160,43 @@ class _Walker:
     def forget(self) -> None:
         """At a loop head, after a loop or around `try`: any binding of the scope's names may
         reach (a back edge or an exception may come from anywhere in the block)."""
+        self.drop_slots()
         self.env = dict.fromkeys(self.env)
+
+    def drop_slots(self, name: str | None = None, keys: tuple[str, ...] = ()) -> None:
+        """Forget the container slots known in straight-line code: all, or those of `name`
+        (under `keys`)."""
+        prefix = "_[" if name is None else _slot_name(name, keys)
+        if name is not None and not keys:
+            prefix += "["
+        for k in [k for k in self.env if k.startswith(prefix)]:
+            del self.env[k]
+
+    def slot_expr(self, node: ast.expr) -> Expr:
+        """A constant-key subscript chain on a name, read without counting as a use of the
+        name: the straight-line slot when one is known."""
+        if isinstance(node, ast.Name):
+            return self.load(node.id)
+        assert isinstance(node, ast.Subscript)
+        path = _slot_path(node)
+        if path is not None:
+            versions = self.env.get(_slot_name(*path))
+            if versions:
+                return ("nv", _slot_name(*path), versions)
+        return ("s", self.slot_expr(node.value), _const_key(node.slice))
+
+    def strong_slot(self, node: ast.expr, value: Expr, scope: str) -> bool:
+        """`d[k] = v` in straight-line code on a local `d` with a known binding: the slot
+        holds v from here on (besides the container's flow-insensitive store)."""
+        path = _slot_path(node)
+        if path is None or not self.env.get(path[0]):
+            return False
+        assert isinstance(node, ast.Subscript)
+        target = ("s", self.slot_expr(node.value), _const_key(node.slice))
+        self.f.stmts.append(("=", scope, target, value))
+        self.drop_slots(*path)
+        self.f.stmts.append(("=", scope, self.bind(scope, _slot_name(*path)), value))
+        return True
 
     def branches(self, arms: list[list[ast.stmt]], scope: str) -> None:
         """Walk alternative blocks from the same state; afterwards, any arm's bindings."""
@@ -132,6 +209,8 @@ class _Walker:
         merged: dict[str, tuple[str, ...] | None] = {}
         for name in {n for e in ends for n in e}:
             found = [e[name] for e in ends if name in e]
+            if name.startswith("_[") and (len(found) < len(ends) or None in found):
+                continue  # a slot is known after the branches only when every arm knows it
             if any(v is None for v in found):
                 merged[name] = None
             else:
@@ -158,6 +237,8 @@ class _Walker:
         elif isinstance(s, ast.Assign):
             value = self.expr(s.value, scope)
             for t in s.targets:
+                if len(s.targets) == 1 and self.strong_slot(t, value, scope):
+                    continue
                 self.assign(t, value, s.value, scope)
         elif isinstance(s, ast.AugAssign):  # x += v: x keeps what it held, plus v
             value = self.expr(s.value, scope)
@@ -350,12 +431,19 @@ class _Walker:
             return None
         d = depth + 1
         if isinstance(e, ast.Name):
+            self.drop_slots(e.id)  # a use that may write it (an alias, an argument)
             return self.load(e.id)
         if isinstance(e, ast.Attribute):
             return ("a", self.expr(e.value, scope, d), e.attr)
         if isinstance(e, ast.Call):
             return self.call(e, scope, d)
         if isinstance(e, ast.Subscript):
+            if _slot_path(e) is not None:
+                return self.slot_expr(e)
+            if isinstance(e.slice, ast.Slice) and e.slice.step is None:
+                lower, upper = _slice_bound(e.slice.lower), _slice_bound(e.slice.upper)
+                if lower is not False and upper is not False:
+                    return ("sl", self.expr(e.value, scope, d), lower, upper)
             key = _const_key(e.slice)
             if key is None:
                 self.expr(e.slice, scope, d)
@@ -429,7 +517,34 @@ class _Walker:
             if not k.arg:
                 self.expr(k.value, scope, d)
         self.f.sites.append((scope, callee, args, kws, e.lineno))
+        self.drop_slots()  # the callee may write any container
+        if isinstance(func, ast.Attribute) and func.attr == "update":
+            self.update(func.value, e, args, kws, scope)
         return ("c", len(self.f.sites) - 1)
+
+    def update(
+        self, owner: ast.expr, e: ast.Call, args: tuple[Expr, ...], kws: tuple, scope: str
+    ) -> None:
+        """`d.update({"a": g}, b=h)`: the dict's slots get the literal's items (and, in
+        straight-line code on a local `d`, those slots hold them from here on)."""
+        items: list[tuple[str | None, Expr]] = []
+        if len(args) == 1 and isinstance(e.args[0], ast.Dict) and args[0] and args[0][0] == "k":
+            items += list(self.f.containers[args[0][1]][1])
+        elif args:
+            return
+        items += [(repr(k), v) for k, v in kws]
+        path = _slot_path(owner) if isinstance(owner, ast.Subscript) else None
+        if isinstance(owner, ast.Name):
+            path = (owner.id, ())
+        known = path is not None and bool(self.env.get(path[0]))
+        base = self.slot_expr(owner) if path is not None else None
+        for key, item in items:
+            if base is not None:
+                self.f.stmts.append(("=", scope, ("s", base, key), item))
+            if known and key is not None and path is not None:
+                slot = (path[0], (*path[1], key))
+                self.drop_slots(*slot)
+                self.f.stmts.append(("=", scope, self.bind(scope, _slot_name(*slot)), item))
 
     def lambda_(self, e: ast.Lambda, scope: str) -> Expr:
         n = self.lambdas[scope] = self.lambdas.get(scope, 0) + 1
