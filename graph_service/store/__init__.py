@@ -83,6 +83,9 @@ def neo4j_driver(settings: Settings) -> Any:
     """
     from neo4j import GraphDatabase, NotificationMinimumSeverity
 
+    # reads turn the server's unknown-name warnings on for themselves (and raise on them):
+    # the driver's log of notifications stays quiet, as it is with them off
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     return GraphDatabase.driver(
         settings.neo4j_uri or "",
         auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),

@@ -8,7 +8,14 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 import pyarrow as pa
-from neo4j import READ_ACCESS, WRITE_ACCESS, Driver, RoutingControl, unit_of_work
+from neo4j import (
+    READ_ACCESS,
+    WRITE_ACCESS,
+    Driver,
+    NotificationMinimumSeverity,
+    RoutingControl,
+    unit_of_work,
+)
 from neo4j import exceptions as nx
 
 from graph_service import schema
@@ -29,6 +36,7 @@ from graph_service.store.base import (
     run_prune,
 )
 from graph_service.store.guard import NEO4J_READ_CALLS, QueryLimits, check_query
+from graph_service.store.neo4j_checks import UNRECOGNIZED_ONLY, check_params, refuse_unknown_names
 from graph_service.store.neo4j_values import plain
 from graph_service.store.neo4j_values import table as result_table
 
@@ -97,8 +105,15 @@ class Neo4jStore:
         self.generation = 0
 
     def _session(self, write: bool) -> Any:
-        mode = WRITE_ACCESS if write else READ_ACCESS
-        return self._driver.session(database=self._database, default_access_mode=mode)
+        if write:
+            return self._driver.session(database=self._database, default_access_mode=WRITE_ACCESS)
+        # reads hear the server's UNRECOGNIZED warnings (unknown label or type) and no others
+        return self._driver.session(
+            database=self._database,
+            default_access_mode=READ_ACCESS,
+            notifications_min_severity=NotificationMinimumSeverity.WARNING,
+            notifications_disabled_classifications=UNRECOGNIZED_ONLY,
+        )
 
     def _run_write(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Any]:
         try:
@@ -248,7 +263,8 @@ class Neo4jStore:
         timeout_s: float | None = None,
         row_cap: int | None = None,
     ) -> QueryResult:
-        """One read-only statement in a READ access-mode transaction, after EXPLAIN says 'r'.
+        """One read-only statement in a READ access-mode transaction, after EXPLAIN says 'r'
+        and names no label or relationship type outside the schema.
 
         The timeout goes on the transaction function (`unit_of_work`): inside a managed
         transaction `tx.run` takes text and parameters only.
@@ -257,6 +273,7 @@ class Neo4jStore:
         start = time.perf_counter()
         cap = row_cap if row_cap is not None else 1 << 62
         args = dict(params or {})
+        check_params(args)
 
         @unit_of_work(timeout=timeout_s)
         def work(tx: Any) -> tuple[list[str], list[list[Any]], bool]:
@@ -267,6 +284,7 @@ class Neo4jStore:
                     f"read-only query path: the statement is {what} and is refused",
                     {"query_type": plan.query_type},
                 )
+            refuse_unknown_names(getattr(plan, "gql_status_objects", ()))
             result = tx.run(cypher, args)
             keys, rows = list(result.keys()), cast(list[list[Any]], [])
             for record in result:

@@ -106,8 +106,10 @@ def test_chunk_counts_read_the_records_column_not_its_values() -> None:
 
 
 class _Result:
-    def __init__(self, query_type: str, rows: list[dict[str, Any]]) -> None:
-        self.query_type, self._rows = query_type, rows
+    def __init__(
+        self, query_type: str, rows: list[dict[str, Any]], statuses: tuple[Any, ...] = ()
+    ) -> None:
+        self.query_type, self._rows, self.gql_status_objects = query_type, rows, statuses
 
     def consume(self) -> _Result:
         return self
@@ -122,8 +124,10 @@ class _Result:
 class _Tx:
     """Records what `query` asks of a managed transaction; answers with a canned plan."""
 
-    def __init__(self, query_type: str, rows: list[dict[str, Any]]) -> None:
-        self.query_type, self.rows = query_type, rows
+    def __init__(
+        self, query_type: str, rows: list[dict[str, Any]], statuses: tuple[Any, ...] = ()
+    ) -> None:
+        self.query_type, self.rows, self.statuses = query_type, rows, statuses
         self.calls: list[Any] = []
 
     def run(self, query: Any, parameters: dict[str, Any] | None = None) -> _Result:
@@ -131,7 +135,7 @@ class _Tx:
         if not isinstance(query, str):
             raise TypeError("Query object is only supported for session.run")
         self.calls.append((query, parameters))
-        return _Result(self.query_type, self.rows)
+        return _Result(self.query_type, self.rows, self.statuses)
 
 
 class _Session:
@@ -153,8 +157,10 @@ class _Session:
 class _Driver:
     def __init__(self, tx: _Tx) -> None:
         self.session_ = _Session(tx)
+        self.configs: list[dict[str, Any]] = []
 
-    def session(self, **_: Any) -> _Session:
+    def session(self, **config: Any) -> _Session:
+        self.configs.append(config)
         return self.session_
 
     def verify_connectivity(self) -> None:
@@ -235,3 +241,91 @@ def test_each_embedder_has_its_own_tag_and_scores_are_cosine() -> None:
     # the issue's pair: the index said 0.7782 where the embedded store said 0.5561
     assert cosine_from_index_score((1 + 0.5561) / 2) == pytest.approx(0.5561)
     assert cosine_from_index_score(0.5) == pytest.approx(0.0)
+
+
+def _status(gql_status: str, description: str) -> Any:
+    """A GQL status object as a 5.26 server sends it with EXPLAIN's summary."""
+    from neo4j._work.summary import GqlStatusObject
+
+    return GqlStatusObject._from_status_metadata(
+        {
+            "gql_status": gql_status,
+            "status_description": description,
+            "neo4j_code": "Neo.ClientNotification.Statement.UnknownLabelWarning",  # notifications
+            "diagnostic_record": {"_classification": "UNRECOGNIZED", "_severity": "WARNING"},
+        }
+    )
+
+
+UNKNOWN_LABEL = _status(
+    "01N50",
+    "warn: unknown label. The label `Functio` does not exist in database `neo4j`. "
+    "Verify that the spelling is correct.",
+)
+
+
+def test_an_unknown_label_is_refused_as_on_the_embedded_store() -> None:
+    from graph_service.errors import QueryError
+
+    tx = _Tx("r", [], (UNKNOWN_LABEL,))
+    driver = _Driver(tx)
+    with pytest.raises(QueryError) as e:
+        Neo4jStore(driver).query("MATCH (f:Functio) RETURN f")  # type: ignore[arg-type]
+    assert "label Functio" in e.value.message and e.value.detail == {"unknown": ["label Functio"]}
+    assert [q for q, _ in tx.calls] == ["EXPLAIN MATCH (f:Functio) RETURN f"]  # never run
+    # the read session asked for the UNRECOGNIZED warnings only
+    config = driver.configs[-1]
+    assert str(config["notifications_min_severity"]) == "NotificationMinimumSeverity.WARNING"
+    off = {c.name for c in config["notifications_disabled_classifications"]}
+    assert "UNRECOGNIZED" not in off and {"HINT", "PERFORMANCE", "DEPRECATION"} <= off
+
+
+def test_declared_names_not_yet_in_the_database_and_properties_answer_rows() -> None:
+    statuses = (
+        _status(
+            "01N51",
+            "warn: unknown relationship type. The relationship type `DUPLICATE_OF` does not "
+            "exist in database `neo4j`. Verify that the spelling is correct.",
+        ),
+        _status(
+            "01N52",
+            "warn: unknown property key. The property `label` does not exist in database "
+            "`neo4j`. Verify that the spelling is correct.",
+        ),
+    )
+    tx = _Tx("r", [{"n": 0}], statuses)
+    store = Neo4jStore(_Driver(tx))  # type: ignore[arg-type]
+    assert store.query("MATCH ()-[d:DUPLICATE_OF]->() RETURN count(d) AS n").rows() == [{"n": 0}]
+
+
+def test_unknown_type_from_an_older_server_notification_is_refused() -> None:
+    from neo4j._work.summary import GqlStatusObject
+
+    from graph_service.errors import QueryError
+
+    old = GqlStatusObject._from_notification_metadata(
+        {
+            "code": "Neo.ClientNotification.Statement.UnknownRelationshipTypeWarning",
+            "title": "The provided relationship type is not in the database.",
+            "description": "One of the relationship types in your query is not available in "
+            "the database, make sure you didn't misspell it or that the label is available "
+            "when you run this statement in your application (the missing relationship type "
+            "is: CALL)",
+            "severity": "WARNING",
+            "category": "UNRECOGNIZED",
+        }
+    )
+    store = Neo4jStore(_Driver(_Tx("r", [], (old,))))  # type: ignore[arg-type]
+    with pytest.raises(QueryError, match="relationship type CALL"):
+        store.query("MATCH ()-[:CALL]->() RETURN 1")
+
+
+def test_a_whole_number_beyond_64_bits_is_a_caller_error_before_anything_is_sent() -> None:
+    from graph_service.errors import QueryError
+
+    tx = _Tx("r", [])
+    store = Neo4jStore(_Driver(tx))  # type: ignore[arg-type]
+    with pytest.raises(QueryError, match="fit in 64 bits") as e:
+        store.query("RETURN $x AS x", {"x": {"a": [1, 2**64]}})
+    assert e.value.detail == {"param": "x.a[1]"} and tx.calls == []
+    store.query("RETURN $x AS x", {"x": [2**63 - 1, -(2**63), True]})  # the limits pass
