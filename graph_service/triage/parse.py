@@ -11,7 +11,7 @@ from loaders import stacktrace
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["read_ticket"]
+__all__ = ["go_frame_lines", "read_ticket"]
 
 _PATH = re.compile(
     r"(?<![\w/.-])((?:[\w.@+-]+/)*[\w@+-][\w.@+-]*\.(?:py|pyx|js|mjs|cjs|jsx|ts|tsx|go|java|kt|"
@@ -48,6 +48,15 @@ def _go_function(raw: str) -> str:
     return name.replace("(*", "").replace("(", "").replace(")", "")
 
 
+def go_frame_lines(lines: list[str]) -> set[int]:
+    """Indices of Go frame lines (a call line followed by its location, and the location)."""
+    out: set[int] = set()
+    for i in range(len(lines) - 1):
+        if _GO_LOC.match(lines[i + 1]) and _GO_CALL.match(lines[i]):
+            out |= {i, i + 1}
+    return out
+
+
 def _go_frames(text: str) -> list[list[tuple[str, int, str]]]:
     """Blocks of header-less Go frames, each innermost first: (path, line, function)."""
     lines = text.splitlines()
@@ -71,7 +80,11 @@ def _without_frames(text: str) -> str:
     innermost (its call is where the error surfaced): frames reach triage with their depth;
     read again as names, they would count twice."""
     lines = text.splitlines()
-    frame = [bool(_LOOSE_FRAME.search(ln)) or ln.lstrip().startswith("at ") for ln in lines]
+    go = go_frame_lines(lines)
+    frame = [
+        bool(_LOOSE_FRAME.search(ln)) or ln.lstrip().startswith("at ") or i in go
+        for i, ln in enumerate(lines)
+    ]
     drop = set()
     for i, is_frame in enumerate(frame):
         if not is_frame:

@@ -14,6 +14,7 @@ from graph_service.triage.code_index import CodeIndex
 from graph_service.triage.frames_at import FramesAsOf
 from graph_service.triage.history_index import HistoryIndex, history_index
 from graph_service.triage.models import Evidence, ParsedTicket, TicketInput
+from graph_service.triage.parse import go_frame_lines
 from graph_service.triage.text import tokenize
 
 logger = logging.getLogger(__name__)
@@ -259,11 +260,16 @@ def _mention(code: CodeIndex, c: Candidates, ident: str, hits: list[int], scale:
 
 
 def prose(body: str) -> str:
-    """The body without traceback frame lines (their paths are mapped separately)."""
+    """The body without traceback frame lines (their paths are mapped separately; Python,
+    JavaScript/Java `at ...` and Go call + location lines)."""
+    raw = body.splitlines()[:2000]
+    go = go_frame_lines(raw)
     lines = [
         ln
-        for ln in body.splitlines()[:2000]
-        if not ln.lstrip().startswith(('File "', "at ")) and "site-packages" not in ln
+        for i, ln in enumerate(raw)
+        if not ln.lstrip().startswith(('File "', "at "))
+        and "site-packages" not in ln
+        and i not in go
     ]
     return "\n".join(lines)[:50_000]
 

@@ -128,3 +128,17 @@ def test_go_frames_without_goroutine_header_are_a_trace() -> None:
         ("entry.go", 232, "Entry.write", 1),
         ("entry.go", 84, "Entry.log", None),
     ]
+
+
+def test_go_frame_lines_are_not_read_as_names_or_words() -> None:
+    """Go frames reach triage with their depth; their function names must not count again as
+    names the ticket mentions or as its words (as for Python and JavaScript frames)."""
+    from graph_service.triage.signals import prose
+
+    body = "Calling `applyDiscount` crashes:\n" + GO
+    parsed = read_ticket(TicketInput(title="cart panics", body=body))
+    assert "applyDiscount" in parsed.identifiers
+    assert "Total" not in parsed.identifiers and "Engine" not in parsed.identifiers
+    words = prose(body)
+    assert "pricing" not in words and "engine.go" not in words
+    assert "index out of range" in words
