@@ -22,7 +22,8 @@ the whole checkout, as `prodgraph ingest` would load it, or the package folder a
   suite runs a part of the code); also the count restricted to callers that ran;
 - the static resolution of each hit, and the misses by category with examples.
 `--baseline REV` loads the checkout a second time with the loader of git revision REV of this
-project (its `loaders/` and `graph_service/` exported to a temporary folder) and prints both,
+project (its `loaders/` and `graph_service/` exported to a temporary folder; or REV is a folder
+that holds those two) and prints both,
 so a resolver change is measured before and after in one run.
 """
 
@@ -255,15 +256,18 @@ def compare(
 def _baseline_edges(
     rev: str, checkout: Path, repo: str, load_root: Path, tmp: Path
 ) -> dict[str, Any]:
-    """Load with the loader of revision `rev` of this project, in a subprocess."""
-    tree = tmp / "baseline"
-    tree.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(_PROJECT), "archive", rev, "loaders", "graph_service"],
-        capture_output=True,
-        check=True,
-    )
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    """Load with the loader of revision `rev` of this project (or of a folder holding its
+    `loaders/` and `graph_service/`), in a subprocess."""
+    tree = Path(rev)
+    if not (tree / "loaders").is_dir():
+        tree = tmp / "baseline"
+        tree.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(_PROJECT), "archive", rev, "loaders", "graph_service"],
+            capture_output=True,
+            check=True,
+        )
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
     out = tmp / "baseline.json"
     subprocess.run(
         [
@@ -329,7 +333,7 @@ def _args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     ap.add_argument("--python", default=sys.executable, help="interpreter of the test env")
     ap.add_argument("--time-limit", type=float, default=0.0, help="stop recording after S s")
     ap.add_argument("--recorded", type=Path, help="keep (or reuse) the recorded pairs here")
-    ap.add_argument("--baseline", help="also load with this git revision's loader")
+    ap.add_argument("--baseline", help="also load with this git revision's (or folder's) loader")
     ap.add_argument("--package-only", action="store_true", help="load the package folder only")
     ap.add_argument("--json", type=Path, help="write the figures here")
     ap.add_argument("--show-misses", type=int, default=3, help="examples per miss category")

@@ -15,6 +15,7 @@ from graph_service.schema import synthetic_caller
 from loaders.base import LoadReport
 from loaders.code import incremental as inc
 from loaders.code.calls import resolve_bases, resolve_calls
+from loaders.code.dispatch import Overrides
 from loaders.code.flow_edges import FlowCalls, flow_calls, merge_calls, read_facts
 from loaders.code.parse import ParsedFile
 from loaders.code.resolve import SymbolTable
@@ -57,6 +58,7 @@ class BatchEmitter:
         self.batch_rows = batch_rows
         self.root = root
         self.flow = FlowCalls()
+        self.flow_solved = False  # value flow ran: whole-program facts (overrides) may be used
 
     def solve_flow(self, report: LoadReport, run: RunState, table: SymbolTable) -> None:
         """Python value flow over every parsed file (before the nodes: it may add callers)."""
@@ -64,6 +66,7 @@ class BatchEmitter:
         facts = read_facts(self.root, run.parsed, report.stats)
         report.stats["flow_facts_seconds"] = round(time.perf_counter() - start, 3)
         self.flow = flow_calls(table, run.parsed, facts)
+        self.flow_solved = True
         report.stats["flow_seconds"] = round(time.perf_counter() - start, 3)
 
     def chunks(self, label: str, rows: Iterator[dict[str, Any]]) -> Iterator[Batch]:
@@ -214,17 +217,27 @@ class BatchEmitter:
     def _call_rows(
         self, report: LoadReport, run: RunState, table: SymbolTable
     ) -> Iterator[dict[str, Any]]:
-        sites = resolved = flowed = 0
+        sites = resolved = flowed = overridden = 0
+        overrides = self._overrides(run, table)
         for path, parsed in run.parsed.items():
             calls = resolve_calls(table, parsed)
             sites += parsed.call_count
             resolved += sum(c.count for c in calls)
             merged = merge_calls(calls, self.flow.calls.get(path, []), self.flow.rebound)
             flowed += len(merged) - len(calls)
+            if overrides is not None:
+                more = overrides.calls(parsed, merged)
+                overridden += len(more)
+                merged += more
             yield from call_rows(self.uids, path, merged)
         report.stats["call_sites"] = sites
         report.stats["call_sites_resolved"] = resolved
         report.stats["call_edges_value_flow"] = flowed
+        report.stats["call_edges_override"] = overridden
+
+    def _overrides(self, run: RunState, table: SymbolTable) -> Overrides | None:
+        """Whole-program, so only when value flow ran (every Python file is in the run)."""
+        return Overrides(table, run.parsed) if self.flow_solved else None
 
 
 def _batched(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

@@ -72,3 +72,48 @@ def test_a_generic_base_is_its_class_in_the_mro(tmp_path: Path) -> None:
     assert ("m.py:Child.convert", "m.py:Other.fail") not in pairs
     assert ("m.py:Child.info", "m.py:Base.info", "super") in calls
     assert ("n.py:Far.run", "m.py:Base.fail") in pairs
+
+
+def test_self_calls_reach_the_overrides_of_constructed_subclasses(tmp_path: Path) -> None:
+    # A base class's template method calling its hooks (`Field.deserialize` ->
+    # `self._deserialize`): at run time `self` is a subclass. With more subclasses built than
+    # value flow follows (8), the overrides come from the class hierarchy and the classes the
+    # code constructs.
+    many = "".join(
+        f"class F{i}(Field):\n    def _deserialize(self, value):\n        return {i}\n\n"
+        for i in range(10)
+    )
+    calls, _ = _load(
+        tmp_path,
+        {
+            "fields.py": textwrap.dedent("""
+                class Field:
+                    def deserialize(self, value):
+                        return self._deserialize(value)
+                    def _deserialize(self, value):
+                        return value
+
+                class Date(Field):
+                    def _deserialize(self, value):
+                        return value
+
+                class LocalDate(Date):
+                    pass
+
+                class Unused(Field):
+                    def _deserialize(self, value):
+                        return value
+            """)
+            + many,
+            "use.py": "import fields\n\ndef load(x):\n"
+            + "".join(f"    fields.F{i}().deserialize(x)\n" for i in range(10))
+            + "    return fields.LocalDate().deserialize(x)\n",
+        },
+    )
+    by = {(a, b): how for a, b, how in calls}
+    assert by[("fields.py:Field.deserialize", "fields.py:Field._deserialize")] == "self"
+    for i in range(10):
+        assert by[("fields.py:Field.deserialize", f"fields.py:F{i}._deserialize")] == "override"
+    # Date is reached through LocalDate, which inherits its override; Unused is never built
+    assert by[("fields.py:Field.deserialize", "fields.py:Date._deserialize")] == "override"
+    assert ("fields.py:Field.deserialize", "fields.py:Unused._deserialize") not in by
