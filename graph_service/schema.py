@@ -262,6 +262,12 @@ NODES: tuple[NodeType, ...] = (
             _p("is_fix", B, "Message says it fixes something."),
             _p("truncated", B, "Diff too large: function-level MODIFIES skipped."),
             _p(
+                "cosmetic",
+                B,
+                "A reformatting commit: every hunk of the code files it changes is cosmetic "
+                "(formatting, comments, whitespace), or `.git-blame-ignore-revs` lists it.",
+            ),
+            _p(
                 "history_complete",
                 B,
                 "False while the git load that writes this commit's files, functions, fixes and "
@@ -361,7 +367,18 @@ NODES: tuple[NodeType, ...] = (
     ),
 )
 
-_CH = (_p("lines_added", I, "Lines added."), _p("lines_deleted", I, "Lines deleted."))
+_CH = (
+    _p("lines_added", I, "Lines added, cosmetic hunks (formatting, comments) not counted."),
+    _p("lines_deleted", I, "Lines deleted, cosmetic hunks not counted."),
+)
+# Syntax a change adds or removes in a function (tree-sitter kinds: loaders.git.syntax_delta).
+_DELTA_KINDS = (
+    ("conds", "conditions (if/elif/else, ternaries, switch/case/match) that"),
+    ("loops", "loops (for/while/do) that"),
+    ("excepts", "exception handling (try/except/catch/finally/raise/throw) that"),
+    ("calls", "calls that"),
+    ("returns", "returns and yields that"),
+)
 
 RELS: tuple[RelType, ...] = (
     RelType("CONTAINS", (("Repository", "File"),), "A repository contains a file."),
@@ -392,6 +409,16 @@ RELS: tuple[RelType, ...] = (
             ),
         ),
     ),
+    RelType(
+        "CALLS_EXTERNAL",
+        (("Function", "External"),),
+        "A call site whose callee is outside the repository (static).",
+        (
+            _p("resolution", S, "import, builtin, decorator, inherited, constructor, instance."),
+            _p("line", I, "First call line."),
+            _p("count", I, "Call sites."),
+        ),
+    ),
     RelType("INHERITS", (("Class", "Class"),), "Class inheritance resolved in the repository."),
     RelType(
         "PARENT",
@@ -408,17 +435,17 @@ RELS: tuple[RelType, ...] = (
             *_CH,
             _p("change", S, "added, modified, deleted, renamed."),
             _p("old_path", S, "Path before a rename."),
+            *(
+                _p(f"{kind}_{side}", I, f"Function: {what} its changed lines {verb}.")
+                for kind, what in _DELTA_KINDS
+                for side, verb in (("added", "add"), ("removed", "remove"))
+            ),
+            _p(
+                "signature_changed",
+                B,
+                "Function: its parameters or return annotation changed (whitespace aside).",
+            ),
         ),
-    RelType(
-        "CALLS_EXTERNAL",
-        (("Function", "External"),),
-        "A call site whose callee is outside the repository (static).",
-        (
-            _p("resolution", S, "import, builtin, decorator, inherited, constructor, instance."),
-            _p("line", I, "First call line."),
-            _p("count", I, "Call sites."),
-        ),
-    ),
     ),
     RelType(
         "INDUCED",

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import logging
 from array import array
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from loaders.git.cosmetic import CosmeticMap
 from loaders.git.log_parser import FileChange, Hunk
 from loaders.git.spans import FunctionSpan
+from loaders.git.syntax_delta import RowKinds, row_kinds, signature
 
 if TYPE_CHECKING:
     from tree_sitter import Tree
@@ -25,6 +27,8 @@ __all__ = [
     "FunctionChange",
     "FunctionIndex",
     "FunctionSpan",
+    "MappedFile",
+    "Trees",
     "apply_hunks",
     "blob_id",
     "map_change",
@@ -49,6 +53,9 @@ class BlobFunctions:
         return None
 
 
+# The trees of a change's two versions (None where its hunks remove, or add, nothing) and
+# their language.
+Trees = tuple["Tree | None", "Tree | None", str]
 SpanParser = Callable[[str, bytes, "Tree | None"], "tuple[list[FunctionSpan], Tree] | None"]
 
 
@@ -79,6 +86,7 @@ class FunctionIndex:
         self.incremental = 0
         self.patched = 0
         self.unmatched = 0  # changes whose hunks did not give the new version
+        self.reparsed = 0  # versions parsed again (incrementally) for a change's syntax
         self._parse, self._language_for = _code_parser()
 
     def language_for(self, path: str) -> str | None:
@@ -117,6 +125,51 @@ class FunctionIndex:
                 _put(self._trees, key, (parsed, source), self._tree_cache)
         _put(self._cache, key, result, self._size)
         return result
+
+    def trees(self, change: FileChange) -> Trees | None:
+        """Both versions' trees, as the last `get` calls for this change left them; a version
+        whose tree is no longer held is reparsed incrementally from the other one's tree.
+        None when the two sides are not one parseable language or neither tree is held."""
+        old_lang = self.language_for(change.old_path) if change.old_path else None
+        new_lang = self.language_for(change.new_path) if change.new_path else None
+        language = new_lang or old_lang
+        need_old = any(h.old_count for h in change.hunks)
+        need_new = any(h.new_count for h in change.hunks)
+        if (
+            language is None
+            or (need_old and (old_lang != language or change.old_blob is None))
+            or (need_new and (new_lang != language or change.new_blob is None))
+        ):
+            return None
+        old = self._trees.get((change.old_blob or "", language)) if old_lang == language else None
+        new = self._trees.get((change.new_blob or "", language)) if new_lang == language else None
+        if need_old and old is None and new is not None:
+            back = [Hunk(h.new_start, h.new_count, h.old_start, h.old_count) for h in change.hunks]
+            old = self._reparse(change.path, new, change.old_blob, back)
+        elif need_new and new is None and old is not None:
+            new = self._reparse(change.path, old, change.new_blob, change.hunks)
+        if (need_old and old is None) or (need_new and new is None):
+            return None
+        return (
+            old[0].tree if old is not None else None,
+            new[0].tree if new is not None else None,
+            language,
+        )
+
+    def _reparse(
+        self, path: str, held: tuple[ParsedSpans, bytes], blob: str | None, hunks: list[Hunk]
+    ) -> tuple[ParsedSpans, bytes] | None:
+        """The other version of a held tree, by editing a copy of it with the hunks."""
+        from loaders.git.spans import ParsedSpans, reparse_tree
+
+        source = self.source(blob) if blob is not None else None
+        if source is None:
+            return None
+        tree = reparse_tree(path, held[0].tree, held[1], source, hunks)
+        if tree is None:
+            return None
+        self.reparsed += 1
+        return ParsedSpans([], tree, []), source
 
     def source(self, blob: str) -> bytes | None:
         """The blob's bytes from the recently parsed ones, else from git."""
@@ -219,23 +272,42 @@ class FunctionChange:
     change: str = "modified"
     old_path: str | None = None
     deleted_lines: list[int] = field(default_factory=list)
+    # syntax_delta.DELTA_PROPS -> nodes of that kind its changed lines add or remove
+    deltas: dict[str, int] = field(default_factory=dict)
+    signature_changed: bool = False
+
+
+@dataclass
+class MappedFile:
+    """What one file change did: its functions' changes and, per hunk, the line map of a
+    cosmetic hunk (None for a real change)."""
+
+    functions: list[FunctionChange]
+    cosmetic: list[CosmeticMap | None]
 
 
 def map_change(
-    change: FileChange, old: BlobFunctions | None, new: BlobFunctions | None
+    change: FileChange,
+    old: BlobFunctions | None,
+    new: BlobFunctions | None,
+    cosmetic: list[CosmeticMap | None] | None = None,
+    trees: Trees | None = None,
 ) -> list[FunctionChange]:
     """Functions a file change touched: removed lines on the old side, added on the new side.
 
     A function present on the old side only is `deleted` (keyed by the old path), one on the
-    new side only is `added`; functions of a renamed file follow it to the new path.
+    new side only is `added`; functions of a renamed file follow it to the new path. Hunks
+    whose `cosmetic` entry is a line map are left out: a function only they touch is not
+    changed. With `trees`, each function gets its syntax deltas and `signature_changed`.
     """
     old_names = old.qualnames if old else set()
     new_names = new.qualnames if new else set()
     new_path = change.new_path or change.old_path or ""
     old_path = change.old_path or new_path
     out: dict[tuple[str, str], FunctionChange] = {}
+    spans: dict[tuple[str, str], tuple[FunctionSpan | None, FunctionSpan | None]] = {}
 
-    def touch(fn: FunctionSpan, path: str) -> FunctionChange:
+    def touch(fn: FunctionSpan, path: str, side: int) -> FunctionChange:
         key = (path, fn.qualname)
         fc = out.get(key)
         if fc is None:
@@ -246,20 +318,78 @@ def map_change(
                 fc.change = "deleted"
             if path != old_path:
                 fc.old_path = old_path
+        pair = spans.get(key, (None, None))
+        spans[key] = (fn, pair[1]) if side == 0 else (pair[0], fn)
         return fc
 
-    for hunk in change.hunks:
+    real = change.hunks
+    if cosmetic is not None:
+        real = [h for h, c in zip(change.hunks, cosmetic, strict=True) if c is None]
+    removed_kinds, added_kinds = _kinds(real, trees)
+    for hunk in real:
         if old is not None:
             for line in range(hunk.old_start, hunk.old_start + hunk.old_count):
                 fn = old.owner(line)
                 if fn is not None:
                     path = new_path if fn.qualname in new_names else old_path
-                    fc = touch(fn, path)
+                    fc = touch(fn, path, 0)
                     fc.lines_deleted += 1
                     fc.deleted_lines.append(line)
+                    _count(fc, removed_kinds.get(line - 1), "_removed")
         if new is not None:
             for line in range(hunk.new_start, hunk.new_start + hunk.new_count):
                 fn = new.owner(line)
                 if fn is not None:
-                    touch(fn, new_path).lines_added += 1
+                    fc = touch(fn, new_path, 1)
+                    fc.lines_added += 1
+                    _count(fc, added_kinds.get(line - 1), "_added")
+    if trees is not None:
+        _signatures(out, spans, old, new, trees)
     return list(out.values())
+
+
+def _kinds(hunks: list[Hunk], trees: Trees | None) -> tuple[RowKinds, RowKinds]:
+    """Categorised nodes per row on the removed (old tree) and added (new tree) lines."""
+    removed: RowKinds = {}
+    added: RowKinds = {}
+    if trees is None:
+        return removed, added
+    old_tree, new_tree, language = trees
+    for h in hunks:
+        if h.old_count and old_tree is not None:
+            row_kinds(old_tree, language, h.old_start - 1, h.old_start + h.old_count - 2, removed)
+        if h.new_count and new_tree is not None:
+            row_kinds(new_tree, language, h.new_start - 1, h.new_start + h.new_count - 2, added)
+    return removed, added
+
+
+def _count(fc: FunctionChange, kinds: Counter[str] | None, suffix: str) -> None:
+    if kinds:
+        for category, n in kinds.items():
+            key = category + suffix
+            fc.deltas[key] = fc.deltas.get(key, 0) + n
+
+
+def _signatures(
+    out: dict[tuple[str, str], FunctionChange],
+    spans: dict[tuple[str, str], tuple[FunctionSpan | None, FunctionSpan | None]],
+    old: BlobFunctions | None,
+    new: BlobFunctions | None,
+    trees: Trees,
+) -> None:
+    """`signature_changed` of the functions present on both sides."""
+    old_tree, new_tree, _ = trees
+    if old is None or new is None or old_tree is None or new_tree is None:
+        return
+    old_by = {f.qualname: f for f in old.functions}
+    new_by = {f.qualname: f for f in new.functions}
+    for key, fc in out.items():
+        if fc.change != "modified":
+            continue
+        a = spans[key][0] or old_by.get(fc.qualname)
+        b = spans[key][1] or new_by.get(fc.qualname)
+        if a is None or b is None:
+            continue
+        before = signature(old_tree, a.start_line, a.end_line)
+        after = signature(new_tree, b.start_line, b.end_line)
+        fc.signature_changed = before is not None and after is not None and before != after

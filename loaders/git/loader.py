@@ -6,8 +6,9 @@ import logging
 import re
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from graph_service.batch import Batch, edges, nodes
@@ -17,6 +18,8 @@ from loaders.base import LoadReport
 from loaders.code.walk import GENERATED_GLOBS, VENDORED_DIRS, path_skip_reason
 from loaders.git.call_dates import date_calls
 from loaders.git.config import GitConfig
+from loaders.git.cosmetic import mark_cosmetic
+from loaders.git.functions import MappedFile
 from loaders.git.gitcli import BlobReader, Git
 from loaders.git.log_parser import LOG_ARGS, CommitRecord, FileChange, parse_log
 from loaders.git.mapping import (
@@ -131,6 +134,16 @@ def _repo_name(git: Git) -> str:
     return name.removesuffix(".git") or "repo"
 
 
+@dataclass
+class _Waiting:
+    """A commit read from the log, waiting for its code files' mapping (`submitted`)."""
+
+    record: CommitRecord
+    facts: MessageFacts
+    truncated: bool
+    submitted: list[FileChange]
+
+
 class _History:
     """One run over the selected commits, flushed as batches every `chunk_commits` commits."""
 
@@ -155,6 +168,10 @@ class _History:
         self.changed: set[str] = set()  # paths this run's commits touched
         self.loaded: list[str] = []  # uids of this run's commits, marked complete at the end
         self._language_for: Callable[[str], str | None] | None = None
+        self.ignored: frozenset[str] = frozenset()  # `.git-blame-ignore-revs` at head
+        self.ignore_file: Path | None = None  # the same, then the reformatting commits found
+        self.waiting: deque[_Waiting] = deque()  # commits whose mapping is still out
+        self.mapped: dict[str, list[MappedFile]] = {}
 
     def run(self, todo: list[str]) -> Iterator[Batch]:
         cfg, report = self.cfg, self.report
@@ -165,7 +182,8 @@ class _History:
             tree = _head_tree(self.git, self.head)
             head_tree = HeadTree(tree)
             ignored = _ignore_revs(blobs, self.head)
-            ignore = _ignore_file(ignored, Path(tmp))
+            self.ignored = frozenset(ignored)
+            ignore = self.ignore_file = _ignore_file(ignored, Path(tmp))
             if cfg.szz and cfg.szz_replay:
                 self.origins = LineOrigins(
                     blobs.read, self._last_change, set(ignored), cfg.szz_replay_lines
@@ -185,9 +203,6 @@ class _History:
             try:
                 for record in stream:
                     self._add(rows, record, mapping)
-                    self.changed.update(f.path for f in record.files if f.path)
-                    if self.origins is not None:
-                        self.origins.add_commit(record, self._replays)
                     count += 1
                     if count % cfg.chunk_commits == 0:
                         yield from self._flush(rows, mapping)
@@ -294,6 +309,8 @@ class _History:
         return self.cfg.szz and not record.is_merge and self._facts(record).is_fix
 
     def _add(self, rows: Rows, record: CommitRecord, mapping: FunctionMapping | None) -> None:
+        """Check one commit's size, send its code files to the function mapping, and finish
+        the commits whose mapping has come back (in history order)."""
         cfg, report = self.cfg, self.report
         facts = self.facts.pop(record.sha, None) or read_message(record.message)
         truncated = record.line_cap_hit or len(record.files) > cfg.max_files_per_commit
@@ -313,19 +330,47 @@ class _History:
                 report.stats["binary_changes"] = report.stats.get("binary_changes", 0) + 1
             if change.is_submodule:
                 report.stats["submodule_changes"] = report.stats.get("submodule_changes", 0) + 1
-        add_commit(rows, record, facts, truncated)
-        self.loaded.append(f"commit:{record.sha}")
+        changes: list[FileChange] = []
+        if mapping is not None and not truncated and self._language_for is not None:
+            lang = self._language_for
+            changes = [c for c in record.files if mappable(c, lang) and self._own_code(c.path)]
+            if changes:
+                mapping.submit(f"commit:{record.sha}", changes)
+        self.waiting.append(_Waiting(record, facts, truncated, changes))
+        self._drain(rows, mapping, wait=False)
+
+    def _drain(self, rows: Rows, mapping: FunctionMapping | None, wait: bool) -> None:
+        """Finish waiting commits, oldest first, up to the first whose mapping is still out."""
         if mapping is not None:
-            if not truncated and self._language_for is not None:
-                lang = self._language_for
-                changes = [c for c in record.files if mappable(c, lang) and self._own_code(c.path)]
-                if changes:
-                    mapping.submit(f"commit:{record.sha}", changes)
-            for uid, functions in mapping.done():
-                add_functions(rows, uid, functions)
+            for uid, files in mapping.done(wait):
+                self.mapped[uid] = files
+        while self.waiting:
+            head = self.waiting[0]
+            uid = f"commit:{head.record.sha}"
+            if head.submitted and uid not in self.mapped:
+                return
+            self.waiting.popleft()
+            self._finish(rows, head, self.mapped.pop(uid, []))
+
+    def _finish(self, rows: Rows, item: _Waiting, files: list[MappedFile]) -> None:
+        """One commit with its cosmetic hunks known: rows, line origins and SZZ."""
+        cfg, record, facts, truncated = self.cfg, item.record, item.facts, item.truncated
+        ignored = record.sha in self.ignored
+        cosmetic = mark_cosmetic(record, item.submitted, files, ignored)
+        if cosmetic and not ignored and self.ignore_file is not None:
+            with self.ignore_file.open("a") as out:  # `git blame` looks through it too
+                out.write(record.sha + "\n")
+        add_commit(rows, record, facts, truncated, cosmetic)
+        self.loaded.append(f"commit:{record.sha}")
+        if not ignored:  # a listed reformatting commit changes no function
+            for mapped in files:
+                add_functions(rows, f"commit:{record.sha}", mapped.functions)
+        self.changed.update(f.path for f in record.files if f.path)
+        if self.origins is not None:
+            self.origins.add_commit(record, self._replays)
         for short in facts.fixed_shas:
             self._declared(rows, record, short)
-        if truncated or not facts.is_fix or self.szz is None:
+        if truncated or ignored or not facts.is_fix or self.szz is None:
             return
         jobs = blame_jobs(
             record,
@@ -359,9 +404,8 @@ class _History:
         )
 
     def _flush(self, rows: Rows, mapping: FunctionMapping | None) -> Iterator[Batch]:
+        self._drain(rows, mapping, wait=True)
         if mapping is not None:
-            for uid, functions in mapping.done(wait=True):
-                add_functions(rows, uid, functions)
             rows.mark_deleted(mapping.head_names(rows.head_paths()))
         szz_rows = self.szz.induced(self.fixes) if self.szz is not None else []
         self.fixes = {}
@@ -422,10 +466,9 @@ def _ignore_revs(blobs: BlobReader, head: str) -> list[str]:
     ]
 
 
-def _ignore_file(shas: list[str], tmp: Path) -> Path | None:
-    """The ignored revisions as a file for `git blame --ignore-revs-file`."""
-    if not shas:
-        return None
+def _ignore_file(shas: list[str], tmp: Path) -> Path:
+    """The ignored revisions as a file for `git blame --ignore-revs-file` (reformatting
+    commits are added as the load finds them)."""
     path = tmp / "ignore-revs"
-    path.write_text("\n".join(shas) + "\n")
+    path.write_text("".join(s + "\n" for s in shas))
     return path

@@ -55,6 +55,9 @@ class Hunk:
     new_count: int
     removed: list[bytes] | None = None
     added: list[bytes] | None = None
+    # Set once the hunk is judged cosmetic (`loaders.git.cosmetic`): for each added line, the
+    # removed line (0-based in the hunk) whose origin it keeps, -1 for none. None: a real change.
+    cosmetic: tuple[int, ...] | None = None
 
 
 @dataclass

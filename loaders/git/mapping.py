@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from graph_service.errors import OperatorError
-from loaders.git.functions import FunctionChange, FunctionIndex
+from loaders.git.functions import FunctionIndex, MappedFile
 from loaders.git.gitcli import BlobReader, Git
 from loaders.git.log_parser import FileChange
 from loaders.git.rows import function_mapper
@@ -42,7 +42,7 @@ __all__ = [
     "serve",
 ]
 
-Done = tuple[str, list[FunctionChange]]  # a commit uid and the function changes it made
+Done = tuple[str, list[MappedFile]]  # a commit uid and what each submitted file change did
 _BATCH = 64  # commits per message to the child
 _POLL_S = 0.5
 
@@ -83,7 +83,7 @@ class _Work:
         self.mapper = function_mapper(self.index)
 
     def map(self, batch: list[tuple[str, list[FileChange]]]) -> list[Done]:
-        return [(uid, [fc for c in changes for fc in self.mapper(c)]) for uid, changes in batch]
+        return [(uid, [self.mapper(c) for c in changes]) for uid, changes in batch]
 
     def head_names(self, blobs: dict[str, str]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
@@ -99,6 +99,7 @@ class _Work:
             "blobs_patched": i.patched,
             "blobs_reparsed_incrementally": i.incremental,
             "changes_hunks_unmatched": i.unmatched,
+            "blobs_reparsed_for_syntax": i.reparsed,
         }
 
 
@@ -252,7 +253,7 @@ class ShardedMapping(FunctionMapping):
             if any(len(r) < n for r, n in zip(self._ready, need, strict=True)):
                 return
             self._pending.popleft()
-            out: list[FunctionChange] = []
+            out: list[MappedFile] = []
             for k, owner in enumerate(route):
                 uid, changes = self._ready[owner].popleft()
                 if uid != f"{commit}\x00{k}":

@@ -12,7 +12,10 @@ applies each diff hunk by hunk, as blame would walk it backwards:
   origins (blame passes the whole file to that parent); lines a merge adds against its first
   parent are resolved only when a fix asks, against the other parents' versions, as blame's
   later passes do;
-- lines added by a commit in `.git-blame-ignore-revs`, and versions whose parent version is
+- lines of a cosmetic hunk (`loaders.git.cosmetic`: formatting, comments, whitespace) keep the
+  origin of the removed line each came from, as blame does for a commit in
+  `.git-blame-ignore-revs`;
+- other lines added by a commit in `.git-blame-ignore-revs`, and versions whose parent version is
   not known (history before `since`, evicted, truncated commits) are unknown: the caller
   falls back to `git blame` for that file.
 """
@@ -132,6 +135,7 @@ class LineOrigins:
             old = change.old_blob
             if not _whitespace_moves(change.hunks, base, out, added, lambda: self._read(old)):
                 return None
+            _look_through(change.hunks, base, out)
         if record.is_merge:
             self._defer(record, idx, change, out)
         return out
@@ -353,6 +357,21 @@ def _whitespace_moves(
         for i, k, n in SequenceMatcher(None, rem, add, autojunk=False).get_matching_blocks():
             out[at + k : at + k + n] = base[start + i : start + i + n]
     return True
+
+
+def _look_through(
+    hunks: list[Hunk],
+    base: array,  # type: ignore[type-arg]
+    out: array,  # type: ignore[type-arg]
+) -> None:
+    """Lines of a cosmetic hunk keep the origin of the removed line they came from."""
+    for h in hunks:
+        if h.cosmetic is None or not h.old_count:
+            continue
+        start, at = h.old_start - 1, h.new_start - 1
+        for i, src in enumerate(h.cosmetic):
+            if src >= 0:
+                out[at + i] = base[start + src]
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from loaders.git.functions import FunctionChange, FunctionIndex, map_change
+from loaders.git.cosmetic import classify, whitespace_only
+from loaders.git.functions import FunctionChange, FunctionIndex, MappedFile, map_change
 from loaders.git.log_parser import CommitRecord, FileChange
 from loaders.git.messages import MessageFacts
+from loaders.git.syntax_delta import DELTA_PROPS
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ __all__ = [
 ]
 
 Row = dict[str, Any]
-Mapper = Callable[[FileChange], list[FunctionChange]]
+Mapper = Callable[[FileChange], MappedFile]
 _CHANGE = {
     "A": "added",
     "C": "added",
@@ -120,9 +122,12 @@ def _edge(src: str, dst: str, confidence: float, **props: Any) -> Row:
     return {"src": src, "dst": dst, "source": "git", "confidence": confidence, **props}
 
 
-def add_commit(rows: Rows, record: CommitRecord, facts: MessageFacts, truncated: bool) -> None:
+def add_commit(
+    rows: Rows, record: CommitRecord, facts: MessageFacts, truncated: bool, cosmetic: bool = False
+) -> None:
     """Add one commit's node, author, parents, file changes and ticket links (function
-    changes come later, from `add_functions`)."""
+    changes come later, from `add_functions`). Line counts are the files' own: the loader
+    has already taken cosmetic hunks out of them; `cosmetic` marks a reformatting commit."""
     uid = f"commit:{record.sha}"
     p_uid, email = person_uid(record.author_email, rows.pseudonymise)
     name = email if rows.pseudonymise else record.author_name
@@ -149,6 +154,7 @@ def add_commit(rows: Rows, record: CommitRecord, facts: MessageFacts, truncated:
             "is_merge": record.is_merge,
             "is_fix": facts.is_fix,
             "truncated": truncated,
+            "cosmetic": cosmetic,
             "history_complete": False,  # set true after every row the load derives from it
         }
     )
@@ -188,22 +194,26 @@ def add_functions(rows: Rows, commit: str, changes: list[FunctionChange]) -> Non
                 lines_deleted=fc.lines_deleted,
                 change=fc.change,
                 old_path=fc.old_path,
+                signature_changed=fc.signature_changed,
+                **{p: fc.deltas.get(p, 0) for p in DELTA_PROPS},
             )
         )
 
 
 def function_mapper(index: FunctionIndex) -> Mapper:
-    """The per-file function mapping of one commit, parsing both sides of the change."""
+    """The per-file function mapping of one commit, parsing both sides of the change: which
+    hunks are cosmetic, and what the others did to which functions."""
 
-    def mapped(change: FileChange) -> list[FunctionChange]:
+    def mapped(change: FileChange) -> MappedFile:
         if change.is_submodule or not change.hunks:
-            return []
+            return MappedFile([], [None] * len(change.hunks))
         try:
             old = index.get(change.old_path, change.old_blob) if change.old_path else None
             new = None
             if change.new_path:
                 base = (change.old_path, change.old_blob, change.hunks) if change.old_blob else None
                 new = index.get(change.new_path, change.new_blob, base)  # type: ignore[arg-type]
+            trees = index.trees(change)
         except (ValueError, RuntimeError) as e:  # one unparseable version: its file still counts
             logger.warning(
                 "git: functions of %s (blob %s) not mapped: %s",
@@ -211,9 +221,13 @@ def function_mapper(index: FunctionIndex) -> Mapper:
                 (change.new_blob or change.old_blob or "?")[:12],
                 e,
             )
-            return []
+            return MappedFile([], [whitespace_only(h) for h in change.hunks])
+        if trees is None:
+            cosmetic = [whitespace_only(h) for h in change.hunks]
+        else:
+            cosmetic = [classify(trees[0], trees[1], h) for h in change.hunks]
         if old is None and new is None:
-            return []
-        return map_change(change, old, new)
+            return MappedFile([], cosmetic)
+        return MappedFile(map_change(change, old, new, cosmetic, trees), cosmetic)
 
     return mapped

@@ -31,6 +31,7 @@ __all__ = [
     "function_spans",
     "parse_spans",
     "reparse_spans",
+    "reparse_tree",
 ]
 
 _DEFINITION = re.compile(r"@(function|class)\b")
@@ -156,6 +157,18 @@ def reparse_spans(
             kept[(sc[0], sc[1], sc[2])] = sc
     scopes = list(kept.values())
     return ParsedSpans(_nest(scopes), tree, scopes, new_lines)
+
+
+def reparse_tree(
+    path: str, tree: Tree, source: bytes, target: bytes, hunks: list[Hunk]
+) -> Tree | None:
+    """The tree of `target` (the other side of -U0 `hunks` from `source`), parsed
+    incrementally from `tree`; None when the hunks cannot be applied as edits."""
+    found = _parser(path)
+    edited = edit_tree(tree, source, target, hunks) if found is not None else None
+    if found is None or edited is None:
+        return None
+    return found[0].parse(target, edited)
 
 
 def _parser(path: str) -> tuple[Parser, Query | None] | None:

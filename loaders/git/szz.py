@@ -79,12 +79,13 @@ def _comment_prefixes(language: str | None) -> tuple[str, ...]:
 
 
 def blame_lines(change: FileChange, language: str | None, max_lines: int) -> list[int]:
-    """Old-side line numbers worth blaming: not blank, not comments, not whitespace-only edits."""
+    """Old-side line numbers worth blaming: not blank, not comments, not whitespace-only edits,
+    not in a cosmetic hunk."""
     prefixes = _comment_prefixes(language)
     out: list[int] = []
     for hunk in change.hunks:
-        if not hunk.removed:
-            continue
+        if not hunk.removed or hunk.cosmetic is not None:
+            continue  # nothing removed, or only its formatting changed
         added = {b"".join(a.split()) for a in hunk.added or ()}
         for i, raw in enumerate(hunk.removed):
             text = raw.decode("utf-8", "replace").strip()

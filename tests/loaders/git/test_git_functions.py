@@ -216,5 +216,5 @@ def test_a_version_the_parser_refuses_skips_that_file_only(caplog):
         hunks=[Hunk(1, 1, 1, 1)],
     )
     with caplog.at_level("WARNING"):
-        assert function_mapper(index)(change) == []
+        assert function_mapper(index)(change).functions == []
     assert "pkg/mod.py" in caplog.text and "Invalid point range" in caplog.text

@@ -1,0 +1,154 @@
+"""Cosmetic hunks: edits after which the code reads the same (formatting, comments, whitespace).
+
+A hunk of a file the code loader parses is cosmetic when the tokens on its removed lines, in the
+old version's tree, equal those on its added lines in the new version's tree: tree-sitter
+leaves, comments dropped, whitespace between them ignored, a string literal one token with its
+full text (re-indenting, re-wrapping and comment edits are cosmetic; changing quote style is
+not). In any other file a hunk is cosmetic when only whitespace changed (its words are the
+same). A cosmetic hunk comes with a line map: for each added line, the removed line it keeps
+the origin of (what `git blame` does for a commit in `.git-blame-ignore-revs`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from tree_sitter import Tree
+
+from loaders.git.log_parser import CommitRecord, FileChange, Hunk
+from loaders.git.syntax_delta import covering
+
+if TYPE_CHECKING:
+    from loaders.git.functions import MappedFile
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CosmeticMap", "classify", "mark_cosmetic", "tokens", "whitespace_only"]
+
+# Per added line of a cosmetic hunk, the removed line (0-based within the hunk) whose origin
+# it keeps; -1 when the hunk removed nothing.
+CosmeticMap = tuple[int, ...]
+Token = tuple[bytes, int]  # text, 0-based row it starts on
+_ATOMIC = frozenset({"text_block", "char_literal", "character_literal", "rune_literal", "regex"})
+
+
+def _atomic(kind: str) -> bool:
+    return "string" in kind or kind in _ATOMIC
+
+
+def _comment(kind: str) -> bool:
+    return "comment" in kind
+
+
+def tokens(tree: Tree, lo: int, hi: int) -> list[Token]:
+    """Non-comment leaves (string literals whole) with text on rows `lo`..`hi`, in order."""
+    if hi < lo:
+        return []
+    top = covering(tree, lo, hi)
+    up = top.parent
+    while up is not None:  # rows inside a literal or a comment: that node is the token
+        if _atomic(up.type) or _comment(up.type):
+            top = up
+        up = up.parent
+    out: list[Token] = []
+    stack = [top]
+    while stack:
+        n = stack.pop()
+        start, end = n.start_point, n.end_point
+        last = end[0] - 1 if end[1] == 0 and end[0] > start[0] else end[0]
+        if start[0] > hi or last < lo or _comment(n.type):
+            continue
+        if n.child_count == 0 or _atomic(n.type):
+            text = n.text or b""
+            if text or n.is_missing:
+                out.append((text or n.type.encode(), start[0]))
+        else:
+            stack.extend(reversed(n.children))
+    return out
+
+
+def _line_map(old: list[Token], new: list[Token], old_count: int, new_count: int) -> CosmeticMap:
+    """Equal token lists (rows relative to each hunk) -> each added line's removed line."""
+    first_on: dict[int, int] = {}
+    for index, (_, row) in enumerate(new):
+        first_on.setdefault(row, index)
+    if not old_count:
+        return (-1,) * new_count
+    out: list[int] = []
+    prev = -1
+    for i in range(new_count):
+        k = first_on.get(i)
+        if k is not None:
+            prev = min(max(old[k][1], 0), old_count - 1)
+        out.append(prev if prev >= 0 else min(i, old_count - 1))
+    return tuple(out)
+
+
+def classify(old: Tree | None, new: Tree | None, hunk: Hunk) -> CosmeticMap | None:
+    """The hunk's line map when its tokens are unchanged, else None (a real change).
+
+    `old` / `new` are the trees of the two versions; one may be None when its side of the
+    hunk is empty."""
+    o0 = hunk.old_start - 1
+    n0 = hunk.new_start - 1
+    if (hunk.old_count and old is None) or (hunk.new_count and new is None):
+        return None
+    a = tokens(old, o0, o0 + hunk.old_count - 1) if old is not None and hunk.old_count else []
+    b = tokens(new, n0, n0 + hunk.new_count - 1) if new is not None and hunk.new_count else []
+    if len(a) != len(b) or any(x[0] != y[0] for x, y in zip(a, b, strict=True)):
+        return None
+    return _line_map(
+        [(t, r - o0) for t, r in a], [(t, r - n0) for t, r in b], hunk.old_count, hunk.new_count
+    )
+
+
+def whitespace_only(hunk: Hunk) -> CosmeticMap | None:
+    """The hunk's line map when only whitespace changed (same words), else None.
+
+    Needs the hunk's full text (None when it was not kept or was cut by the line cap)."""
+    removed, added = hunk.removed, hunk.added
+    if removed is None or added is None:
+        return None
+    if len(removed) != hunk.old_count or len(added) != hunk.new_count:
+        return None
+    a = [(w, i) for i, line in enumerate(removed) for w in line.split()]
+    b = [(w, i) for i, line in enumerate(added) for w in line.split()]
+    if len(a) != len(b) or any(x[0] != y[0] for x, y in zip(a, b, strict=True)):
+        return None
+    return _line_map(a, b, hunk.old_count, hunk.new_count)
+
+
+def mark_cosmetic(
+    record: CommitRecord,
+    judged: list[FileChange],
+    answers: list[MappedFile],
+    listed: bool = False,
+) -> bool:
+    """Mark one commit's cosmetic hunks and take their lines out of its files' counts; True
+    for a reformatting commit.
+
+    `judged` are the commit's code files the function mapping compared token by token, with
+    its `answers` in the same order; the other files' hunks go by the whitespace rule. A
+    commit `listed` in `.git-blame-ignore-revs` counts no line at all. A reformatting commit
+    changes at least one code file and every hunk of its code files is cosmetic (or is listed).
+    """
+    by_change = {id(c): a for c, a in zip(judged, answers, strict=True)}
+    code_files = 0
+    every = True
+    for change in record.files:
+        answer = by_change.get(id(change))
+        if answer is not None:
+            maps = answer.cosmetic
+            code_files += 1
+            every = every and all(m is not None for m in maps)
+        else:
+            maps = [whitespace_only(h) for h in change.hunks]
+        for hunk, line_map in zip(change.hunks, maps, strict=True):
+            hunk.cosmetic = line_map
+            if line_map is not None:
+                change.lines_added -= hunk.new_count
+                change.lines_deleted -= hunk.old_count
+        if listed:
+            change.lines_added = change.lines_deleted = 0
+    return listed or (code_files > 0 and every)
