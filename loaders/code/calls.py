@@ -127,9 +127,11 @@ class _CallResolver:
             return self._method(cls, cs.name, skip_self=True) if cls else None
         if cs.receiver in caller.local_types:
             bound = caller.local_types[cs.receiver]
-            if typed is not None:
-                return typed.on_local(bound, cs.name, caller) if bound else None
-            return self._typed_local(bound, cs.name) if bound else None
+            if typed is None:
+                return self._typed_local(bound, cs.name) if bound else None
+            if bound and typed.class_of(bound, self.fs, caller) is not None:
+                return typed.on_local(bound, cs.name, caller)
+            # a variable of unknown type: the name rules below, as for any receiver
         if typed is not None:
             hit = typed.on_field(cs.receiver, cs.name, caller)
             if hit is not None:

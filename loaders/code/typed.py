@@ -114,10 +114,27 @@ def bind_local(caps: dict[str, list[Node]], types: dict[str, Typed | None]) -> N
     `@local.value`; alone, a binding that makes the type unknown)."""
     name = node_text(caps["local.name"][0])
     declared = caps.get("local.type")
-    if declared is not None and node_text(declared[0]) == "var":
-        return  # Java `var x = new C()`: the value's match says it
+    value = caps.get("local.value")
+    if value is not None and _not_a_variable(value[0]):
+        return
     found = _typed(caps, "local")
-    _merge(types, name, found, declared is not None and found is not None)
+    if declared is not None and found is None:
+        return  # a declared type that names no class (`number`, a function type) says nothing
+    _merge(types, name, found, declared is not None)
+
+
+_FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "func_literal"})
+
+
+def _not_a_variable(value: Node) -> bool:
+    """A binding the extractor records otherwise: a function definition (`const f = () =>`)
+    or a CommonJS import (`const m = require('./m')`)."""
+    if value.type in _FUNCTION_VALUES:
+        return True
+    if value.type != "call_expression":
+        return False
+    callee = value.child_by_field_name("function")
+    return callee is not None and callee.type == "identifier" and callee.text == b"require"
 
 
 def bind_member(caps: dict[str, list[Node]], cls: Any, fn: Any) -> None:

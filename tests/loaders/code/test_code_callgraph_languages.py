@@ -82,6 +82,18 @@ function parameter(c) {
 const shared = new Client();
 shared.close();
 """,
+            "web/cjs.js": """\
+var utils = require('./utils');
+var app = makeApp();
+app.resource = function (path) { return path; };
+app.resource('/users');
+utils.slug('x');
+""",
+            "web/utils.js": "exports.slug = function (s) { return s; };\n",
+            "web/typed.ts": """\
+export const twice: (n: number) => number = (n) => n * 2;
+twice(2);
+""",
         },
     )
     calls = _calls(root)
@@ -93,6 +105,11 @@ shared.close();
             (f"{app}:run", f"{app}:makeHandler.handle"): "value_flow",
             (f"{app}:run", f"{app}:helper"): "value_flow",
             (f"{app}:<module>", f"{client}:Client.close"): "local_type",
+            # variables of unknown type keep the name rules: an object's assigned methods,
+            # `require`d modules, a typed arrow function
+            ("web/cjs.js:<module>", "web/cjs.js:app.resource"): "same_module",
+            ("web/cjs.js:<module>", "web/utils.js:slug"): "import",
+            ("web/typed.ts:<module>", "web/typed.ts:twice"): "same_module",
         },
         absent={f"{app}:unused", f"{client}:Client.flush", f"{client}:Client.reset"},
     )
