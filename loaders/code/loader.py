@@ -21,6 +21,7 @@ from loaders.code.languages import language_for
 from loaders.code.modules import ModuleIndex
 from loaders.code.parse import ParsedFile
 from loaders.code.pipeline import built_ahead, gc_paused, heap_frozen
+from loaders.code.receivers import imported_files
 from loaders.code.resolve import SymbolTable, symbols_of
 from loaders.code.rows import (
     Uids,
@@ -276,6 +277,10 @@ class CodeLoader:
                 directory = path.rpartition("/")[0]
                 again |= {p for p in run.unchanged if p.rpartition("/")[0] == directory}
         again |= self._mentions_of_new_files(run, stored)
+        typed = [run.parsed[p] for p in touched if p in run.parsed and not p.endswith(".py")]
+        if typed:  # types declared in the files these import (see `receivers`)
+            table = SymbolTable(ModuleIndex(run.present, self.config.repo_name, run.go_modules))
+            again |= imported_files(table, typed)
         if any(p.endswith((".py", ".pyi")) for p in touched) and self._value_flow(None, run):
             # Python value flow is whole-program (a changed return value or argument can move
             # any file's edges): every Python file is resolved again from fresh facts

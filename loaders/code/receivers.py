@@ -16,15 +16,15 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from loaders.code.modules import family
-from loaders.code.parse import FunctionInfo
-from loaders.code.resolve import ClassKey, FileSymbols, SymbolTable, Target
+from loaders.code.parse import FunctionInfo, ParsedFile
+from loaders.code.resolve import ClassKey, FileSymbols, SymbolTable, Target, symbols_of
 
 if TYPE_CHECKING:
     from loaders.code.calls import Hit, _CallResolver
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["TypedReceivers"]
+__all__ = ["TypedReceivers", "imported_files"]
 
 Typed = tuple[str, str]
 _PASSED_FACTOR = 0.75  # a function passed by name runs only if the callee calls it
@@ -200,3 +200,16 @@ def _go_method_sets(table: SymbolTable) -> dict[ClassKey, set[str]]:
             if cls and cls not in fs.interfaces:
                 sets[(directory, cls)].add(qual.rpartition(".")[2])
     return dict(sets)
+
+
+def imported_files(table: SymbolTable, parsed: list[ParsedFile]) -> set[str]:
+    """The in-repository files that non-Python `parsed` files import. Their declared result
+    and field types type the importers' receivers, and a file an incremental load does not
+    parse keeps none of them (the store holds no types), so these are parsed again too."""
+    out: set[str] = set()
+    for p in parsed:
+        if p.language != "python":
+            fs = symbols_of(p)
+            for b in p.imports:
+                out.update(table.import_files(fs, b))
+    return out

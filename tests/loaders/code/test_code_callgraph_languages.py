@@ -3,12 +3,15 @@ declared field and result types, returned functions and functions passed by name
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from graph_service.batch import EdgeBatch
+from graph_service.store import GraphStore
 from loaders.base import LoadReport
 from loaders.code.loader import CodeConfig, CodeLoader
 from tests.loaders.code.code_sample_tree import write_tree
+from tests.loaders.code.conftest import call_edges
 
 Edges = dict[tuple[str, str], tuple[str, float]]
 
@@ -345,3 +348,50 @@ public class Service {
         },
         absent=set(),
     )
+
+
+def test_incremental_load_keeps_types_declared_in_unchanged_files(
+    tmp_path: Path, store: GraphStore, load: Callable[..., LoadReport]
+) -> None:
+    """A changed file's calls typed by an unchanged file's declarations (a Go result type, a
+    TS field of a base class) resolve as in a fresh load."""
+    root = write_tree(
+        tmp_path / "r",
+        {
+            "go.mod": "module example.com/app\n",
+            "client/client.go": """\
+package client
+
+type Client struct{}
+
+func NewClient() *Client { return &Client{} }
+
+func (c *Client) Do() {}
+""",
+            "main.go": 'package main\n\nimport "example.com/app/client"\n\n'
+            "func main() {\n\tc := client.NewClient()\n\tc.Do()\n}\n",
+            "web/base.ts": """\
+export class Client { send(): void {} }
+export class Base { protected client: Client = new Client(); }
+""",
+            "web/child.ts": """\
+import { Base } from './base';
+export class Child extends Base {
+  run(): void { this.client.send(); }
+}
+""",
+        },
+    )
+    load(root)
+    first = call_edges(store)
+    wanted = {
+        ("main.go:main", "client/client.go:Client.Do", "local_type"),
+        ("web/child.ts:Child.run", "web/base.ts:Client.send", "field_type"),
+    }
+    assert wanted <= first
+    (root / "main.go").write_text((root / "main.go").read_text() + "\nfunc other() {}\n")
+    child = root / "web" / "child.ts"
+    child.write_text(child.read_text() + "\nexport function other(): void {}\n")
+    report = load(root)
+    assert report.stats["files_parsed"] < 6
+    assert call_edges(store) == first  # the new functions call nothing: the same edges
