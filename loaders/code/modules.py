@@ -22,6 +22,25 @@ def family(language: str) -> str:
     return _FAMILY.get(language, language)
 
 
+def _namespace_subpackages(paths: set[str], init_dirs: set[str]) -> set[str]:
+    """Folders without `__init__.py` inside a package (`flask/sansio/`): Python imports them as
+    namespace subpackages (`flask.sansio.app`), so their modules keep the package's name. A
+    folder at the root is left alone (scripts, tests)."""
+    py_dirs: set[str] = set()
+    for p in paths:
+        if p.endswith((".py", ".pyi")):
+            d = posixpath.dirname(p)
+            while d and d not in py_dirs:
+                py_dirs.add(d)
+                d = posixpath.dirname(d)
+    found: set[str] = set()
+    for d in sorted(py_dirs, key=lambda x: x.count("/")):
+        parent = posixpath.dirname(d)
+        if d not in init_dirs and parent and (parent in init_dirs or parent in found):
+            found.add(d)
+    return found
+
+
 class ModuleIndex:
     """Maps import strings to repository files, given every path of the tree and its root name."""
 
@@ -39,6 +58,7 @@ class ModuleIndex:
         init_dirs = {posixpath.dirname(p) for p in self.paths if p.endswith("/__init__.py")}
         if "__init__.py" in self.paths:
             init_dirs.add("")
+        init_dirs |= _namespace_subpackages(self.paths, init_dirs)
         for path in sorted(self.paths):
             self.by_dir[posixpath.dirname(path)].append(path)
             if path.endswith(".java"):

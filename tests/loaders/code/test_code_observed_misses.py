@@ -9,6 +9,7 @@ from pathlib import Path
 from graph_service.batch import EdgeBatch
 from loaders.base import LoadReport
 from loaders.code.loader import CodeConfig, CodeLoader
+from loaders.code.modules import ModuleIndex
 
 
 def _load(
@@ -117,3 +118,42 @@ def test_self_calls_reach_the_overrides_of_constructed_subclasses(tmp_path: Path
     # Date is reached through LocalDate, which inherits its override; Unused is never built
     assert by[("fields.py:Field.deserialize", "fields.py:Date._deserialize")] == "override"
     assert ("fields.py:Field.deserialize", "fields.py:Unused._deserialize") not in by
+
+
+def test_a_folder_without_init_inside_a_package_is_a_namespace_subpackage(tmp_path: Path) -> None:
+    # flask's `src/flask/sansio/` has no __init__.py: `from ..helpers import f` in
+    # `sansio/app.py` is `flask.helpers` (Python imports it as `flask.sansio.app`); the module
+    # was named `app`, so none of its relative imports resolved.
+    index = ModuleIndex(
+        ["src/pkg/__init__.py", "src/pkg/helpers.py", "src/pkg/sansio/app.py", "tools/x.py"],
+        "r",
+        {},
+    )
+    assert index.py_module_name("src/pkg/sansio/app.py") == "pkg.sansio.app"
+    assert index.py_module_name("tools/x.py") == "x"  # a root folder: as before
+    calls, _ = _load(
+        tmp_path,
+        {
+            "src/pkg/__init__.py": "",
+            "src/pkg/helpers.py": """
+                def get_flag():
+                    return 1
+            """,
+            "src/pkg/sansio/app.py": """
+                from ..helpers import get_flag
+                from .scaffold import Scaffold
+
+                class App(Scaffold):
+                    def make(self):
+                        return get_flag(), self.setup()
+            """,
+            "src/pkg/sansio/scaffold.py": """
+                class Scaffold:
+                    def setup(self):
+                        return 2
+            """,
+        },
+    )
+    pairs = {(a, b) for a, b, _ in calls}
+    assert ("src/pkg/sansio/app.py:App.make", "src/pkg/helpers.py:get_flag") in pairs
+    assert ("src/pkg/sansio/app.py:App.make", "src/pkg/sansio/scaffold.py:Scaffold.setup") in pairs
