@@ -17,7 +17,8 @@ The same checkout is then loaded by the code loader (no store: the batches as it
 the whole checkout, as `prodgraph ingest` would load it, or the package folder alone with
 `--package-only`) and compared:
 - recall of observed function -> function pairs, and of module-level / class-body pairs
-  (caller `<module>` or `Cls.<body>`) separately;
+  (caller `<module>` or `Cls.<body>`) separately; a module's `__getattr__` run by an import
+  statement (the import system looking names up) is left out, and counted;
 - static edges between package functions never observed: a count, not a precision (a test
   suite runs a part of the code); also the count restricted to callers that ran;
 - the static resolution of each hit, and the misses by category with examples.
@@ -47,7 +48,15 @@ _PROJECT = _HERE.parent
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["compare", "main", "miss_category", "package_dir", "record", "static_edges"]
+__all__ = [
+    "compare",
+    "import_machinery",
+    "main",
+    "miss_category",
+    "package_dir",
+    "record",
+    "static_edges",
+]
 
 Fn = tuple[str, str]  # (path relative to the checkout, qualname)
 Pair = tuple[Fn, Fn]
@@ -163,6 +172,14 @@ def module_level(fn: Fn) -> bool:
     return fn[1] == "<module>" or fn[1].endswith(".<body>")
 
 
+def import_machinery(pair: Pair, text: str) -> bool:
+    """A module's `__getattr__` (PEP 562) run by an import statement: the import system looks
+    names up (`__path__`, the imported names) on the module; no call in the code."""
+    return pair[1][1] in ("__getattr__", "__dir__") and text.lstrip().startswith(
+        ("import ", "from ")
+    )
+
+
 def _line(checkout: Path, path: str, line: int, cache: dict[str, list[str]]) -> str:
     if path not in cache:
         try:
@@ -221,8 +238,18 @@ def compare(
         by_caller[a].add(b)
     out: dict[str, Any] = {}
     cache: dict[str, list[str]] = {}
+    machinery = {
+        p
+        for p, line in observed.items()
+        if import_machinery(p, _line(checkout, p[0][0], line, cache))
+    }
+    out["import_machinery_left_out"] = len(machinery)
     for kind, keep in (("function", False), ("module_level", True)):
-        obs = {p: line for p, line in observed.items() if module_level(p[0]) == keep}
+        obs = {
+            p: line
+            for p, line in observed.items()
+            if module_level(p[0]) == keep and p not in machinery
+        }
         hits = [p for p in obs if p in static]
         misses = [p for p in obs if p not in static]
         cats: dict[str, list[str]] = defaultdict(list)
@@ -317,7 +344,8 @@ def _print(label: str, fig: dict[str, Any], show: int) -> None:
     print(
         f"{label:9} static edges in the package {fig['static_in_package']}; never observed "
         f"{fig['static_never_observed']} ({fig['static_never_observed_caller_ran']} from "
-        f"callers that ran: {fig['static_never_observed_by_resolution']})"
+        f"callers that ran: {fig['static_never_observed_by_resolution']}); left out: "
+        f"{fig['import_machinery_left_out']} module __getattr__ calls made by import statements"
     )
 
 

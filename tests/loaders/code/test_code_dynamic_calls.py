@@ -179,3 +179,10 @@ def test_code_objects_are_named_like_the_loader_names_functions() -> None:
     assert hook.name_of(f, "m.py")[:3] == ("m.py", "A.f", "fn")
     assert hook.name_of(g, "m.py")[:3] == ("m.py", "A.f.g", "fn")
     assert hook.name_of(comp, "m.py")[:3] == ("m.py", "A.f.g", "inner")
+
+
+def test_module_getattr_run_by_an_import_statement_is_left_out() -> None:
+    pair = (("pkg/a.py", "<module>"), ("pkg/b.py", "__getattr__"))
+    assert dc.import_machinery(pair, "    from .b import name")
+    assert not dc.import_machinery(pair, "x = b.missing")
+    assert not dc.import_machinery((pair[0], ("pkg/b.py", "load")), "from .b import load")
