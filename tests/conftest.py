@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -25,6 +26,8 @@ from graph_service.settings import Settings
 from graph_service.store import GraphStore, open_store
 
 BACKENDS = ["ladybug", "neo4j"]
+# fixture params: the Neo4j leg carries the `neo4j` mark (`-m "not neo4j"` leaves it out)
+BACKEND_PARAMS = [pytest.param("ladybug"), pytest.param("neo4j", marks=pytest.mark.neo4j)]
 NEO4J_SKIP = "Neo4j leg: set PRODGRAPH_TEST_NEO4J_URI (and _USER, _PASSWORD) to run it"
 _PRODUCT_BACKEND_VARS = (
     "PRODGRAPH_BACKEND",
@@ -44,6 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{EMBEDDED_ONLY}: about the embedded store itself (files, locks, recovery): no Neo4j leg",
     )
+    config.addinivalue_line("markers", "neo4j: the Neo4j leg of a test run on every backend")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -51,8 +55,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     dropped = [
         item
         for item in items
-        if item.get_closest_marker(EMBEDDED_ONLY)
-        and getattr(getattr(item, "callspec", None), "params", {}).get("backend") == "neo4j"
+        if item.get_closest_marker(EMBEDDED_ONLY) and item.get_closest_marker("neo4j")
     ]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -67,6 +70,16 @@ def _no_product_backend() -> Iterator[None]:
         for var in _PRODUCT_BACKEND_VARS:
             mp.delenv(var, raising=False)
         yield
+
+
+_LOCATION_FIELDS = {
+    "backend",
+    "db_path",
+    "neo4j_uri",
+    "neo4j_user",
+    "neo4j_password",
+    "neo4j_database",
+}
 
 
 @dataclass
@@ -84,6 +97,21 @@ class StoreBackend:
         """Point `Settings()` (and commands started by the test) at this backend."""
         for var, value in self.env.items():
             monkeypatch.setenv(var, value)
+
+    @property
+    def db_args(self) -> list[str]:
+        """The CLI's store arguments: `--db PATH` for the embedded store, none for Neo4j (its
+        variables select it; an explicit `--db` would force the embedded store)."""
+        return ["--db", str(self.settings.db_path)] if self.name == "ladybug" else []
+
+    @property
+    def location(self) -> dict[str, Any]:
+        """The settings fields that name this store, to build other `Settings` around it."""
+        return self.settings.model_dump(include=_LOCATION_FIELDS)
+
+    def with_settings(self, **update: Any) -> Settings:
+        """This backend's settings with `update` applied (API keys, limits, ...)."""
+        return self.settings.model_copy(update=update)
 
 
 def neo4j_test_settings(tmp_path: Path) -> Settings:
@@ -134,7 +162,7 @@ def make_backend(name: str, tmp_path: Path) -> StoreBackend:
     return StoreBackend(name, settings, env)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=BACKEND_PARAMS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StoreBackend:
     """Each backend in turn, empty: end-to-end tests run on both (Neo4j when configured)."""
     return make_backend(request.param, tmp_path)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from graph_service import schema
-from graph_service.settings import Settings
-from graph_service.store import GraphStore, open_store
+from graph_service.store import GraphStore
+from tests.conftest import StoreBackend
 from tests.fixtures.graph import FUNCS, LOADED_BY, build_fixture_graph
 
 NODES = {"Repository": 1, "File": 4, "Class": 2, "Function": 7, "Commit": 6, "Person": 3,
@@ -22,8 +20,8 @@ def test_every_label_and_relationship_type_is_present(fixture_store: GraphStore)
     assert counts["edges"]["CALLS"] == 7 and counts["edges"]["MODIFIES"] == 24
 
 
-def test_building_twice_changes_nothing(tmp_path: Path) -> None:
-    store = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+def test_building_twice_changes_nothing(backend: StoreBackend) -> None:
+    store = backend.open()
     try:
         build_fixture_graph(store)
         before = store.counts()

@@ -14,7 +14,7 @@ from graph_service.errors import CallerError
 from graph_service.ingest import ingest
 from graph_service.queries import load_library, run_named
 from graph_service.settings import Settings
-from graph_service.store import GraphStore, open_store
+from graph_service.store import GraphStore
 from tests.fixtures.git import git as _git
 
 
@@ -27,7 +27,7 @@ def _commit(repo: Path, files: dict[str, str], message: str, date: str) -> None:
 
 
 @pytest.fixture
-def history(tmp_path: Path) -> GraphStore:
+def history(tmp_path: Path, store: GraphStore) -> GraphStore:
     repo = tmp_path / "app"
     repo.mkdir()
     _git(repo, "init", "-q", date="2025-01-01T00:00:00Z")
@@ -44,8 +44,7 @@ def history(tmp_path: Path) -> GraphStore:
                        "docs/guide.md": f"# Guide {i}\n"}, f"Docs and tests {i}",
                 f"{day}T00:00:00Z")  # fmt: skip
     _commit(repo, {"pkg/other.py": "def g():\n    return 2\n"}, "Other", "2025-04-15T00:00:00Z")
-    settings = Settings(db_path=tmp_path / "g.lbug")
-    store = open_store(settings, create=True)
+    settings = Settings(db_path=tmp_path / "g.lbug")  # the loaders' options only
     ingest(store, code_loader.make_loader([str(repo)], settings, {"repo": "app"}))
     ingest(store, git_loader.make_loader([str(repo)], settings, {"repo": "app", "szz": "false"}))
     return store

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import StoreBackend
+
 PRODGRAPH = Path(sys.executable).parent / "prodgraph"
 
 
@@ -30,20 +34,22 @@ def _make_repo(root: Path) -> Path:
     return repo
 
 
-def test_init_ingest_stats_query_and_run(tmp_path: Path) -> None:
-    db = str(tmp_path / "g.lbug")
-    assert _run("init", "--db", db).returncode == 0
+def test_init_ingest_stats_query_and_run(
+    tmp_path: Path, backend: StoreBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend.use_env(monkeypatch)
+    db = backend.db_args  # --db PATH on the embedded store; Neo4j from its variables
+    assert _run("init", *db).returncode == 0
     repo = _make_repo(tmp_path)
-    ing = _run("ingest", "repo", str(repo), "--db", db, "-o", "repo=demo")
+    ing = _run("ingest", "repo", str(repo), *db, "-o", "repo=demo")
     assert ing.returncode == 0, ing.stderr
-    stats = json.loads(_run("stats", "--db", db, "--json").stdout)
+    stats = json.loads(_run("stats", *db, "--json").stdout)
     assert stats["nodes"]["Function"] == 2 and stats["nodes"]["Commit"] == 1
     assert stats["edges"]["CALLS"] == 1
     q = _run(
         "query",
         "MATCH (f:Function)-[:CALLS]->(g:Function) RETURN f.name AS f, g.name AS g",
-        "--db",
-        db,
+        *db,
         "--format",
         "json",
     )
@@ -51,8 +57,7 @@ def test_init_ingest_stats_query_and_run(tmp_path: Path) -> None:
     csv = _run(
         "query",
         "-",
-        "--db",
-        db,
+        *db,
         "--format",
         "csv",
         stdin="MATCH (f:Function) RETURN f.name AS name ORDER BY name",
@@ -63,16 +68,15 @@ def test_init_ingest_stats_query_and_run(tmp_path: Path) -> None:
         "callers",
         "--param",
         "uid=fn:demo:pkg/core.py:helper",
-        "--db",
-        db,
+        *db,
         "--format",
         "json",
     )
     assert callers.returncode == 0, callers.stderr
     assert "fn:demo:pkg/core.py:main" in callers.stdout
-    again = _run("ingest", "repo", str(repo), "--db", db, "-o", "repo=demo")
+    again = _run("ingest", "repo", str(repo), *db, "-o", "repo=demo")
     assert again.returncode == 0
-    assert json.loads(_run("stats", "--db", db, "--json").stdout) == stats
+    assert json.loads(_run("stats", *db, "--json").stdout) == stats
 
 
 def test_errors_are_one_line_with_a_nonzero_exit(tmp_path: Path) -> None:
@@ -193,15 +197,18 @@ def test_up_serves_locally_without_keys_or_prints_one() -> None:
     assert local_serving(keyed, "127.0.0.1") == keyed  # configured keys are never overridden
 
 
-def test_find_names_the_uid(tmp_path: Path) -> None:
-    db = str(tmp_path / "g.lbug")
+def test_find_names_the_uid(
+    tmp_path: Path, backend: StoreBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend.use_env(monkeypatch)
+    db = backend.db_args  # --db PATH on the embedded store; Neo4j from its variables
     repo = _make_repo(tmp_path)
-    assert _run("ingest", "code", str(repo), "--db", db, "-o", "repo=demo").returncode == 0
-    rows = json.loads(_run("find", "HELPER", "--db", db, "--json").stdout)
+    assert _run("ingest", "code", str(repo), *db, "-o", "repo=demo").returncode == 0
+    rows = json.loads(_run("find", "HELPER", *db, "--json").stdout)
     assert rows[0]["uid"] == "fn:demo:pkg/core.py:helper" and rows[0]["rank"] == 0
-    shown = _run("find", "helper", "--db", db)
+    shown = _run("find", "helper", *db)
     assert "pkg/core.py:1" in shown.stdout and "fn:demo:pkg/core.py:helper" in shown.stdout
-    assert "no function or class" in _run("find", "nothing_here", "--db", db).stdout
+    assert "no function or class" in _run("find", "nothing_here", *db).stdout
 
 
 def test_up_without_serving_ends_with_a_summary(tmp_path: Path) -> None:

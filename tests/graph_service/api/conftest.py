@@ -1,10 +1,11 @@
-"""API fixtures: the fixture graph on a real Ladybug store, keys of each role, a TestClient."""
+"""API fixtures: the fixture graph on each backend, keys of each role, a TestClient."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from graph_service.api import create_app
 from graph_service.api.auth import hash_key
 from graph_service.settings import Settings
 from graph_service.store import open_store
+from tests.conftest import StoreBackend
 from tests.fixtures.graph import build_fixture_graph
 
 KEYS = {"reader": "read-secret", "writer": "write-secret", "admin": "admin-secret"}
@@ -34,11 +36,23 @@ def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, fixture_db: Path) -> Settings:
-    shutil.copytree(fixture_db, tmp_path / "db")
-    db = tmp_path / "db" / "graph.lbug"
+def settings(tmp_path: Path, fixture_db: Path, backend: StoreBackend) -> Settings:
+    """The service's settings over the fixture graph, on each backend: the embedded one a copy
+    of the session's, the Neo4j one built into the wiped test database."""
+    if backend.name == "neo4j":
+        store = backend.open()
+        try:
+            build_fixture_graph(store)
+        finally:
+            store.close()
+        where: dict[str, Any] = backend.settings.model_dump(
+            include={"backend", "neo4j_uri", "neo4j_user", "neo4j_password", "neo4j_database"}
+        )
+    else:
+        shutil.copytree(fixture_db, tmp_path / "db")
+        where = {"db_path": tmp_path / "db" / "graph.lbug"}
     return Settings(
-        db_path=db,
+        **where,
         model_dir=tmp_path / "models",
         api_keys=[
             f"reader:{hash_key(KEYS['reader'])}",

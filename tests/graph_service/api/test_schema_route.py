@@ -5,14 +5,17 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from graph_service import schema
+from tests.conftest import StoreBackend
 from tests.graph_service.api.conftest import auth
 
 
-def test_schema_lists_labels_relationships_and_properties(client: TestClient) -> None:
+def test_schema_lists_labels_relationships_and_properties(
+    client: TestClient, backend: StoreBackend
+) -> None:
     r = client.get("/v1/schema", headers=auth("reader"))
     assert r.status_code == 200
     body = r.json()
-    assert body["backend"] == "ladybug"
+    assert body["backend"] == backend.name
     assert body["schema_version"] == schema.SCHEMA_VERSION
     labels = {label["label"]: label for label in body["labels"]}
     assert set(labels) == {n.label for n in schema.NODES}

@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from fastapi.testclient import TestClient
 
 from graph_service.settings import Settings
+
+pytestmark = pytest.mark.embedded_only  # a lock on the embedded store's file
 
 PROBE = """
 import sys
