@@ -14,15 +14,16 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["Q_FIXES", "fixes_from_index", "fixes_of"]
 
+# One look-up per ticket and per commit, each bound by its key: on Ladybug 0.22 the same
+# pattern under `UNWIND $uids` plans a join over the whole relationship table (~2 s at 1M nodes
+# where a look-up by key takes ~1 ms).
 Q_FIXES = (
-    "UNWIND $uids AS u MATCH (c:Commit)-[:FIXES]->(t:Ticket {uid: u}) "
-    "RETURN u AS ticket, c.uid AS uid, c.sha AS sha, c.summary AS summary, "
+    "MATCH (c:Commit)-[:FIXES]->(t:Ticket {uid: $u}) "
+    "RETURN c.uid AS uid, c.sha AS sha, c.summary AS summary, "
     "c.message AS message, c.authored_at AS at"
 )
-_CHANGED = (
-    "UNWIND $cs AS cu MATCH (c:Commit {{uid: cu}})-[:MODIFIES]->(n:{label}) "
-    "RETURN cu AS cmt, n.uid AS node, n.path AS path LIMIT 20000"
-)
+_CHANGED = "MATCH (n:{label})<-[:MODIFIES]-(c:Commit {{uid: $c}}) RETURN n.uid AS node"
+_MAX_CHANGED = 20_000
 
 
 def fixes_of(
@@ -31,7 +32,11 @@ def fixes_of(
     """Fixing commits of `tickets` (only those authored before `before` when given)."""
     if not tickets:
         return []
-    rows = store.query(Q_FIXES, {"uids": list(tickets)}).rows()
+    rows = [
+        {"ticket": t, **r}
+        for t in dict.fromkeys(tickets)
+        for r in store.query(Q_FIXES, {"u": t}).rows()
+    ]
     if before is not None:
         rows = [r for r in rows if r["at"] is None or r["at"] < before]
     if not rows:
@@ -40,8 +45,15 @@ def fixes_of(
     files: dict[str, list[str]] = {}
     functions: dict[str, list[str]] = {}
     for label, out in (("File", files), ("Function", functions)):
-        for r in store.query(_CHANGED.format(label=label), {"cs": commits}).rows():
-            out.setdefault(r["cmt"], []).append(r["node"])
+        left = _MAX_CHANGED
+        for cu in commits:
+            if left <= 0:
+                break
+            changed = [
+                r["node"] for r in store.query(_CHANGED.format(label=label), {"c": cu}).rows()
+            ]
+            out.setdefault(cu, []).extend(changed[:left])
+            left -= len(changed)
     return [
         FixRef(
             sha=r["sha"] or "",

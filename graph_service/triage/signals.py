@@ -63,12 +63,13 @@ Q_PAST_FIX = (
     "RETURN t.title, c.sha, c.summary"
 )
 
-_NEIGHBOURS = (
-    "UNWIND $uids AS u MATCH (f:Function {uid: u})-[:CALLS]-(g:Function) "
-    "RETURN u AS src, g.uid AS dst LIMIT 2000"
-)
+# One look-up per node, the node bound by its key at the end of the pattern: on Ladybug 0.22
+# an `UNWIND $uids ... MATCH` over a relationship, or the bound node written first, can plan a
+# join over the whole table (seconds at 1M nodes) where this form reads the node's edges (<1 ms).
+_NEIGHBOURS = "MATCH (g:Function)-[:CALLS]-(f:Function {uid: $u}) RETURN g.uid AS dst LIMIT $n"
+_MAX_NEIGHBOURS = 2000
 _RAISED = (
-    "MATCH (e:ErrorSignature {uid: $e})-[r:RAISED_IN]->(f:Function) "
+    "MATCH (f:Function)<-[r:RAISED_IN]-(e:ErrorSignature {uid: $e}) "
     "RETURN f.uid AS uid, r.line AS line"
 )
 _DEPLOYS = (
@@ -281,7 +282,12 @@ def _neighbour_signals(store: GraphReader, code: CodeIndex, c: Candidates) -> No
     if not traced:
         return
     weight = {code.fn_uid[fn]: w for w, fn in traced}
-    rows = store.query(_NEIGHBOURS, {"uids": list(weight)}).rows()
+    rows: list[dict[str, Any]] = []
+    for u in weight:
+        n = _MAX_NEIGHBOURS - len(rows)
+        if n <= 0:
+            break
+        rows += [{"src": u, **r} for r in store.query(_NEIGHBOURS, {"u": u, "n": n}).rows()]
     for r in rows:
         fn = code.fn_pos.get(r["dst"])
         if fn is None:

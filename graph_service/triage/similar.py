@@ -42,13 +42,17 @@ _TICKETS = (
     "MATCH (t:Ticket) RETURN t.uid AS uid, t.key AS key, t.title AS title, t.body AS body, "
     "t.created_at AS created, t.fingerprint AS fp, t.status AS status ORDER BY uid"
 )  # one order on every backend: ties in score keep it
+# Every ticket's graph neighbours, read once with the index (the ticket loader writes these
+# edges with their tickets, so they change with the store's stamp): per request, a look-up of
+# a hundred candidates cost ~200 ms on Ladybug at 1M nodes.
 _NEIGHBOURS = (
-    "UNWIND $uids AS u MATCH (t:Ticket {uid: u})-[:MENTIONS|AFFECTS|REPORTS]->(n) "
-    "RETURN u AS ticket, n.uid AS node"
+    "MATCH (t:Ticket)-[:MENTIONS|AFFECTS|REPORTS]->(n) RETURN t.uid AS ticket, n.uid AS node"
 )
+# one look-up per returned ticket, bound by its key at the end of the pattern (under `UNWIND`
+# Ladybug 0.22 plans a join over the whole table)
 _DUPS = (
-    "UNWIND $uids AS u MATCH (t:Ticket {uid: u})-[d:DUPLICATE_OF]->(o:Ticket) "
-    "WHERE d.source <> 'model' RETURN u AS ticket, o.uid AS orig"
+    "MATCH (o:Ticket)<-[d:DUPLICATE_OF]-(t:Ticket {uid: $u}) "
+    "WHERE d.source <> 'model' RETURN o.uid AS orig"
 )
 
 
@@ -81,6 +85,7 @@ class TicketIndex:
     vectors: VectorIndex | None = None
     embedder: Any = None
     remote: Any = None  # a Neo4j store whose vector index answers nearest-neighbour queries
+    nodes: dict[str, set[str]] = field(default_factory=dict)  # ticket uid -> graph neighbours
 
     @classmethod
     def build(
@@ -153,17 +158,11 @@ def ticket_index(store: GraphReader, config: TriageConfig) -> TicketIndex:
             idx.remote = store
     else:
         idx = TicketIndex.build(rows, config, side / "ticket_embeddings.arrow" if side else None)
+    for r in store.query(_NEIGHBOURS, {}, row_cap=50_000_000).rows():
+        idx.nodes.setdefault(r["ticket"], set()).add(r["node"])
     with _LOCK:
         _CACHE[store] = (stamp, config.embedder, idx)
     return idx
-
-
-def _neighbours(store: GraphReader, uids: list[str]) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    if uids:
-        for r in store.query(_NEIGHBOURS, {"uids": uids}, row_cap=1_000_000).rows():
-            out.setdefault(r["ticket"], set()).add(r["node"])
-    return out
 
 
 def similar(
@@ -220,9 +219,8 @@ def similar(
     if nodes is None:
         nodes = _ticket_nodes(store, ticket, parsed)
     if nodes:
-        near = _neighbours(store, [idx.uid[i] for i in cand])
         for i in cand:
-            theirs = near.get(idx.uid[i], set())
+            theirs = idx.nodes.get(idx.uid[i], set())
             if theirs:
                 signals[i]["graph"] = len(nodes & theirs) / math.sqrt(len(nodes) * len(theirs))
     scored = sorted(
@@ -230,8 +228,9 @@ def similar(
     )
     scored = [(s, i) for s, i in scored if s >= config.similar_min_score][:k]
     dups = {
-        r["ticket"]: r["orig"]
-        for r in store.query(_DUPS, {"uids": [idx.uid[i] for _, i in scored]}).rows()
+        idx.uid[i]: r["orig"]
+        for _, i in scored
+        for r in store.query(_DUPS, {"u": idx.uid[i]}).rows()
     }
     return [
         SimilarTicket(
