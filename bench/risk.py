@@ -1,7 +1,7 @@
 """Risk model benchmark: one-change scoring p99 on a large synthetic graph, training time, memory.
 
 Run: .venv/bin/python bench/risk.py [--nodes 1000000] [--commits N] [--samples 100]
-     .venv/bin/python bench/risk.py --eval-repo PATH [--report DIR] [--pool PATH ...]
+     .venv/bin/python bench/risk.py --eval-repo PATH [--report DIR] [--pool PATH ...] [--ablation]
 The baseline in the same run is Kamei-LR scoring the same changes from the same neighbourhood
 reads (features + logistic regression, no graph network), so the ratio isolates the GNN cost.
 """
@@ -43,13 +43,17 @@ def _kamei_score(store, model: KameiLR, uid: str, author: str) -> float:  # type
     return float(model.score(h.commit_features(h.commit_ix[uid])[None, :])[0])
 
 
-def _eval_repo(repo: Path, report: Path | None, pool: list[Path]) -> None:
+def _eval_repo(repo: Path, report: Path | None, pool: list[Path], ablation: bool) -> None:
     from models.evaluate import evaluate_repo, write_predictions
     from models.report import comparison_table, markdown_table, write_report
 
     work = Path(tempfile.mkdtemp(prefix="risk-eval-"))
     result = evaluate_repo(
-        repo, work, Settings(db_path=work / "g.lbug", model_dir=work / "m"), pool=pool
+        repo,
+        work,
+        Settings(db_path=work / "g.lbug", model_dir=work / "m"),
+        pool=pool,
+        ablation=ablation,
     )
     pooled = (
         f", trained with {', '.join(result['pool'])} ({result['pooled_commits']} commits)"
@@ -91,9 +95,15 @@ def main() -> None:
     ap.add_argument(
         "--pool", type=Path, nargs="*", default=[], help="with --eval-repo: repositories to pool"
     )
+    ap.add_argument(
+        "--ablation",
+        action="store_true",
+        help="with --eval-repo: also the GNN and flat LR without risk v2's features (gnn_v1, "
+        "flat_lr_v1), same splits",
+    )
     args = ap.parse_args()
     if args.eval_repo:
-        _eval_repo(args.eval_repo, args.report, args.pool)
+        _eval_repo(args.eval_repo, args.report, args.pool, args.ablation)
         return
     commits = args.commits or max(500, args.nodes // 50)
     # one file in 20 renamed half-way, so scoring follows rename chains as on real histories

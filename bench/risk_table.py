@@ -1,6 +1,7 @@
 """The per-repository risk table on one population, from `eval risk` outputs (predictions.csv).
 
 Run: .venv/bin/python bench/risk_table.py DIR [DIR ...] [--population code] [--model gnn]
+     .venv/bin/python bench/risk_table.py DIR [DIR ...] --ablation   (runs made with --ablation)
 Each DIR holds the `predictions.csv` of one repository (`prodgraph eval risk --out DIR` or
 `bench/risk.py --eval-repo PATH --report DIR`). Every figure is recomputed from the per-commit
 scores: each model's ROC-AUC (windows weighted by size) and `--model` minus each other model
@@ -18,6 +19,8 @@ import numpy as np
 from models.metrics import _fast_auc, paired_bootstrap, weighted_mean
 
 COLUMNS = ("gnn", "gnn_no_edges", "flat_lr", "lapredict", "kamei_lr", "largest_first")
+# present when the run had --ablation (risk v2's features zeroed, same splits)
+ABLATION = ("gnn_v1", "flat_lr_v1")
 
 
 def _windows(path: Path, population: str) -> tuple[list[dict[str, np.ndarray]], list[str]]:
@@ -37,13 +40,52 @@ def _ci(c: dict[str, float]) -> str:
     return f"{c['diff']:+.3f} [{c['ci95_low']:+.3f}, {c['ci95_high']:+.3f}]"
 
 
+def _auc(windows: list[dict[str, np.ndarray]], m: str) -> float:
+    sizes = np.array([len(w["y"]) for w in windows], float)
+    return weighted_mean(np.array([_fast_auc(w[m], w["y"]) for w in windows]), sizes)
+
+
+def _ablation(dirs: list[Path], population: str, resamples: int) -> None:
+    """ROC-AUC with and without risk v2's features (runs with --ablation), paired intervals."""
+    pairs = (("gnn", "gnn_v1"), ("flat_lr", "flat_lr_v1"), ("gnn", "flat_lr"))
+    head = ["repository", "n", "gnn", "gnn_v1", "flat_lr", "flat_lr_v1"]
+    head += [f"{a} − {b}" for a, b in pairs]
+    print("| " + " | ".join(head) + " |")
+    print("|" + " --- |" * len(head))
+    for d in dirs:
+        windows, models = _windows(d / "predictions.csv", population)
+        if not set(ABLATION) <= set(models):
+            print(f"| {d.name} | (no --ablation columns) |")
+            continue
+        n = sum(len(w["y"]) for w in windows)
+        cells = [d.name, str(n)]
+        cells += [f"{_auc(windows, m):.3f}" for m in ("gnn", "gnn_v1", "flat_lr", "flat_lr_v1")]
+        cells += [
+            _ci(
+                paired_bootstrap(
+                    [(w[a], w[b], w["y"]) for w in windows], "roc_auc", resamples=resamples
+                )
+            )
+            for a, b in pairs
+        ]
+        print("| " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("dirs", type=Path, nargs="+")
     ap.add_argument("--population", default="code")
     ap.add_argument("--model", default="gnn", help="the reference model (minus each other)")
     ap.add_argument("--resamples", type=int, default=1000)
+    ap.add_argument(
+        "--ablation",
+        action="store_true",
+        help="the features' table instead: each model with and without risk v2's features",
+    )
     args = ap.parse_args()
+    if args.ablation:
+        _ablation(args.dirs, args.population, args.resamples)
+        return
     others = [m for m in COLUMNS if m != args.model]
     head = ["repository", "n", "buggy", *COLUMNS, *[f"{args.model} − {m}" for m in others]]
     print("| " + " | ".join(head) + " |")

@@ -20,26 +20,73 @@ import pyarrow as pa
 import torch
 from torch_geometric.data import HeteroData
 
+from graph_service import schema
 from graph_service.store.base import GraphReader
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["HETERO_RELS", "GraphTables", "export_hetero", "load_tables", "to_seconds"]
+__all__ = [
+    "CONTENT_COLUMNS",
+    "HETERO_RELS",
+    "GraphTables",
+    "export_hetero",
+    "load_tables",
+    "to_seconds",
+]
 
 _TIMEOUT = 600.0
 
-COMMITS_Q = """
+# What a change did to a function (the git loader's tree-sitter comparison of before and after,
+# on MODIFIES(Commit->Function)); read when the schema declares them, else 0.
+CONTENT_COLUMNS = (
+    "conds_added",
+    "conds_removed",
+    "loops_added",
+    "loops_removed",
+    "excepts_added",
+    "excepts_removed",
+    "calls_added",
+    "calls_removed",
+    "returns_added",
+    "returns_removed",
+    "signature_changed",
+)
+
+
+def _declared(columns: tuple[str, ...], owner: schema.RelType | schema.NodeType) -> list[str]:
+    return [c for c in columns if owner.prop(c) is not None]
+
+
+def content_returns(var: str = "m") -> str:
+    """`, m.conds_added AS conds_added, ...` for the content columns the schema declares."""
+    return "".join(
+        f", {var}.{c} AS {c}" for c in _declared(CONTENT_COLUMNS, schema.rel("MODIFIES"))
+    )
+
+
+def cosmetic_return(var: str = "c") -> str:
+    """`, c.cosmetic AS cosmetic` when the schema declares reformatting commits."""
+    return f", {var}.cosmetic AS cosmetic" if schema.node("Commit").prop("cosmetic") else ""
+
+
+COMMITS_Q = (
+    """
 MATCH (c:Commit)
 OPTIONAL MATCH (p:Person)-[:AUTHORED]->(c)
 RETURN c.uid AS uid, c.sha AS sha, c.authored_at AS authored_at, c.committed_at AS committed_at,
        c.lines_added AS la, c.lines_deleted AS ld, c.files_changed AS nf, c.is_fix AS is_fix,
-       c.is_merge AS is_merge, c.summary AS summary, c.repo AS repo, p.uid AS author
-"""
-MODIFIES_Q = """
+       c.is_merge AS is_merge, c.summary AS summary, c.repo AS repo, p.uid AS author"""
+    + cosmetic_return()
+    + "\n"
+)
+MODIFIES_Q = (
+    """
 MATCH (c:Commit)-[m:MODIFIES]->(e:{label})
 RETURN c.uid AS change_uid, e.uid AS entity, e.path AS path, {name} AS name,
-       m.lines_added AS la, m.lines_deleted AS ld, m.change AS change
-"""
+       m.lines_added AS la, m.lines_deleted AS ld, m.change AS change"""
+    + content_returns().replace("{", "{{").replace("}", "}}")
+    + "\n"
+)
 INDUCED_Q = """
 MATCH (a:Commit)-[i:INDUCED]->(b:Commit)
 RETURN a.uid AS src, b.uid AS dst, i.fixed_at AS fixed_at, b.committed_at AS fix_time,
@@ -59,6 +106,21 @@ OPTIONAL MATCH (s:Service)-[e:EXPOSES]->(o)
 RETURN f.uid AS function, o.uid AS operation, coalesce(e.first_seen, o.first_seen) AS first_seen,
        coalesce(e.last_seen, o.last_seen) AS last_seen, e.count AS count, e.errors AS errors
 """
+# what an entity has been through outside git: tickets (bugs, incidents) that name it, and error
+# signatures whose innermost in-repo frame is in it, each from the time it became known
+_TICKETS_Q = """
+MATCH (t:Ticket)-[:MENTIONS]->(e:{label})
+WHERE t.kind IN ['bug', 'incident']
+RETURN e.uid AS entity, t.created_at AS t, 'ticket' AS kind, t.uid AS source
+"""
+SIGNALS_QS = (
+    _TICKETS_Q.format(label="File"),
+    _TICKETS_Q.format(label="Function"),
+    """
+MATCH (s:ErrorSignature)-[:RAISED_IN]->(e:Function)
+RETURN e.uid AS entity, s.first_seen AS t, 'error' AS kind, s.uid AS source
+""",
+)
 INCIDENTS_Q = """
 MATCH (t:Ticket)-[:AFFECTS]->(d:Deployment)-[:SHIPS]->(c:Commit)
 WHERE t.kind = 'incident'
@@ -72,12 +134,13 @@ RETURN c.uid AS change_uid, t.created_at AS created_at, pc.uid AS prev_commit
 class GraphTables:
     """Time-stamped events of the graph; times are float seconds since the epoch (UTC).
 
-    commits: uid, sha, t, la, ld, nf, is_fix, is_merge, summary, author, repo
-    modifies: commit, entity, kind (file|function), path, name, la, ld, change
+    commits: uid, sha, t, la, ld, nf, is_fix, is_merge, summary, author, repo, cosmetic
+    modifies: commit, entity, kind (file|function), path, name, la, ld, change, CONTENT_COLUMNS
     induced: src, dst, known_at, method   (a label exists from `known_at` on)
     calls: src, dst, since (when the call took its current form; -inf: unknown)
     traffic: function, first_seen, rate (req/s), error_rate
     renames: commit, old (file uid), new (file uid): a file renamed by a commit
+    signals: entity, t, kind (ticket|error), source: what names an entity, known from `t`
     """
 
     commits: pd.DataFrame
@@ -86,6 +149,7 @@ class GraphTables:
     calls: pd.DataFrame
     traffic: pd.DataFrame
     renames: pd.DataFrame = field(default_factory=lambda: renames_frame(pd.DataFrame()))
+    signals: pd.DataFrame = field(default_factory=lambda: signals_frame(pd.DataFrame()))
 
     def fingerprint(self) -> str:
         """A stable hash of the training data (sizes, times and labels)."""
@@ -130,6 +194,12 @@ def commits_frame(raw: pd.DataFrame) -> pd.DataFrame:
             "is_merge": raw["is_merge"].fillna(False).astype(bool),
             "summary": raw["summary"].fillna("").astype(str),
             "author": raw["author"].fillna("person:unknown").astype(str),
+            "cosmetic": (
+                raw["cosmetic"] if "cosmetic" in raw.columns else pd.Series([False] * len(raw))
+            )
+            .fillna(False)
+            .astype(bool)
+            .to_numpy(),
             "repo": (raw["repo"] if "repo" in raw.columns else pd.Series([""] * len(raw)))
             .fillna("")
             .astype(str)
@@ -147,10 +217,13 @@ def modifies_frame(files: pd.DataFrame, functions: pd.DataFrame) -> pd.DataFrame
             f = raw.rename(columns={"change_uid": "commit"})
             f["kind"] = kind
             parts.append(f)
-    cols = ["commit", "entity", "kind", "path", "name", "la", "ld", "change"]
+    cols = ["commit", "entity", "kind", "path", "name", "la", "ld", "change", *CONTENT_COLUMNS]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     out = pd.concat(parts, ignore_index=True)
+    for c in CONTENT_COLUMNS:  # missing (older stores, file rows): nothing known, 0
+        values = out[c] if c in out.columns else pd.Series(0, index=out.index)
+        out[c] = values.fillna(0).astype("int64")
     out["la"] = out["la"].fillna(0).astype("int64")
     out["ld"] = out["ld"].fillna(0).astype("int64")
     out["path"] = out["path"].fillna("").astype(str)
@@ -252,6 +325,23 @@ def renames_frame(raw: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["commit", "old", "new"]).reset_index(drop=True)
 
 
+def signals_frame(raw: pd.DataFrame) -> pd.DataFrame:
+    """Signal rows (entity, t, kind, source), one per (entity, source), in one order."""
+    cols = ["entity", "t", "kind", "source"]
+    if len(raw) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=float if c == "t" else str) for c in cols})
+    out = pd.DataFrame(
+        {
+            "entity": raw["entity"].astype(str).to_numpy(),
+            "t": to_seconds(raw["t"]),
+            "kind": raw["kind"].astype(str).to_numpy(),
+            "source": raw["source"].astype(str).to_numpy(),
+        }
+    )
+    out = out[~np.isnan(out["t"].to_numpy())].drop_duplicates(["entity", "source"])
+    return out.sort_values(cols).reset_index(drop=True)
+
+
 def traffic_frame(raw: pd.DataFrame) -> pd.DataFrame:
     if len(raw) == 0:
         return pd.DataFrame({"function": [], "first_seen": [], "rate": [], "error_rate": []})
@@ -282,6 +372,12 @@ def load_tables(reader: GraphReader) -> GraphTables:
         calls=calls_frame(_frame(reader, CALLS_Q)),
         traffic=traffic_frame(_frame(reader, TRAFFIC_Q)),
         renames=renames_frame(_frame(reader, RENAMES_Q)),
+        signals=signals_frame(
+            pd.concat(
+                [_frame(reader, q) for q in SIGNALS_QS],
+                ignore_index=True,
+            )
+        ),
     )
 
 

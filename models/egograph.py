@@ -18,11 +18,26 @@ import numpy as np
 import torch
 from torch_geometric.data import HeteroData
 
-from models.history import COMMIT_FEATURES, ENTITY_FEATURES, PERSON_FEATURES, History
+from models.history import (
+    COMMIT_FEATURES,
+    ENTITY_FEATURES,
+    PERSON_FEATURES,
+    V2_ENTITY_FEATURES,
+    V2_FEATURES,
+    History,
+)
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EDGE_TYPES", "NODE_DIMS", "EgoBatch", "build_egos", "log_features", "subset"]
+__all__ = [
+    "EDGE_TYPES",
+    "NODE_DIMS",
+    "EgoBatch",
+    "build_egos",
+    "log_features",
+    "subset",
+    "without_v2",
+]
 
 EDGE_TYPES: tuple[tuple[str, str, str], ...] = (
     ("file", "touches", "commit"),
@@ -80,13 +95,14 @@ def _ego(h: History, ci: int, pos: int, b: _Builder, max_nbr: int, max_ent: int)
     b.edges["person", "authored", "commit"].append((p, c))
     lo, hi = h.c_ptr[ci], h.c_ptr[ci + 1]
     ents, la, ld = h.c_ent[lo:hi], h.c_la[lo:hi], h.c_ld[lo:hi]
+    content = h.c_content[lo:hi]
     keep = np.argsort(-(la + ld), kind="stable")[:max_ent]
     file_node: dict[str, int] = {}
     fn_nodes: list[tuple[int, int]] = []
     for i in sorted(keep.tolist()):
         e = int(ents[i])
         kind = "function" if h.ent_kind[e] else "file"
-        n = b.add(kind, h.entity_state(e, t, a, la[i], ld[i]), pos, e)
+        n = b.add(kind, h.entity_state(e, t, a, la[i], ld[i], content=content[i]), pos, e)
         b.edges[kind, "touches", "commit"].append((n, c))
         b.edges["commit", "touched_by", kind].append((c, n))
         if kind == "file":
@@ -167,4 +183,29 @@ def subset(batch: EgoBatch, commit_ixs: Sequence[int] | np.ndarray) -> EgoBatch:
         s, d = remap[et[0]][ei[0]], remap[et[2]][ei[1]]
         ok = (s >= 0) & (d >= 0)
         data[et].edge_index = torch.from_numpy(np.stack([s[ok], d[ok]]))
+    return out
+
+
+def without_v2(batch: EgoBatch) -> EgoBatch:
+    """The same egos with the features risk v2 added (`V2_FEATURES` on commits,
+    `V2_ENTITY_FEATURES` on files and functions) set to 0: the with/without ablation on the
+    same graphs. A constant column standardises to 0, so the model cannot use it."""
+    drop = {
+        "commit": [COMMIT_FEATURES.index(k) for k in V2_FEATURES],
+        "file": [ENTITY_FEATURES.index(k) for k in V2_ENTITY_FEATURES],
+        "function": [ENTITY_FEATURES.index(k) for k in V2_ENTITY_FEATURES],
+    }
+    data = HeteroData()
+    out = EgoBatch(data, batch.commits, dict(batch.raw), batch.owner, batch.entity, batch.touched)
+    for kind in NODE_DIMS:
+        x = batch.data[kind].x.clone()
+        if kind in drop and len(x):
+            x[:, drop[kind]] = 0.0
+            raw = batch.raw[kind].copy()
+            raw[:, drop[kind]] = 0.0
+            out.raw[kind] = raw
+        data[kind].x = x
+        data[kind].num_nodes = x.shape[0]
+    for et in EDGE_TYPES:
+        data[et].edge_index = batch.data[et].edge_index
     return out

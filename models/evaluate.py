@@ -35,8 +35,8 @@ from models.baselines import BASELINES
 from models.calibration import IsotonicCalibrator, brier, ece
 from models.config import RiskConfig, torch_threads
 from models.dataset import load_tables
-from models.egograph import build_egos, subset
-from models.history import DAY, History
+from models.egograph import build_egos, subset, without_v2
+from models.history import COMMIT_FEATURES, DAY, V2_FEATURES, History
 from models.metrics import (
     METRICS,
     PAIRED_METRICS,
@@ -54,6 +54,7 @@ from models.train import eligible_commits, fit_gnn, predict_raw, split_validatio
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "ABLATION_MODELS",
     "DEFAULT_MODEL",
     "METRICS",
     "MODEL_NAMES",
@@ -74,6 +75,9 @@ MODEL_NAMES = (
     "largest_first",
     "random",
 )
+# with `ablation=True`: the GNN and flat LR again on the same splits without risk v2's features
+# (models.context, zeroed: `models.egograph.without_v2`), so "with minus without" is paired
+ABLATION_MODELS = ("gnn_v1", "flat_lr_v1")
 DEFAULT_MODEL = "gnn"  # what `prodgraph train` ships; compared paired against every other model
 
 
@@ -123,24 +127,38 @@ def _baseline_probs(
 
 
 def _fold(
-    h: History, feats: np.ndarray, egos: Any, train: np.ndarray, test: np.ndarray, cfg: RiskConfig
+    h: History,
+    feats: np.ndarray,
+    egos: Any,
+    train: np.ndarray,
+    test: np.ndarray,
+    cfg: RiskConfig,
+    egos_v1: Any = None,
 ) -> dict[str, np.ndarray]:
     cutoff = float(h.t[train].max())
     out: dict[str, np.ndarray] = {}
-    test_egos = subset(egos, test)
-    for name, use_edges in (("gnn", True), ("gnn_no_edges", False)):
+    runs = [("gnn", True, egos), ("gnn_no_edges", False, egos)]
+    if egos_v1 is not None:
+        runs.append(("gnn_v1", True, egos_v1))
+    for name, use_edges, cache in runs:
         model = fit_gnn(
-            h, train, cutoff, cfg.model_copy(update={"use_edges": use_edges}), cache=egos
+            h, train, cutoff, cfg.model_copy(update={"use_edges": use_edges}), cache=cache
         )
         with torch_threads(cfg.threads):
-            logits, _ = predict_raw(model.net, test_egos)
+            logits, _ = predict_raw(model.net, subset(cache, test))
         out[name] = model.calibrator(torch.sigmoid(logits).numpy())
     for name in BASELINES:
         out[name] = _baseline_probs(name, feats, h, train, test, cutoff, cfg)
+    if egos_v1 is not None:
+        v1 = feats.copy()
+        v1[:, [COMMIT_FEATURES.index(k) for k in V2_FEATURES]] = 0.0
+        out["flat_lr_v1"] = _baseline_probs("flat_lr", v1, h, train, test, cutoff, cfg)
     return out
 
 
-def _average(folds: list[dict[str, Any]], pop: str, key: str, weighted: bool) -> dict[str, Any]:
+def _average(
+    folds: list[dict[str, Any]], pop: str, key: str, weighted: bool, names: tuple[str, ...]
+) -> dict[str, Any]:
     """Per model, each metric averaged over the windows (weighted by commit count or not)."""
     count = "matured" if key == "models" else "test"
     w = np.array([f["populations"][pop][count] for f in folds], dtype=float)
@@ -151,12 +169,16 @@ def _average(folds: list[dict[str, Any]], pop: str, key: str, weighted: bool) ->
             k: weighted_mean(np.array([f["populations"][pop][key][m][k] for f in folds]), w)
             for k in METRICS
         }
-        for m in MODEL_NAMES
+        for m in names
     }
 
 
 def _population_result(
-    folds: list[dict[str, Any]], windows: list[dict[str, np.ndarray]], pop: str, n: int
+    folds: list[dict[str, Any]],
+    windows: list[dict[str, np.ndarray]],
+    pop: str,
+    n: int,
+    names: tuple[str, ...] = MODEL_NAMES,
 ) -> dict[str, Any]:
     matured = sum(f["populations"][pop]["matured"] for f in folds)
     tested = sum(f["populations"][pop]["test"] for f in folds)
@@ -167,9 +189,9 @@ def _population_result(
         "test_commits": matured,
         "censored_test_commits": tested - matured,
         "test_buggy_rate": buggy / matured if matured else float("nan"),
-        "models": _average(folds, pop, "models", weighted=True),
-        "models_equal_windows": _average(folds, pop, "models", weighted=False),
-        "models_uncensored": _average(folds, pop, "models_uncensored", weighted=True),
+        "models": _average(folds, pop, "models", True, names),
+        "models_equal_windows": _average(folds, pop, "models", False, names),
+        "models_uncensored": _average(folds, pop, "models_uncensored", True, names),
         "comparisons": {
             f"{DEFAULT_MODEL}_vs_{other}": {
                 metric: paired_bootstrap(
@@ -177,7 +199,7 @@ def _population_result(
                 )
                 for metric in PAIRED_METRICS
             }
-            for other in MODEL_NAMES
+            for other in names
             if other != DEFAULT_MODEL
         },
     }
@@ -191,9 +213,13 @@ def evaluate_history(
     min_train_share: float = 0.4,
     keep_predictions: bool = True,
     target: Collection[str] | None = None,
+    ablation: bool = False,
 ) -> dict[str, Any]:
     """Rolling-origin evaluation of every model over `cutoffs` time windows of `h`, on the
     `all` and `code` populations (see the module docstring).
+
+    `ablation`: also `ABLATION_MODELS`, the GNN and flat LR without risk v2's features, on the
+    same splits (so `gnn_vs_gnn_v1` is the features' paired contribution).
 
     `target` (commit uids, e.g. one repository's of a store holding several): the windows are
     cut from those commits only, and every model trains on all commits of `h` up to each
@@ -218,6 +244,8 @@ def evaluate_history(
     feats_all = np.zeros((len(h.commit_uids), feats.shape[1]))
     feats_all[ix] = feats
     egos = build_egos(h, ix, cfg.max_neighbours, cfg.max_entities)
+    egos_v1 = without_v2(egos) if ablation else None
+    names = MODEL_NAMES + (ABLATION_MODELS if ablation else ())
     effort_all = h.la + h.ld
     spans = _windows(len(tix), cutoffs, min_train_share)
     horizon = censoring_horizon(h, tix[: spans[0][0]])
@@ -231,7 +259,7 @@ def evaluate_history(
             known = ix[h.t[ix] <= h.t[train].max()]
             train = known[~np.isin(known, test)]
         with threadpool_limits(cfg.threads):  # OpenMP boosting crawls on shared small machines
-            probs = _fold(h, feats_all, egos, train, test, cfg)
+            probs = _fold(h, feats_all, egos, train, test, cfg, egos_v1)
         y, effort = truth[test], effort_all[test]
         matured = h.t[test] <= end - horizon
         fold: dict[str, Any] = {
@@ -248,12 +276,12 @@ def evaluate_history(
                 "test": int(sel.sum()),
                 "matured": int(mat.sum()),
                 "matured_buggy": int(y[mat].sum()),
-                "models": {m: _metrics(probs[m][mat], y[mat], effort[mat]) for m in MODEL_NAMES},
+                "models": {m: _metrics(probs[m][mat], y[mat], effort[mat]) for m in names},
                 "models_uncensored": {
-                    m: _metrics(probs[m][sel], y[sel], effort[sel]) for m in MODEL_NAMES
+                    m: _metrics(probs[m][sel], y[sel], effort[sel]) for m in names
                 },
             }
-            windows[pop].append({"y": y[mat], **{m: probs[m][mat] for m in MODEL_NAMES}})
+            windows[pop].append({"y": y[mat], **{m: probs[m][mat] for m in names}})
         folds.append(fold)
         kept.append(
             {
@@ -263,7 +291,7 @@ def evaluate_history(
                 "matured": matured.tolist(),
                 "label": y.tolist(),
                 "effort": effort.tolist(),
-                "models": {m: probs[m].tolist() for m in MODEL_NAMES},
+                "models": {m: probs[m].tolist() for m in names},
             }
         )
         logger.info("fold %d/%d done (%.0f s)", len(folds), cutoffs, time.perf_counter() - start)
@@ -274,7 +302,7 @@ def evaluate_history(
         "buggy_rate": float(truth[tix].mean()),
         "default_model": DEFAULT_MODEL,
         "populations": {
-            p: _population_result(folds, windows[p], p, counts[p]) for p in POPULATIONS
+            p: _population_result(folds, windows[p], p, counts[p], names) for p in POPULATIONS
         },
         "horizon_days": round(horizon / DAY, 1),
         "end_of_history": end,
@@ -289,7 +317,7 @@ def evaluate_history(
         result["predictions"] = {
             key: [x for part in kept for x in part[key]]
             for key in ("sha", "window", "code", "matured", "label", "effort")
-        } | {"models": {m: [x for part in kept for x in part["models"][m]] for m in MODEL_NAMES}}
+        } | {"models": {m: [x for part in kept for x in part["models"][m]] for m in names}}
     return result
 
 
@@ -298,15 +326,16 @@ def write_predictions(result: dict[str, Any], path: Path) -> Path:
     (`all`, and `code` again for a code-changing one): sha, window, population, label, then one
     score column per model. These rows are exactly the ones behind the headline metrics."""
     pred = result["predictions"]
+    names = list(pred["models"])  # MODEL_NAMES, then ABLATION_MODELS when they ran
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["sha", "window", "population", "label", *MODEL_NAMES])
+        out.writerow(["sha", "window", "population", "label", *names])
         for pop in POPULATIONS:
             for i, sha in enumerate(pred["sha"]):
                 if not pred["matured"][i] or (pop == "code" and not pred["code"][i]):
                     continue
-                scores = [repr(float(pred["models"][m][i])) for m in MODEL_NAMES]
+                scores = [repr(float(pred["models"][m][i])) for m in names]
                 out.writerow([sha, pred["window"][i], pop, int(pred["label"][i]), *scores])
     return path
 
@@ -320,10 +349,13 @@ def evaluate(
     min_train_share: float = 0.4,
     keep_predictions: bool = True,
     target: Collection[str] | None = None,
+    ablation: bool = False,
 ) -> dict[str, Any]:
     """Evaluate every model on the graph in `store` (see `evaluate_history`)."""
     h = History(load_tables(store))
-    return evaluate_history(h, cutoffs, config, repo, min_train_share, keep_predictions, target)
+    return evaluate_history(
+        h, cutoffs, config, repo, min_train_share, keep_predictions, target, ablation
+    )
 
 
 def evaluate_repo(
@@ -335,6 +367,7 @@ def evaluate_repo(
     config: RiskConfig | None = None,
     git_options: dict[str, str] | None = None,
     pool: Sequence[str | Path] = (),
+    ablation: bool = False,
 ) -> dict[str, Any]:
     """Load a repository (code + git loaders) into a fresh embedded store and evaluate it.
 
@@ -373,7 +406,9 @@ def evaluate_repo(
                 "MATCH (c:Commit) WHERE c.repo = $repo RETURN c.uid AS uid", {"repo": names[0]}
             ).rows()
             target = [r["uid"] for r in rows]
-        result = evaluate(store, cutoffs, config=config, repo=repo_path.name, target=target)
+        result = evaluate(
+            store, cutoffs, config=config, repo=repo_path.name, target=target, ablation=ablation
+        )
         result["load_seconds"] = round(load_s, 1)
         if pool_paths:
             result["pool"] = names[1:]

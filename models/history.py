@@ -28,11 +28,20 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from models.dataset import GraphTables, file_of
+from models.context import V2_FEATURES, context_features
+from models.dataset import CONTENT_COLUMNS, GraphTables, file_of
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["COMMIT_FEATURES", "ENTITY_FEATURES", "KAMEI_FEATURES", "PERSON_FEATURES", "History"]
+__all__ = [
+    "COMMIT_FEATURES",
+    "ENTITY_FEATURES",
+    "KAMEI_FEATURES",
+    "PERSON_FEATURES",
+    "V2_ENTITY_FEATURES",
+    "V2_FEATURES",
+    "History",
+]
 
 DAY = 86400.0
 YEAR = 365.25 * DAY
@@ -66,7 +75,8 @@ EXTRA_FEATURES = (
     "error_rate",
     "is_merge",
 )
-COMMIT_FEATURES = KAMEI_FEATURES + EXTRA_FEATURES
+# risk v2 (models.context): what the change does, its functions' history, their neighbours
+COMMIT_FEATURES = KAMEI_FEATURES + EXTRA_FEATURES + V2_FEATURES
 ENTITY_FEATURES = (
     "changes",
     "churn",
@@ -84,7 +94,12 @@ ENTITY_FEATURES = (
     "is_new",
     "author_changes",
     "touched",
+    "tickets",
+    "errors",
+    *CONTENT_COLUMNS,
 )
+# the features added in risk v2: zeroed together for the with/without ablation
+V2_ENTITY_FEATURES = ("tickets", "errors", *CONTENT_COLUMNS)
 PERSON_FEATURES = ("exp", "rexp", "bugs", "fixes")
 
 
@@ -126,12 +141,18 @@ class History:
         # MODIFIES row of a commit (a neighbourhood holds a commit's rows of the touched
         # entities only, so features never depend on it)
         self.code_change = self._code_changes(tables.modifies)
+        # a reformatting commit (the git loader's `cosmetic`) changes no code
+        self.cosmetic = np.zeros(len(c), dtype=bool)
+        if "cosmetic" in c.columns:
+            self.cosmetic = c["cosmetic"].fillna(False).to_numpy(dtype=bool)
+        self.code_change &= ~self.cosmetic
         self._index_entities(tables)
         self._index_bugs(tables.induced)
         self._index_authors()
         self._index_lineage(tables.renames)
         self._index_calls(tables.calls)
         self._index_traffic(tables.traffic)
+        self._index_signals(tables.signals)
 
     # ---- indexing -----------------------------------------------------------------------
     def _code_changes(self, modifies: pd.DataFrame) -> np.ndarray:
@@ -175,6 +196,10 @@ class History:
         self.c_la = by_c["la"].to_numpy(dtype=float)
         self.c_ld = by_c["ld"].to_numpy(dtype=float)
         self.c_row = by_c["row"].to_numpy()
+        self.c_content = np.zeros((len(by_c), len(CONTENT_COLUMNS)))
+        for j, col in enumerate(CONTENT_COLUMNS):
+            if col in by_c.columns:
+                self.c_content[:, j] = by_c[col].fillna(0).to_numpy(dtype=float)
         by_e = m.sort_values(["ei", "t", "ci"])
         ei = by_e["ei"].to_numpy()
         self.e_ptr = _csr(ei, n_ent)
@@ -366,6 +391,25 @@ class History:
                 self.traffic[self.ent_ix[f]].append((first, rate, err))
                 self.traffic_rows[self.ent_ix[f]].append(row)
 
+    def _index_signals(self, signals: pd.DataFrame) -> None:
+        """Tickets (bugs, incidents) and error signatures naming an entity, by the time each
+        became known (`models.dataset.signals_frame`)."""
+        self.signal_times: dict[tuple[int, str], np.ndarray] = {}
+        grouped: dict[tuple[int, str], list[float]] = defaultdict(list)
+        for uid, when, kind in signals[["entity", "t", "kind"]].itertuples(index=False):
+            e = self.ent_ix.get(uid)
+            if e is not None and np.isfinite(when):
+                grouped[(e, str(kind))].append(float(when))
+        self.signal_times = {k: np.sort(v) for k, v in grouped.items()}
+
+    def signals_at(self, e: int, t: float) -> tuple[int, int]:
+        """(tickets, error signatures) naming entity `e` known strictly before `t`."""
+        counts = []
+        for kind in ("ticket", "error"):
+            arr = self.signal_times.get((e, kind))
+            counts.append(0 if arr is None else int(np.searchsorted(arr, t, side="left")))
+        return counts[0], counts[1]
+
     # ---- a proposed change -------------------------------------------------------------
     def with_change(
         self,
@@ -410,6 +454,8 @@ class History:
         h.c_la = np.concatenate([self.c_la, [float(x) for _, x, _ in pairs]])
         h.c_ld = np.concatenate([self.c_ld, [float(x) for _, _, x in pairs]])
         h.c_row = np.concatenate([self.c_row, np.full(len(ents), -1, dtype=self.c_row.dtype)])
+        h.c_content = np.concatenate([self.c_content, np.zeros((len(ents), len(CONTENT_COLUMNS)))])
+        h.cosmetic = np.append(self.cosmetic, False)
         if np.any(self.born[ents] > t):  # an entity this change brings to life exists from t
             h.born = self.born.copy()
             h.born[ents] = np.minimum(h.born[ents], t)
@@ -471,9 +517,17 @@ class History:
         return sum(r for r, _ in live), max(err for _, err in live)
 
     def entity_state(
-        self, e: int, t: float, author: int, la: float = 0.0, ld: float = 0.0, touched: bool = True
+        self,
+        e: int,
+        t: float,
+        author: int,
+        la: float = 0.0,
+        ld: float = 0.0,
+        touched: bool = True,
+        content: np.ndarray | None = None,
     ) -> np.ndarray:
-        """ENTITY_FEATURES of entity `e` as of `t` (raw, before log/standardisation)."""
+        """ENTITY_FEATURES of entity `e` as of `t` (raw, before log/standardisation);
+        `content`: what the change does to it (CONTENT_COLUMNS), for a touched function."""
         k = self.n_prior(e, t)
         start = self.e_ptr[e]
         last = self.ev_t[start + k - 1] if k else t
@@ -482,7 +536,9 @@ class History:
         rate, err = self.traffic_at(e, t)
         ae = self.author_entity_times(author, e)
         a_k = 0 if ae is None else int(np.searchsorted(ae, t, side="left"))
-        return np.array(
+        tickets, errors = self.signals_at(e, t)
+        own = np.zeros(len(CONTENT_COLUMNS)) if content is None else content
+        base = np.array(
             [
                 k,
                 self._prefix(self.ev_cum_churn, e, k),
@@ -500,9 +556,12 @@ class History:
                 float(k == 0),
                 a_k,
                 float(touched),
+                tickets,
+                errors,
             ],
             dtype=float,
         )
+        return np.concatenate([base, own])
 
     def person_state(self, a: int, t: float) -> np.ndarray:
         lo, hi = self.a_ptr[a], self.a_ptr[a + 1]
@@ -557,7 +616,7 @@ class History:
             r, er = self.traffic_at(e, t)
             rate, err = rate + r, max(err, er)
         nf = len(files) if files else self.nf_prop[ci]
-        return np.array(
+        base = np.array(
             [
                 len({subsystem(x) for x in paths}),
                 len({directory(x) for x in paths}),
@@ -588,6 +647,7 @@ class History:
             ],
             dtype=float,
         )
+        return np.concatenate([base, context_features(self, ci)])
 
     # ---- labels -------------------------------------------------------------------------
     def labels(self, cutoff: float = math.inf) -> np.ndarray:

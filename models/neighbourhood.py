@@ -18,7 +18,9 @@ from graph_service.store.base import GraphReader
 from models.dataset import (
     COMMITS_Q,
     INCIDENTS_Q,
+    MODIFIES_Q,
     RENAMES_Q,
+    SIGNALS_QS,
     GraphTables,
     calls_frame,
     commits_frame,
@@ -26,6 +28,7 @@ from models.dataset import (
     induced_frame,
     modifies_frame,
     renames_frame,
+    signals_frame,
     traffic_frame,
 )
 
@@ -43,11 +46,7 @@ __all__ = [
 _T = 30.0
 _PER_UID_MAX = 32
 _COMMIT_ROWS = COMMITS_Q.replace("MATCH (c:Commit)", "UNWIND $uids AS u MATCH (c:Commit {uid: u})")
-_EVENTS = """
-MATCH (c:Commit)-[m:MODIFIES]->(e:{label} {{uid: $u}})
-RETURN c.uid AS change_uid, e.uid AS entity, e.path AS path, {name} AS name,
-       m.lines_added AS la, m.lines_deleted AS ld, m.change AS change
-"""
+_EVENTS = MODIFIES_Q.replace("(e:{label})", "(e:{label} {{uid: $u}})")
 _TOUCHED = """
 MATCH (c:Commit {{uid: $uid}})-[m:MODIFIES]->(e:{label}) RETURN e.uid AS entity
 """
@@ -78,6 +77,10 @@ OPTIONAL MATCH (s:Service)-[e:EXPOSES]->(o)
 RETURN f.uid AS function, o.uid AS operation, coalesce(e.first_seen, o.first_seen) AS first_seen,
        coalesce(e.last_seen, o.last_seen) AS last_seen, e.count AS count, e.errors AS errors
 """
+_FILE_SIGNALS, *_FUNCTION_SIGNALS = (
+    q.replace("(e:File)", "(e:File {uid: $u})").replace("(e:Function)", "(e:Function {uid: $u})")
+    for q in SIGNALS_QS
+)
 _AUTHOR_COMMITS = "MATCH (p:Person {uid: $a})-[:AUTHORED]->(c:Commit) RETURN c.uid AS uid"
 _RENAMED_INTO = RENAMES_Q.replace("(f:File)", "(f:File {uid: $u})")
 _FILE_GONE = "MATCH (f:File {uid: $u}) WHERE f.deleted = true RETURN f.uid AS uid, f.path AS path"
@@ -255,6 +258,15 @@ def load_neighbourhood(
         timeline = commits_frame(_q(reader, COMMITS_Q))
     induced = induced_frame(induced_raw, incidents, timeline)
     traffic = traffic_frame(_each(reader, _TRAFFIC, all_fns))
+    signals = signals_frame(
+        pd.concat(
+            [
+                _each(reader, _FILE_SIGNALS, list(files)),
+                *(_each(reader, q, all_fns) for q in _FUNCTION_SIGNALS),
+            ],
+            ignore_index=True,
+        )
+    )
     return GraphTables(
         commits=commits,
         modifies=modifies,
@@ -262,4 +274,5 @@ def load_neighbourhood(
         calls=calls,
         traffic=traffic,
         renames=renames,
+        signals=signals,
     )

@@ -105,8 +105,10 @@ def _repo_of(h: History, ci: int) -> str | None:
 
 
 def _code_change(h: History, ci: int) -> bool:
-    """Whether commit `ci` is code-changing; a proposed change given as paths (no line
-    counts) is when it names a code path."""
+    """Whether commit `ci` is code-changing (never a reformatting commit); a proposed change
+    given as paths (no line counts) is when it names a code path."""
+    if h.cosmetic[ci]:  # a reformatting commit (git loader): no code change
+        return False
     lo, hi = h.c_ptr[ci], h.c_ptr[ci + 1]
     lines = h.c_la[lo:hi] + h.c_ld[lo:hi]
     if h.commit_uids[ci] == PROPOSED_UID and not lines.any():

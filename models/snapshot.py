@@ -167,6 +167,7 @@ def neighbourhood(
     wanted = set(commits["uid"])
     induced = t.induced[t.induced["src"].isin(wanted) | t.induced["dst"].isin(wanted)]
     traffic_rows = sorted(r for e in all_fns for r in h.traffic_rows.get(e, ()))
+    named = set(files) | {h.ent_uids[e] for e in all_fns}
     return GraphTables(
         commits=commits,
         modifies=modifies,
@@ -174,4 +175,5 @@ def neighbourhood(
         calls=call_frame,
         traffic=t.traffic.iloc[traffic_rows].reset_index(drop=True),
         renames=renames,
+        signals=t.signals[t.signals["entity"].isin(named)].reset_index(drop=True),
     )
