@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from graph_service.batch import edges, nodes
-from graph_service.settings import Settings
-from graph_service.store import open_store
 from models.dataset import load_tables
 from models.history import History
+from tests.conftest import StoreBackend
 
 T0 = datetime(2024, 1, 1)
 E = {"source": "deploy", "confidence": 1.0}
 
 
-def test_incident_labels_commits_between_deployments(tmp_path: Path) -> None:
-    store = open_store(Settings(db_path=tmp_path / "g.lbug"), create=True)
+def test_incident_labels_commits_between_deployments(backend: StoreBackend) -> None:
+    store = backend.open()
     try:
         commits = [f"commit:{i:040x}" for i in range(5)]
         w = {"loaded_by": "test", "run_id": "r"}

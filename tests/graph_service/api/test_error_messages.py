@@ -33,7 +33,12 @@ CASES: list[tuple[dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("body", "says"), CASES)
+# Ladybug's lists and maps hold values of one type; Neo4j's may mix them (docs/cypher.md), so
+# only the 64-bit case is a mistake on both backends
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [c if "64 bits" in c[1] else pytest.param(*c, marks=pytest.mark.embedded_only) for c in CASES],
+)
 def test_cypher_parameter_mistakes(client: TestClient, body: dict[str, Any], says: str) -> None:
     r = client.post("/v1/cypher", json=body, headers=auth("reader"))
     assert r.status_code == 400, r.text

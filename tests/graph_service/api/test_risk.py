@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import StoreBackend
 from tests.fixtures.graph import FUNCS, sha
 from tests.graph_service.api.conftest import auth
 
@@ -116,7 +117,7 @@ class _Synthetic:
         yield from synthetic_batches(SyntheticSpec(functions=200, commits=100))
 
 
-def test_real_model_end_to_end(tmp_path: Any, caplog: Any) -> None:
+def test_real_model_end_to_end(tmp_path: Any, caplog: Any, backend: StoreBackend) -> None:
     """Train a small real model, reload it through the admin route, then score over HTTP."""
     from graph_service.api import create_app
     from graph_service.api.auth import hash_key
@@ -127,7 +128,7 @@ def test_real_model_end_to_end(tmp_path: Any, caplog: Any) -> None:
     from tests.graph_service.api.conftest import KEYS
 
     settings = Settings(
-        db_path=tmp_path / "g.lbug",
+        **backend.location,  # the service's store: each backend in turn
         model_dir=tmp_path / "models",
         api_keys=[f"admin:{hash_key(KEYS['admin'])}"],
     )

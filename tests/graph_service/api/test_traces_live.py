@@ -18,6 +18,7 @@ from graph_service.ingest import ingest
 from graph_service.settings import Settings
 from graph_service.store import open_store
 from loaders.traces import TracesConfig, TracesLoader
+from tests.conftest import StoreBackend
 from tests.graph_service.api.conftest import KEYS
 from tests.graph_service.api.live_shop import LiveShop, graph_of
 from tests.graph_service.api.otlp_util import running_server
@@ -25,9 +26,9 @@ from tests.graph_service.api.otlp_util import running_server
 PB = {"Authorization": f"Bearer {KEYS['writer']}", "Content-Type": "application/x-protobuf"}
 
 
-def _settings(tmp_path: Path, **extra: Any) -> Settings:
+def _settings(tmp_path: Path, backend: StoreBackend, **extra: Any) -> Settings:
     return Settings(
-        db_path=tmp_path / "live" / "graph.lbug",
+        **backend.location,  # the live store: each backend in turn
         model_dir=tmp_path / "models",
         api_keys=[f"writer:{hash_key(KEYS['writer'])}", f"reader:{hash_key(KEYS['reader'])}"],
         otlp_flush_interval_s=0.1,
@@ -67,9 +68,9 @@ def _metric(url: str, outcome: str) -> float:
     return 0.0
 
 
-def test_sdk_exporters_give_the_graph_of_the_file(tmp_path: Path) -> None:
+def test_sdk_exporters_give_the_graph_of_the_file(tmp_path: Path, backend: StoreBackend) -> None:
     """Four services, BatchSpanProcessor each, protobuf+gzip and JSON+gzip, many requests."""
-    settings = _settings(tmp_path)
+    settings = _settings(tmp_path, backend)
     with running_server(create_app(settings)) as url:
         shop = LiveShop(url, KEYS["writer"])
         shop.run(60)
@@ -94,7 +95,7 @@ def test_sdk_exporters_give_the_graph_of_the_file(tmp_path: Path) -> None:
     assert sum(r[3] for r in live["errors"]) == 18  # 9 declines, on both sides of the call
 
 
-def test_out_of_order_duplicates_and_lone_halves(tmp_path: Path) -> None:
+def test_out_of_order_duplicates_and_lone_halves(tmp_path: Path, backend: StoreBackend) -> None:
     """Server halves first, a retried export, a partner that never comes (TTL), a restart."""
     shop = LiveShop(None, KEYS["writer"])
     shop.run(10)
@@ -108,7 +109,7 @@ def test_out_of_order_duplicates_and_lone_halves(tmp_path: Path) -> None:
         for s in servers
         if s.parent is None or s.parent.span_id not in {c.context.span_id for c in lone}
     ]
-    settings = _settings(tmp_path, otlp_pending_ttl_s=5.0)
+    settings = _settings(tmp_path, backend, otlp_pending_ttl_s=5.0)
     with running_server(create_app(settings)) as url:
         _send(url, sent_servers[: len(sent_servers) // 2])  # server halves before their clients
         time.sleep(0.3)  # past a write: the halves wait across writes
@@ -131,14 +132,14 @@ def test_out_of_order_duplicates_and_lone_halves(tmp_path: Path) -> None:
 
 
 def test_restart_writes_waiting_halves_as_low_confidence_edges(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, backend: StoreBackend, caplog: pytest.LogCaptureFixture
 ) -> None:
     shop = LiveShop(None, KEYS["writer"])
     shop.run(1)
     spans = shop.memory.get_finished_spans()
     client = [s for s in spans if s.name == "POST /charge" and s.kind.name == "CLIENT"]
     unknown = [s for s in spans if s.name == "GET /stock" and s.kind.name == "CLIENT"]
-    settings = _settings(tmp_path, otlp_pending_ttl_s=600)
+    settings = _settings(tmp_path, backend, otlp_pending_ttl_s=600)
     caplog.set_level(logging.INFO, logger="loaders.traces.live")
     with running_server(create_app(settings)) as url:
         _send(url, client + unknown)  # no server half ever comes, no service is known to serve

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
@@ -13,11 +11,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from graph_service.ingest import ingest
-from graph_service.settings import Settings
-from graph_service.store import open_store
 from loaders.traces.aggregate import Aggregator
 from loaders.traces.live import LiveConfig, LiveTraces
 from loaders.traces.pending import PendingHalves
+from tests.conftest import StoreBackend
 
 
 def _calls(n: int, callee_attrs: dict[str, object] | None = None) -> list[ReadableSpan]:
@@ -96,12 +93,12 @@ def test_lone_clients_map_to_the_service_serving_on_their_address() -> None:
     assert pending.resolve(("billing", "10.1.1.1", 80)) == ("billing", None)
 
 
-def test_live_windows_write_what_one_file_load_writes(tmp_path: Path) -> None:
+def test_live_windows_write_what_one_file_load_writes(backend: StoreBackend) -> None:
     """Requests through LiveTraces (several writes) and one file load: the same edges."""
     spans = _calls(20)
     servers = [s for s in spans if s.kind is SpanKind.SERVER]
     clients = [s for s in spans if s.kind is SpanKind.CLIENT]
-    store = open_store(Settings(db_path=tmp_path / "live.lbug"), create=True)
+    store = backend.open()
     live = LiveTraces(LiveConfig(ttl_s=60), lambda loader: ingest(store, loader).to_dict())
     for part in (servers[:10], clients[5:], servers[10:], clients[:5]):
         body = _request(part).SerializeToString()

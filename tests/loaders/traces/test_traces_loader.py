@@ -16,6 +16,7 @@ from graph_service.store import GraphStore, open_store
 from loaders.base import LoadReport
 from loaders.traces import OtlpDecodeError, extract_from_bytes, make_loader
 from loaders.traces.loader import aggregate_files
+from tests.conftest import StoreBackend
 
 sys.path.insert(0, str(Path(__file__).parent))
 import otlp_shop as spans
@@ -228,13 +229,15 @@ def test_load_twice_changes_nothing(store: GraphStore, pb_file: Path) -> None:
     assert [w.reason for w in report.warnings] == ["already ingested (same content); skipped"]
 
 
-def test_incremental_ingest_merges_counts_and_percentiles(tmp_path: Path) -> None:
+def test_incremental_ingest_merges_counts_and_percentiles(
+    tmp_path: Path, backend: StoreBackend
+) -> None:
     first = spans.build(tmp_path / "a", 50, first=0)
     second = spans.build(tmp_path / "b", 50, first=50)
     f1, f2 = tmp_path / "1.pb", tmp_path / "2.pb"
     f1.write_bytes(first.SerializeToString())
     f2.write_bytes(second.SerializeToString())
-    inc = open_store(Settings(db_path=tmp_path / "inc.lbug"), create=True)
+    inc = backend.open()  # incremental loads on each backend, against one embedded load
     together = open_store(Settings(db_path=tmp_path / "all.lbug"), create=True)
     try:
         _load(inc, f1)
