@@ -73,11 +73,14 @@ def resolve_calls(table: SymbolTable, parsed: ParsedFile) -> list[ResolvedCall]:
         if target[0] != "fn" or target[1] not in table.files:
             continue
         key = (caller_name, target[1], target[2])
+        site = int(cs.kind != "passed")  # a function passed by name is no call site of the caller
         if key in merged:
-            merged[key].count += 1
+            merged[key].count += site
             continue
         conf = round(CONFIDENCE.get(resolution, 0.5) * factor, 3)
-        merged[key] = ResolvedCall(caller_name, target[1], target[2], resolution, conf, cs.line)
+        merged[key] = ResolvedCall(
+            caller_name, target[1], target[2], resolution, conf, cs.line, site
+        )
     return list(merged.values())
 
 

@@ -229,6 +229,10 @@ def _local_type(caps: dict[str, list[Node]], fn: FunctionInfo) -> None:
     fn.local_types[name] = found
 
 
+def _bare_call(caps: dict[str, list[Node]]) -> bool:
+    return "call.name" in caps and "call.receiver" not in caps and "call.ctor" not in caps
+
+
 def _nonblank_prefix(source: bytes) -> list[int]:
     """prefix[i] = non-blank lines among lines 1..i."""
     return list(accumulate(map(bool, map(bytes.strip, source.split(b"\n"))), initial=0))
@@ -246,6 +250,7 @@ class _Extractor:
         self.calls: list[dict[str, list[Node]]] = []
         self.locals: list[dict[str, list[Node]]] = []
         self.members: list[dict[str, list[Node]]] = []  # fields, interface methods, returns
+        self.passed: set[bytes] = set()  # names only passed as arguments (not called)
 
     def add(self, caps: dict[str, list[Node]]) -> None:
         if "function" in caps:
@@ -305,8 +310,10 @@ class _Extractor:
         events += [(pos, 2, 0) for pos in branches]
         # only variables that some call is made on matter for local type inference
         receivers = {r[0].text for c in calls if (r := c.get("call.receiver"))}
-        if self.spec.name != "python":  # `f = make(); f()`, `g(cb)`: names bound locally
-            receivers |= {n[0].text for c in calls if (n := c.get("call.arg", c.get("call.name")))}
+        if self.spec.name != "python":  # `f = make(); f()`; `g(cb)` needs only "bound here"
+            receivers |= {c["call.name"][0].text for c in calls if _bare_call(c)}
+            self.passed = {a[0].text for c in calls if (a := c.get("call.arg"))} - receivers
+            receivers |= self.passed
         self.locals = [c for c in self.locals if c["local.name"][0].text in receivers]
         events += [(c["local.name"][0].start_byte, 3, i) for i, c in enumerate(self.locals)]
         events += [(next(iter(c.values()))[0].start_byte, 4, i) for i, c in enumerate(self.members)]
@@ -345,6 +352,8 @@ class _Extractor:
     def _bind(self, caps: dict[str, list[Node]], fn: FunctionInfo) -> None:
         if self.spec.name == "python":
             _local_type(caps, fn)
+        elif caps["local.name"][0].text in self.passed:
+            fn.local_types[node_text(caps["local.name"][0])] = None  # a variable, not a function
         else:
             bind_local(caps, fn.local_types)
 

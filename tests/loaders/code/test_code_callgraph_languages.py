@@ -13,11 +13,11 @@ from loaders.code.loader import CodeConfig, CodeLoader
 from tests.loaders.code.code_sample_tree import write_tree
 from tests.loaders.code.conftest import call_edges
 
-Edges = dict[tuple[str, str], tuple[str, float]]
+Edges = dict[tuple[str, str], tuple[str, float, int]]
 
 
 def _calls(root: Path) -> Edges:
-    """(caller path:qualname, callee path:qualname) -> (resolution, confidence)."""
+    """(caller path:qualname, callee path:qualname) -> (resolution, confidence, call sites)."""
     loader = CodeLoader(CodeConfig(root=root, repo="r", use_git=False, workers=1))
     out = {}
     for batch in loader.extract(LoadReport("code")):
@@ -25,7 +25,7 @@ def _calls(root: Path) -> Edges:
             for row in batch.table.to_pylist():
                 assert row["source"] == "static" and 0 < row["confidence"] <= 1
                 key = (row["src"].removeprefix("fn:r:"), row["dst"].removeprefix("fn:r:"))
-                out[key] = (row["resolution"], row["confidence"])
+                out[key] = (row["resolution"], row["confidence"], row["count"])
     return out
 
 
@@ -52,6 +52,7 @@ export function makeClient() { return new Client(); }
 import { Client } from './client.js';
 
 function helper(x) { return x; }
+function mapper(x) { return x; }
 function unused(x) { return x; }
 
 function makeHandler() {
@@ -68,7 +69,7 @@ function run(items) {
   f(2);
   const g = makeTop();
   g(3);
-  items.map(helper);
+  items.map(mapper);
 }
 
 function shadowed(items, unused) {
@@ -107,6 +108,7 @@ twice(2);
             (f"{app}:run", f"{client}:Client.send"): "local_type",
             (f"{app}:run", f"{app}:makeHandler.handle"): "value_flow",
             (f"{app}:run", f"{app}:helper"): "value_flow",
+            (f"{app}:run", f"{app}:mapper"): "value_flow",
             (f"{app}:<module>", f"{client}:Client.close"): "local_type",
             # variables of unknown type keep the name rules: an object's assigned methods,
             # `require`d modules, a typed arrow function
@@ -116,7 +118,12 @@ twice(2);
         },
         absent={f"{app}:unused", f"{client}:Client.flush", f"{client}:Client.reset"},
     )
-    assert calls[(f"{app}:run", f"{app}:helper")][1] < calls[(f"{app}:run", f"{app}:makeTop")][1]
+    passed, returned = (
+        calls[(f"{app}:run", f"{app}:mapper")],
+        calls[(f"{app}:run", f"{app}:helper")],
+    )
+    assert passed[1] < returned[1]  # passed by name: lower confidence
+    assert (passed[2], returned[2]) == (0, 1)  # and no call site of `run`
 
 
 def test_typescript_declared_types_of_fields_parameters_and_results(tmp_path: Path) -> None:
