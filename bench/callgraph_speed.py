@@ -3,7 +3,9 @@
 Usage: .venv/bin/python bench/callgraph_speed.py ROOT [--baseline CHECKOUT] [--repeat N]
 
 Three measures over ROOT's files (the loader's own walk and skips), each in a fresh child
-process, the fastest of N runs counting:
+process, N runs each (interleaved), the median counting and the spread (fastest, slowest) shown;
+library imports happen before each timer (pyarrow's first array imports pandas, 0.4-1.3 s here,
+once per process whatever the tree's size; the figure says how long it took):
 - floor: read + tree-sitter parse of every file, nothing kept;
 - extract: the code loader's whole extraction without a store (walk, hash, parse with value-flow
   facts, symbol table, name resolution, the value-flow solve, every batch built), one process;
@@ -55,7 +57,7 @@ def child_floor(root: Path) -> dict[str, float]:
     from loaders.code.languages import grammar, spec_for
 
     files = _files(root)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     parsers: dict[str, Parser] = {}
     for path in files:
         spec = spec_for(path)
@@ -63,19 +65,38 @@ def child_floor(root: Path) -> dict[str, float]:
             continue
         parser = parsers.setdefault(spec.name, Parser(grammar(spec.name)))
         parser.parse((root / path).read_bytes())
-    return {"seconds": time.perf_counter() - start, "files": len(files)}
+    return {
+        "seconds": time.perf_counter() - start,
+        "cpu": time.process_time() - cpu,
+        "files": len(files),
+    }
+
+
+def _warm_imports() -> float:
+    """Import what a load imports lazily (pyarrow's first array imports pandas): seconds."""
+    start = time.perf_counter()
+    import pyarrow as pa
+
+    pa.array([0], type=pa.int64())
+    return time.perf_counter() - start
 
 
 def child_extract(root: Path) -> dict[str, float]:
     from loaders.base import LoadReport
     from loaders.code.loader import CodeConfig, CodeLoader
 
+    imports = _warm_imports()
     cfg = CodeConfig(root=root, repo="bench", use_git=False, incremental=False, workers=1)
     report = LoadReport("code")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     batches = sum(1 for _ in CodeLoader(cfg).extract(report, None))
     seconds = time.perf_counter() - start
-    out = {"seconds": seconds, "batches": batches}
+    out = {
+        "seconds": seconds,
+        "cpu": time.process_time() - cpu,
+        "batches": batches,
+        "imports": round(imports, 3),
+    }
     for key in ("call_sites", "call_sites_resolved", "call_edges_value_flow", "flow_seconds"):
         if key in report.stats:
             out[key] = float(report.stats[key])  # type: ignore[arg-type]
@@ -91,6 +112,7 @@ def child_changed(root: Path) -> dict[str, float]:
     from loaders.base import LoadReport
     from loaders.code.loader import CodeConfig, CodeLoader
 
+    _warm_imports()
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"
         shutil.copytree(root, tree)
@@ -101,12 +123,14 @@ def child_changed(root: Path) -> dict[str, float]:
         target = tree / py[len(py) // 2]
         target.write_text(target.read_text() + "\n\ndef _bench_added():\n    return None\n")
         report = LoadReport("code")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         batches = sum(1 for _ in CodeLoader(cfg).extract(report, store))
         seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu
         store.close()
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "batches": batches,
         "files_parsed": float(report.stats.get("files_parsed", 0)),
     }
@@ -142,16 +166,39 @@ def main(argv: list[str] | None = None) -> None:
         if args.baseline:
             runs["baseline"].append(_run("extract", args.root, args.baseline))
             changes["baseline"].append(_run("changed", args.root, args.baseline))
-    best = {k: min(v, key=lambda r: r["seconds"]) for k, v in runs.items() if v}
-    floor = best["floor"]["seconds"]
-    print(f"files: {int(best['floor']['files'])}; load average {os.getloadavg()[0]:.1f}")
-    for key, r in best.items():
-        extra = {k: v for k, v in r.items() if k not in ("seconds", "files", "batches")}
-        print(f"{key:9} {r['seconds']:7.3f} s  {r['seconds'] / floor:5.1f}x floor  {extra}")
-    for key, v in changes.items():
-        if v:
-            r = min(v, key=lambda r: r["seconds"])
-            print(f"one changed file ({key}): {r['seconds']:.3f} s incremental extraction ({r})")
+    print(f"files: {int(runs['floor'][0]['files'])}; load average {os.getloadavg()[0]:.1f}")
+    for metric in ("seconds", "cpu"):  # wall clock, then CPU time (steadier on a busy machine)
+        print(f"{metric}: median, x floor (median ratio), spread of the runs, spread of ratios")
+        for key, v in runs.items():
+            if not v:
+                continue
+            ratios = sorted(x[metric] / f[metric] for x, f in zip(v, runs["floor"], strict=True))
+            spread = sorted(x[metric] for x in v)
+            r = _median(v, metric)
+            extra = {k: v for k, v in r.items() if k not in ("seconds", "cpu", "files", "batches")}
+            print(
+                f"  {key:9} {r[metric]:7.3f} s {_mid(ratios):5.1f}x  "
+                f"({spread[0]:.3f}-{spread[-1]:.3f} s)  ({ratios[0]:.1f}-{ratios[-1]:.1f}x)  "
+                + (str(extra) if metric == "seconds" else "")
+            )
+        for key, v in changes.items():
+            if v:
+                spread = sorted(x[metric] for x in v)
+                r = _median(v, metric)
+                print(
+                    f"  one changed file ({key}): {r[metric]:.3f} s "
+                    f"({spread[0]:.3f}-{spread[-1]:.3f}), {int(r['files_parsed'])} files parsed"
+                )
+
+
+def _mid(values: list[float]) -> float:
+    return values[(len(values) - 1) // 2]
+
+
+def _median(runs: list[dict[str, float]], metric: str) -> dict[str, float]:
+    """The run with the median `metric` (the lower middle one for an even count)."""
+    ordered = sorted(runs, key=lambda r: r[metric])
+    return ordered[(len(ordered) - 1) // 2]
 
 
 if __name__ == "__main__":

@@ -48,7 +48,6 @@ _EMPTY: frozenset[Value] = frozenset()
 _TOP: Value = ("*",)  # any value: calls on it resolve to nothing, and it spreads as itself
 Values = AbstractSet[Value]
 _HIGHER_ORDER = frozenset({"map", "filter", "sorted", "min", "max"})
-_NO_FILES: frozenset[str] = frozenset()
 BUILTIN = "<builtin>"  # prefix of builtins' qualified names (PyCG's naming)
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 # bases that add no methods a subclass calls on itself (markers, typing constructs): a name a
@@ -69,15 +68,16 @@ _EXT_DEPTH = 6  # dots in an external name: `x = x.parent` in a loop must not gr
 
 
 class _Store(dict[Any, set[Value]]):
-    """A value store that notes which files read each entry (present or not): a file is
-    solved again only when an entry it read grew."""
+    """A value store that notes which units (a file's scope: its module code, a class body, a
+    function) read each entry, present or not: a unit is solved again only when an entry it
+    read grew."""
 
     __slots__ = ("deps", "reader")
 
     def __init__(self) -> None:
         super().__init__()
-        self.deps: dict[object, set[str]] = {}  # key -> files that read it
-        self.reader: str | None = None  # the file being solved
+        self.deps: dict[object, set[tuple[str, str]]] = {}  # key -> units that read it
+        self.reader: tuple[str, str] | None = None  # the unit being solved
 
     def get(self, key: Any, default: Any = None) -> Any:  # type: ignore[override]
         reader = self.reader
@@ -112,8 +112,8 @@ class _Solver:
     def __init__(self, index: ModuleIndex, facts: dict[str, FlowFacts]) -> None:
         self.index = index
         self.facts = facts
-        self.dirty: set[str] = set(facts)
-        self.star_deps: dict[str, set[str]] = defaultdict(set)  # module -> files `*` it
+        self.dirty: dict[str, set[str]] = {}  # file -> its units (scopes) to solve again
+        self.star_deps: dict[str, set[tuple[str, str]]] = defaultdict(set)  # module -> `*` units
         self.vars = _Store()  # (path, scope, name)
         self.attrs = _Store()  # ((kind, path, ...), name)
         self.rets = _Store()  # (path, qual)
@@ -124,15 +124,18 @@ class _Solver:
         self.tops = {dotted.partition(".")[0] for dotted in index.py}  # in-repo top packages
         self.no_builtins: dict[str, set[str]] = defaultdict(set)  # path -> `global` names
         self.mro_cache: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self.mro_readers: dict[tuple[str, str], set[tuple[str, str]]] = {}  # class -> units
         self.passthrough: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.globals: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.lookup_cache: dict[tuple[str, str, str], tuple[str, str, str]] = {}
         self.changed = False
-        self.edges: dict[str, list[FlowEdge]] = {}  # per file, from its latest solve
+        # per file, per item (import, container, statement, call site): its latest solve's edges
+        self.edges: dict[str, dict[int, list[FlowEdge]]] = {}
         self.current: list[FlowEdge] | None = None
         self.where: tuple[str, str, int] = ("", "", 0)
         self._prepare()
         self._compile()
+        self._sequence()
         self.files_in_order = self.order()
 
     # ---- setup --------------------------------------------------------------------------
@@ -202,9 +205,12 @@ class _Solver:
     def _compile(self) -> None:
         """Per file, the facts with names resolved; definitions bound once, not every round."""
         self.program: dict[str, tuple[list, list, list]] = {}
+        self.stmt_index: dict[str, list[int]] = {}  # per file: fact stmt -> program stmt (-1)
         for path, f in self.facts.items():
-            stmts = []
+            stmts: list[tuple] = []
+            index = self.stmt_index[path] = []
             for op, scope, a, b in f.stmts:
+                index.append(len(stmts))
                 if op == "=":
                     t, v = self.target(path, scope, a), self.compiled(path, scope, b)
                     if (
@@ -214,6 +220,7 @@ class _Solver:
                         and t[0] == "T"
                     ):
                         self.assign(path, scope, t, set(v[1]))
+                        index[-1] = -1
                         continue
                     stmts.append((op, scope, t, v))
                 elif op in ("for", "with"):
@@ -224,6 +231,7 @@ class _Solver:
                 elif op == "param":
                     stmts.append((op, scope, a, self.compiled(path, scope, b)))
                 elif op == "global" or (op == "ret" and _param_returned(a, f.scopes[scope])):
+                    index[-1] = -1
                     continue
                 else:
                     stmts.append((op, scope, self.compiled(path, scope, a), b))
@@ -244,6 +252,48 @@ class _Solver:
             ]
             self.program[path] = (stmts, sites, containers)
 
+    def _sequence(self) -> None:
+        """Each file's items in the order a pass solves them: imports, then containers,
+        statements and call sites in the order Python runs them in straight-line code (a call's
+        result is there when the assignment that takes it is solved); with their unit (scope)
+        and whether it is the unit's first item."""
+        self.items: dict[str, list[tuple[int, str, int, bool]]] = {}
+        self.units: dict[str, set[str]] = {}
+        for path, f in self.facts.items():
+            stmts, sites, containers = self.program[path]
+            seq = [(0, imp[0], i) for i, imp in enumerate(f.imports)]
+            index = self.stmt_index[path]
+            for kind, i in f.order:
+                if kind == 2:
+                    j = index[i]
+                    if j >= 0:
+                        seq.append((2, stmts[j][1], j))
+                elif kind == 3:
+                    seq.append((3, sites[i][0], i))
+                else:
+                    seq.append((1, containers[i][0], i))
+            seen: set[str] = set()
+            out = []
+            for kind, scope, i in seq:
+                out.append((kind, scope, i, scope not in seen))
+                seen.add(scope)
+            self.items[path] = out
+            self.units[path] = seen
+        self.dirty_all()
+
+    def dirty_all(self) -> None:
+        for path, units in self.units.items():
+            self.dirty.setdefault(path, set()).update(units)
+
+    def mark(self, units: Iterable[tuple[str, str]]) -> None:
+        dirty = self.dirty
+        for path, scope in units:
+            found = dirty.get(path)
+            if found is None:
+                dirty[path] = {scope}
+            else:
+                found.add(scope)
+
     def add(self, store: _Store, key: tuple, values: Iterable[Value]) -> None:
         s = dict.get(store, key)
         if s is None:
@@ -257,9 +307,13 @@ class _Solver:
             s.add(_TOP)
         if len(s) != n or _TOP in s:  # grew, or became "anything" (it was not before)
             self.changed = True
-            self.dirty |= store.deps.get(key, _NO_FILES)
+            readers = store.deps.get(key)
+            if readers:
+                self.mark(readers)
             if store is self.vars and key[1] == "":
-                self.dirty |= self.star_deps.get(key[0], _NO_FILES)
+                readers = self.star_deps.get(key[0])
+                if readers:
+                    self.mark(readers)
 
     # ---- names --------------------------------------------------------------------------
     def var(self, path: str, scope: str, name: str) -> tuple[str, str, str]:
@@ -321,14 +375,23 @@ class _Solver:
         return self.attr(m, name) if m else set()
 
     def mro(self, cls: tuple[str, str]) -> list[tuple[str, str]]:
+        """C3 order; the unit being solved is noted as a reader of every class in it (a change
+        of one's bases solves it again)."""
         found = self.mro_cache.get(cls)
-        if found is not None:
-            return found
-        self.mro_cache[cls] = [cls]
-        parents = self.parents.get(cls, [])
-        order = c3_merge([cls], [self.mro(p) for p in parents] + [list(parents)])
-        self.mro_cache[cls] = order if order is not None else [cls]
-        return self.mro_cache[cls]
+        if found is None:
+            self.mro_cache[cls] = [cls]
+            parents = self.parents.get(cls, [])
+            order = c3_merge([cls], [self.mro(p) for p in parents] + [list(parents)])
+            found = self.mro_cache[cls] = order if order is not None else [cls]
+        reader = self.vars.reader
+        if reader is not None:
+            for k in found:
+                readers = self.mro_readers.get(k)
+                if readers is None:
+                    self.mro_readers[k] = {reader}
+                else:
+                    readers.add(reader)
+        return found
 
     def class_attr(self, cls: tuple[str, str], name: str) -> tuple[tuple[str, str], set[Value]]:
         """(defining class, values) of a class attribute, first in C3 order."""
@@ -662,101 +725,131 @@ class _Solver:
         return out
 
     def round(self, only_dirty: bool) -> None:
-        """One pass over the files in order: every file, or those an entry they read changed
-        since their last pass (a file whose reads are unchanged would add nothing)."""
+        """One pass over the files in order, each file's items in order: every item, or the
+        items of units an entry they read grew since they were last solved (an item whose reads
+        are unchanged would add nothing and make the same edges). A unit found dirty at its
+        first item is solved from there to the file's end and is clean again (unless an entry
+        it read grows meanwhile); found dirty later, its earlier items wait for the next pass,
+        so it stays dirty. The items solved are thus a subsequence, in the same order, of what
+        full rounds solve, and the fixed point is the same."""
         for path in self.files_in_order:
-            if only_dirty and path not in self.dirty:
+            dirty = self.dirty.setdefault(path, set())
+            if only_dirty and not dirty:
                 continue
-            self.dirty.discard(path)
-            for store in self.stores:
-                store.reader = path
-            self.current = self.edges[path] = []
-            self.where = (path, "", 0)
-            self.file_round(path, self.facts[path])
+            f = self.facts[path]
+            stmts, sites, containers = self.program[path]
+            edges = self.edges.setdefault(path, {})
+            active: set[str] = set()
+            reader: tuple[str, str] | None = None
+            for n, (kind, scope, i, first) in enumerate(self.items[path]):
+                if scope not in active:
+                    if only_dirty and scope not in dirty:
+                        continue
+                    active.add(scope)
+                    if first:
+                        dirty.discard(scope)
+                if reader is None or reader[1] != scope:
+                    reader = (path, scope)
+                    for store in self.stores:
+                        store.reader = reader
+                self.current = edges[n] = []
+                if kind == 2:
+                    self.solve_stmt(path, f, stmts[i])
+                elif kind == 3:
+                    self.solve_site(path, i, sites[i])
+                elif kind == 1:
+                    self.solve_container(path, f, i, containers[i])
+                else:
+                    self.solve_import(path, f, f.imports[i])
         for store in self.stores:
             store.reader = None
         self.current = None
 
-    def file_round(self, path: str, f: FlowFacts) -> None:
-        for scope, local, module, name, version in f.imports:
-            self.where = (path, scope, f.scopes[scope].line)
-            if name == "*":
-                self.star(path, scope, module)
-                continue
-            vals: Values = self.import_value(path, module, name)
+    def solve_import(self, path: str, f: FlowFacts, imp: tuple) -> None:
+        scope, local, module, name, version = imp
+        self.where = (path, scope, f.scopes[scope].line)
+        if name == "*":
+            self.star(path, scope, module)
+            return
+        vals: Values = self.import_value(path, module, name)
+        if vals:
+            key = self.var(path, scope, local)
+            self.add(self.vars, key, vals)
+            if version:
+                self.add(self.vars, (key[0], key[1], version), vals)
+
+    def solve_container(self, path: str, f: FlowFacts, i: int, container: tuple) -> None:
+        scope, items = container
+        self.where = (path, scope, f.scopes[scope].line)  # a property read in an item
+        k = ("k", path, i)
+        for key, item in items:
+            vals = self.eval(path, scope, item)
             if vals:
-                key = self.var(path, scope, local)
-                self.add(self.vars, key, vals)
-                if version:
-                    self.add(self.vars, (key[0], key[1], version), vals)
-        stmts, sites, containers = self.program[path]
-        scopes = f.scopes
-        for i, (scope, items) in enumerate(containers):
-            self.where = (path, scope, scopes[scope].line)  # a property read in an item
-            k = ("k", path, i)
-            for key, item in items:
-                vals = self.eval(path, scope, item)
-                if vals:
-                    self.add(self.attrs, (k, None), vals)
-                    if key is not None:
-                        self.add(self.attrs, (k, key), vals)
-        for op, scope, a, b in stmts:
-            self.where = (path, scope, scopes[scope].line)
-            if op == "=":
-                self.assign(path, scope, a, self.eval(path, scope, b))
-            elif op == "ret" or op == "yield":
-                self.add(self.rets, (path, scope), self.eval(path, scope, a))
-            elif op == "yfrom":
-                self.add(self.rets, (path, scope), self.iterate(self.eval(path, scope, a)))
-            elif op == "for":
-                self.assign(path, scope, a, self.iterate(self.eval(path, scope, b)))
-            elif op == "with":
-                self.with_(path, scope, a, self.eval(path, scope, b))
-            elif op == "raise":
-                self.where = (path, scope, b)
-                for v in self.eval(path, scope, a):
-                    if v[0] == "c":
-                        self.call(path, {v}, [], {}, "implicit")
-            elif op == "param":
-                vals = self.eval(path, scope, b)
-                self.add(self.vars, (path, a[0], a[1]), vals)
-                self.add(self.vars, (path, a[0], a[1] + "#0"), vals)
-            elif op == "bases":
-                parents = []
-                ext = []
-                for base in b:
-                    vals = self.eval(path, scope, base)
-                    found = [v for v in vals if v[0] == "c"]
-                    if len(found) == 1:
-                        parents.append((found[0][1], found[0][2]))
-                    elif not found and len(vals) == 1:
-                        ext += [v[1] for v in vals if v[0] == "x" and v[1] not in _MARKER_BASES]
-                cls_key = (path, a)
-                if self.ext_bases.get(cls_key, []) != ext:
-                    self.ext_bases[cls_key] = ext
-                    self.changed = True
-                    self.dirty |= set(self.facts)
-                if self.parents.get(cls_key) != parents:
-                    self.parents[cls_key] = parents
-                    self.mro_cache.clear()
-                    self.changed = True
-                    self.dirty |= set(self.facts)  # any lookup may go another way now
-        for i, (scope, callee, args, kws, line, written) in enumerate(sites):
-            self.where = (path, scope, line)
-            cv = self.eval(path, scope, callee)
-            if not cv:
-                continue
-            if len(cv) == 1 and written and written[0] == "n" and written[1] in _HIGHER_ORDER:
-                (v,) = cv
-                if v[0] == "x" and v[2] == "builtin":
-                    self.ext_edge(v[1], "builtin", 1)
-                    self.builtin(path, scope, i, written[1], args, kws)
-                    continue
-            argv = [self.eval(path, scope, a) for a in args]
-            kwv = {k: self.eval(path, scope, v) for k, v in kws}
-            res = self.call(path, cv, argv, kwv, "value_flow")
-            if res:
-                self.add(self.site_res, (path, i), res)
+                self.add(self.attrs, (k, None), vals)
+                if key is not None:
+                    self.add(self.attrs, (k, key), vals)
+
+    def solve_stmt(self, path: str, f: FlowFacts, stmt: tuple) -> None:
+        op, scope, a, b = stmt
+        self.where = (path, scope, f.scopes[scope].line)
+        if op == "=":
+            self.assign(path, scope, a, self.eval(path, scope, b))
+        elif op == "ret" or op == "yield":
+            self.add(self.rets, (path, scope), self.eval(path, scope, a))
+        elif op == "yfrom":
+            self.add(self.rets, (path, scope), self.iterate(self.eval(path, scope, a)))
+        elif op == "for":
+            self.assign(path, scope, a, self.iterate(self.eval(path, scope, b)))
+        elif op == "with":
+            self.with_(path, scope, a, self.eval(path, scope, b))
+        elif op == "raise":
+            self.where = (path, scope, b)
+            for v in self.eval(path, scope, a):
+                if v[0] == "c":
+                    self.call(path, {v}, [], {}, "implicit")
+        elif op == "param":
+            vals = self.eval(path, scope, b)
+            self.add(self.vars, (path, a[0], a[1]), vals)
+            self.add(self.vars, (path, a[0], a[1] + "#0"), vals)
+        elif op == "bases":
+            parents = []
+            ext = []
+            for base in b:
+                vals = self.eval(path, scope, base)
+                found = [v for v in vals if v[0] == "c"]
+                if len(found) == 1:
+                    parents.append((found[0][1], found[0][2]))
+                elif not found and len(vals) == 1:
+                    ext += [v[1] for v in vals if v[0] == "x" and v[1] not in _MARKER_BASES]
+            cls_key = (path, a)
+            if self.ext_bases.get(cls_key, []) != ext:
+                self.ext_bases[cls_key] = ext
+                self.changed = True
+                self.mark(self.mro_readers.get(cls_key, ()))
+            if self.parents.get(cls_key, []) != parents:
+                self.parents[cls_key] = parents
+                self.mro_cache.clear()
+                self.changed = True
+                # lookups through this class may go another way now
+                self.mark(self.mro_readers.get(cls_key, ()))
+
+    def solve_site(self, path: str, i: int, site: tuple) -> None:
+        scope, callee, args, kws, line, written = site
+        self.where = (path, scope, line)
+        cv = self.eval(path, scope, callee)
+        if not cv:
+            return
+        if len(cv) == 1 and written and written[0] == "n" and written[1] in _HIGHER_ORDER:
+            (v,) = cv
+            if v[0] == "x" and v[2] == "builtin":
+                self.ext_edge(v[1], "builtin", 1)
+                self.builtin(path, scope, i, written[1], args, kws)
+                return
+        argv = [self.eval(path, scope, a) for a in args]
+        kwv = {k: self.eval(path, scope, v) for k, v in kws}
+        res = self.call(path, cv, argv, kwv, "value_flow")
+        if res:
+            self.add(self.site_res, (path, i), res)
 
     def builtin(self, path: str, scope: str, site: int, name: str, args: tuple, kws: tuple) -> None:
         """`map(f, xs)`, `filter(f, xs)`, `sorted(xs, key=f)`, ...: the builtin calls f (an
@@ -800,7 +893,7 @@ class _Solver:
         if m is None or m[1] == path:
             return
         src = self.facts[m[1]].scopes[""]
-        self.star_deps[m[1]].add(path)  # a new name there is a new name here
+        self.star_deps[m[1]].add((path, scope))  # a new name there is a new name here
         names = set(src.bound)
         names |= {k[2] for k in self.vars if k[0] == m[1] and k[1] == ""}
         for name in names:
@@ -875,7 +968,7 @@ def solve_flow(
     for rounds in range(1, _MAX_ROUNDS + 1):
         solver.changed = False
         solver.round(only_dirty=worklist and rounds > 1)
-        if not (solver.dirty if worklist else solver.changed):
+        if not (any(solver.dirty.values()) if worklist else solver.changed):
             logger.debug("value flow: fixed point after %d rounds", rounds)
             break
     else:
@@ -885,7 +978,9 @@ def solve_flow(
     every = [
         e
         for path in solver.files_in_order
-        for e in sorted(solver.edges.get(path, ()), key=_edge_order)  # not set order: stable
+        for e in sorted(  # not set order: stable
+            (e for found in solver.edges.get(path, {}).values() for e in found), key=_edge_order
+        )
     ]
     for e in every:
         key = (e.caller_path, e.caller, e.callee_path, e.callee, e.line)

@@ -135,6 +135,7 @@ def flow_calls(
     edges = solved.edges
     out.rebound = solved.rebound
     extra: dict[str, dict[str, ExtraFunction]] = {}
+    body_cache: dict[str, set[str]] = {}  # per file: scopes outside functions that call
 
     def node(path: str, qual: str) -> str | None:
         """The Function qualname for a scope, registering nodes only flow needs."""
@@ -153,7 +154,10 @@ def flow_calls(
                 return qual
             return None
         name = synthetic_caller(qual)
-        bodies = {cs.body for cs in parsed[path].calls if cs.body is not None}
+        bodies = body_cache.get(path)
+        if bodies is None:
+            found = {cs.body for cs in parsed[path].calls if cs.body is not None}
+            bodies = body_cache[path] = found
         if qual not in bodies:
             extra.setdefault(path, {})[name] = ExtraFunction(name, qual, sc.line, sc.end_line)
         return name

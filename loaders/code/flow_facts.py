@@ -67,6 +67,21 @@ class FlowFacts:
     imports: list[tuple[str, str, str, str | None, str | None]] = field(default_factory=list)
     # (scope, local name, module as written (dots for relative), imported name or None,
     # version of the local name)
+    order: list[tuple[int, int]] = field(default_factory=list)
+    # the order Python runs them in straight-line code: (1 container | 2 stmt | 3 site, index)
+
+
+class _Logged(list):  # type: ignore[type-arg]
+    """A list that logs (kind, index) of each item appended, while the walker fills it."""
+
+    def __init__(self, log: list[tuple[int, int]], kind: int) -> None:
+        super().__init__()
+        self.log = log
+        self.kind = kind
+
+    def append(self, item: Any) -> None:
+        self.log.append((self.kind, len(self)))
+        super().append(item)
 
 
 def flow_facts(source: bytes) -> FlowFacts | None:
@@ -80,10 +95,16 @@ def flow_facts(source: bytes) -> FlowFacts | None:
     facts = FlowFacts()
     end = max((getattr(n, "end_lineno", 0) or 0) for n in tree.body) if tree.body else 0
     facts.scopes[""] = Scope("module", None, line=1, end_line=end)
+    facts.containers = _Logged(facts.order, 1)
+    facts.stmts = _Logged(facts.order, 2)
+    facts.sites = _Logged(facts.order, 3)
     try:
         _Walker(facts).body(tree.body, "")
     except RecursionError:
         return None
+    facts.containers = list(facts.containers)
+    facts.stmts = list(facts.stmts)
+    facts.sites = list(facts.sites)
     return facts
 
 
@@ -138,6 +159,7 @@ class _Walker:
         self.lambdas: dict[str, int] = {}
         # local name -> its bindings that reach the current point (None: any of them)
         self.env: dict[str, tuple[str, ...] | None] = {}
+        self.slotted = False  # env may hold container slots (false: it holds none)
         self.versions: dict[tuple[str, str], int] = {}
         self.globals: dict[str, set[str]] = {}
 
@@ -151,6 +173,8 @@ class _Walker:
         k = self.versions[(scope, name)] = self.versions.get((scope, name), 0) + 1
         version = f"{name}#{k}"
         self.env[name] = (version,)
+        if name.startswith("_["):
+            self.slotted = True
         return ("n", name, version)
 
     def load(self, name: str) -> Expr:
@@ -166,11 +190,18 @@ class _Walker:
     def drop_slots(self, name: str | None = None, keys: tuple[str, ...] = ()) -> None:
         """Forget the container slots known in straight-line code: all, or those of `name`
         (under `keys`)."""
+        if not self.slotted:
+            return
+        slots = [k for k in self.env if k.startswith("_[")]
+        if not slots:
+            self.slotted = False
+            return
         prefix = "_[" if name is None else _slot_name(name, keys)
         if name is not None and not keys:
             prefix += "["
-        for k in [k for k in self.env if k.startswith(prefix)]:
-            del self.env[k]
+        for k in slots:
+            if k.startswith(prefix):
+                del self.env[k]
 
     def slot_expr(self, node: ast.expr) -> Expr:
         """A constant-key subscript chain on a name, read without counting as a use of the
@@ -204,6 +235,7 @@ class _Walker:
         ends = []
         for arm in arms:
             self.env = dict(start)
+            self.slotted = True
             self.body(arm, scope)
             ends.append(self.env)
         merged: dict[str, tuple[str, ...] | None] = {}
@@ -216,6 +248,7 @@ class _Walker:
             else:
                 merged[name] = tuple(sorted({v for vs in found if vs for v in vs}))
         self.env = merged
+        self.slotted = True
 
     def nested(self, scope: str, params: list[str]) -> dict[str, tuple[str, ...] | None]:
         """Enter a function or class body: a fresh state (parameters bound on entry)."""
@@ -355,6 +388,7 @@ class _Walker:
         saved = self.nested(qual, _all_params(s.args))
         self.body(s.body, qual)
         self.env = saved
+        self.slotted = True
 
     def _function_scope(
         self, qual: str, parent: str, args: ast.arguments, method: str, line: int, end: int
@@ -392,6 +426,7 @@ class _Walker:
         saved = self.nested(qual, [])
         self.body(s.body, qual)
         self.env = saved
+        self.slotted = True
 
     def assign(self, t: ast.expr, value: Expr, node: ast.expr, scope: str) -> None:
         """Bind a target; a literal tuple/list on both sides binds element by element."""
@@ -429,10 +464,15 @@ class _Walker:
     def expr(self, e: ast.expr | None, scope: str, depth: int = 0) -> Expr:
         if e is None or depth > _MAX_DEPTH:
             return None
-        d = depth + 1
-        if isinstance(e, ast.Name):
-            self.drop_slots(e.id)  # a use that may write it (an alias, an argument)
+        kind = type(e)
+        if kind is ast.Name:
+            assert isinstance(e, ast.Name)
+            if self.slotted:
+                self.drop_slots(e.id)  # a use that may write it (an alias, an argument)
             return self.load(e.id)
+        if kind is ast.Constant:
+            return None
+        d = depth + 1
         if isinstance(e, ast.Attribute):
             return ("a", self.expr(e.value, scope, d), e.attr)
         if isinstance(e, ast.Call):
@@ -555,4 +595,5 @@ class _Walker:
         saved = self.nested(qual, _all_params(e.args))
         self.f.stmts.append(("ret", qual, self.expr(e.body, qual), None))
         self.env = saved
+        self.slotted = True
         return ("fn", qual)
