@@ -250,7 +250,7 @@ class _Extractor:
         self.calls: list[dict[str, list[Node]]] = []
         self.locals: list[dict[str, list[Node]]] = []
         self.members: list[dict[str, list[Node]]] = []  # fields, interface methods, returns
-        self.passed: set[bytes] = set()  # names only passed as arguments (not called)
+        self.passed: set[bytes | None] = set()  # names only passed as arguments (not called)
 
     def add(self, caps: dict[str, list[Node]]) -> None:
         if "function" in caps:
