@@ -1,5 +1,7 @@
-"""Overrides a Python `self.m()` call reaches: methods of the caller's subclasses that the loaded
-code constructs (rapid type analysis over the name layer's class hierarchy).
+"""Calls Python makes that the names do not spell: overrides and decorator wrappers.
+
+Overrides a `self.m()` call reaches: methods of the caller's subclasses that the loaded code
+constructs (rapid type analysis over the name layer's class hierarchy).
 
 The name layer points `self.m()` at the method found from the caller's class upwards; at run
 time `self` is often an instance of a subclass that overrides `m` (a base class's template
@@ -8,22 +10,32 @@ these only while `self` holds at most a few classes. Here a subclass's override 
 when the subclass, or a subclass of it that inherits that override, is constructed somewhere in
 the load (a call that names the class): classes never
 constructed add no edge. Resolution `override`, confidence 0.5.
+
+Decorator wrappers: `@setupmethod def route(...)` where `setupmethod(f)` defines one nested
+function that calls `f`: the name `route` now means that wrapper, so a caller of `route` calls
+the wrapper and the wrapper calls `route`. Value flow finds this while a wrapper serves at most
+8 functions; beyond (flask's `setupmethod` serves 30), the callers keep their name edge to the
+original and gain one to the wrapper, and the wrapper gets one to each function it wraps.
+Resolution `wrapper`, confidence 0.8.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from typing import Any
 
 from loaders.code.calls import ResolvedCall, resolve_bases
+from loaders.code.flow_facts import FlowFacts
 from loaders.code.parse import FunctionInfo, ParsedFile
 from loaders.code.resolve import SymbolTable
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CONFIDENCE", "Overrides"]
+__all__ = ["CONFIDENCE", "Overrides", "Wrappers"]
 
 CONFIDENCE = 0.5
+WRAPPER_CONFIDENCE = 0.8
 _THROUGH_SELF = frozenset({"self", "class_hierarchy"})
 ClassKey = tuple[str, str]
 
@@ -108,3 +120,96 @@ def _method_class(by_qual: dict[str, FunctionInfo], caller: str) -> str | None:
     while fn is not None and not fn.class_name:
         fn = by_qual.get(fn.qualname.rpartition(".")[0])
     return fn.class_name if fn is not None else None
+
+
+Fn = tuple[str, str]  # (path, qualname)
+# edges value flow or the passes above found: they follow values, not the name
+_NOT_BY_NAME = frozenset({"value_flow", "wrapper", "implicit", "decorator", "override"})
+
+
+class Wrappers:
+    """Which definitions a decorator replaced by its single nested wrapper, and the wrapper."""
+
+    def __init__(
+        self, table: SymbolTable, parsed: dict[str, ParsedFile], facts: dict[str, FlowFacts]
+    ) -> None:
+        self.wrapper_of: dict[Fn, Fn] = {}
+        self.wrapped: dict[str, list[ResolvedCall]] = defaultdict(list)  # by wrapper's file
+        found: dict[Fn, Fn | None] = {}
+        for path, f in facts.items():
+            fs = table.files.get(path)
+            if fs is None:
+                continue
+            for op, _, _, b in f.stmts:
+                if op != "=" or not isinstance(b, tuple) or b[0] != "d" or len(b[2]) != 1:
+                    continue  # one decorator: with several, the outer one's result is called
+                dotted = _dotted(b[2][0])
+                target = table.resolve_expr(fs, None, dotted) if dotted else None
+                if target is None or target[0] != "fn":
+                    continue
+                deco = (target[1], target[2])
+                if deco not in found:
+                    found[deco] = _single_wrapper(parsed.get(deco[0]), deco[1])
+                wrapper = found[deco]
+                if wrapper is not None and wrapper != (path, b[1]):
+                    self.wrapper_of[(path, b[1])] = wrapper
+        for (path, qual), (wpath, wqual) in sorted(self.wrapper_of.items()):
+            line = _start_line(parsed.get(wpath), wqual)
+            self.wrapped[wpath].append(
+                ResolvedCall(wqual, path, qual, "wrapper", WRAPPER_CONFIDENCE, line)
+            )
+
+    def calls(self, path: str, merged: list[ResolvedCall]) -> list[ResolvedCall]:
+        """For one file's edges: callers of a wrapped definition also call its wrapper; a
+        wrapper defined here calls what it wraps."""
+        have = {(c.caller, c.callee_path, c.callee) for c in merged}
+        out: list[ResolvedCall] = []
+        candidates = [
+            ResolvedCall(c.caller, w[0], w[1], "wrapper", WRAPPER_CONFIDENCE, c.line)
+            for c in merged
+            if c.resolution not in _NOT_BY_NAME
+            and (w := self.wrapper_of.get((c.callee_path, c.callee))) is not None
+            and w != (path, c.caller)  # the wrapper's own call of what it wraps
+        ]
+        for c in candidates + self.wrapped.get(path, []):
+            key = (c.caller, c.callee_path, c.callee)
+            if key not in have:
+                have.add(key)
+                out.append(c)
+        return out
+
+
+def _dotted(e: Any) -> str | None:
+    """A decorator written as a name or dotted name (`@dec`, `@mod.dec`); else None."""
+    if isinstance(e, tuple) and e and e[0] in ("n", "nv"):
+        return str(e[1])
+    if isinstance(e, tuple) and e and e[0] == "a":
+        inner = _dotted(e[1])
+        return f"{inner}.{e[2]}" if inner else None
+    return None
+
+
+def _single_wrapper(p: ParsedFile | None, deco: str) -> Fn | None:
+    """The decorator's only nested function, when it calls one of the decorator's parameters
+    (`def dec(f): def wrapper(*a): return f(*a)`); else None."""
+    if p is None:
+        return None
+    by_qual = {f.qualname: f for f in p.functions}
+    fn = by_qual.get(deco)
+    if fn is None or fn.class_name:
+        return None
+    nested = [f for f in p.functions if f.qualname.rpartition(".")[0] == deco]
+    if len(nested) != 1:
+        return None
+    inner = nested[0].qualname
+    params = set(fn.params)
+    calls_param = any(
+        cs.caller == inner and cs.receiver is None and cs.name in params for cs in p.calls
+    )
+    return (p.path, inner) if calls_param else None
+
+
+def _start_line(p: ParsedFile | None, qual: str) -> int:
+    if p is None:
+        return 0
+    return next((f.start_line for f in p.functions if f.qualname == qual), 0)

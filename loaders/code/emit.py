@@ -15,8 +15,9 @@ from graph_service.schema import synthetic_caller
 from loaders.base import LoadReport
 from loaders.code import incremental as inc
 from loaders.code.calls import resolve_bases, resolve_calls
-from loaders.code.dispatch import Overrides
+from loaders.code.dispatch import Overrides, Wrappers
 from loaders.code.flow_edges import FlowCalls, flow_calls, merge_calls, read_facts
+from loaders.code.flow_facts import FlowFacts
 from loaders.code.parse import ParsedFile
 from loaders.code.resolve import SymbolTable
 from loaders.code.rows import (
@@ -59,14 +60,16 @@ class BatchEmitter:
         self.root = root
         self.flow = FlowCalls()
         self.flow_solved = False  # value flow ran: whole-program facts (overrides) may be used
+        self.facts: dict[str, FlowFacts] = {}
 
     def solve_flow(self, report: LoadReport, run: RunState, table: SymbolTable) -> None:
         """Python value flow over every parsed file (before the nodes: it may add callers)."""
         start = time.perf_counter()
-        facts = read_facts(self.root, run.parsed, report.stats)
+        facts = read_facts(self.root, run.parsed, report.stats, run.hashes)
         report.stats["flow_facts_seconds"] = round(time.perf_counter() - start, 3)
         self.flow = flow_calls(table, run.parsed, facts)
         self.flow_solved = True
+        self.facts = facts
         report.stats["flow_seconds"] = round(time.perf_counter() - start, 3)
 
     def chunks(self, label: str, rows: Iterator[dict[str, Any]]) -> Iterator[Batch]:
@@ -217,8 +220,9 @@ class BatchEmitter:
     def _call_rows(
         self, report: LoadReport, run: RunState, table: SymbolTable
     ) -> Iterator[dict[str, Any]]:
-        sites = resolved = flowed = overridden = 0
+        sites = resolved = flowed = overridden = wrapped = 0
         overrides = self._overrides(run, table)
+        wrappers = Wrappers(table, run.parsed, self.facts) if self.flow_solved else None
         for path, parsed in run.parsed.items():
             calls = resolve_calls(table, parsed)
             sites += parsed.call_count
@@ -229,11 +233,16 @@ class BatchEmitter:
                 more = overrides.calls(parsed, merged)
                 overridden += len(more)
                 merged += more
+            if wrappers is not None:
+                more = wrappers.calls(path, merged)
+                wrapped += len(more)
+                merged += more
             yield from call_rows(self.uids, path, merged)
         report.stats["call_sites"] = sites
         report.stats["call_sites_resolved"] = resolved
         report.stats["call_edges_value_flow"] = flowed
         report.stats["call_edges_override"] = overridden
+        report.stats["call_edges_wrapper"] = wrapped
 
     def _overrides(self, run: RunState, table: SymbolTable) -> Overrides | None:
         """Whole-program, so only when value flow ran (every Python file is in the run)."""

@@ -157,3 +157,53 @@ def test_a_folder_without_init_inside_a_package_is_a_namespace_subpackage(tmp_pa
     pairs = {(a, b) for a, b, _ in calls}
     assert ("src/pkg/sansio/app.py:App.make", "src/pkg/helpers.py:get_flag") in pairs
     assert ("src/pkg/sansio/app.py:App.make", "src/pkg/sansio/scaffold.py:Scaffold.setup") in pairs
+
+
+def test_callers_of_a_widely_shared_decorator_reach_its_wrapper(tmp_path: Path) -> None:
+    # flask's `setupmethod` wraps 30 methods: value flow conflates them in its wrapper (more
+    # than 8) and gives up, so `route()`'s callers kept only their name edge. At run time the
+    # caller calls the wrapper, and the wrapper calls the method it wraps.
+    methods = "".join(
+        f"    @setupmethod\n    def m{i}(self):\n        return {i}\n\n" for i in range(10)
+    )
+    calls, _ = _load(
+        tmp_path,
+        {
+            "scaffold.py": textwrap.dedent("""
+                def setupmethod(f):
+                    def wrapper_func(self, *args):
+                        self.check()
+                        return f(self, *args)
+                    return wrapper_func
+
+                def register(f):
+                    return f
+
+                class Scaffold:
+                    def check(self):
+                        pass
+
+                    @register
+                    def plain(self):
+                        return self.m0()
+
+            """)
+            + methods,
+        },
+    )
+    by = {(a, b): how for a, b, how in calls}
+    assert ("scaffold.py:Scaffold.plain", "scaffold.py:Scaffold.m0") in by  # the name edge
+    assert by[("scaffold.py:Scaffold.plain", "scaffold.py:setupmethod.wrapper_func")] in (
+        "wrapper",
+        "value_flow",
+    )
+    for i in range(10):  # beyond value flow's 8: only the wrapper rule finds these
+        assert by[("scaffold.py:setupmethod.wrapper_func", f"scaffold.py:Scaffold.m{i}")] == (
+            "wrapper"
+        )
+    assert (
+        "scaffold.py:setupmethod.wrapper_func",
+        "scaffold.py:setupmethod.wrapper_func",
+    ) not in by
+    # `register` returns its argument: no wrapper, nothing added
+    assert not any(b.startswith("scaffold.py:register.") for _, b in by)
