@@ -92,25 +92,41 @@ def _confidence(e: FlowEdge) -> float:
 
 
 def read_facts(
-    root: Path, parsed: dict[str, ParsedFile], stats: dict[str, Any] | None = None
+    root: Path,
+    parsed: dict[str, ParsedFile],
+    stats: dict[str, Any] | None = None,
+    hashes: dict[str, str] | None = None,
 ) -> dict[str, FlowFacts]:
     """The value-flow facts of every parsed Python file (one Python parses, others have none).
 
     Facts depend on a file's bytes only, so they are kept by content hash for the life of the
     process: a later load (an incremental one, or the service loading again) extracts facts
-    only for files whose content it has not seen. The solver never changes them."""
+    only for files whose content it has not seen. The solver never changes them. `hashes`:
+    the SHA-1 (hex) of the bytes the load parsed, per path; a file is read again only when its
+    facts are not kept."""
     facts: dict[str, FlowFacts] = {}
     extracted = 0
     for path, f in parsed.items():
         if f.language != "python":
             continue
-        try:
-            data = (root / path).read_bytes()
-        except OSError:
-            continue
-        digest = hashlib.sha1(data, usedforsecurity=False).digest()
+        known = hashes.get(path) if hashes is not None else None
+        data = None
+        if known is not None:
+            digest = bytes.fromhex(known)
+        else:
+            try:
+                data = (root / path).read_bytes()
+            except OSError:
+                continue
+            digest = hashlib.sha1(data, usedforsecurity=False).digest()
         found = _FACTS.get(digest, _MISSING)
         if found is _MISSING:
+            if data is None:
+                try:
+                    data = (root / path).read_bytes()
+                except OSError:
+                    continue
+                digest = hashlib.sha1(data, usedforsecurity=False).digest()  # what is read
             found = flow_facts(data)
             extracted += 1
             if len(_FACTS) >= _FACTS_MAX:
