@@ -14,7 +14,7 @@ constructed add no edge. Resolution `override`, confidence 0.5.
 Decorator wrappers: `@setupmethod def route(...)` where `setupmethod(f)` defines one nested
 function that calls `f`: the name `route` now means that wrapper, so a caller of `route` calls
 the wrapper and the wrapper calls `route`. Value flow finds this while a wrapper serves at most
-8 functions; beyond (flask's `setupmethod` serves 30), the callers keep their name edge to the
+8 functions; beyond (flask's `setupmethod` serves 43), the callers keep their name edge to the
 original and gain one to the wrapper, and the wrapper gets one to each function it wraps.
 Resolution `wrapper`, confidence 0.8.
 """

@@ -160,7 +160,7 @@ def test_a_folder_without_init_inside_a_package_is_a_namespace_subpackage(tmp_pa
 
 
 def test_callers_of_a_widely_shared_decorator_reach_its_wrapper(tmp_path: Path) -> None:
-    # flask's `setupmethod` wraps 30 methods: value flow conflates them in its wrapper (more
+    # flask's `setupmethod` wraps 43 methods: value flow conflates them in its wrapper (more
     # than 8) and gives up, so `route()`'s callers kept only their name edge. At run time the
     # caller calls the wrapper, and the wrapper calls the method it wraps.
     methods = "".join(
