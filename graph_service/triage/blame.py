@@ -123,13 +123,23 @@ def revision_at(repo: RepoClone, when: datetime) -> str | None:
     return rev
 
 
+_IGNORE_CACHE: OrderedDict[tuple[str, str], tuple[str, ...]] = OrderedDict()
+
+
 def _ignore_revs(repo: RepoClone, rev: str) -> tuple[str, ...]:
+    """The revision's `.git-blame-ignore-revs` (read once per revision: a git process)."""
+    key = (str(repo.path), rev)
+    hit = _IGNORE_CACHE.get(key)
+    if hit is not None:
+        return hit
     try:
         text = _git(repo, "show", f"{rev}:.git-blame-ignore-revs")
     except (RuntimeError, subprocess.TimeoutExpired, OSError):
-        return ()
+        text = ""
     shas = (line.split("#", 1)[0].strip() for line in text.splitlines())
-    return tuple(s for s in shas if _HEX40.match(s))
+    out = tuple(s for s in shas if _HEX40.match(s))
+    _remember(_IGNORE_CACHE, key, out, cap=256)
+    return out
 
 
 def _blame(req: BlameRequest, rev: str, ignore: tuple[str, ...]) -> BlameLine:
