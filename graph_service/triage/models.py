@@ -190,7 +190,9 @@ class SignatureInfo(BaseModel):
     type: str = ""
     message_template: str = ""
     frames: list[str] = Field(default_factory=list)
-    count: int = 0
+    count: int | None = Field(
+        default=None, description="Occurrences counted from traces; null when none counted it."
+    )
     first_seen: datetime | None = None
     last_seen: datetime | None = None
 

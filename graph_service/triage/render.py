@@ -73,7 +73,7 @@ def render_seen_before(seen: SeenBefore) -> Panel:
     if seen.signature:
         sig = seen.signature
         lines.append(
-            f"{_v(sig.type)}: {_v(sig.message_template)} ({sig.count or 0} occurrence(s), "
+            f"{_v(sig.type)}: {_v(sig.message_template)} ({_v(sig.count)} occurrence(s), "
             f"first {_v(sig.first_seen)}, last {_v(sig.last_seen)}; "
             f"seen in {', '.join(seen.services) or DASH})"
         )

@@ -152,7 +152,7 @@ def _signature(r: dict[str, Any]) -> SignatureInfo:
         type=r["type"] or "",
         message_template=r["tpl"] or "",
         frames=r["frames"] or [],
-        count=r["count"] or 0,
+        count=r["count"],
         first_seen=r["first"],
         last_seen=r["last"],
     )

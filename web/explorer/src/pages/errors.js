@@ -62,7 +62,7 @@ export const errorsPage = {
         const deployments = records(deps);
         const sig = seen.signature;
         const lanes = [
-          { label: "seen", items: sig && sig.first_seen ? [{ at: sig.first_seen, until: sig.last_seen, colour: "#d62728", kind: "seen", text: `${sig.count} occurrences from ${when(sig.first_seen)} to ${when(sig.last_seen)}` }] : [] },
+          { label: "seen", items: sig && sig.first_seen ? [{ at: sig.first_seen, until: sig.last_seen, colour: "#d62728", kind: "seen", text: `${dash(sig.count)} occurrences from ${when(sig.first_seen)} to ${whenOr(sig.last_seen)}` }] : [] },
           { label: "occurrences", items: occurrences.map((o) => ({ at: o.first_seen, until: o.last_seen, colour: "#ef6c00", kind: "occurrence", text: `${o.count} in ${o.deployment} (${o.version || ""}), ${when(o.first_seen)} to ${when(o.last_seen)}` })) },
           { label: "deployments", items: deployments.map((d) => ({ at: d.started_at, colour: d.status === "failure" ? "#c62828" : "#2e7d32", kind: "deployment", text: `${d.service} ${d.version || ""} ${d.status || ""} at ${when(d.started_at)}` })) },
           { label: "tickets", items: seen.tickets.map((t) => ({ at: t.created_at, colour: "#ff9da7", kind: "ticket", text: `ticket ${t.key}: ${t.title}` })) },
@@ -76,7 +76,7 @@ export const errorsPage = {
               "p",
               { "data-testid": "error-summary" },
               sig
-                ? `${sig.count || 0} occurrences, first ${whenOr(sig.first_seen)}, last ${whenOr(sig.last_seen)}; services ${dash(seen.services.join(", "))}. `
+                ? `${dash(sig.count)} occurrences, first ${whenOr(sig.first_seen)}, last ${whenOr(sig.last_seen)}; services ${dash(seen.services.join(", "))}. `
                 : seen.known
                   ? ""
                   : "Never seen before. ",
@@ -126,7 +126,7 @@ export const errorsPage = {
               { key: "type", render: dash },
               { key: "message", render: dash },
               { key: "frames", title: "in-app frames", render: culprit },
-              { key: "occurrences", render: (v) => dash(v ?? 0) },
+              { key: "occurrences", render: dash },
               { key: "first_seen", title: "first seen", render: whenOr },
               { key: "last_seen", title: "last seen", render: whenOr },
               { key: "services", render: (v) => dash((v || []).join(", ")) },
