@@ -108,7 +108,7 @@ class _CallResolver:
     def resolve(self, cs: CallSite, caller: FunctionInfo) -> Hit | None:
         typed = self.typed
         if cs.kind == "passed":
-            return typed.passed(cs.name, caller) if typed else None
+            return typed.passed(cs, caller) if typed else None
         if cs.kind == "new":
             target = self.t.resolve_expr(self.fs, caller, cs.name)
             return self._construct(target) if target and target[0] == "class" else None

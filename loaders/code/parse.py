@@ -34,6 +34,7 @@ _T = TypeVar("_T")
 
 
 _JS_LANGUAGES = frozenset({"javascript", "typescript", "tsx"})
+_CALL_METHODS = frozenset({"call", "apply"})
 
 
 def _pickled_as_tuple(cls: type[_T]) -> type[_T]:
@@ -73,6 +74,8 @@ class FunctionInfo:
     # JS/TS: a plain `function` that is no method, so `this` inside it is whatever its caller
     # binds, not an enclosing object (arrow functions keep the enclosing `this`)
     own_this: bool = False
+    # JS/TS, Go: positions of the parameters it calls (`function run(cb) { cb() }` -> [0])
+    called_params: list[int] = field(default_factory=list)
     result_type: str | None = None  # the declared result type (Go, TypeScript), as written
     returned: list[str] = field(default_factory=list)  # JS/TS: names it returns (`return f`)
 
@@ -134,12 +137,14 @@ class CallSite:
     name: str
     receiver: str | None
     # call, new, on_new (a method of class `receiver` on a new instance), or passed (a
-    # function named as an argument, JS/TS/Go: the callee may call it; not a call site)
+    # function named as an argument, JS/TS/Go, not a call site: `receiver` is then the
+    # callee it is passed to, when a dotted name, and `arg` its position)
     kind: str
     line: int
     # outside any function: the enclosing class's qualname (class body) or "" (module level);
     # the graph names these callers (see `graph_service.schema.synthetic_caller`)
     body: str | None = None
+    arg: int = -1
 
 
 @dataclass
@@ -419,9 +424,11 @@ class _Extractor:
         passed = caps.get("call.arg")
         if passed is not None:  # a function passed by name (`items.map(helper)`): no call site
             line = passed[0].start_point[0] + 1
-            self.out.calls.append(
-                CallSite(caller, node_text(passed[0]), None, "passed", line, body)
-            )
+            via = receiver_text(caps["call.via"][0]) if "call.via" in caps else None
+            args = passed[0].parent.named_children if passed[0].parent else []
+            pos = next((i for i, a in enumerate(args) if a == passed[0]), -1)
+            cs = CallSite(caller, node_text(passed[0]), via, "passed", line, body, pos)
+            self.out.calls.append(cs)
             return
         self.out.call_count += 1
         new = caps.get("call.new")
@@ -445,3 +452,7 @@ class _Extractor:
         name = caps["call.name"][0]
         line = name.start_point[0] + 1
         self.out.calls.append(CallSite(caller, node_text(name), receiver, "call", line, body))
+        if self.spec.name != "python" and body is None:  # `cb()`, `cb.call(...)` on a parameter
+            called = node_text(name) if receiver is None else receiver
+            if (receiver is None or node_text(name) in _CALL_METHODS) and called in fn.params:
+                fn.called_params.append(fn.params.index(called))

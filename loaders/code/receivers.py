@@ -16,7 +16,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from loaders.code.modules import family
-from loaders.code.parse import FunctionInfo, ParsedFile
+from loaders.code.parse import CallSite, FunctionInfo, ParsedFile
 from loaders.code.resolve import ClassKey, FileSymbols, SymbolTable, Target, symbols_of
 
 if TYPE_CHECKING:
@@ -178,16 +178,33 @@ class TypedReceivers:
             return None
         return targets.pop(), "value_flow", 1.0
 
-    def passed(self, name: str, caller: FunctionInfo) -> Hit | None:
-        """A function passed by name (`items.map(helper)`, `http.HandleFunc("/", index)`)."""
-        if name in caller.local_types:
-            typed = caller.local_types[name]
+    def passed(self, cs: CallSite, caller: FunctionInfo) -> Hit | None:
+        """A function passed by name (`items.map(helper)`, `http.HandleFunc("/", index)`), to
+        a callee outside the repository or to one that calls that parameter."""
+        if cs.name in caller.local_types:
+            typed = caller.local_types[cs.name]
             hit = self.returned_function(typed, caller) if typed else None
         else:
-            hit = self.r._bare(name, caller)
+            hit = self.r._bare(cs.name, caller)
             if hit is None or hit[0][0] != "fn" or hit[1] not in _NAME_RESOLUTIONS:
                 return None
-        return (hit[0], "value_flow", hit[2] * _PASSED_FACTOR) if hit else None
+        if hit is None or not self._may_call(cs, caller):
+            return None
+        return hit[0], "value_flow", hit[2] * _PASSED_FACTOR
+
+    def _may_call(self, cs: CallSite, caller: FunctionInfo) -> bool:
+        """False when the function it is passed to is in the repository and never calls the
+        parameter in that position (`addConstant(ctx, fn)` stores it; `run(cb)` calls it)."""
+        if cs.receiver is None:
+            return True
+        owner, _, name = cs.receiver.rpartition(".")
+        via = CallSite(cs.caller, name, owner or None, "call", cs.line, cs.body)
+        hit = self.r.resolve(via, caller)
+        if hit is None or hit[0][0] != "fn":
+            return True  # outside the repository (`arr.map`, `app.get`, `file.on`): it may
+        fs = self.t.files.get(hit[0][1])
+        called = fs.called_params.get(hit[0][2]) if fs is not None else None
+        return called is None or cs.arg in called
 
 
 def _go_method_sets(table: SymbolTable) -> dict[ClassKey, set[str]]:

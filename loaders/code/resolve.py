@@ -65,6 +65,7 @@ class FileSymbols:
     results: dict[str, str] = field(default_factory=dict)
     returned: dict[str, list[str]] = field(default_factory=dict)
     interfaces: dict[str, list[str]] = field(default_factory=dict)
+    called_params: dict[str, list[int]] = field(default_factory=dict)  # per function
 
 
 def symbols_of(parsed: ParsedFile) -> FileSymbols:
@@ -86,6 +87,8 @@ def symbols_of(parsed: ParsedFile) -> FileSymbols:
                 fs.results[f.qualname] = f.result_type
             if f.returned:
                 fs.returned[f.qualname] = f.returned
+            if f.params:
+                fs.called_params[f.qualname] = f.called_params
     for b in parsed.imports:
         if b.kind == "wildcard":
             fs.wildcards.append(b)

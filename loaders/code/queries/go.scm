@@ -45,4 +45,6 @@
 (method_elem name: (field_identifier) @field.name) @field.method
 ; a function returned or passed by name: `return handle`, `http.HandleFunc("/", index)`
 (return_statement (expression_list . (identifier) @return.name))
-(call_expression arguments: (argument_list (identifier) @call.arg)) @call
+(call_expression
+  function: [(identifier) (selector_expression)] @call.via
+  arguments: (argument_list (identifier) @call.arg)) @call

@@ -78,5 +78,7 @@
 ; a function returned by name: `return handle`
 (return_statement (identifier) @return.name)
 ; a function passed by name: `items.map(helper)`, `new Worker(task)`
-(call_expression arguments: (arguments (identifier) @call.arg)) @call
-(new_expression arguments: (arguments (identifier) @call.arg)) @call
+(call_expression
+  function: [(identifier) (member_expression)] @call.via
+  arguments: (arguments (identifier) @call.arg)) @call
+(new_expression constructor: (_) @call.via arguments: (arguments (identifier) @call.arg)) @call

@@ -83,6 +83,16 @@ function parameter(c) {
   c.flush();
 }
 
+// passed to functions of the repository: only one that calls that parameter gets an edge
+function store(ctx, value) { ctx.v = value; }
+function runIt(cb) { return cb(); }
+function passes() {
+  store({}, sink);
+  runIt(task);
+}
+function sink() {}
+function task() {}
+
 const shared = new Client();
 shared.close();
 """,
@@ -109,6 +119,7 @@ twice(2);
             (f"{app}:run", f"{app}:makeHandler.handle"): "value_flow",
             (f"{app}:run", f"{app}:helper"): "value_flow",
             (f"{app}:run", f"{app}:mapper"): "value_flow",
+            (f"{app}:passes", f"{app}:task"): "value_flow",
             (f"{app}:<module>", f"{client}:Client.close"): "local_type",
             # variables of unknown type keep the name rules: an object's assigned methods,
             # `require`d modules, a typed arrow function
@@ -116,7 +127,12 @@ twice(2);
             ("web/cjs.js:<module>", "web/utils.js:slug"): "import",
             ("web/typed.ts:<module>", "web/typed.ts:twice"): "same_module",
         },
-        absent={f"{app}:unused", f"{client}:Client.flush", f"{client}:Client.reset"},
+        absent={
+            f"{app}:unused",
+            f"{app}:sink",
+            f"{client}:Client.flush",
+            f"{client}:Client.reset",
+        },
     )
     passed, returned = (
         calls[(f"{app}:run", f"{app}:mapper")],
@@ -257,6 +273,18 @@ func use(c *client.Client) {
 	c.Open()
 }
 
+var saved func()
+
+func keep(f func())     { saved = f }
+func register(f func()) { f() }
+func handler()          {}
+func stored()           {}
+
+func wire() {
+	keep(stored)
+	register(handler)
+}
+
 var global, _ = client.NewClient()
 
 func shut() { global.Shut() }
@@ -274,10 +302,11 @@ func shut() { global.Shut() }
             ("main.go:main", f"{more}:Client.Close"): "annotation",
             ("main.go:main", f"{more}:Client.Reset"): "local_type",
             ("main.go:use", f"{more}:Client.Open"): "annotation",
+            ("main.go:wire", "main.go:handler"): "value_flow",
         },
         # `Closer` has two implementations; `c` in the loop is an `Other`, not the Client;
         # a package-level variable's type is known to package-level code only
-        absent={f"{more}:Other.Close", f"{more}:Client.Shut"},
+        absent={f"{more}:Other.Close", f"{more}:Client.Shut", "main.go:stored"},
     )
     assert ("main.go:Server.Serve", f"{more}:Client.Close") not in calls
     assert ("main.go:rebound", f"{more}:Client.Close") not in calls
