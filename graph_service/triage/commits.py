@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from graph_service.schema import CLASS_BODY_CALLER, MODULE_CALLER
 from graph_service.store.base import GraphReader
 from graph_service.triage.blame import BlameLine, BlameRequest, blame_requests, repo_clones
 from graph_service.triage.code_index import CodeIndex
@@ -73,6 +74,8 @@ def _targets(
             continue
         seen.add((path, fr.line))
         fi = code.fn_pos.get(fr.function_uid or "", -1)
+        if fi >= 0 and code.fn_name[fi] in (MODULE_CALLER, CLASS_BODY_CALLER):
+            fi = -1  # module-level or class-body code: its "lines" are the whole file's
         start, end = (
             (int(code.fn_start[fi]), int(code.fn_end[fi])) if fi >= 0 else (fr.line, fr.line)
         )

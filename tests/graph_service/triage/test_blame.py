@@ -123,3 +123,41 @@ def test_ticket_words_meet_function_bodies(blamed: tuple[GraphStore, dict[str, s
         assert all("body_bm25" not in f.signals for f in off.functions)
     finally:
         store.close()
+
+
+def test_a_module_level_frame_blames_its_own_line_not_the_whole_file(
+    tmp_path: Path, store: GraphStore
+) -> None:
+    """Module-level code is a function whose lines are the whole file's: blaming them all
+    would credit whichever commit wrote most of the file."""
+    repo = tmp_path / "shop"
+    (repo / "shop").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    src = repo / "shop" / "qty.py"
+    src.write_text(V1 + "\n\nDEFAULT = handle(' 3 ')\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "Add quantity parsing")
+    src.write_text(src.read_text().replace("' 3 '", "'3'"))
+    _git(repo, "commit", "-q", "-am", "Default without spaces", date="2025-03-01T00:00:00Z")
+    settings = Settings(db_path=tmp_path / "g.lbug")
+    ingest(store, code_loader.make_loader([str(repo)], settings, {"repo": "shop"}))
+    ingest(store, git_loader.make_loader([str(repo)], settings, {"repo": "shop", "szz": "false"}))
+    body = (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/app/shop/qty.py", line 15, in <module>\n'
+        "    DEFAULT = handle('3')\n"
+        '  File "/srv/app/shop/qty.py", line 12, in handle\n'
+        "    return parse_qty(raw)\n"
+        "ValueError: bad quantity\n"
+    )
+    cfg = TriageConfig(embedder="hashing", learned=False)
+    try:
+        ticket = TicketInput(title="qty crash", body=body, created=datetime(2026, 1, 1))
+        r = triage(store, ticket, None, cfg)
+        details = [e.detail for c in r.commits for e in c.evidence]
+        module = [d for d in details if "shop/qty.py:15 " in d]
+        assert module, details
+        assert all("-L 15,15 " in d for d in module), module
+        assert r.commits[0].name == "Add quantity parsing"
+    finally:
+        store.close()
