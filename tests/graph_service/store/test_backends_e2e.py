@@ -5,9 +5,11 @@ are skipped, with that reason, without it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,12 +71,45 @@ SAMPLE_QUERIES = (
 )
 
 
+def _best_connected(store: GraphStore, label: str, n: int, prop: str = "uid") -> list[Any]:
+    q = (f"MATCH (x:{label}) OPTIONAL MATCH (x)--(y) WITH x, count(y) AS deg "
+         f"RETURN x.uid AS uid, x.{prop} AS v ORDER BY deg DESC, uid LIMIT $n")  # fmt: skip
+    return [r["v"] for r in store.query(q, {"n": n}).rows()]
+
+
+def sample_params(store: GraphStore, text: str) -> dict[str, Any]:
+    """Required parameters of a named query, from the graph: `$uid` the best-connected node of
+    the label the query matches it against, `$uids` the three best, `$name` the best-connected
+    function's qualname, `$since`/`$until` the whole history (a day either side)."""
+    params: dict[str, Any] = {}
+    if m := re.search(r"\(\w*:(\w+)[^)]*\{uid: \$uid\}", text):
+        params["uid"] = next(iter(_best_connected(store, m.group(1), 1)), "")
+    if m := re.search(r"UNWIND \$uids AS (\w+)", text):
+        hit = re.search(r"\(\w*:(\w+)[^)]*\{uid: " + m.group(1) + r"\}", text)
+        label = hit.group(1) if hit else "Function"
+        params["uids"] = _best_connected(store, label, 3)
+    if "$name" in text:
+        params["name"] = next(iter(_best_connected(store, "Function", 1, "qualname")), "")
+    span = store.query(
+        "MATCH (c:Commit) RETURN min(c.authored_at) AS lo, max(c.authored_at) AS hi"
+    ).rows()[0]
+    if span["lo"] is not None:
+        day = dt.timedelta(days=1)
+        params["since"] = (span["lo"] - day).isoformat()
+        params["until"] = (span["hi"] + day).isoformat()
+    return params
+
+
 def _named(store: GraphStore) -> dict[str, list[dict[str, Any]]]:
+    """Every named query of the library, with the sample's own parameters."""
     lib = load_library()
     out = {}
-    for name in SAMPLE_QUERIES:
-        if name in lib and not any(p.required for p in lib[name].params):
-            out[name] = run_named(store, name, {}, library=lib).rows()
+    for name, q in sorted(lib.items()):
+        given = sample_params(store, q.neo4j_text)
+        params = {p.name: given[p.name] for p in q.params if p.required and p.name in given}
+        if all(p.name in params for p in q.params if p.required):
+            out[name] = run_named(store, name, params, library=lib).rows()
+    assert set(SAMPLE_QUERIES) <= set(out), set(SAMPLE_QUERIES) - set(out)
     return out
 
 
@@ -113,6 +148,61 @@ def test_named_queries_give_the_known_answers(backend: StoreBackend) -> None:
             assert rows == [_sorted_lists(r) for r in expected], name
     finally:
         store.close()
+
+
+EXPLORER_SRC = Path(__file__).resolve().parents[3] / "web" / "explorer" / "src"
+
+
+def explorer_queries() -> dict[str, str]:
+    """The Cypher the explorer's pages send to `/v1/cypher` (`const NAME = `...`` in its
+    sources), by page and name."""
+    out = {}
+    for path in sorted(EXPLORER_SRC.rglob("*.js")):
+        for m in re.finditer(r"^const ([A-Z_]+) = `([^`]*)`", path.read_text(), re.M):
+            if "${" not in m.group(2):
+                out[f"{path.stem}.{m.group(1)}"] = m.group(2)
+    return out
+
+
+def _explorer_params(post: Any, cypher: str) -> dict[str, Any]:
+    """Parameters as the pages pass them: `$uid` the best-connected node of the label the
+    query matches it against, `$uids` the first 25 uids of theirs."""
+    params: dict[str, Any] = {}
+    if m := re.search(r"\(\w+:(\w+) \{uid: \$uid\}\)", cypher):
+        q = (f"MATCH (n:{m.group(1)}) OPTIONAL MATCH (n)--(x) "
+             "RETURN n.uid AS uid, count(x) AS deg ORDER BY deg DESC, uid LIMIT 1")  # fmt: skip
+        rows = post(q, {})
+        params["uid"] = rows[0]["uid"] if rows else ""
+    if m := re.search(r"\(\w+:(\w+) \{uid: u\}\)", cypher):
+        q = f"MATCH (n:{m.group(1)}) RETURN n.uid AS uid ORDER BY uid LIMIT 25"
+        params["uids"] = [r["uid"] for r in post(q, {})]
+    return params
+
+
+def _without_ids(v: Any) -> Any:
+    """Whole nodes and relationships without their store-internal ids (they differ)."""
+    if isinstance(v, dict):
+        return {k: _without_ids(x) for k, x in v.items() if k not in ("_ID", "_SRC", "_DST")}
+    if isinstance(v, list):
+        return [_without_ids(x) for x in v]
+    return v
+
+
+def explorer_answers(client: Any, headers: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Every explorer query through the service's `/v1/cypher`, as the pages call it; rows
+    sorted when the query does not order them."""
+
+    def post(query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        r = client.post("/v1/cypher", json={"query": query, "params": params}, headers=headers)
+        assert r.status_code == 200, (query, r.text)
+        body = r.json()
+        return [dict(zip(body["columns"], row, strict=True)) for row in body["rows"]]
+
+    out = {}
+    for name, cypher in explorer_queries().items():
+        rows = _without_ids(post(cypher, _explorer_params(post, cypher)))
+        out[name] = rows if "ORDER BY" in cypher else sorted(rows, key=repr)
+    return out
 
 
 def _bug_ticket(store: GraphStore) -> dict[str, Any]:
@@ -202,6 +292,15 @@ def test_risk_triage_and_the_api(backend: StoreBackend, sample: SampleManifest) 
         assert c.get("/v1/schema", headers=h).status_code == 200
         counts = c.get("/v1/admin/counts", headers=h)
         assert counts.status_code == 200, counts.text
+        # the explorer's own data calls: schema counts, the query list, and its page queries
+        assert c.get("/v1/schema/counts", headers=h).json() == counts.json()
+        assert c.get("/v1/queries", headers=h).status_code == 200
+        pages = explorer_answers(c, h)
+        assert len(pages) >= 10 and all(pages[q] for q in EXPLORER_ROWS), pages.keys()
+
+
+# explorer queries the sample answers with rows (the others may rightly be empty)
+EXPLORER_ROWS = ("services.SERVICES", "home.RECENT_DEPLOYS", "errors.SIGNATURES", "risk.COMMITS")
 
 
 def test_switching_embedders_keeps_similarity_working(backend: StoreBackend) -> None:
@@ -338,3 +437,42 @@ def test_both_backends_give_the_same_answers(tmp_path: Path, sample: SampleManif
     finally:
         for store in stores.values():
             store.close()
+    # the explorer's data calls through the service: the same rows on both
+    from fastapi.testclient import TestClient
+
+    from graph_service.api import create_app
+    from graph_service.api.auth import hash_key
+
+    pages = {}
+    for b in (lady, neo):
+        keyed = b.with_settings(api_keys=[f"reader:{hash_key('k-read')}"])
+        with TestClient(create_app(keyed)) as c:
+            pages[b.name] = explorer_answers(c, {"Authorization": "Bearer k-read"})
+    for q in pages["ladybug"]:
+        assert _same_floats(pages["neo4j"][q], pages["ladybug"][q]), q
+
+
+def test_ingest_repo_gives_the_same_stats_and_answers(
+    tmp_path: Path, sample: SampleManifest
+) -> None:
+    """`prodgraph ingest repo` of a real repository (the sample's git history), then `stats`
+    and every named query: the same on both backends."""
+    neo = make_backend("neo4j", tmp_path / "neo4j")  # skips without the test server
+    lady = make_backend("ladybug", tmp_path / "ladybug")
+    repo = str(sample.repo if sample.repo.is_absolute() else sample.root / sample.repo)
+    stats, named = {}, {}
+    for b in (lady, neo):
+        ran = _cli(b, "ingest", "repo", repo, *b.db_args, "-o", "repo=shop", timeout=900)
+        assert ran.returncode == 0, ran.stderr[-3000:]
+        out = _cli(b, "stats", "--json", *b.db_args)
+        assert out.returncode == 0, out.stderr
+        stats[b.name] = json.loads(out.stdout)
+        store = b.open()
+        try:
+            named[b.name] = _named(store)
+        finally:
+            store.close()
+    assert stats["neo4j"] == stats["ladybug"]
+    assert stats["ladybug"]["nodes"]["Commit"] == sample.commits
+    for q in named["ladybug"]:
+        assert _same_floats(named["neo4j"][q], named["ladybug"][q]), q
