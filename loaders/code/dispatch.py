@@ -17,12 +17,21 @@ the wrapper and the wrapper calls `route`. Value flow finds this while a wrapper
 8 functions; beyond (flask's `setupmethod` serves 43), the callers keep their name edge to the
 original and gain one to the wrapper, and the wrapper gets one to each function it wraps.
 Resolution `wrapper`, confidence 0.8.
+
+Property reads on `self`: `if self.debug:` runs the getter found from the method's class
+upwards (C3). Value flow charges such a read only while `self` holds a known instance and the
+read sits where its facts keep the value (not in an operator, a test or an f-string); here
+every `self.x` read (Python's `ast`, only in files that mention a property's name) of a
+property in the caller's class hierarchy is an edge. Resolution `implicit`, confidence 0.8.
 """
 
 from __future__ import annotations
 
+import ast
 import logging
+import re
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from loaders.code.calls import ResolvedCall, resolve_bases
@@ -32,7 +41,7 @@ from loaders.code.resolve import SymbolTable
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CONFIDENCE", "Overrides", "Wrappers"]
+__all__ = ["CONFIDENCE", "Overrides", "PropertyReads", "Wrappers"]
 
 CONFIDENCE = 0.5
 WRAPPER_CONFIDENCE = 0.8
@@ -213,3 +222,76 @@ def _start_line(p: ParsedFile | None, qual: str) -> int:
     if p is None:
         return 0
     return next((f.start_line for f in p.functions if f.qualname == qual), 0)
+
+
+class PropertyReads:
+    """`self.x` reads of properties, per file (parsed again with `ast` only where a property's
+    name appears after `self.`)."""
+
+    def __init__(self, table: SymbolTable, root: Path, facts: dict[str, FlowFacts]) -> None:
+        self.table = table
+        self.root = root
+        self.facts = facts
+        self.props = {
+            (path, q) for path, f in facts.items() for q, sc in f.scopes.items() if sc.property
+        }
+        names = sorted({q.rpartition(".")[2] for _, q in self.props})
+        alternatives = b"|".join(re.escape(n.encode()) for n in names)
+        self.pattern = re.compile(rb"\.(" + alternatives + rb")\b") if names else None
+
+    def calls(self, path: str, merged: list[ResolvedCall]) -> list[ResolvedCall]:
+        f = self.facts.get(path)
+        if f is None or self.pattern is None:
+            return []
+        try:
+            data = (self.root / path).read_bytes()
+            if self.pattern.search(data) is None:
+                return []
+            tree = ast.parse(data)
+        except (OSError, SyntaxError, ValueError):
+            return []
+        have = {(c.caller, c.callee_path, c.callee) for c in merged}
+        out: list[ResolvedCall] = []
+        for caller, cls, name, line in _self_reads(tree, f):
+            hit = self.table.find_method((path, cls), name)
+            if hit is None or (hit[0][1], hit[0][2]) not in self.props:
+                continue
+            key = (caller, hit[0][1], hit[0][2])
+            if key not in have:
+                have.add(key)
+                out.append(ResolvedCall(caller, key[1], key[2], "implicit", 0.8, line))
+        return out
+
+
+def _self_reads(tree: ast.Module, facts: FlowFacts) -> list[tuple[str, str, str, int]]:
+    """(caller qualname, its method's class, attribute, line) of every `self.x` load inside a
+    method (and the functions nested in it); lambdas and comprehensions count for the named
+    function around them, as the loader's callers do."""
+    out: list[tuple[str, str, str, int]] = []
+
+    def walk(node: ast.AST, qual: str, ctx: tuple[str, str] | None) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                walk(child, f"{qual}.{child.name}" if qual else child.name, None)
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                inner = f"{qual}.{child.name}" if qual else child.name
+                sc = facts.scopes.get(inner)
+                new = ctx
+                if sc is not None and sc.method == "self" and sc.params and sc.parent:
+                    new = (sc.params[0], sc.parent)
+                elif ctx is not None and sc is not None and ctx[0] in sc.params:
+                    new = None  # `self` rebound as a parameter
+                walk(child, inner, new)
+            else:
+                if (
+                    ctx is not None
+                    and isinstance(child, ast.Attribute)
+                    and isinstance(child.ctx, ast.Load)
+                    and isinstance(child.value, ast.Name)
+                    and child.value.id == ctx[0]
+                ):
+                    out.append((qual, ctx[1], child.attr, child.lineno))
+                walk(child, qual, ctx)
+
+    walk(tree, "", None)
+    return out

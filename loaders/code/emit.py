@@ -15,7 +15,7 @@ from graph_service.schema import synthetic_caller
 from loaders.base import LoadReport
 from loaders.code import incremental as inc
 from loaders.code.calls import resolve_bases, resolve_calls
-from loaders.code.dispatch import Overrides, Wrappers
+from loaders.code.dispatch import Overrides, PropertyReads, Wrappers
 from loaders.code.flow_edges import FlowCalls, flow_calls, merge_calls, read_facts
 from loaders.code.flow_facts import FlowFacts
 from loaders.code.parse import ParsedFile
@@ -220,9 +220,10 @@ class BatchEmitter:
     def _call_rows(
         self, report: LoadReport, run: RunState, table: SymbolTable
     ) -> Iterator[dict[str, Any]]:
-        sites = resolved = flowed = overridden = wrapped = 0
+        sites = resolved = flowed = overridden = wrapped = read = 0
         overrides = self._overrides(run, table)
         wrappers = Wrappers(table, run.parsed, self.facts) if self.flow_solved else None
+        reads = PropertyReads(table, self.root, self.facts) if self.flow_solved else None
         for path, parsed in run.parsed.items():
             calls = resolve_calls(table, parsed)
             sites += parsed.call_count
@@ -237,12 +238,17 @@ class BatchEmitter:
                 more = wrappers.calls(path, merged)
                 wrapped += len(more)
                 merged += more
+            if reads is not None:
+                more = reads.calls(path, merged)
+                read += len(more)
+                merged += more
             yield from call_rows(self.uids, path, merged)
         report.stats["call_sites"] = sites
         report.stats["call_sites_resolved"] = resolved
         report.stats["call_edges_value_flow"] = flowed
         report.stats["call_edges_override"] = overridden
         report.stats["call_edges_wrapper"] = wrapped
+        report.stats["call_edges_property_read"] = read
 
     def _overrides(self, run: RunState, table: SymbolTable) -> Overrides | None:
         """Whole-program, so only when value flow ran (every Python file is in the run)."""

@@ -207,3 +207,58 @@ def test_callers_of_a_widely_shared_decorator_reach_its_wrapper(tmp_path: Path) 
     ) not in by
     # `register` returns its argument: no wrapper, nothing added
     assert not any(b.startswith("scaffold.py:register.") for _, b in by)
+
+
+def test_reading_a_property_on_self_runs_it(tmp_path: Path) -> None:
+    # `if self.has_static_folder:` / `int(self.pct * 100)`: reads in tests, operators and
+    # f-strings, of properties found from the method's class upwards (another file's base too)
+    calls, _ = _load(
+        tmp_path,
+        {
+            "base.py": """
+                class Scaffold:
+                    @property
+                    def has_static_folder(self):
+                        return True
+
+                    @property
+                    def debug(self):
+                        return False
+
+                    @debug.setter
+                    def debug(self, value):
+                        pass
+
+                    def plain(self):
+                        return 1
+            """,
+            "app.py": """
+                from base import Scaffold
+
+                class App(Scaffold):
+                    @property
+                    def pct(self):
+                        return 0.5
+
+                    def setup(self):
+                        if self.has_static_folder:
+                            return f"{int(self.pct * 100)}%"
+
+                    def configure(self):
+                        self.debug = True
+                        return self.plain
+
+                    def later(self):
+                        def inner():
+                            return self.pct
+                        return inner
+            """,
+        },
+    )
+    by = {(a, b): how for a, b, how in calls}
+    assert by[("app.py:App.setup", "base.py:Scaffold.has_static_folder")] == "implicit"
+    assert by[("app.py:App.setup", "app.py:App.pct")] == "implicit"
+    assert by[("app.py:App.later.inner", "app.py:App.pct")] == "implicit"
+    # a write runs the setter, not the getter; a method read is no call
+    assert ("app.py:App.configure", "base.py:Scaffold.debug") not in by
+    assert ("app.py:App.configure", "base.py:Scaffold.plain") not in by
