@@ -184,6 +184,8 @@ class TypedReceivers:
         if cs.name in caller.local_types:
             typed = caller.local_types[cs.name]
             hit = self.returned_function(typed, caller) if typed else None
+        elif self._a_parameter(cs.name, caller):
+            return None  # a parameter's value (JS object literals' methods share its name)
         else:
             hit = self.r._bare(cs.name, caller)
             if hit is None or hit[0][0] != "fn" or hit[1] not in _NAME_RESOLUTIONS:
@@ -191,6 +193,14 @@ class TypedReceivers:
         if hit is None or not self._may_call(cs, caller):
             return None
         return hit[0], "value_flow", hit[2] * _PASSED_FACTOR
+
+    def _a_parameter(self, name: str, caller: FunctionInfo) -> bool:
+        fn: FunctionInfo | None = caller
+        while fn is not None:
+            if name in fn.params:
+                return True
+            fn = self.r.by_qual.get(fn.qualname.rpartition(".")[0])
+        return False
 
     def _may_call(self, cs: CallSite, caller: FunctionInfo) -> bool:
         """False when the function it is passed to is in the repository and never calls the

@@ -93,6 +93,11 @@ function passes() {
 function sink() {}
 function task() {}
 
+// an object literal's method named like the enclosing function's parameter
+function withDefault(value) {
+  return { get value() { return structuredClone(value); } };
+}
+
 const shared = new Client();
 shared.close();
 """,
@@ -130,6 +135,7 @@ twice(2);
         absent={
             f"{app}:unused",
             f"{app}:sink",
+            f"{app}:withDefault.value",
             f"{client}:Client.flush",
             f"{client}:Client.reset",
         },
