@@ -21,15 +21,19 @@ Resolution `wrapper`, confidence 0.8.
 Property reads on `self`: `if self.debug:` runs the getter found from the method's class
 upwards (C3). Value flow charges such a read only while `self` holds a known instance and the
 read sits where its facts keep the value (not in an operator, a test or an f-string); here
-every `self.x` read (Python's `ast`, only in files that mention a property's name) of a
-property in the caller's class hierarchy is an edge. Resolution `implicit`, confidence 0.8.
+every `self.x` read of a property in the caller's class hierarchy is an edge (Python's `ast`
+reads only files where `self.<a property's name>` appears, not called nor assigned; the
+reads are kept by content hash for the life of the process, as value-flow facts are).
+Resolution `implicit`, confidence 0.8.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import logging
 import re
+import textwrap
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -224,6 +228,10 @@ def _start_line(p: ParsedFile | None, qual: str) -> int:
     return next((f.start_line for f in p.functions if f.qualname == qual), 0)
 
 
+_READS_MAX = 20_000  # files' `self.x` reads kept in the process, by content hash
+_READS: dict[bytes, list[tuple[str, str, str, int]]] = {}
+
+
 class PropertyReads:
     """`self.x` reads of properties, per file (parsed again with `ast` only where a property's
     name appears after `self.`)."""
@@ -237,22 +245,30 @@ class PropertyReads:
         }
         names = sorted({q.rpartition(".")[2] for _, q in self.props})
         alternatives = b"|".join(re.escape(n.encode()) for n in names)
-        self.pattern = re.compile(rb"\.(" + alternatives + rb")\b") if names else None
+        # `self.name` not called nor assigned: a cheap test before Python parses the file
+        self.pattern = (
+            re.compile(rb"\bself\.(" + alternatives + rb")\b(?!\s*(?:\(|=[^=]))") if names else None
+        )
 
-    def calls(self, path: str, merged: list[ResolvedCall]) -> list[ResolvedCall]:
+    def calls(self, parsed: ParsedFile, merged: list[ResolvedCall]) -> list[ResolvedCall]:
+        path = parsed.path
         f = self.facts.get(path)
         if f is None or self.pattern is None:
             return []
         try:
             data = (self.root / path).read_bytes()
-            if self.pattern.search(data) is None:
-                return []
-            tree = ast.parse(data)
-        except (OSError, SyntaxError, ValueError):
+        except OSError:
             return []
+        digest = hashlib.sha1(data, usedforsecurity=False).digest()
+        reads = _READS.get(digest)
+        if reads is None:
+            reads = _file_reads(data, parsed, f, self.pattern)
+            if len(_READS) >= _READS_MAX:
+                _READS.pop(next(iter(_READS), b""), None)  # the oldest
+            _READS[digest] = reads
         have = {(c.caller, c.callee_path, c.callee) for c in merged}
         out: list[ResolvedCall] = []
-        for caller, cls, name, line in _self_reads(tree, f):
+        for caller, cls, name, line in reads:
             hit = self.table.find_method((path, cls), name)
             if hit is None or (hit[0][1], hit[0][2]) not in self.props:
                 continue
@@ -263,35 +279,90 @@ class PropertyReads:
         return out
 
 
-def _self_reads(tree: ast.Module, facts: FlowFacts) -> list[tuple[str, str, str, int]]:
-    """(caller qualname, its method's class, attribute, line) of every `self.x` load inside a
-    method (and the functions nested in it); lambdas and comprehensions count for the named
-    function around them, as the loader's callers do."""
-    out: list[tuple[str, str, str, int]] = []
+Read = tuple[str, str, str, int]  # caller, its method's class, attribute, line
 
-    def walk(node: ast.AST, qual: str, ctx: tuple[str, str] | None) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.ClassDef):
-                walk(child, f"{qual}.{child.name}" if qual else child.name, None)
-            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
-                inner = f"{qual}.{child.name}" if qual else child.name
-                sc = facts.scopes.get(inner)
-                new = ctx
-                if sc is not None and sc.method == "self" and sc.params and sc.parent:
-                    new = (sc.params[0], sc.parent)
-                elif ctx is not None and sc is not None and ctx[0] in sc.params:
-                    new = None  # `self` rebound as a parameter
-                walk(child, inner, new)
-            else:
-                if (
-                    ctx is not None
-                    and isinstance(child, ast.Attribute)
-                    and isinstance(child.ctx, ast.Load)
-                    and isinstance(child.value, ast.Name)
-                    and child.value.id == ctx[0]
-                ):
-                    out.append((qual, ctx[1], child.attr, child.lineno))
-                walk(child, qual, ctx)
 
-    walk(tree, "", None)
+def _file_reads(
+    data: bytes, parsed: ParsedFile, facts: FlowFacts, pattern: re.Pattern[bytes]
+) -> list[Read]:
+    """The `self.x` reads of one file: only the methods where the pattern matches are parsed
+    (each on its own, dedented; the whole file when one will not parse alone)."""
+    lines: list[int] = []
+    line, pos = 1, 0
+    for m in pattern.finditer(data):
+        line += data.count(b"\n", pos, m.start())
+        pos = m.start()
+        lines.append(line)
+    if not lines:
+        return []
+    methods = [
+        fn
+        for fn in parsed.functions
+        if fn.class_name
+        and fn.params
+        and (sc := facts.scopes.get(fn.qualname)) is not None
+        and sc.method == "self"
+    ]
+    chosen: dict[str, FunctionInfo] = {}
+    for line in dict.fromkeys(lines):
+        around = [fn for fn in methods if fn.start_line <= line <= fn.end_line]
+        if around:
+            outer = min(around, key=lambda fn: fn.start_line)
+            chosen[outer.qualname] = outer
+    text = data.decode("utf-8", "replace").splitlines()
+    out: list[Read] = []
+    try:
+        for fn in chosen.values():
+            snippet = textwrap.dedent("\n".join(text[fn.start_line - 1 : fn.end_line]))
+            tree = ast.parse(snippet)
+            ctx = (fn.params[0], fn.class_name or "")
+            for node in tree.body:
+                _walk(node, fn.qualname, ctx, facts, fn.start_line - 1, out, top=True)
+    except (SyntaxError, ValueError):
+        out = []
+        try:
+            _walk(ast.parse(data), "", None, facts, 0, out)
+        except (SyntaxError, ValueError):
+            return []
     return out
+
+
+def _walk(
+    node: ast.AST,
+    qual: str,
+    ctx: tuple[str, str] | None,
+    facts: FlowFacts,
+    offset: int,
+    out: list[Read],
+    top: bool = False,
+) -> None:
+    """Collect `self.x` loads below `node` (qualname `qual`; `ctx`: the name `self` has and the
+    method's class) into `out`; lambdas and comprehensions count for the named function around
+    them, as the loader's callers do. `top`: `node` is the method `qual` itself."""
+    children = (
+        node.body
+        if top and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        else (ast.iter_child_nodes(node))
+    )
+    for child in children:
+        if isinstance(child, ast.ClassDef):
+            _walk(child, f"{qual}.{child.name}" if qual else child.name, None, facts, offset, out)
+        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+            inner = f"{qual}.{child.name}" if qual else child.name
+            sc = facts.scopes.get(inner)
+            new = ctx
+            if sc is not None and sc.method == "self" and sc.params and sc.parent:
+                new = (sc.params[0], sc.parent)
+            elif ctx is not None and sc is not None and ctx[0] in sc.params:
+                new = None  # `self` rebound as a parameter
+            _walk(child, inner, new, facts, offset, out)
+        else:
+            if (
+                ctx is not None
+                and isinstance(child, ast.Attribute)
+                and isinstance(child.ctx, ast.Load)
+                and isinstance(child.value, ast.Name)
+                and child.value.id == ctx[0]
+            ):
+                out.append((qual, ctx[1], child.attr, child.lineno + offset))
+            _walk(child, qual, ctx, facts, offset, out)

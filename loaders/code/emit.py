@@ -239,7 +239,7 @@ class BatchEmitter:
                 wrapped += len(more)
                 merged += more
             if reads is not None:
-                more = reads.calls(path, merged)
+                more = reads.calls(parsed, merged)
                 read += len(more)
                 merged += more
             yield from call_rows(self.uids, path, merged)
