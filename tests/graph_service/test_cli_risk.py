@@ -13,27 +13,31 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import BACKEND_PARAMS, make_backend
 from tests.models.real_repos import load_repos, make_repo
 
 PRODGRAPH = Path(sys.executable).parent / "prodgraph"
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+@pytest.fixture(scope="module", params=BACKEND_PARAMS)
+def env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("cli-risk")
+    backend = make_backend(request.param, root)  # the Neo4j leg skips without its server
     shas = {name: make_repo(root, name) for name in ("alpha", "beta")}
     db = root / "g.lbug"
-    load_repos(db, [root / "alpha", root / "beta"]).close()
+    load_repos(db, [root / "alpha", root / "beta"], backend.settings).close()
     variables = {
         **os.environ,
         "PRODGRAPH_MODEL_DIR": str(root / "models"),
-        "PRODGRAPH_DB_PATH": str(db),
+        **backend.env,
         "COLUMNS": "80",
     }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(PRODGRAPH), *args, "--db", str(db)],
+            [str(PRODGRAPH), *args, *backend.db_args],
             capture_output=True,
             text=True,
             timeout=300,

@@ -14,6 +14,7 @@ from graph_service.client import Client, RemoteError, connect
 from graph_service.errors import CallerError, ModelMissingError
 from graph_service.settings import Settings
 from graph_service.store import open_store
+from tests.conftest import make_backend
 from tests.fixtures.graph import FUNCS, build_fixture_graph
 from tests.graph_service.api.conftest import KEYS
 from tests.graph_service.api.otlp_util import otlp_request, running_server
@@ -30,11 +31,19 @@ def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(params=["embedded", "http"])
+@pytest.fixture(params=["embedded", "http", pytest.param("http-neo4j", marks=pytest.mark.neo4j)])
 def client(request: pytest.FixtureRequest, fixture_db: Path, tmp_path: Path) -> Iterator[Client]:
     shutil.copytree(fixture_db, tmp_path / "db")
     db = tmp_path / "db" / "graph.lbug"
     settings = Settings(db_path=db, model_dir=tmp_path / "models")
+    if request.param == "http-neo4j":  # the service over Neo4j (skipped without its server)
+        neo = make_backend("neo4j", tmp_path)
+        store = neo.open()
+        try:
+            build_fixture_graph(store)
+        finally:
+            store.close()
+        settings = neo.with_settings(model_dir=tmp_path / "models")
     if request.param == "embedded":
         with connect(path=db, settings=settings) as c:
             yield c

@@ -80,12 +80,13 @@ def make_repo(root: Path, name: str, rounds: int = 14) -> dict[str, str]:
     return last
 
 
-def load_repos(db: Path, repos: list[Path]) -> GraphStore:
-    """A fresh embedded store with each repository loaded by the code and git loaders."""
+def load_repos(db: Path, repos: list[Path], settings: Settings | None = None) -> GraphStore:
+    """A fresh store (embedded at `db` unless `settings` name another backend) with each
+    repository loaded by the code and git loaders."""
     from loaders.code import make_loader as code_loader
     from loaders.git import make_loader as git_loader
 
-    settings = Settings(db_path=db, backend="ladybug")
+    settings = settings or Settings(db_path=db, backend="ladybug")
     store = open_store(settings, create=True)
     for path in repos:
         for loader in (

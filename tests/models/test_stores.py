@@ -19,18 +19,24 @@ from models.population import NO_CODE_LABEL, is_code_path
 from models.registry import ModelSet, load_latest, require_latest, store_identity
 from models.score import score_commit
 from models.train import train, train_all
+from tests.conftest import BACKEND_PARAMS, make_backend
 from tests.models.real_repos import load_repos, make_repo
 
 QUICK = RiskConfig(epochs=5, hidden=8, ensemble=1)
 
 
-@pytest.fixture(scope="module")
-def two_repos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+@pytest.fixture(scope="module", params=BACKEND_PARAMS)
+def two_repos(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("two")
+    backend = make_backend(request.param, root)  # the Neo4j leg skips without its server
     shas = {name: make_repo(root, name) for name in ("alpha", "beta")}
     db = root / "g.lbug"
-    store = load_repos(db, [root / "alpha", root / "beta"])
-    settings = Settings(db_path=db, backend="ladybug", model_dir=root / "models")
+    settings = backend.with_settings(model_dir=root / "models")
+    if backend.name == "ladybug":
+        settings = Settings(db_path=db, backend="ladybug", model_dir=root / "models")
+    store = load_repos(db, [root / "alpha", root / "beta"], settings)
     yield {"store": store, "settings": settings, "shas": shas, "root": root}
     store.close()
 
@@ -111,6 +117,7 @@ def test_a_model_trained_on_another_store_is_refused(
     assert "trained on" in text
 
 
+@pytest.mark.embedded_only  # copies the store's files
 def test_a_copy_of_the_store_keeps_its_models(two_repos: dict[str, Any], tmp_path: Path) -> None:
     """A model belongs to the store's data, not its path: a copied or moved store scores."""
     store: GraphStore = two_repos["store"]
