@@ -342,6 +342,7 @@ def _cli(backend: StoreBackend, *args: str, timeout: int = 300) -> subprocess.Co
     )
 
 
+@pytest.mark.neo4j
 def test_demo_runs_on_neo4j_and_says_so(tmp_path: Path) -> None:
     from graph_service import batch as B
 
@@ -399,6 +400,7 @@ def _same_floats(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+@pytest.mark.neo4j
 def test_both_backends_give_the_same_answers(tmp_path: Path, sample: SampleManifest) -> None:
     """Counts after every loader, every sample named query (rows in order), risk scores of
     one model, and the triage ranking: identical on the embedded store and on Neo4j."""
@@ -452,6 +454,7 @@ def test_both_backends_give_the_same_answers(tmp_path: Path, sample: SampleManif
         assert _same_floats(pages["neo4j"][q], pages["ladybug"][q]), q
 
 
+@pytest.mark.neo4j
 def test_ingest_repo_gives_the_same_stats_and_answers(
     tmp_path: Path, sample: SampleManifest
 ) -> None:
