@@ -26,6 +26,9 @@ from graph_service.store.neo4j_import import IMPORT_TYPES, export_neo4j_import, 
 from graph_service.store.neo4j_store import neo4j_ddl
 from tests.fixtures.graph import build_fixture_graph
 
+# the importer's input is the embedded store (docs/cypher.md: build there, then export)
+pytestmark = pytest.mark.embedded_only
+
 # <name>:<type> with the documented type names; arrays append []
 FIELD = re.compile(
     r"^[A-Za-z_][A-Za-z0-9_]*:(int|long|float|double|boolean|byte|short|char|string|point|date"
