@@ -6,6 +6,8 @@ import logging
 import re
 import subprocess
 import threading
+import time
+import weakref
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from graph_service.store.base import GraphReader
+from graph_service.triage.code_index import STAMP_TTL_S, store_stamp
 from loaders.git.gitcli import Git
 
 logger = logging.getLogger(__name__)
@@ -73,8 +76,27 @@ class BlameLine:
     error: str | None = None
 
 
+_CLONES: weakref.WeakKeyDictionary[Any, tuple[float, tuple[Any, ...], dict[str, RepoClone]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def repo_clones(store: GraphReader) -> dict[str, RepoClone]:
-    """Repositories whose `path` is a git clone on this machine, by name."""
+    """Repositories whose `path` is a git clone on this machine, by name.
+
+    Read at most once every `STAMP_TTL_S` seconds per store and store stamp (a triage asks
+    three times: frames, function bodies, blame)."""
+    now = time.monotonic()
+    stamp = store_stamp(store)
+    hit = _CLONES.get(store)
+    if hit is not None and hit[1] == stamp and now - hit[0] < STAMP_TTL_S:
+        return hit[2]
+    out = _read_clones(store)
+    _CLONES[store] = (now, stamp, out)
+    return out
+
+
+def _read_clones(store: GraphReader) -> dict[str, RepoClone]:
     out: dict[str, RepoClone] = {}
     for r in store.query(_REPOS, {}).rows():
         if not r["name"] or not r["path"]:

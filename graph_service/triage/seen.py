@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graph_service.store.base import GraphReader
-from graph_service.triage.fixes import fixes_of
+from graph_service.triage.code_index import StoreCache
+from graph_service.triage.fixes import fixes_from_index
+from graph_service.triage.history_index import history_index
 from graph_service.triage.models import (
     SeenBefore,
     SignatureInfo,
@@ -40,12 +42,16 @@ _SEEN_DEPLOY = (
     "MATCH (e:ErrorSignature {uid: $e})-[s:SEEN_IN]->(d:Deployment) "
     "RETURN d.uid AS uid, d.started_at AS started, s.first_seen AS first, s.last_seen AS last"
 )
+# Tickets by fingerprint and by the signature they report, read once per store stamp (the
+# ticket loader writes both with its tickets): a scan of the Ticket table per request cost
+# ~100 ms at 100,000 tickets.
 _TICKETS = (
-    "MATCH (t:Ticket) WHERE t.fingerprint = $fp RETURN t.uid AS uid, t.key AS key, "
-    "t.title AS title, t.body AS body, t.status AS status, t.created_at AS created"
+    "MATCH (t:Ticket) WHERE t.fingerprint IS NOT NULL RETURN t.fingerprint AS fp, "
+    "t.uid AS uid, t.key AS key, t.title AS title, t.body AS body, t.status AS status, "
+    "t.created_at AS created"
 )
 _REPORTED = (
-    "MATCH (t:Ticket)-[:REPORTS]->(e:ErrorSignature {uid: $e}) RETURN t.uid AS uid, "
+    "MATCH (t:Ticket)-[:REPORTS]->(e:ErrorSignature) RETURN e.uid AS e, t.uid AS uid, "
     "t.key AS key, t.title AS title, t.body AS body, t.status AS status, "
     "t.created_at AS created"
 )
@@ -54,7 +60,7 @@ _SHIPPED_AFTER = (
     "RETURN d.uid AS uid, d.service AS service, d.started_at AS started "
     "ORDER BY d.started_at LIMIT 50"
 )
-_FIX_REPO = "MATCH (c:Commit {uid: $c}) RETURN c.repo AS repo"
+_FIX_COMMIT = "MATCH (c:Commit {uid: $c}) RETURN c.repo AS repo, c.message AS message"
 
 
 def _naive(t: datetime | None) -> datetime | None:
@@ -92,7 +98,12 @@ def seen_before(
     sig_rows = store.query(_SIGNATURE, {"e": e}).rows()
     signature = _signature(sig_rows[0]) if sig_rows else None
     tickets = _tickets(store, fp, e, (own_uid, own_text), occurred)
-    fixes = fixes_of(store, [t.uid for t in tickets], before=occurred)
+    fixes = fixes_from_index(history_index(store), [t.uid for t in tickets], before=occurred)
+    repos: dict[str, str | None] = {}
+    for f in fixes:
+        rows = store.query(_FIX_COMMIT, {"c": f.uid}).rows()
+        repos[f.uid] = rows[0]["repo"] if rows else None
+        f.message = (rows[0]["message"] or "") if rows else ""
     created = {t.uid: t.created_at for t in tickets}
     for f in fixes:
         f.ticket_created_at = created.get(f.ticket)
@@ -109,7 +120,7 @@ def seen_before(
         fixes=fixes,
         cypher=Q_HISTORY,
     )
-    shipped = _shipping(store, result, occurred)
+    shipped = _shipping(store, result, occurred, repos)
     _regression(store, result, e, occurred, shipped)
     result.summary = _summary(result)
     return result
@@ -163,8 +174,9 @@ def _tickets(
 ) -> list[SimilarTicket]:
     """Earlier tickets with this fingerprint: never the ticket asked about (by uid, or the same
     text pasted again) nor tickets without text."""
-    rows = {r["uid"]: r for r in store.query(_TICKETS, {"fp": fp}).rows()}
-    rows.update({r["uid"]: r for r in store.query(_REPORTED, {"e": e}).rows()})
+    index = _fingerprints(store)
+    rows = {r["uid"]: r for r in index.get(fp, [])}
+    rows.update({r["uid"]: r for r in index.get(e, [])})
     out = [
         SimilarTicket(
             uid=r["uid"],
@@ -177,11 +189,29 @@ def _tickets(
         )
         for r in rows.values()
         if r["uid"] != own[0]
-        and (k := text_key(r["title"], r["body"]))
-        and k != own[1]
+        and r["text_key"]
+        and r["text_key"] != own[1]
         and not (before and r["created"] and r["created"] > before)
     ]
     return sorted(out, key=lambda t: t.created_at or datetime.min)
+
+
+def _rows_by_error(store: GraphReader) -> dict[str, list[dict[str, Any]]]:
+    """Ticket rows (with their text key, without the body) by fingerprint and by `err:` uid."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for q, key in ((_TICKETS, "fp"), (_REPORTED, "e")):
+        for r in store.query(q, {}, row_cap=50_000_000).rows():
+            body = r.pop("body")
+            r["text_key"] = text_key(r["title"], body)
+            out.setdefault(r.pop(key), []).append(r)
+    return out
+
+
+_FINGERPRINTS: StoreCache[dict[str, list[dict[str, Any]]]] = StoreCache()
+
+
+def _fingerprints(store: GraphReader) -> dict[str, list[dict[str, Any]]]:
+    return _FINGERPRINTS.get(store, lambda: _rows_by_error(store))
 
 
 def _occurrences(
@@ -203,15 +233,17 @@ def _occurrences(
 
 
 def _shipping(
-    store: GraphReader, result: SeenBefore, occurred: datetime | None
+    store: GraphReader,
+    result: SeenBefore,
+    occurred: datetime | None,
+    repos: dict[str, str | None],
 ) -> dict[str, list[dict[str, Any]]]:
     """Deployments that shipped each fix (first one named on the fix), by fix commit uid."""
     out: dict[str, list[dict[str, Any]]] = {}
     for fix in result.fixes:
         if fix.authored_at is None:
             continue
-        repo_rows = store.query(_FIX_REPO, {"c": fix.uid}).rows()
-        repo = repo_rows[0]["repo"] if repo_rows else None
+        repo = repos.get(fix.uid)
         if not repo:
             continue
         deploys = store.query(_SHIPPED_AFTER, {"at": fix.authored_at, "repo": repo}).rows()

@@ -48,11 +48,10 @@ _TICKETS = (
 _NEIGHBOURS = (
     "MATCH (t:Ticket)-[:MENTIONS|AFFECTS|REPORTS]->(n) RETURN t.uid AS ticket, n.uid AS node"
 )
-# one look-up per returned ticket, bound by its key at the end of the pattern (under `UNWIND`
-# Ladybug 0.22 plans a join over the whole table)
+# declared duplicates (not the model's suggestions), read once with the index like the above
 _DUPS = (
-    "MATCH (o:Ticket)<-[d:DUPLICATE_OF]-(t:Ticket {uid: $u}) "
-    "WHERE d.source <> 'model' RETURN o.uid AS orig"
+    "MATCH (t:Ticket)-[d:DUPLICATE_OF]->(o:Ticket) WHERE d.source <> 'model' "
+    "RETURN t.uid AS ticket, o.uid AS orig"
 )
 
 
@@ -86,6 +85,7 @@ class TicketIndex:
     embedder: Any = None
     remote: Any = None  # a Neo4j store whose vector index answers nearest-neighbour queries
     nodes: dict[str, set[str]] = field(default_factory=dict)  # ticket uid -> graph neighbours
+    duplicate_of: dict[str, str] = field(default_factory=dict)  # declared duplicates
 
     @classmethod
     def build(
@@ -160,6 +160,8 @@ def ticket_index(store: GraphReader, config: TriageConfig) -> TicketIndex:
         idx = TicketIndex.build(rows, config, side / "ticket_embeddings.arrow" if side else None)
     for r in store.query(_NEIGHBOURS, {}, row_cap=50_000_000).rows():
         idx.nodes.setdefault(r["ticket"], set()).add(r["node"])
+    for r in store.query(_DUPS, {}, row_cap=50_000_000).rows():
+        idx.duplicate_of[r["ticket"]] = r["orig"]
     with _LOCK:
         _CACHE[store] = (stamp, config.embedder, idx)
     return idx
@@ -227,11 +229,6 @@ def similar(
         ((sum(WEIGHTS[s] * v for s, v in signals[i].items()), i) for i in cand), reverse=True
     )
     scored = [(s, i) for s, i in scored if s >= config.similar_min_score][:k]
-    dups = {
-        idx.uid[i]: r["orig"]
-        for _, i in scored
-        for r in store.query(_DUPS, {"u": idx.uid[i]}).rows()
-    }
     return [
         SimilarTicket(
             uid=idx.uid[i],
@@ -241,7 +238,7 @@ def similar(
             created_at=idx.created[i],
             score=round(score, 4),
             signals={s: round(v, 4) for s, v in signals[i].items()},
-            duplicate_of=dups.get(idx.uid[i]),
+            duplicate_of=idx.duplicate_of.get(idx.uid[i]),
         )
         for score, i in scored
     ]
