@@ -423,11 +423,14 @@ class _Extractor:
         caller = fn.qualname if body is None else None
         passed = caps.get("call.arg")
         if passed is not None:  # a function passed by name (`items.map(helper)`): no call site
+            arg = node_text(passed[0])
+            if arg in fn.params or arg in fn.local_types:
+                return  # a parameter or a variable bound before (it resolves to no function)
             line = passed[0].start_point[0] + 1
             via = receiver_text(caps["call.via"][0]) if "call.via" in caps else None
             args = passed[0].parent.named_children if passed[0].parent else []
             pos = next((i for i, a in enumerate(args) if a == passed[0]), -1)
-            cs = CallSite(caller, node_text(passed[0]), via, "passed", line, body, pos)
+            cs = CallSite(caller, arg, via, "passed", line, body, pos)
             self.out.calls.append(cs)
             return
         self.out.call_count += 1
