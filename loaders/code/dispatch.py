@@ -58,24 +58,35 @@ class Overrides:
 
     def __init__(self, table: SymbolTable, parsed: dict[str, ParsedFile]) -> None:
         self.table = table
+        self.parsed = parsed
         self.children: dict[ClassKey, list[ClassKey]] = defaultdict(list)
-        self.constructed: set[ClassKey] = set()
+        self._constructed: set[ClassKey] | None = None
         self._cache: dict[tuple[ClassKey, str], list[tuple[str, str]]] = {}
         for path, p in parsed.items():
-            if p.language != "python":
-                continue
-            fs = table.files[path]
-            for qual, bpath, bqual in resolve_bases(table, fs):
-                self.children[(bpath, bqual)].append((path, qual))
-            by_qual = {f.qualname: f for f in p.functions}
-            for cs in p.calls:
-                if cs.kind != "call":
+            if p.language == "python":
+                for qual, bpath, bqual in resolve_bases(table, table.files[path]):
+                    self.children[(bpath, bqual)].append((path, qual))
+
+    @property
+    def constructed(self) -> set[ClassKey]:
+        """Classes a call names somewhere in the load (found on first need: most self calls
+        have no subclass below them)."""
+        if self._constructed is None:
+            self._constructed = set()
+            for path, p in self.parsed.items():
+                if p.language != "python":
                     continue
-                dotted = f"{cs.receiver}.{cs.name}" if cs.receiver else cs.name
-                caller = by_qual.get(cs.caller) if cs.caller else None
-                target = table.resolve_expr(fs, caller, dotted)
-                if target is not None and target[0] == "class":
-                    self.constructed.add((target[1], target[2]))
+                fs = self.table.files[path]
+                by_qual = {f.qualname: f for f in p.functions}
+                for cs in p.calls:
+                    if cs.kind != "call":
+                        continue
+                    dotted = f"{cs.receiver}.{cs.name}" if cs.receiver else cs.name
+                    caller = by_qual.get(cs.caller) if cs.caller else None
+                    target = self.table.resolve_expr(fs, caller, dotted)
+                    if target is not None and target[0] == "class":
+                        self._constructed.add((target[1], target[2]))
+        return self._constructed
 
     def _descendants(self, cls: ClassKey) -> list[ClassKey]:
         seen: list[ClassKey] = []
