@@ -19,7 +19,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["body_signals", "file_lines"]
 
-_FILES = 15  # candidate files whose function bodies are read
+_FILES = 15  # candidate files whose function bodies are read (strongest by all signals)
+_TEXT_FILES = 10  # and the strongest by the ticket's words alone (the trace may not reach them)
+_TEXT = ("bm25", "name_mention", "path_mention")
 _MAX_BYTES = 2_000_000
 _CACHE: OrderedDict[tuple[str, str, str], list[str]] = OrderedDict()
 _LOCK = threading.Lock()
@@ -66,10 +68,10 @@ def body_signals(
     if not clones:
         return {}
     names = sorted(clones, key=len, reverse=True)
-    ranked = sorted(
-        (fi for fi in table_file if code.file_code[fi] and not code.file_test[fi]),
-        key=lambda fi: -sum(v for v in table_file[fi].values() if v > 0),
-    )[:_FILES]
+    eligible = [fi for fi in table_file if code.file_code[fi] and not code.file_test[fi]]
+    ranked = sorted(eligible, key=lambda fi: -sum(v for v in table_file[fi].values() if v > 0))
+    by_text = sorted(eligible, key=lambda fi: -sum(table_file[fi].get(k, 0.0) for k in _TEXT))
+    ranked = list(dict.fromkeys(ranked[:_FILES] + by_text[:_TEXT_FILES]))
     fns: list[int] = []
     docs: list[list[str]] = []
     for fi in ranked:

@@ -161,3 +161,35 @@ def test_a_module_level_frame_blames_its_own_line_not_the_whole_file(
         assert r.commits[0].name == "Add quantity parsing"
     finally:
         store.close()
+
+
+def test_bodies_are_read_in_files_the_words_point_at_not_only_traced_ones(
+    tmp_path: Path, store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trace may stop short of the fault: the files the ticket's words point at have their
+    function bodies read too, even when the traced files are the strongest candidates."""
+    import graph_service.triage.bodies as bodies
+
+    monkeypatch.setattr(bodies, "_FILES", 1)  # room for the traced file only
+    repo = tmp_path / "shop"
+    (repo / "shop").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    (repo / "shop" / "qty.py").write_text(V1)
+    (repo / "shop" / "discount.py").write_text(
+        '"""Discounts."""\n\n\ndef apply(order, code):\n'
+        "    if code.startswith('XMAS') and order.coupon_expired:\n"
+        "        raise ValueError('coupon expired')\n    return order\n"
+    )
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "Shop")
+    settings = Settings(db_path=tmp_path / "g.lbug")
+    ingest(store, code_loader.make_loader([str(repo)], settings, {"repo": "shop"}))
+    ingest(store, git_loader.make_loader([str(repo)], settings, {"repo": "shop", "szz": "false"}))
+    body = "XMAS coupon expired though the discount is valid\n" + TRACE
+    cfg = TriageConfig(embedder="hashing", learned=False)
+    try:
+        r = triage(store, TicketInput(title="discount", body=body), None, cfg)
+        apply = next(f for f in r.functions if f.name == "apply")
+        assert apply.signals.get("body_bm25", 0.0) > 0, apply.signals
+    finally:
+        store.close()
