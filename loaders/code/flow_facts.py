@@ -473,10 +473,38 @@ class _Walker:
         if kind is ast.Constant:
             return None
         d = depth + 1
-        if isinstance(e, ast.Attribute):
+        if kind is ast.Attribute:
+            assert isinstance(e, ast.Attribute)
             return ("a", self.expr(e.value, scope, d), e.attr)
-        if isinstance(e, ast.Call):
+        if kind is ast.Call:
+            assert isinstance(e, ast.Call)
             return self.call(e, scope, d)
+        # operators, comparisons and f-strings: only the expressions inside (their calls)
+        if kind is ast.Compare:
+            assert isinstance(e, ast.Compare)
+            self.expr(e.left, scope, d)
+            for x in e.comparators:
+                self.expr(x, scope, d)
+            return None
+        if kind is ast.BinOp:
+            assert isinstance(e, ast.BinOp)
+            self.expr(e.left, scope, d)
+            self.expr(e.right, scope, d)
+            return None
+        if kind is ast.UnaryOp:
+            assert isinstance(e, ast.UnaryOp)
+            self.expr(e.operand, scope, d)
+            return None
+        if kind is ast.JoinedStr:
+            assert isinstance(e, ast.JoinedStr)
+            for x in e.values:
+                self.expr(x, scope, d)
+            return None
+        if kind is ast.FormattedValue:
+            assert isinstance(e, ast.FormattedValue)
+            self.expr(e.value, scope, d)
+            self.expr(e.format_spec, scope, d)
+            return None
         if isinstance(e, ast.Subscript):
             if _slot_path(e) is not None:
                 return self.slot_expr(e)
