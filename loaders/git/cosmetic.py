@@ -12,6 +12,7 @@ the origin of (what `git blame` does for a commit in `.git-blame-ignore-revs`).
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from tree_sitter import Tree
@@ -30,6 +31,12 @@ __all__ = ["CosmeticMap", "classify", "mark_cosmetic", "tokens", "whitespace_onl
 # it keeps; -1 when the hunk removed nothing.
 CosmeticMap = tuple[int, ...]
 Token = tuple[bytes, int]  # text, 0-based row it starts on
+_HASH_COMMENT = re.compile(rb"#[^\n]*")
+_SLASH_COMMENT = re.compile(rb"//[^\n]*|/\*.*?(\*/|$)|^\s*\*[^\n]*", re.S | re.M)
+_SPACE = re.compile(rb"\s+")
+_WHITESPACE = b" \t\n\r\f\v"
+_HASH_MARKERS = (b"#",)
+_SLASH_MARKERS = (b"/", b"*")
 _ATOMIC = frozenset({"text_block", "char_literal", "character_literal", "rune_literal", "regex"})
 
 
@@ -85,7 +92,35 @@ def _line_map(old: list[Token], new: list[Token], old_count: int, new_count: int
     return tuple(out)
 
 
-def classify(old: Tree | None, new: Tree | None, hunk: Hunk) -> CosmeticMap | None:
+def _may_be_cosmetic(hunk: Hunk, language: str) -> bool:
+    """A cheap necessary condition, from the hunk's text: with comments (by their markers) and
+    whitespace taken out, the two sides read the same. Equal tokens leave the text equal once
+    comments and whitespace are gone; a marker inside a string, or a hunk within a block
+    comment whose lines carry no marker, can make a cosmetic hunk fail it (then it counts as
+    a real change)."""
+    removed, added = hunk.removed, hunk.added
+    if removed is None or added is None:
+        return True  # no text kept: compare the trees
+    old, new = (
+        b"".join(removed).translate(None, _WHITESPACE),
+        b"".join(added).translate(None, _WHITESPACE),
+    )
+    if old == new:
+        return True
+    markers = _HASH_MARKERS if language == "python" else _SLASH_MARKERS
+    if not any(m in old or m in new for m in markers):
+        return False  # no comment on either side, and the text differs
+    strip = _HASH_COMMENT if language == "python" else _SLASH_COMMENT
+    return _bare(removed, strip) == _bare(added, strip)
+
+
+def _bare(lines: list[bytes], comment: re.Pattern[bytes]) -> bytes:
+    return _SPACE.sub(b"", comment.sub(b"", b"\n".join(lines)))
+
+
+def classify(
+    old: Tree | None, new: Tree | None, hunk: Hunk, language: str = ""
+) -> CosmeticMap | None:
     """The hunk's line map when its tokens are unchanged, else None (a real change).
 
     `old` / `new` are the trees of the two versions; one may be None when its side of the
@@ -93,6 +128,8 @@ def classify(old: Tree | None, new: Tree | None, hunk: Hunk) -> CosmeticMap | No
     o0 = hunk.old_start - 1
     n0 = hunk.new_start - 1
     if (hunk.old_count and old is None) or (hunk.new_count and new is None):
+        return None
+    if not _may_be_cosmetic(hunk, language):
         return None
     a = tokens(old, o0, o0 + hunk.old_count - 1) if old is not None and hunk.old_count else []
     b = tokens(new, n0, n0 + hunk.new_count - 1) if new is not None and hunk.new_count else []

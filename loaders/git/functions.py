@@ -8,17 +8,19 @@ from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from tree_sitter import Point
 
 from loaders.git.cosmetic import CosmeticMap
 from loaders.git.log_parser import FileChange, Hunk
 from loaders.git.spans import FunctionSpan
-from loaders.git.syntax_delta import RowKinds, row_kinds, signature
+from loaders.git.syntax_delta import RowKinds, definition_node, row_kinds, signature
 
 if TYPE_CHECKING:
-    from tree_sitter import Tree
+    from tree_sitter import Node, Tree
 
-    from loaders.git.spans import ParsedSpans
+    from loaders.git.spans import ParsedSpans, Scope
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +55,17 @@ class BlobFunctions:
         return None
 
 
-# The trees of a change's two versions (None where its hunks remove, or add, nothing) and
-# their language.
-Trees = tuple["Tree | None", "Tree | None", str]
+class Trees(NamedTuple):
+    """The trees of a change's two versions (None where its hunks remove, or add, nothing),
+    their language, and the definitions the span parse found in each (when it made the tree)."""
+
+    old: Tree | None
+    new: Tree | None
+    language: str
+    old_scopes: list[Scope]
+    new_scopes: list[Scope]
+
+
 SpanParser = Callable[[str, bytes, "Tree | None"], "tuple[list[FunctionSpan], Tree] | None"]
 
 
@@ -150,10 +160,12 @@ class FunctionIndex:
             new = self._reparse(change.path, old, change.new_blob, change.hunks)
         if (need_old and old is None) or (need_new and new is None):
             return None
-        return (
+        return Trees(
             old[0].tree if old is not None else None,
             new[0].tree if new is not None else None,
             language,
+            old[0].scopes if old is not None else [],
+            new[0].scopes if new is not None else [],
         )
 
     def _reparse(
@@ -306,8 +318,9 @@ def map_change(
     old_path = change.old_path or new_path
     out: dict[tuple[str, str], FunctionChange] = {}
     spans: dict[tuple[str, str], tuple[FunctionSpan | None, FunctionSpan | None]] = {}
+    first: dict[tuple[str, str], int] = {}  # offset of a function's first changed line
 
-    def touch(fn: FunctionSpan, path: str, side: int) -> FunctionChange:
+    def touch(fn: FunctionSpan, path: str, side: int, line: int) -> FunctionChange:
         key = (path, fn.qualname)
         fc = out.get(key)
         if fc is None:
@@ -320,6 +333,9 @@ def map_change(
                 fc.old_path = old_path
         pair = spans.get(key, (None, None))
         spans[key] = (fn, pair[1]) if side == 0 else (pair[0], fn)
+        offset = line - fn.start_line
+        if offset < first.get(key, offset + 1):
+            first[key] = offset
         return fc
 
     real = change.hunks
@@ -332,7 +348,7 @@ def map_change(
                 fn = old.owner(line)
                 if fn is not None:
                     path = new_path if fn.qualname in new_names else old_path
-                    fc = touch(fn, path, 0)
+                    fc = touch(fn, path, 0, line)
                     fc.lines_deleted += 1
                     fc.deleted_lines.append(line)
                     _count(fc, removed_kinds.get(line - 1), "_removed")
@@ -340,27 +356,25 @@ def map_change(
             for line in range(hunk.new_start, hunk.new_start + hunk.new_count):
                 fn = new.owner(line)
                 if fn is not None:
-                    fc = touch(fn, new_path, 1)
+                    fc = touch(fn, new_path, 1, line)
                     fc.lines_added += 1
                     _count(fc, added_kinds.get(line - 1), "_added")
     if trees is not None:
-        _signatures(out, spans, old, new, trees)
+        _signatures(out, spans, first, old, new, trees)
     return list(out.values())
 
 
 def _kinds(hunks: list[Hunk], trees: Trees | None) -> tuple[RowKinds, RowKinds]:
     """Categorised nodes per row on the removed (old tree) and added (new tree) lines."""
-    removed: RowKinds = {}
-    added: RowKinds = {}
     if trees is None:
-        return removed, added
-    old_tree, new_tree, language = trees
-    for h in hunks:
-        if h.old_count and old_tree is not None:
-            row_kinds(old_tree, language, h.old_start - 1, h.old_start + h.old_count - 2, removed)
-        if h.new_count and new_tree is not None:
-            row_kinds(new_tree, language, h.new_start - 1, h.new_start + h.new_count - 2, added)
-    return removed, added
+        return {}, {}
+    old_tree, new_tree, language = trees.old, trees.new, trees.language
+    removed = [(h.old_start - 1, h.old_start + h.old_count - 2) for h in hunks if h.old_count]
+    added = [(h.new_start - 1, h.new_start + h.new_count - 2) for h in hunks if h.new_count]
+    return (
+        row_kinds(old_tree, language, removed) if old_tree is not None and removed else {},
+        row_kinds(new_tree, language, added) if new_tree is not None and added else {},
+    )
 
 
 def _count(fc: FunctionChange, kinds: Counter[str] | None, suffix: str) -> None:
@@ -373,16 +387,21 @@ def _count(fc: FunctionChange, kinds: Counter[str] | None, suffix: str) -> None:
 def _signatures(
     out: dict[tuple[str, str], FunctionChange],
     spans: dict[tuple[str, str], tuple[FunctionSpan | None, FunctionSpan | None]],
+    first: dict[tuple[str, str], int],
     old: BlobFunctions | None,
     new: BlobFunctions | None,
     trees: Trees,
 ) -> None:
-    """`signature_changed` of the functions present on both sides."""
-    old_tree, new_tree, _ = trees
+    """`signature_changed` of the functions present on both sides. The lines of a function
+    above its first changed line (`first`: offset from its start) are the same text on both
+    sides, so a signature that ends above it is unchanged without looking at the new side."""
+    old_tree, new_tree, language = trees.old, trees.new, trees.language
     if old is None or new is None or old_tree is None or new_tree is None:
         return
     old_by = {f.qualname: f for f in old.functions}
     new_by = {f.qualname: f for f in new.functions}
+    old_defs = _Definitions(old_tree, language, trees.old_scopes)
+    new_defs = _Definitions(new_tree, language, trees.new_scopes)
     for key, fc in out.items():
         if fc.change != "modified":
             continue
@@ -390,6 +409,33 @@ def _signatures(
         b = spans[key][1] or new_by.get(fc.qualname)
         if a is None or b is None:
             continue
-        before = signature(old_tree, a.start_line, a.end_line)
-        after = signature(new_tree, b.start_line, b.end_line)
-        fc.signature_changed = before is not None and after is not None and before != after
+        before_node = old_defs.node(a)
+        if before_node is None:
+            continue
+        before, last = signature(before_node)
+        if last < a.start_line - 1 + first.get(key, 0):
+            continue
+        after_node = new_defs.node(b)
+        fc.signature_changed = after_node is not None and signature(after_node)[0] != before
+
+
+class _Definitions:
+    """Definition nodes of one tree by their lines: from the span parse's scopes when it made
+    the tree (one lookup by position), else from the definition query."""
+
+    def __init__(self, tree: Tree, language: str, scopes: list[Scope]) -> None:
+        self.tree, self.language, self.scopes = tree, language, scopes
+        self._by_lines: dict[tuple[int, int], Scope] | None = None
+
+    def node(self, fn: FunctionSpan) -> Node | None:
+        if self._by_lines is None:
+            self._by_lines = {(sc[5], sc[1][0] + 1): sc for sc in self.scopes if sc[2] == "f"}
+        sc = self._by_lines.get((fn.start_line, fn.end_line))
+        if sc is not None:
+            found = self.tree.root_node.descendant_for_point_range(Point(*sc[0]), Point(*sc[1]))
+            if found is not None and (
+                found.child_by_field_name("parameters") is not None
+                or found.child_by_field_name("parameter") is not None
+            ):
+                return found
+        return definition_node(self.tree, self.language, fn.start_line, fn.end_line)

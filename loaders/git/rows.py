@@ -225,7 +225,7 @@ def function_mapper(index: FunctionIndex) -> Mapper:
         if trees is None:
             cosmetic = [whitespace_only(h) for h in change.hunks]
         else:
-            cosmetic = [classify(trees[0], trees[1], h) for h in change.hunks]
+            cosmetic = [classify(trees.old, trees.new, h, trees.language) for h in change.hunks]
         if old is None and new is None:
             return MappedFile([], cosmetic)
         return MappedFile(map_change(change, old, new, cosmetic, trees), cosmetic)

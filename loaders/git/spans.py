@@ -27,6 +27,8 @@ __all__ = [
     "ParsedSpans",
     "Scope",
     "SpanTuple",
+    "definition_patterns",
+    "definition_query",
     "edit_tree",
     "function_spans",
     "parse_spans",
@@ -53,7 +55,16 @@ _parsers: dict[str, Parser] = {}
 @cache
 def _definition_query(language: str) -> Query | None:
     """The definition patterns of the code loader's query for `language` (None if none)."""
-    from loaders.code.languages import grammar, queries
+    from loaders.code.languages import grammar
+
+    kept = definition_patterns(language)
+    return Query(grammar(language), "\n".join(kept)) if kept else None
+
+
+@cache
+def definition_patterns(language: str) -> tuple[str, ...]:
+    """The patterns of the code loader's query for `language` that capture definitions."""
+    from loaders.code.languages import queries
 
     full, _ = queries(language)
     text = _query_text(language)
@@ -62,7 +73,12 @@ def _definition_query(language: str) -> Query | None:
         pattern = text[full.start_byte_for_pattern(i) : full.end_byte_for_pattern(i)]
         if _DEFINITION.search(pattern.decode("utf-8")):
             kept.append(pattern.decode("utf-8"))
-    return Query(grammar(language), "\n".join(kept)) if kept else None
+    return tuple(kept)
+
+
+def definition_query(language: str) -> Query | None:
+    """The code loader's definition patterns for `language` (captures `function`, `class`)."""
+    return _definition_query(language)
 
 
 def _query_text(language: str) -> bytes:

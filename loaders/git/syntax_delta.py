@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from functools import cache
 
-from tree_sitter import Node, Point, Tree
+from tree_sitter import Node, Point, Query, QueryCursor, Tree
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ __all__ = [
     "RowKinds",
     "covering",
     "definition_node",
-    "overlapping",
+    "find_definition",
     "row_kinds",
     "signature",
 ]
@@ -134,15 +134,10 @@ KINDS: dict[str, dict[str, str]] = {
 # Fields that make up a signature, in any of the languages above.
 _SIGNATURE_FIELDS = ("type_parameters", "parameters", "parameter", "return_type", "result", "type")
 _END_OF_ROW = 1 << 30
+_HEAD_ROWS = 3
+_GAP = 8  # hunks closer than this many rows are queried as one range
 
 RowKinds = dict[int, Counter[str]]  # 0-based row -> category -> nodes starting on it
-
-
-def _rows(node: Node) -> tuple[int, int]:
-    """First and last row a node has text on (a node ending at column 0 ends the row before)."""
-    start, end = node.start_point, node.end_point
-    last = end[0] - 1 if end[1] == 0 and end[0] > start[0] else end[0]
-    return start[0], last
 
 
 def covering(tree: Tree, lo: int, hi: int) -> Node:
@@ -151,62 +146,89 @@ def covering(tree: Tree, lo: int, hi: int) -> Node:
     return root.descendant_for_point_range(Point(lo, 0), Point(hi, _END_OF_ROW)) or root
 
 
-def overlapping(node: Node, lo: int, hi: int) -> Iterator[Node]:
-    """`node` and its descendants with text on rows `lo`..`hi`, in document order."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        first, last = _rows(n)
-        if first > hi or last < lo:
-            continue
-        yield n
-        if n.child_count:
-            stack.extend(reversed(n.children))
+@cache
+def _kind_query(language: str) -> Query | None:
+    """One pattern per categorised node kind, captured under its category's name."""
+    from loaders.code.languages import grammar
+
+    kinds = KINDS.get(language, {})
+    lang = grammar(language)
+    known = [f"({k}) @{c}" for k, c in kinds.items() if lang.id_for_node_kind(k, True)]
+    return Query(lang, "\n".join(known)) if known else None
 
 
-def row_kinds(tree: Tree, language: str, lo: int, hi: int, into: RowKinds) -> None:
-    """Add the categorised nodes that start on rows `lo`..`hi` to `into`."""
-    kinds = KINDS.get(language)
-    if not kinds or hi < lo:
-        return
-    top = covering(tree, lo, hi)
-    found = list(overlapping(top, lo, hi))
-    up = top.parent
-    while up is not None and up.start_point[0] >= lo:  # enclosing nodes starting in the rows
-        found.append(up)
-        up = up.parent
-    for n in found:
-        category = kinds.get(n.type)
-        row = n.start_point[0]
-        if category is not None and lo <= row <= hi:
-            into.setdefault(row, Counter())[category] += 1
+def row_kinds(tree: Tree, language: str, ranges: list[tuple[int, int]]) -> RowKinds:
+    """The categorised nodes starting on the rows of `ranges` (0-based, inclusive), by row.
+    Ranges a few rows apart are queried as one, so rows between them may be counted too."""
+    rows: RowKinds = {}
+    query = _kind_query(language)
+    if query is None:
+        return rows
+    cursor = QueryCursor(query)
+    for lo, hi in _merged(ranges):
+        cursor.set_point_range(Point(lo, 0), Point(hi + 1, 0))
+        for category, found in cursor.captures(tree.root_node).items():
+            for n in found:
+                row = n.start_point[0]
+                if lo <= row <= hi:
+                    rows.setdefault(row, Counter())[category] += 1
+    return rows
 
 
-def definition_node(tree: Tree, start_line: int, end_line: int) -> Node | None:
-    """The outermost node with a parameter list that starts within, and ends on the last of,
-    the function's lines (1-based, decorators included); None when there is none."""
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1] + _GAP:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def find_definition(nodes: list[Node], start_line: int, end_line: int) -> Node | None:
+    """Among definition nodes, the outermost that starts within lines `start_line`..`end_line`
+    (1-based, as `FunctionSpan` has them) and ends on the last."""
     lo, hi = start_line - 1, end_line - 1
-    for n in overlapping(covering(tree, lo, hi), lo, hi):
-        first, last = _rows(n)
-        if (
-            first >= lo
-            and last == hi
-            and (
-                n.child_by_field_name("parameters") is not None
-                or n.child_by_field_name("parameter") is not None
-            )
-        ):
-            return n
+    best: Node | None = None
+    for n in nodes:
+        inside = n.end_point[0] == hi and n.start_point[0] >= lo
+        if inside and (best is None or n.start_byte < best.start_byte):
+            best = n
+    return best
+
+
+def definition_node(tree: Tree, language: str, start_line: int, end_line: int) -> Node | None:
+    """The function defined on lines `start_line`..`end_line` (1-based, decorators included,
+    as `FunctionSpan` has them): the outermost definition the code loader's query finds that
+    starts within them and ends on the last; None when there is none."""
+    from loaders.git.spans import definition_query
+
+    query = definition_query(language)
+    if query is None:
+        return None
+    lo, hi = start_line - 1, end_line - 1
+    lines = (start_line, end_line)
+    cursor = QueryCursor(query)
+    # the definition's first rows are enough to match it (a few decorators above it);
+    # all of its rows only when those do not
+    for last in (min(hi, lo + _HEAD_ROWS), hi):
+        cursor.set_point_range(Point(lo, 0), Point(last + 1, 0))
+        best = find_definition(cursor.captures(tree.root_node).get("function", []), *lines)
+        if best is not None or last == hi:
+            return best
     return None
 
 
-def signature(tree: Tree, start_line: int, end_line: int) -> bytes | None:
-    """A function's parameters and return annotation, whitespace removed (None: not found)."""
-    node = definition_node(tree, start_line, end_line)
-    if node is None:
-        return None
+def signature(node: Node) -> tuple[bytes, int]:
+    """A definition's parameters and return annotation, whitespace removed, and the last row
+    they reach."""
     parts = []
+    last = node.start_point[0]
     for name in _SIGNATURE_FIELDS:
         child = node.child_by_field_name(name)
-        parts.append(b"".join((child.text or b"").split()) if child is not None else b"")
-    return b"\x00".join(parts)
+        if child is None:
+            parts.append(b"")
+            continue
+        parts.append(b"".join((child.text or b"").split()))
+        last = max(last, child.end_point[0])
+    return b"\x00".join(parts), last
