@@ -54,10 +54,13 @@ class RunState:
 class BatchEmitter:
     """Turns the parsed files of a run into schema batches, in the order the store needs."""
 
-    def __init__(self, uids: Uids, batch_rows: int, root: Path) -> None:
+    def __init__(
+        self, uids: Uids, batch_rows: int, root: Path, facts_cache: Path | None = None
+    ) -> None:
         self.uids = uids
         self.batch_rows = batch_rows
         self.root = root
+        self.facts_cache = facts_cache  # value-flow facts kept on disk (None: in memory only)
         self.flow = FlowCalls()
         self.flow_solved = False  # value flow ran: whole-program facts (overrides) may be used
         self.facts: dict[str, FlowFacts] = {}
@@ -65,7 +68,7 @@ class BatchEmitter:
     def solve_flow(self, report: LoadReport, run: RunState, table: SymbolTable) -> None:
         """Python value flow over every parsed file (before the nodes: it may add callers)."""
         start = time.perf_counter()
-        facts = read_facts(self.root, run.parsed, report.stats, run.hashes)
+        facts = read_facts(self.root, run.parsed, report.stats, run.hashes, self.facts_cache)
         report.stats["flow_facts_seconds"] = round(time.perf_counter() - start, 3)
         self.flow = flow_calls(table, run.parsed, facts)
         self.flow_solved = True

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from graph_service.schema import synthetic_caller
+from loaders.code import facts_cache
 from loaders.code.calls import ResolvedCall
 from loaders.code.flow import FlowEdge, solve_flow
 from loaders.code.flow_facts import FlowFacts, flow_facts
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 _FACTS_MAX = 50_000  # files' facts kept in the process (a few KB each)
-_MISSING = object()
+_MISSING = facts_cache.MISSING
 _FACTS: dict[bytes, FlowFacts | None] = {}  # sha1 of a file's bytes -> its facts (None: no parse)
 
 CONFIDENCE = {"decorator": 0.9, "implicit": 0.8, "constructor": 0.8}
@@ -96,6 +97,7 @@ def read_facts(
     parsed: dict[str, ParsedFile],
     stats: dict[str, Any] | None = None,
     hashes: dict[str, str] | None = None,
+    cache: Path | None = None,
 ) -> dict[str, FlowFacts]:
     """The value-flow facts of every parsed Python file (one Python parses, others have none).
 
@@ -103,9 +105,10 @@ def read_facts(
     process: a later load (an incremental one, or the service loading again) extracts facts
     only for files whose content it has not seen. The solver never changes them. `hashes`:
     the SHA-1 (hex) of the bytes the load parsed, per path; a file is read again only when its
-    facts are not kept."""
+    facts are not kept. `cache`: a folder that keeps them across processes too
+    (`loaders.code.facts_cache`)."""
     facts: dict[str, FlowFacts] = {}
-    extracted = 0
+    extracted = from_disk = 0
     for path, f in parsed.items():
         if f.language != "python":
             continue
@@ -119,7 +122,10 @@ def read_facts(
             except OSError:
                 continue
             digest = hashlib.sha1(data, usedforsecurity=False).digest()
-        found = _FACTS.get(digest, _MISSING)
+        found: object = _FACTS.get(digest, _MISSING)
+        if found is _MISSING and cache is not None:
+            found = facts_cache.load(cache, digest)
+            from_disk += found is not _MISSING
         if found is _MISSING:
             if data is None:
                 try:
@@ -129,14 +135,19 @@ def read_facts(
                 digest = hashlib.sha1(data, usedforsecurity=False).digest()  # what is read
             found = flow_facts(data)
             extracted += 1
+            if cache is not None:
+                facts_cache.save(cache, digest, found)  # type: ignore[arg-type]
+        if digest not in _FACTS:
             if len(_FACTS) >= _FACTS_MAX:
                 _FACTS.pop(next(iter(_FACTS), b""), None)  # the oldest
-            _FACTS[digest] = found
+            _FACTS[digest] = found  # type: ignore[assignment]
         if found is not None:
             facts[path] = found  # type: ignore[assignment]
     if stats is not None:
         stats["flow_facts_extracted"] = extracted
         stats["flow_facts_cached"] = len(facts) - extracted
+        if cache is not None:
+            stats["flow_facts_from_disk"] = from_disk
     return facts
 
 

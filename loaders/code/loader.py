@@ -70,6 +70,11 @@ class CodeConfig(BaseModel):
     languages: tuple[str, ...] | None = Field(
         default=None, description="Only these languages (python, javascript, typescript, ...)."
     )
+    facts_cache: Path | None = Field(
+        default=None,
+        description="Folder keeping Python value-flow facts by content hash across processes "
+        "(a later load extracts facts for new content only); unset: kept in memory only.",
+    )
 
     @field_validator("languages", mode="before")
     @classmethod
@@ -132,7 +137,9 @@ class CodeLoader:
         self, report: LoadReport, run: RunState, stored: inc.StoredState | None, deleted: list[str]
     ) -> Iterator[Batch]:
         table = self._symbol_table(run, stored)
-        emit = BatchEmitter(self.uids, self.config.batch_rows, self.config.root)
+        emit = BatchEmitter(
+            self.uids, self.config.batch_rows, self.config.root, self.config.facts_cache
+        )
         if self._value_flow(report, run):
             emit.solve_flow(report, run, table)
         if stored is not None:  # files about to be rewritten stop counting as loaded
