@@ -116,7 +116,12 @@ class _CallResolver:
             hit = self._typed_local(("constructed", cs.receiver), cs.name)
             return (hit[0], "constructed_receiver", hit[2]) if hit else None
         if cs.receiver is None:
-            if typed and cs.name in caller.local_types and not self._nested(cs.name, caller):
+            if (
+                typed
+                and self.fs.language != "java"  # Java: methods and variables share no names
+                and cs.name in caller.local_types
+                and not self._nested(cs.name, caller)
+            ):
                 bound = caller.local_types[cs.name]  # a variable: only a returned function
                 return typed.returned_function(bound, caller) if bound else None
             return self._bare(cs.name, caller)

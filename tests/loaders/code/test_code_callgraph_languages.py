@@ -369,6 +369,13 @@ public class Service {
     }
 
     void helper() {}
+
+    static Repo builder() { return new Repo(); }
+
+    void shadow() {
+        Repo builder = builder();
+        builder.save();
+    }
 }
 """,
         },
@@ -387,6 +394,9 @@ public class Service {
             (f"{svc}:Service.run", f"{repo}:Repo.Repo"): "constructor",
             (f"{svc}:Service.run", f"{svc}:Service.helper"): "self",
             (f"{svc}:Service.param", f"{repo}:Repo.close"): "annotation",
+            # a Java method and a variable may share a name
+            (f"{svc}:Service.shadow", f"{svc}:Service.builder"): "self",
+            (f"{svc}:Service.shadow", f"{repo}:Repo.save"): "annotation",
         },
         absent=set(),
     )
