@@ -52,8 +52,14 @@ def find_fix(repo: Path, issue: int, changelog: str | None) -> str | None:
     """The first mainline commit that links `issue` in the changelog or in its message."""
     if changelog and changelog.endswith("/"):
         shas = _git(
-            repo, "log", "--first-parent", "--reverse", "--diff-filter=A", "--format=%H",
-            "--", f"{changelog}{issue}.*",
+            repo,
+            "log",
+            "--first-parent",
+            "--reverse",
+            "--diff-filter=A",
+            "--format=%H",
+            "--",
+            f"{changelog}{issue}.*",
         ).split()
         if shas:
             return shas[0]
@@ -162,9 +168,7 @@ def build_case(
         return None
     parent = _git(repo, "rev-parse", f"{fix}^1").strip()
     names = _git(repo, "diff", "--name-only", parent, fix).split()
-    files = sorted(
-        p for p in names if p.startswith(source) and p.endswith(ext) and not _is_test(p)
-    )
+    files = sorted(p for p in names if p.startswith(source) and p.endswith(ext) and not _is_test(p))
     if not files:
         print(f"issue {issue}: fix {fix[:10]} changes no file under {source}", file=sys.stderr)
         return None
@@ -210,9 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             item = json.loads(line)
         except json.JSONDecodeError as e:
             raise SystemExit(f"{args.issues} line {n}: bad JSON ({e})") from e
-        case = build_case(
-            args.repo_path, item, args.repo, args.changelog, args.source, args.ext
-        )
+        case = build_case(args.repo_path, item, args.repo, args.changelog, args.source, args.ext)
         if case:
             print(json.dumps(case, ensure_ascii=False))
     return 0
