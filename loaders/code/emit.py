@@ -16,6 +16,7 @@ from loaders.base import LoadReport
 from loaders.code import incremental as inc
 from loaders.code.calls import resolve_bases, resolve_calls
 from loaders.code.dispatch import Overrides, PropertyReads, Wrappers
+from loaders.code.field_types import FieldTypes
 from loaders.code.flow_edges import FlowCalls, flow_calls, merge_calls, read_facts
 from loaders.code.flow_facts import FlowFacts
 from loaders.code.parse import ParsedFile
@@ -223,10 +224,11 @@ class BatchEmitter:
     def _call_rows(
         self, report: LoadReport, run: RunState, table: SymbolTable
     ) -> Iterator[dict[str, Any]]:
-        sites = resolved = flowed = overridden = wrapped = read = 0
+        sites = resolved = flowed = overridden = wrapped = read = typed = 0
         overrides = self._overrides(run, table)
         wrappers = Wrappers(table, run.parsed, self.facts) if self.flow_solved else None
         reads = PropertyReads(table, self.root, self.facts) if self.flow_solved else None
+        fields = FieldTypes(table, run.parsed, self.root) if self.flow_solved else None
         for path, parsed in run.parsed.items():
             calls = resolve_calls(table, parsed)
             sites += parsed.call_count
@@ -245,6 +247,10 @@ class BatchEmitter:
                 more = reads.calls(parsed, merged)
                 read += len(more)
                 merged += more
+            if fields is not None:
+                more = fields.calls(parsed, merged, overrides)
+                typed += len(more)
+                merged += more
             yield from call_rows(self.uids, path, merged)
         report.stats["call_sites"] = sites
         report.stats["call_sites_resolved"] = resolved
@@ -252,6 +258,7 @@ class BatchEmitter:
         report.stats["call_edges_override"] = overridden
         report.stats["call_edges_wrapper"] = wrapped
         report.stats["call_edges_property_read"] = read
+        report.stats["call_edges_field_type"] = typed
 
     def _overrides(self, run: RunState, table: SymbolTable) -> Overrides | None:
         """Whole-program, so only when value flow ran (every Python file is in the run)."""

@@ -315,6 +315,8 @@ class _Extractor:
         events += [(pos, 2, 0) for pos in branches]
         # only variables that some call is made on matter for local type inference
         receivers = {r[0].text for c in calls if (r := c.get("call.receiver"))}
+        if self.spec.name == "python":  # `ctx.command.m()`: `ctx`'s type types its attributes
+            receivers |= {r.split(b".")[0] for r in receivers if r}
         if self.spec.name != "python":  # `f = make(); f()`; `g(cb)` needs only "bound here"
             receivers |= {c["call.name"][0].text for c in calls if _bare_call(c)}
             self.passed = {a[0].text for c in calls if (a := c.get("call.arg"))} - receivers

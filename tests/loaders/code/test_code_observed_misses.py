@@ -262,3 +262,88 @@ def test_reading_a_property_on_self_runs_it(tmp_path: Path) -> None:
     # a write runs the setter, not the getter; a method read is no call
     assert ("app.py:App.configure", "base.py:Scaffold.debug") not in by
     assert ("app.py:App.configure", "base.py:Scaffold.plain") not in by
+
+
+def test_an_attribute_declared_with_a_class_types_its_calls(tmp_path: Path) -> None:
+    # click: `self.type.get_metavar()` where Parameter declares `type: ParamType` in its body;
+    # `self.command.get_help()` where `self.command: Command = command` in __init__;
+    # `ctx.command.invoke()` where `ctx: Context` is a parameter
+    calls, _ = _load(
+        tmp_path,
+        {
+            "ptypes.py": """
+                import typing as t
+
+                class ParamType:
+                    def get_metavar(self):
+                        return None
+
+                class Choice(ParamType):
+                    def get_metavar(self):
+                        return "[a|b]"
+
+                class Unused(ParamType):
+                    def get_metavar(self):
+                        return "x"
+
+                def convert_type(ty) -> ParamType:
+                    return Choice() if ty else ParamType()
+            """,
+            "core.py": """
+                import typing as t
+                from ptypes import ParamType, convert_type
+
+                class Command:
+                    def get_help(self):
+                        return "help"
+
+                class Context:
+                    def __init__(self, command):
+                        self.command: Command = command
+
+                    def get_help(self):
+                        return self.command.get_help()
+
+                class Parameter:
+                    type: ParamType
+                    parent: t.Optional["Context"] = None
+
+                    def __init__(self, ty=None):
+                        self.type = convert_type(ty)
+
+                    def make_metavar(self):
+                        def inner():
+                            return self.type.get_metavar()
+                        return self.type.get_metavar(), inner()
+
+                def run(ctx: Context):
+                    return ctx.command.get_help()
+
+                def not_typed(obj):
+                    return obj.command.get_help()
+            """,
+        },
+    )
+    by = {(a, b): how for a, b, how in calls}
+    assert by[("core.py:Context.get_help", "core.py:Command.get_help")] == "field_type"
+    assert by[("core.py:Parameter.make_metavar", "ptypes.py:ParamType.get_metavar")] in (
+        "field_type",
+        "value_flow",
+    )
+    assert ("core.py:Parameter.make_metavar.inner", "ptypes.py:ParamType.get_metavar") in by
+    # the declared class's overrides that the code constructs, not the others
+    assert ("core.py:Parameter.make_metavar", "ptypes.py:Choice.get_metavar") in by
+    assert ("core.py:Parameter.make_metavar", "ptypes.py:Unused.get_metavar") not in by
+    assert by[("core.py:run", "core.py:Command.get_help")] == "field_type"
+    assert not any(a == "core.py:not_typed" for a, _ in by)
+
+
+def test_declared_types_read_from_annotations() -> None:
+    from loaders.code.field_types import declared_type
+
+    assert declared_type("types.ParamType[t.Any]") == "types.ParamType"
+    assert declared_type(' t.Optional["Context"] ') == "Context"
+    assert declared_type("Command | None") == "Command"
+    assert declared_type("None") is None
+    assert declared_type("dict[str, int] | None") == "dict"
+    assert declared_type("'a b'") is None
