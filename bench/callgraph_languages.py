@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         gone = len(old - {(e[0], e[1]) for e in after["edges"]})
         rng = random.Random(args.seed)
         sample = rng.sample(new, min(args.sample, len(new)))
-        entry = {
+        entry: dict[str, Any] = {
             "before": _summary(before),
             "after": _summary(after),
             "new_edges": len(new),
