@@ -291,6 +291,14 @@ func wire() {
 	register(handler)
 }
 
+func pick() func() { return chosen }
+func chosen()      {}
+
+func later() {
+	h := pick()
+	h()
+}
+
 var global, _ = client.NewClient()
 
 func shut() { global.Shut() }
@@ -309,6 +317,7 @@ func shut() { global.Shut() }
             ("main.go:main", f"{more}:Client.Reset"): "local_type",
             ("main.go:use", f"{more}:Client.Open"): "annotation",
             ("main.go:wire", "main.go:handler"): "value_flow",
+            ("main.go:later", "main.go:chosen"): "value_flow",
         },
         # `Closer` has two implementations; `c` in the loop is an `Other`, not the Client;
         # a package-level variable's type is known to package-level code only
