@@ -9,7 +9,7 @@ from tests.fixtures.graph import FUNCS, LOADED_BY, build_fixture_graph
 
 NODES = {"Repository": 1, "File": 4, "Class": 2, "Function": 7, "Commit": 6, "Person": 3,
          "Service": 3, "Operation": 3, "Deployment": 5, "ErrorSignature": 2, "Ticket": 5,
-         "Resource": 2}  # fmt: skip
+         "Resource": 2, "External": 2}  # fmt: skip
 
 
 def test_every_label_and_relationship_type_is_present(fixture_store: GraphStore) -> None:

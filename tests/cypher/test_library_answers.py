@@ -60,6 +60,8 @@ CASES: dict[str, tuple[dict[str, object], list[dict[str, Any]]]] = {
     "neighbours": ({"uid": FUNCS["charge"]}, [
         {"uid": FUNCS["query"], "label": "Function", "rel_type": "CALLS", "direction": "out"},
         {"uid": FUNCS["validate"], "label": "Function", "rel_type": "CALLS", "direction": "out"},
+        {"uid": "ext:shop:requests.post", "label": "External", "rel_type": "CALLS_EXTERNAL",
+         "direction": "out"},
         {"uid": FUNCS["checkout"], "label": "Function", "rel_type": "CALLS", "direction": "in"},
         {"uid": FILES["pay"], "label": "File", "rel_type": "DEFINES", "direction": "in"},
         {"uid": OPS["charge"], "label": "Operation", "rel_type": "IMPLEMENTED_BY",
@@ -76,6 +78,10 @@ CASES: dict[str, tuple[dict[str, object], list[dict[str, Any]]]] = {
          "line": 5, "is_test": False, "rank": 0},
         {"uid": CLASS_BASE, "label": "Class", "qualname": "BaseCart", "path": "app/cart.py",
          "line": 1, "is_test": False, "rank": 3},
+    ]),
+    "external_callers": ({"name": "requests"}, [
+        {"uid": FUNCS["charge"], "qualname": "charge", "path": "app/pay.py",
+         "callee": "requests.post", "resolution": "import", "confidence": 1.0, "line": 5},
     ]),
     "callers": ({"uid": FUNCS["query"], "hops": "2"},
                 [_fn("total", 1), _fn("charge", 1), _fn("checkout", 2)]),
