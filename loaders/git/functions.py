@@ -341,7 +341,7 @@ def map_change(
     real = change.hunks
     if cosmetic is not None:
         real = [h for h, c in zip(change.hunks, cosmetic, strict=True) if c is None]
-    removed_kinds, added_kinds = _kinds(real, trees)
+    removed_kinds, added_kinds = _kinds(real, trees, old, new)
     for hunk in real:
         if old is not None:
             for line in range(hunk.old_start, hunk.old_start + hunk.old_count):
@@ -364,17 +364,44 @@ def map_change(
     return list(out.values())
 
 
-def _kinds(hunks: list[Hunk], trees: Trees | None) -> tuple[RowKinds, RowKinds]:
-    """Categorised nodes per row on the removed (old tree) and added (new tree) lines."""
+def _kinds(
+    hunks: list[Hunk],
+    trees: Trees | None,
+    old: BlobFunctions | None,
+    new: BlobFunctions | None,
+) -> tuple[RowKinds, RowKinds]:
+    """Categorised nodes per row on the removed (old tree) and added (new tree) lines that a
+    function owns (the others are counted for no function)."""
     if trees is None:
         return {}, {}
-    old_tree, new_tree, language = trees.old, trees.new, trees.language
-    removed = [(h.old_start - 1, h.old_start + h.old_count - 2) for h in hunks if h.old_count]
-    added = [(h.new_start - 1, h.new_start + h.new_count - 2) for h in hunks if h.new_count]
+    removed = [(h.old_start, h.old_count) for h in hunks if h.old_count]
+    added = [(h.new_start, h.new_count) for h in hunks if h.new_count]
     return (
-        row_kinds(old_tree, language, removed) if old_tree is not None and removed else {},
-        row_kinds(new_tree, language, added) if new_tree is not None and added else {},
+        row_kinds(trees.old, trees.language, _owned(removed, old))
+        if trees.old is not None and old is not None and removed
+        else {},
+        row_kinds(trees.new, trees.language, _owned(added, new))
+        if trees.new is not None and new is not None and added
+        else {},
     )
+
+
+def _owned(lines: list[tuple[int, int]], functions: BlobFunctions) -> list[tuple[int, int]]:
+    """0-based inclusive row ranges of the lines (start, count) that some function owns."""
+    owner = functions.line_owner
+    out: list[tuple[int, int]] = []
+    for start, count in lines:
+        run = -1
+        for line in range(start, min(start + count, len(owner))):
+            if owner[line] >= 0:
+                if run < 0:
+                    run = line
+            elif run >= 0:
+                out.append((run - 1, line - 2))
+                run = -1
+        if run >= 0:
+            out.append((run - 1, min(start + count, len(owner)) - 2))
+    return out
 
 
 def _count(fc: FunctionChange, kinds: Counter[str] | None, suffix: str) -> None:
