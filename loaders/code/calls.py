@@ -55,6 +55,9 @@ def resolve_calls(table: SymbolTable, parsed: ParsedFile) -> list[ResolvedCall]:
     by_qual = {f.qualname: f for f in parsed.functions}
     merged: dict[tuple[str, str, str], ResolvedCall] = {}
     resolver = _CallResolver(table, fs, by_qual)
+    module = parsed.bodies.get("")
+    if module is not None and resolver.typed is not None:
+        resolver.typed.module_types = module.local_types
     for cs in parsed.calls:
         if cs.caller is not None:
             caller = by_qual.get(cs.caller)
@@ -141,7 +144,9 @@ class _CallResolver:
                 return typed.on_local(bound, cs.name, caller)
             # a variable of unknown type: the name rules below, as for any receiver
         if typed is not None:
-            hit = typed.on_field(cs.receiver, cs.name, caller)
+            hit = typed.on_field(cs.receiver, cs.name, caller) or typed.on_module_variable(
+                cs.receiver, cs.name, caller
+            )
             if hit is not None:
                 return hit
         if cs.receiver.partition(".")[0] in caller.params:

@@ -39,6 +39,7 @@ class TypedReceivers:
         self.t: SymbolTable = resolver.t
         self.fs: FileSymbols = resolver.fs
         self.go = resolver.fs.language == "go"
+        self.module_types: dict[str, Typed | None] = {}  # the file's module-level variables
 
     # ---- variables and fields -----------------------------------------------------------
     def on_local(self, typed: Typed, name: str, caller: FunctionInfo | None) -> Hit | None:
@@ -75,6 +76,21 @@ class TypedReceivers:
                     return None
                 return hit[0], "field_type" if hit[1] != "sole_implementation" else hit[1], hit[2]
         return None
+
+    def on_module_variable(self, receiver: str, name: str, caller: FunctionInfo) -> Hit | None:
+        """`std.SetOutput()` in a function, `std` a variable the file binds at module level
+        (Go `var std = New()`) and the function does not bind, take or nest a scope for."""
+        if caller.qualname == "" or receiver not in self.module_types:
+            return None
+        fn: FunctionInfo | None = caller
+        while fn is not None:  # a parameter of the caller or of an enclosing function
+            if receiver in fn.params or receiver in fn.local_types:
+                return None
+            fn = self.r.by_qual.get(fn.qualname.rpartition(".")[0])
+        typed = self.module_types[receiver]
+        if typed is None or self.class_of(typed, self.fs, None) is None:
+            return None
+        return self.on_local(typed, name, None)
 
     def _receiver_class(self, owner: str, caller: FunctionInfo) -> ClassKey | None:
         if owner in caller.local_types and owner != caller.self_name:

@@ -100,6 +100,9 @@ function withDefault(value) {
 
 const shared = new Client();
 shared.close();
+
+function useShared() { shared.send(); }
+function ownShared(shared) { shared.reset(); }
 """,
             "web/cjs.js": """\
 var utils = require('./utils');
@@ -126,6 +129,7 @@ twice(2);
             (f"{app}:run", f"{app}:mapper"): "value_flow",
             (f"{app}:passes", f"{app}:task"): "value_flow",
             (f"{app}:<module>", f"{client}:Client.close"): "local_type",
+            (f"{app}:useShared", f"{client}:Client.send"): "local_type",
             # variables of unknown type keep the name rules: an object's assigned methods,
             # `require`d modules, a typed arrow function
             ("web/cjs.js:<module>", "web/cjs.js:app.resource"): "same_module",
@@ -302,6 +306,8 @@ func later() {
 var global, _ = client.NewClient()
 
 func shut() { global.Shut() }
+
+func shadowed(global interface{ Shut() }) { global.Shut() }
 """,
         },
     )
@@ -318,13 +324,15 @@ func shut() { global.Shut() }
             ("main.go:use", f"{more}:Client.Open"): "annotation",
             ("main.go:wire", "main.go:handler"): "value_flow",
             ("main.go:later", "main.go:chosen"): "value_flow",
+            # a package-level variable of this file, in a function that does not rebind it
+            ("main.go:shut", f"{more}:Client.Shut"): "local_type",
         },
-        # `Closer` has two implementations; `c` in the loop is an `Other`, not the Client;
-        # a package-level variable's type is known to package-level code only
-        absent={f"{more}:Other.Close", f"{more}:Client.Shut", "main.go:stored"},
+        # `Closer` has two implementations; `c` in the loop is an `Other`, not the Client
+        absent={f"{more}:Other.Close", "main.go:stored"},
     )
     assert ("main.go:Server.Serve", f"{more}:Client.Close") not in calls
     assert ("main.go:rebound", f"{more}:Client.Close") not in calls
+    assert ("main.go:shadowed", f"{more}:Client.Shut") not in calls  # a parameter
     assert calls[("main.go:Server.Serve", f"{cl}:Client.Do")][1] <= 0.6
 
 
