@@ -73,13 +73,15 @@ class Overrides:
         have no subclass below them)."""
         if self._constructed is None:
             self._constructed = set()
+            # only subclasses matter: calls whose name is not one are not resolved at all
+            names = {q.rpartition(".")[2] for kids in self.children.values() for _, q in kids}
             for path, p in self.parsed.items():
                 if p.language != "python":
                     continue
                 fs = self.table.files[path]
                 by_qual = {f.qualname: f for f in p.functions}
                 for cs in p.calls:
-                    if cs.kind != "call":
+                    if cs.kind != "call" or cs.name not in names:
                         continue
                     dotted = f"{cs.receiver}.{cs.name}" if cs.receiver else cs.name
                     caller = by_qual.get(cs.caller) if cs.caller else None
@@ -87,6 +89,14 @@ class Overrides:
                     if target is not None and target[0] == "class":
                         self._constructed.add((target[1], target[2]))
         return self._constructed
+
+    def parents(self) -> dict[ClassKey, list[ClassKey]]:
+        """Each class's in-repository bases (not in the order written)."""
+        out: dict[ClassKey, list[ClassKey]] = defaultdict(list)
+        for base, kids in self.children.items():
+            for k in kids:
+                out[k].append(base)
+        return out
 
     def _descendants(self, cls: ClassKey) -> list[ClassKey]:
         seen: list[ClassKey] = []

@@ -228,7 +228,11 @@ class BatchEmitter:
         overrides = self._overrides(run, table)
         wrappers = Wrappers(table, run.parsed, self.facts) if self.flow_solved else None
         reads = PropertyReads(table, self.root, self.facts) if self.flow_solved else None
-        fields = FieldTypes(table, run.parsed, self.root) if self.flow_solved else None
+        fields = (
+            FieldTypes(table, run.parsed, self.root, overrides.parents())
+            if overrides is not None
+            else None
+        )
         for path, parsed in run.parsed.items():
             calls = resolve_calls(table, parsed)
             sites += parsed.call_count

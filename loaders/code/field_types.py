@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import logging
 import re
-from bisect import bisect_right
 from collections import defaultdict
 from pathlib import Path
 
-from loaders.code.calls import ResolvedCall, resolve_bases
+from loaders.code.calls import ResolvedCall
 from loaders.code.dispatch import CONFIDENCE as OVERRIDE_CONFIDENCE
 from loaders.code.dispatch import Overrides
 from loaders.code.parse import FunctionInfo, ParsedFile
@@ -36,8 +35,9 @@ __all__ = ["FieldTypes", "declared_type"]
 CONFIDENCE = 0.75
 _MAX_OVERRIDES = 3  # overrides of a declared class's method followed; beyond, none
 ClassKey = tuple[str, str]
-_BODY = re.compile(rb"^[ \t]+([A-Za-z_]\w*)[ \t]*:[ \t]*([^=\n#]+?)[ \t]*(?:=[^=].*)?$", re.M)
-_SELF = re.compile(rb"\bself\.([A-Za-z_]\w*)[ \t]*:[ \t]*([^=\n#]+?)[ \t]*(?:=[^=]|$)", re.M)
+# an annotated name at the start of an indented line / `self.x:`; the type is cut at `=` or `#`
+_BODY = re.compile(rb"^[ \t]+([A-Za-z_]\w*)[ \t]*:[ \t]*([A-Za-z_\"'][^\n=#]*)", re.M)
+_SELF = re.compile(rb"\bself\.([A-Za-z_]\w*)[ \t]*:[ \t]*([A-Za-z_\"'][^\n=#]*)")
 _NAME = re.compile(r"[A-Za-z_][\w.]*")
 _OPTIONAL = ("t.Optional[", "typing.Optional[", "Optional[")
 
@@ -56,15 +56,19 @@ def declared_type(text: str) -> str | None:
 class FieldTypes:
     """Declared attribute types of the load's Python classes, and the calls they type."""
 
-    def __init__(self, table: SymbolTable, parsed: dict[str, ParsedFile], root: Path) -> None:
+    def __init__(
+        self,
+        table: SymbolTable,
+        parsed: dict[str, ParsedFile],
+        root: Path,
+        parents: dict[ClassKey, list[ClassKey]],
+    ) -> None:
         self.table = table
-        self.parents: dict[ClassKey, list[ClassKey]] = defaultdict(list)
+        self.parents = parents
         self.types: dict[ClassKey, dict[str, ClassKey | None]] = defaultdict(dict)
         for path, p in parsed.items():
             if p.language != "python":
                 continue
-            for qual, bpath, bqual in resolve_bases(table, table.files[path]):
-                self.parents[(path, qual)].append((bpath, bqual))
             if p.classes:
                 try:
                     self._declarations(p, (root / path).read_bytes())
@@ -73,13 +77,16 @@ class FieldTypes:
 
     def _declarations(self, p: ParsedFile, source: bytes) -> None:
         fs = self.table.files[p.path]
-        starts = _line_starts(source)
         for pattern, in_body in ((_BODY, True), (_SELF, False)):
+            line, pos = 1, 0
             for m in pattern.finditer(source):
-                line = _line_of(starts, m.start())
-                cls = _owner(p, line, in_body)
                 written = declared_type(m.group(2).decode("utf-8", "replace"))
-                if cls is None or written is None:
+                if written is None:
+                    continue  # `name: str,` in a signature, `x: dict[...]`: cheap to drop first
+                line += source.count(b"\n", pos, m.start())
+                pos = m.start()
+                cls = _owner(p, line, in_body)
+                if cls is None:
                     continue
                 target = self.table.resolve_class(fs, written)
                 found = (target[1], target[2]) if target is not None else None
@@ -164,19 +171,6 @@ class FieldTypes:
         if method is not caller and base in caller.local_types:
             return None
         return (fs.path, method.class_name) if method.class_name else None
-
-
-def _line_starts(source: bytes) -> list[int]:
-    starts = [0]
-    pos = source.find(b"\n")
-    while pos != -1:
-        starts.append(pos + 1)
-        pos = source.find(b"\n", pos + 1)
-    return starts
-
-
-def _line_of(starts: list[int], offset: int) -> int:
-    return bisect_right(starts, offset)
 
 
 def _owner(p: ParsedFile, line: int, in_body: bool) -> str | None:
