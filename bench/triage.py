@@ -376,7 +376,7 @@ def run_tickets(
     baseline revision has too (this runs under `--baseline`'s code as well)."""
     from graph_service.triage import TicketInput, TriageConfig, similar, triage
 
-    cfg = TriageConfig(embedder=embedder)
+    cfg = TriageConfig.model_validate({"embedder": embedder})
     qs = [TicketInput.model_validate(t) for t in tickets]
     out: dict[str, Any] = {}
     _set_clone(store, "")
@@ -562,6 +562,13 @@ def main() -> None:
         store.close()
     ann = _ann(args.ann_tickets, args.queries, rng)
     print(_report(args, sizes, n_nodes, load_s, index_s, ours, base, ann))
+    if base is not None:
+        keys = [k for k in ("clone_cold", "clone_warm") if k in ours and k in base]
+        pairs = [(ours["ranks"], base["ranks"])] + [
+            (ours[k]["ranks"], base[k]["ranks"]) for k in keys
+        ]
+        if any(a != b for a, b in pairs):
+            raise SystemExit(f"rankings differ from {args.baseline}'s (see above)")
 
 
 def _report(

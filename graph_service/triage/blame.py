@@ -177,7 +177,11 @@ def _blame(req: BlameRequest, rev: str, ignore: tuple[str, ...]) -> BlameLine:
     args += ["-L", f"{max(lo, 1)},{max(hi, 1)}", rev, "--", req.path]
     try:
         text = _git(req.repo, *args)
-    except (RuntimeError, subprocess.TimeoutExpired, OSError) as e:
+    except RuntimeError as e:  # git refused (no such path or lines at rev): so it stays
+        out.error = str(e)
+        _remember(_BLAME_CACHE, key, out)
+        return out
+    except (subprocess.TimeoutExpired, OSError) as e:
         out.error = str(e)
         return out
     current = ""
