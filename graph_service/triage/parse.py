@@ -23,10 +23,12 @@ _PATH = re.compile(
 # frame extraction only; the fingerprint is computed on the text as the loaders see it.
 _PREFIX = re.compile(r"^(?:[A-Z][A-Z_]{2,}>|\[gw\d+\])[ \t]?", re.M)
 # pytest's short traceback lines: `path/to/file.py:123: in function_name`
-# and Python frames pasted without their `Traceback` header, both outermost first.
+# and Python frames pasted without their `Traceback` header (or cut before the path's opening
+# quote: `_pytest/config/__init__.py", line 1484, in getoption`), all outermost first.
 _LOOSE_FRAME = re.compile(
     r"(?P<path>[\w./\\:-]+\.py):(?P<line>\d+): in (?P<func>[\w<>.]+)"
     r'|File "(?P<path2>[^"]+)", line (?P<line2>\d+), in (?P<func2>[\w<>.]+)'
+    r'|(?<![\w"])(?P<path3>[\w./\\-]+\.py)", line (?P<line3>\d+), in (?P<func3>[\w<>.]+)'
 )
 
 
@@ -126,8 +128,9 @@ def read_ticket(ticket: TicketInput) -> ParsedTicket:
     loose = list(_LOOSE_FRAME.finditer(cleaned))
     as_trace = not frames
     for i, m in enumerate(loose):
-        path = (m.group("path") or m.group("path2")).replace("\\", "/")
-        line, func = int(m.group("line") or m.group("line2")), m.group("func") or m.group("func2")
+        path = (m.group("path") or m.group("path2") or m.group("path3")).replace("\\", "/")
+        line = int(m.group("line") or m.group("line2") or m.group("line3"))
+        func = m.group("func") or m.group("func2") or m.group("func3")
         add(path, line, func, True, len(loose) - 1 - i if as_trace else None)
     go_blocks = _go_frames(cleaned) if not frames else []
     for b, block in enumerate(go_blocks):  # the first block is the failing goroutine

@@ -142,3 +142,19 @@ def test_go_frame_lines_are_not_read_as_names_or_words() -> None:
     words = prose(body)
     assert "pricing" not in words and "engine.go" not in words
     assert "index out of range" in words
+
+
+def test_python_frames_cut_before_the_opening_quote_are_read() -> None:
+    """A paste that starts each frame line inside the path (`pkg/mod.py", line 12, in f`) still
+    gives the frames, outermost first as Python prints them."""
+    body = (
+        "An exception is issued:\n"
+        'shop/api.py", line 40, in handle\n'
+        " return parsing.parse_qty(raw)\n"
+        'shop/parsing.py", line 2, in parse_qty\n'
+        "   return int(raw)\n"
+        "ValueError: invalid literal for int() with base 10: 'abc'\n"
+    )
+    frames = read_ticket(TicketInput(title="qty", body=body)).frames
+    got = [(f.path, f.line, f.function, f.depth) for f in frames]
+    assert got == [("shop/api.py", 40, "handle", 1), ("shop/parsing.py", 2, "parse_qty", 0)]
