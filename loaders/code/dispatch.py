@@ -22,8 +22,9 @@ Property reads on `self`: `if self.debug:` runs the getter found from the method
 upwards (C3). Value flow charges such a read only while `self` holds a known instance and the
 read sits where its facts keep the value (not in an operator, a test or an f-string); here
 every `self.x` read of a property in the caller's class hierarchy is an edge (Python's `ast`
-reads only files where `self.<a property's name>` appears, not called nor assigned; the
-reads are kept by content hash for the life of the process, as value-flow facts are).
+reads only the methods where `self.<name>` appears, not called nor assigned, and `name` is a
+property of their class's hierarchy; their reads are kept by the file's content hash for the
+life of the process, as value-flow facts are).
 Resolution `implicit`, confidence 0.8.
 """
 
@@ -249,8 +250,8 @@ def _start_line(p: ParsedFile | None, qual: str) -> int:
     return next((f.start_line for f in p.functions if f.qualname == qual), 0)
 
 
-_READS_MAX = 20_000  # files' `self.x` reads kept in the process, by content hash
-_READS: dict[bytes, list[tuple[str, str, str, int]]] = {}
+_READS_MAX = 50_000  # methods' `self.x` reads kept in the process, by file content hash
+_READS: dict[tuple[bytes, str], list[tuple[str, str, str, int]]] = {}  # (file, method)
 
 
 class PropertyReads:
@@ -280,72 +281,82 @@ class PropertyReads:
             data = (self.root / path).read_bytes()
         except OSError:
             return []
+        chosen = self._plausible(data, parsed, f)
+        if not chosen:
+            return []
         digest = hashlib.sha1(data, usedforsecurity=False).digest()
-        reads = _READS.get(digest)
-        if reads is None:
-            reads = _file_reads(data, parsed, f, self.pattern)
-            if len(_READS) >= _READS_MAX:
-                _READS.pop(next(iter(_READS), b""), None)  # the oldest
-            _READS[digest] = reads
+        reads: list[Read] = []
+        for fn in chosen:
+            key = (digest, fn.qualname)
+            got = _READS.get(key)
+            if got is None:
+                got = _method_reads(data, fn, f)
+                if len(_READS) >= _READS_MAX:
+                    _READS.pop(next(iter(_READS), (b"", "")), None)  # the oldest
+                _READS[key] = got
+            reads += got
         have = {(c.caller, c.callee_path, c.callee) for c in merged}
         out: list[ResolvedCall] = []
         for caller, cls, name, line in reads:
             hit = self.table.find_method((path, cls), name)
             if hit is None or (hit[0][1], hit[0][2]) not in self.props:
                 continue
-            key = (caller, hit[0][1], hit[0][2])
-            if key not in have:
-                have.add(key)
-                out.append(ResolvedCall(caller, key[1], key[2], "implicit", 0.8, line))
+            key2 = (caller, hit[0][1], hit[0][2])
+            if key2 not in have:
+                have.add(key2)
+                out.append(ResolvedCall(caller, key2[1], key2[2], "implicit", 0.8, line))
         return out
+
+    def _plausible(self, data: bytes, parsed: ParsedFile, facts: FlowFacts) -> list[FunctionInfo]:
+        """Methods holding a `self.name` text where `name` is a property of their class's
+        hierarchy: the only ones worth parsing."""
+        methods = [
+            fn
+            for fn in parsed.functions
+            if fn.class_name
+            and fn.params
+            and (sc := facts.scopes.get(fn.qualname)) is not None
+            and sc.method == "self"
+        ]
+        chosen: dict[str, FunctionInfo] = {}
+        line, pos = 1, 0
+        for m in self.pattern.finditer(data) if self.pattern is not None else ():
+            line += data.count(b"\n", pos, m.start())
+            pos = m.start()
+            around = [fn for fn in methods if fn.start_line <= line <= fn.end_line]
+            if not around:
+                continue
+            outer = min(around, key=lambda fn: fn.start_line)
+            if outer.qualname in chosen or outer.class_name is None:
+                continue
+            hit = self.table.find_method((parsed.path, outer.class_name), m.group(1).decode())
+            if hit is not None and (hit[0][1], hit[0][2]) in self.props:
+                chosen[outer.qualname] = outer
+        return list(chosen.values())
 
 
 Read = tuple[str, str, str, int]  # caller, its method's class, attribute, line
 
 
-def _file_reads(
-    data: bytes, parsed: ParsedFile, facts: FlowFacts, pattern: re.Pattern[bytes]
-) -> list[Read]:
-    """The `self.x` reads of one file: only the methods where the pattern matches are parsed
-    (each on its own, dedented; the whole file when one will not parse alone)."""
-    lines: list[int] = []
-    line, pos = 1, 0
-    for m in pattern.finditer(data):
-        line += data.count(b"\n", pos, m.start())
-        pos = m.start()
-        lines.append(line)
-    if not lines:
-        return []
-    methods = [
-        fn
-        for fn in parsed.functions
-        if fn.class_name
-        and fn.params
-        and (sc := facts.scopes.get(fn.qualname)) is not None
-        and sc.method == "self"
-    ]
-    chosen: dict[str, FunctionInfo] = {}
-    for line in dict.fromkeys(lines):
-        around = [fn for fn in methods if fn.start_line <= line <= fn.end_line]
-        if around:
-            outer = min(around, key=lambda fn: fn.start_line)
-            chosen[outer.qualname] = outer
+def _method_reads(data: bytes, fn: FunctionInfo, facts: FlowFacts) -> list[Read]:
+    """The `self.x` reads of one method (and what is nested in it): its lines parsed on their
+    own, dedented; the whole file when they will not parse alone."""
     text = data.decode("utf-8", "replace").splitlines()
     out: list[Read] = []
     try:
-        for fn in chosen.values():
-            snippet = textwrap.dedent("\n".join(text[fn.start_line - 1 : fn.end_line]))
-            tree = ast.parse(snippet)
-            ctx = (fn.params[0], fn.class_name or "")
-            for node in tree.body:
-                _walk(node, fn.qualname, ctx, facts, fn.start_line - 1, out, top=True)
+        tree = ast.parse(textwrap.dedent("\n".join(text[fn.start_line - 1 : fn.end_line])))
+        ctx = (fn.params[0], fn.class_name or "")
+        for node in tree.body:
+            _walk(node, fn.qualname, ctx, facts, fn.start_line - 1, out, top=True)
+        return out
     except (SyntaxError, ValueError):
-        out = []
-        try:
-            _walk(ast.parse(data), "", None, facts, 0, out)
-        except (SyntaxError, ValueError):
-            return []
-    return out
+        pass
+    try:
+        _walk(ast.parse(data), "", None, facts, 0, out)
+    except (SyntaxError, ValueError):
+        return []
+    inner = fn.qualname + "."
+    return [r for r in out if r[0] == fn.qualname or r[0].startswith(inner)]
 
 
 def _walk(
