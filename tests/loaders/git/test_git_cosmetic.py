@@ -11,9 +11,10 @@ import pytest
 
 from graph_service.ingest import ingest
 from graph_service.settings import Settings
-from graph_service.store import GraphStore
+from graph_service.store import GraphStore, open_store
 from loaders.git import make_loader
 from loaders.git.syntax_delta import DELTA_PROPS
+from tests.graph_snapshot import snapshot
 from tests.loaders.git.git_history_repo import ScriptedRepo
 
 REPORT_V1 = (
@@ -279,3 +280,27 @@ def test_loading_again_changes_nothing(store, tmp_path):
     before = store.query(query).rows()
     _load(store, repo, full="true")
     assert store.query(query).rows() == before and len(before) > 5
+
+
+def test_worker_processes_judge_cosmetic_hunks_as_this_process_does(tmp_path):
+    """The mapping in child processes answers later than the log is read: commits wait for
+    it, in order, and the graph (cosmetic flags, counts, deltas, SZZ) is the same."""
+    repo = _repo(tmp_path)
+    graphs = []
+    for name, options in (
+        ("local", {"function_worker": "false"}),
+        (
+            "sharded",
+            {"function_worker_min_commits": "1", "chunk_commits": "2", "function_workers": "2"},
+        ),
+    ):
+        s = open_store(Settings(db_path=tmp_path / f"{name}.lbug"), create=True)
+        try:
+            report = _load(s, repo, **options)
+            assert report.stats.get("function_worker", 0) == (2 if name == "sharded" else 0)
+            graphs.append(snapshot(s))
+        finally:
+            s.close()
+    assert graphs[0] == graphs[1]
+    cosmetic = [c for c in graphs[0]["Commit"] if c.get("cosmetic")]
+    assert [c["sha"] for c in cosmetic] == [repo.shas["reformat"]]
