@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote
 
 import httpx
 import networkx as nx
@@ -75,6 +76,10 @@ class Backend(Protocol):
 
     def triage(self, body: dict[str, Any]) -> dict[str, Any]: ...
 
+    def similar(self, body: dict[str, Any]) -> list[dict[str, Any]]: ...
+
+    def error_history(self, fingerprint: str) -> dict[str, Any]: ...
+
     def ingest(self, source: str, paths: list[str], options: dict[str, str]) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
@@ -135,6 +140,13 @@ class HttpBackend:
 
     def triage(self, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self._check(self.http.post("/v1/triage", json=body)).json())
+
+    def similar(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(self._check(self.http.post("/v1/similar", json=body)).json())
+
+    def error_history(self, fingerprint: str) -> dict[str, Any]:
+        path = f"/v1/errors/{quote(fingerprint, safe='')}/history"
+        return dict(self._check(self.http.get(path)).json())
 
     def ingest(self, source: str, paths: list[str], options: dict[str, str]) -> dict[str, Any]:
         if source in ("code", "git") and paths and Path(paths[0]).is_dir():
@@ -205,6 +217,20 @@ class EmbeddedBackend:
         config = TriageConfig(top_k=req.top_k, commit_since_days=req.commit_since_days)
         ticket = TicketInput.model_validate(req.model_dump(exclude={"top_k", "commit_since_days"}))
         return triage(self.store, ticket, self.settings, config).model_dump(mode="json")
+
+    def similar(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        from graph_service.api.routes.triage import SimilarRequest
+        from graph_service.triage import TicketInput, TriageConfig, similar
+
+        req = SimilarRequest.model_validate(body)
+        ticket = TicketInput.model_validate(req.model_dump(exclude={"k"}))
+        found = similar(self.store, ticket, req.k, TriageConfig())
+        return [s.model_dump(mode="json") for s in found]
+
+    def error_history(self, fingerprint: str) -> dict[str, Any]:
+        from graph_service.triage import TriageConfig, seen_before
+
+        return seen_before(self.store, fingerprint, TriageConfig()).model_dump(mode="json")
 
     def ingest(self, source: str, paths: list[str], options: dict[str, str]) -> dict[str, Any]:
         from graph_service.ingest import ingest
@@ -280,6 +306,22 @@ class Client:
         if isinstance(created, datetime):
             ticket["created"] = created.isoformat()
         return self._b.triage({"title": title, "body": body, "top_k": top_k, **ticket})
+
+    def similar(
+        self, title: str = "", body: str = "", *, k: int = 10, **ticket: Any
+    ) -> list[dict[str, Any]]:
+        """Past tickets most like this one, best first, with the signals that matched (as
+        `POST /v1/similar`): never the ticket itself (`uid`, or the same text), nor tickets
+        without text, nor any scoring below the configured minimum."""
+        created = ticket.get("created")
+        if isinstance(created, datetime):
+            ticket["created"] = created.isoformat()
+        return self._b.similar({"title": title, "body": body, "k": k, **ticket})
+
+    def error_history(self, fingerprint: str) -> dict[str, Any]:
+        """An error signature's story (as `GET /v1/errors/{fingerprint}/history`): its
+        signature, the earlier tickets reporting it, their fixes and deployments, regression."""
+        return self._b.error_history(fingerprint)
 
     def ingest(self, source: str, *paths: str | Path, **options: str) -> dict[str, Any]:
         """Load files with a loader (`code`, `git`, `traces`, ...); returns the load report."""
