@@ -3,9 +3,11 @@
 A change is *code-changing* when it touches at least one source file (a language the code loader
 parses) that is not a test, not vendored and not generated, with at least one changed line that
 is not cosmetic (the git loader leaves whitespace/formatting-only hunks out of a file's
-`lines_added` / `lines_deleted`, so a reformatted file counts 0 lines here). Everything else
-(docs, tests, CI, dependency bumps, a formatter run) is not scored with a probability: it gets
-`NO_CODE_LABEL` and never tops a risk list.
+`lines_added` / `lines_deleted`, so a reformatted file counts 0 lines here), and that is not a
+reformatting commit (`Commit.cosmetic`: every code hunk cosmetic, or listed in
+`.git-blame-ignore-revs`; `History.cosmetic`). Everything else (docs, tests, CI, dependency
+bumps, a formatter run) is not scored with a probability: it gets `NO_CODE_LABEL` and never tops
+a risk list.
 """
 
 from __future__ import annotations
@@ -54,5 +56,6 @@ def touches_code(files: Iterable[tuple[str, float]]) -> bool:
 
 
 def code_change_mask(h: History) -> np.ndarray:
-    """Per commit of a `models.history.History`: True for code-changing commits."""
+    """Per commit of a `models.history.History`: True for code-changing commits (reformatting
+    commits excluded)."""
     return np.asarray(h.code_change, dtype=bool).copy()
