@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/risk.py [--nodes 1000000] [--commits N] [--samples 100]
      .venv/bin/python bench/risk.py --eval-repo PATH [--report DIR] [--pool PATH ...] [--ablation]
+         [--code-option KEY=VALUE ...]   (e.g. value_flow=false: the call graph by name only)
 The baseline in the same run is Kamei-LR scoring the same changes from the same neighbourhood
 reads (features + logistic regression, no graph network), so the ratio isolates the GNN cost.
 """
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from code_options import code_options, parse_options  # bench/, the script's own folder
 
 from graph_service.settings import Settings
 from graph_service.store import open_store
@@ -43,18 +45,39 @@ def _kamei_score(store, model: KameiLR, uid: str, author: str) -> float:  # type
     return float(model.score(h.commit_features(h.commit_ix[uid])[None, :])[0])
 
 
-def _eval_repo(repo: Path, report: Path | None, pool: list[Path], ablation: bool) -> None:
+_CALLS_BY_RESOLUTION = (
+    "MATCH (:Function)-[e:CALLS]->(:Function) RETURN e.resolution AS resolution, count(*) AS n "
+    "ORDER BY n DESC"
+)
+
+
+def _calls_by_resolution(db: Path) -> dict[str, int]:
+    """CALLS edges per resolution in the store the evaluation loaded (all its repositories)."""
+    store = open_store(Settings(db_path=db, backend="ladybug"))
+    try:
+        return {str(r["resolution"]): int(r["n"]) for r in store.query(_CALLS_BY_RESOLUTION).rows()}
+    finally:
+        store.close()
+
+
+def _eval_repo(
+    repo: Path, report: Path | None, pool: list[Path], ablation: bool, code: dict[str, str]
+) -> None:
     from models.evaluate import evaluate_repo, write_predictions
     from models.report import comparison_table, markdown_table, write_report
 
     work = Path(tempfile.mkdtemp(prefix="risk-eval-"))
-    result = evaluate_repo(
-        repo,
-        work,
-        Settings(db_path=work / "g.lbug", model_dir=work / "m"),
-        pool=pool,
-        ablation=ablation,
-    )
+    with code_options(code):
+        result = evaluate_repo(
+            repo,
+            work,
+            Settings(db_path=work / "g.lbug", model_dir=work / "m"),
+            pool=pool,
+            ablation=ablation,
+        )
+    result["code_options"] = code
+    result["calls_by_resolution"] = calls = _calls_by_resolution(work / "eval.lbug")
+    print(f"CALLS in {work / 'eval.lbug'} (code options {code}): {sum(calls.values())} {calls}")
     pooled = (
         f", trained with {', '.join(result['pool'])} ({result['pooled_commits']} commits)"
         if pool
@@ -101,9 +124,18 @@ def main() -> None:
         help="with --eval-repo: also the GNN and flat LR without risk v2's features (gnn_v1, "
         "flat_lr_v1), same splits",
     )
+    ap.add_argument(
+        "--code-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --eval-repo: a code-loader option for the loads (repeatable), e.g. "
+        "value_flow=false",
+    )
     args = ap.parse_args()
     if args.eval_repo:
-        _eval_repo(args.eval_repo, args.report, args.pool, args.ablation)
+        code = parse_options(args.code_option)
+        _eval_repo(args.eval_repo, args.report, args.pool, args.ablation, code)
         return
     commits = args.commits or max(500, args.nodes // 50)
     # one file in 20 renamed half-way, so scoring follows rename chains as on real histories
