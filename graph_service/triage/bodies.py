@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import logging
-import subprocess
 import threading
 from collections import OrderedDict
 from datetime import datetime
 
 from graph_service.store.base import GraphReader
-from graph_service.triage.blame import RepoClone, repo_clones, revision_at
+from graph_service.triage.blame import RepoClone, read_blob, repo_clones, revision_at
 from graph_service.triage.code_index import CodeIndex
 from graph_service.triage.models import Evidence
 from graph_service.triage.text import BM25Index, tokenize
-from loaders.git.gitcli import Git
 
 logger = logging.getLogger(__name__)
 
@@ -22,29 +20,21 @@ __all__ = ["body_signals", "file_lines"]
 _FILES = 15  # candidate files whose function bodies are read (strongest by all signals)
 _TEXT_FILES = 10  # and the strongest by the ticket's words alone (the trace may not reach them)
 _TEXT = ("bm25", "name_mention", "path_mention")
-_MAX_BYTES = 2_000_000
 _CACHE: OrderedDict[tuple[str, str, str], list[str]] = OrderedDict()
 _LOCK = threading.Lock()
 Q_BODY = "MATCH (f:Function {uid: $uid}) RETURN f.path, f.start_line, f.end_line"
 
 
 def file_lines(repo: RepoClone, rev: str, path: str) -> list[str]:
-    """The lines of `path` at `rev` in the clone (cached; empty when unreadable)."""
+    """The lines of `path` at `rev` in the clone (cached; empty when unreadable), read through
+    the clone's one `git cat-file --batch` process."""
     key = (str(repo.path), rev, path)
     with _LOCK:
         hit = _CACHE.get(key)
     if hit is not None:
         return hit
-    try:
-        out = subprocess.run(
-            Git(repo.path).argv("show", f"{rev}:{path}"),
-            capture_output=True,
-            check=False,
-            timeout=10,
-        )
-        text = out.stdout[:_MAX_BYTES].decode("utf-8", "replace") if out.returncode == 0 else ""
-    except (subprocess.TimeoutExpired, OSError):
-        text = ""
+    data = read_blob(repo.path, f"{rev}:{path}")
+    text = data.decode("utf-8", "replace") if data is not None else ""
     lines = text.splitlines()
     with _LOCK:
         _CACHE[key] = lines

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from graph_service.triage import TriageConfig
-from graph_service.triage.eval_commits import gold_commits, recent_commits
+from graph_service.triage.eval_commits import gold_commits, gold_lines, recent_commits
 from graph_service.triage.evaluate import evaluate_triage
 from tests.fixtures.git import git as _git
 
@@ -76,3 +76,53 @@ def test_gold_commits_and_the_recency_baseline(tmp_path: Path) -> None:
     assert second["recent_commits"] == 1 and second["commits"] != 1
     assert out["baselines"]["recent_commits"]["commits"]["top1"] == 0.5
     assert out["commits"]["top1"] == 0.5
+
+
+def test_gold_looks_through_cosmetic_commits_like_the_suspects(tmp_path: Path) -> None:
+    """A reformatting commit (by its summary) and one the repository lists in
+    `.git-blame-ignore-revs` are looked through: the gold commit is the one that wrote the
+    code they touched, as blame of the suspects sees it."""
+    repo = tmp_path / "calc"
+    (repo / "app").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    (repo / "app" / "calc.py").write_text(CALC)
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "Initial calculator")
+    culprit = _step(repo, "return a / b", "return float(a) / b", "Divide as floats", "2025-03-01")
+    _step(repo, "return float(a) / b", "return (float(a) / b)", "Run black", "2025-03-10")
+    listed = _step(repo, "return a + b", "return (a + b)", "Tidy add", "2025-03-20")
+    (repo / ".git-blame-ignore-revs").write_text(f"# tidy\n{listed}\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "Ignore the tidy commit in blame", date="2025-03-21T00:00:00Z")
+    parent = _git(repo, "rev-parse", "HEAD")
+    fix = _step(
+        repo,
+        "return (float(a) / b)",
+        "return (float(a) / b) if b else (a + b)",
+        "Fix #2",
+        "2025-07-01",
+    )
+    assert gold_commits(repo, fix, parent) == {culprit}
+    fix2 = _step(repo, "return (a + b)", "return (a + b + 0)", "Fix #3", "2025-07-02")
+    assert gold_commits(repo, fix2, fix) == {_git(repo, "rev-list", "--max-parents=0", "HEAD")}
+
+
+def test_gold_of_a_fix_that_only_adds_code_blames_the_lines_around_it(tmp_path: Path) -> None:
+    repo = tmp_path / "calc"
+    (repo / "app").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    (repo / "app" / "calc.py").write_text(CALC)
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "Initial calculator")
+    culprit = _step(repo, "return a / b", "return float(a) / b", "Divide as floats", "2025-03-01")
+    parent = _step(repo, '"""Sum of two numbers."""', '"""Sum."""', "Shorter doc", "2025-04-01")
+    fix = _step(
+        repo,
+        "    return float(a) / b",
+        "    return float(a) / b\n\n\n# guard\nZERO = 0.0",
+        "Fix #4",
+        "2025-07-01",
+    )
+    lines, rule = gold_lines(repo, fix, parent)
+    assert rule == "around_additions" and lines == {"app/calc.py": [(11, 11)]}
+    assert gold_commits(repo, fix, parent) == {culprit}
