@@ -15,6 +15,7 @@ from graph_service.schema import synthetic_caller
 from loaders.base import LoadReport
 from loaders.code import incremental as inc
 from loaders.code.calls import resolve_bases, resolve_calls
+from loaders.code.declared import DeclaredTypes
 from loaders.code.dispatch import Overrides, PropertyReads, Wrappers
 from loaders.code.field_types import FieldTypes
 from loaders.code.flow_edges import FlowCalls, flow_calls, merge_calls, read_facts
@@ -233,6 +234,11 @@ class BatchEmitter:
             if overrides is not None
             else None
         )
+        declared = (
+            DeclaredTypes(table, self.facts, fields, overrides)
+            if fields is not None and overrides is not None
+            else None
+        )
         for path, parsed in run.parsed.items():
             calls = resolve_calls(table, parsed)
             sites += parsed.call_count
@@ -253,6 +259,10 @@ class BatchEmitter:
                 merged += more
             if fields is not None:
                 more = fields.calls(parsed, merged, overrides)
+                typed += len(more)
+                merged += more
+            if declared is not None:
+                more = declared.calls(parsed, merged)
                 typed += len(more)
                 merged += more
             yield from call_rows(self.uids, path, merged)

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["FORMAT", "MISSING", "load", "save"]
 
-FORMAT = 1  # bump whenever flow_facts changes what it extracts
+FORMAT = 3  # bump whenever flow_facts changes what it extracts
 MISSING = object()
 _NO_FACTS = "no-facts"  # Python's parser refused the file: no facts, remembered too
 _TAG = f"f{FORMAT}-py{sys.version_info[0]}{sys.version_info[1]}"
@@ -60,16 +60,24 @@ def _encode(facts: FlowFacts | None) -> Any:
         facts.containers,
         facts.imports,
         facts.order,
+        facts.types,
     )
 
 
 def _decode(data: Any) -> FlowFacts | object | None:
     if data == _NO_FACTS:
         return None
-    if not isinstance(data, tuple) or len(data) != 7 or data[0] != _TAG:
+    if not isinstance(data, tuple) or len(data) != 8 or data[0] != _TAG:
         return MISSING
-    _, scopes, stmts, sites, containers, imports, order = data
-    out = FlowFacts(stmts=stmts, sites=sites, containers=containers, imports=imports, order=order)
+    _, scopes, stmts, sites, containers, imports, order, types = data
+    out = FlowFacts(
+        stmts=stmts,
+        sites=sites,
+        containers=containers,
+        imports=imports,
+        order=order,
+        types=types,
+    )
     for qual, (kind, parent, params, method, prop, bound, line, end) in scopes.items():
         out.scopes[qual] = Scope(kind, parent, params, method, prop, set(bound), line, end)
     return out

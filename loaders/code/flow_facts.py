@@ -28,6 +28,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from loaders.code.annotations import annotation
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["FlowFacts", "Scope", "flow_facts"]
@@ -69,6 +71,10 @@ class FlowFacts:
     # version of the local name)
     order: list[tuple[int, int]] = field(default_factory=list)
     # the order Python runs them in straight-line code: (1 container | 2 stmt | 3 site, index)
+    types: list[tuple[str, str, Any, Any]] = field(default_factory=list)
+    # declared types (`loaders.code.annotations`), read by `loaders.code.declared`, not solved:
+    # ("ret", function, ann, None) · ("param", function, name, ann) · ("var", scope, name, ann)
+    # for `name: ann [= ...]` · ("except", scope, name, expr) for `except expr as name`
 
 
 class _Logged(list):  # type: ignore[type-arg]
@@ -279,6 +285,10 @@ class _Walker:
                 value = ("u", (self.load(s.target.id), value))
             self.assign(s.target, value, s.value, scope)
         elif isinstance(s, ast.AnnAssign):
+            if isinstance(s.target, ast.Name):
+                declared = annotation(s.annotation)
+                if declared is not None:
+                    f.types.append(("var", scope, s.target.id, declared))
             if s.value is not None:
                 value = self.expr(s.value, scope)
                 self.assign(s.target, value, s.value, scope)
@@ -310,10 +320,11 @@ class _Walker:
             self.forget()
             self.branches([h.body for h in s.handlers] + [s.orelse], scope)
             for h in s.handlers:
-                if h.type is not None:
-                    self.expr(h.type, scope)
+                caught = self.expr(h.type, scope) if h.type is not None else None
                 if h.name:
                     self.bind(scope, h.name)
+                    if caught is not None:
+                        f.types.append(("except", scope, h.name, caught))
             self.forget()
             self.body(s.finalbody, scope)
         elif isinstance(s, (ast.With, ast.AsyncWith)):
@@ -383,6 +394,7 @@ class _Walker:
             for d in s.decorator_list
         )
         self.defaults(s.args, qual, scope)
+        self.declared(s, qual)
         value = ("d", qual, tuple(reversed(decos))) if decos else ("fn", qual)
         f.stmts.append(("=", scope, self.bind(scope, s.name), value))
         saved = self.nested(qual, _all_params(s.args))
@@ -399,6 +411,18 @@ class _Walker:
         sc = Scope("function", parent, tuple(params), method, line=line, end_line=end)
         sc.bound.update(params, extra)
         self.f.scopes[qual] = sc
+
+    def declared(self, s: ast.FunctionDef | ast.AsyncFunctionDef, qual: str) -> None:
+        """The declared result and parameter types of a function."""
+        types = self.f.types
+        result = annotation(s.returns)
+        if result is not None:
+            types.append(("ret", qual, result, None))
+        args = s.args
+        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+            declared = annotation(a.annotation) if a.annotation is not None else None
+            if declared is not None:
+                types.append(("param", qual, a.arg, declared))
 
     def defaults(self, args: ast.arguments, qual: str, scope: str) -> None:
         positional = [*args.posonlyargs, *args.args]

@@ -347,3 +347,217 @@ def test_declared_types_read_from_annotations() -> None:
     assert declared_type("None") is None
     assert declared_type("dict[str, int] | None") == "dict"
     assert declared_type("'a b'") is None
+
+
+def test_a_declared_result_types_the_calls_on_it(tmp_path: Path) -> None:
+    # click: `get_current_context().ensure_object()` and `ctx = get_current_context()` with
+    # `-> Context`; `for param in self.get_params(ctx): param.get_help_record(ctx)` with
+    # `-> list[Parameter]` (and the constructed overrides of the declared item class);
+    # `except ClickException as e: e.show()`; `cast(Context, v)`; a module variable declared
+    # `current_app: App = LocalProxy(...)` and imported elsewhere (flask)
+    calls, _ = _load(
+        tmp_path,
+        {
+            "core.py": """
+                from __future__ import annotations
+                import typing as t
+
+                class Context:
+                    def ensure_object(self):
+                        return {}
+
+                class Parameter:
+                    def get_help_record(self, ctx):
+                        return None
+
+                class Option(Parameter):
+                    def get_help_record(self, ctx):
+                        return ("--x", "help")
+
+                class ClickException(Exception):
+                    def show(self):
+                        pass
+
+                _stack: list = []
+
+                def get_current_context() -> "Context":
+                    return _stack[-1]
+
+                def maybe_context() -> t.Optional[Context]:
+                    return _stack[-1] if _stack else None
+
+                class Command:
+                    def __init__(self, params):
+                        self.params = params
+
+                    def get_params(self, ctx) -> list[Parameter]:
+                        return list(self.params)
+
+                    def format_options(self, ctx):
+                        for param in self.get_params(ctx):
+                            param.get_help_record(ctx)
+                        return [p.get_help_record(ctx) for p in self.get_params(ctx)]
+
+                    def main(self):
+                        try:
+                            pass
+                        except ClickException as e:
+                            e.show()
+
+                def new_func():
+                    ctx = get_current_context()
+                    ctx.ensure_object()
+                    get_current_context().ensure_object()
+                    other = maybe_context()
+                    if other is not None:
+                        other.ensure_object()
+                    t.cast(Context, _stack[0]).ensure_object()
+
+                def not_declared(x):
+                    x.ensure_object()
+                    for p in x:
+                        p.get_help_record(None)
+
+                Option()  # built, but never seen flowing into a Command
+                Command(_stack)
+            """,
+            "globals_.py": """
+                from core import Context
+                current: Context = make_proxy()
+
+                def make_proxy():
+                    return object()
+            """,
+            "use.py": """
+                from globals_ import current
+
+                def helper():
+                    return current.ensure_object()
+            """,
+        },
+    )
+    by = {(a, b): how for a, b, how in calls}
+    assert by[("core.py:new_func", "core.py:Context.ensure_object")] == "annotation"
+    assert by[("core.py:Command.format_options", "core.py:Parameter.get_help_record")] == (
+        "annotation"
+    )
+    assert by[("core.py:Command.format_options", "core.py:Option.get_help_record")] == ("override")
+    assert by[("core.py:Command.main", "core.py:ClickException.show")] == "annotation"
+    assert by[("use.py:helper", "core.py:Context.ensure_object")] == "annotation"
+    assert not any(a == "core.py:not_declared" for a, _ in by)
+
+
+def test_overrides_reached_through_a_typed_attribute_or_parameter(tmp_path: Path) -> None:
+    # flask: `app.session_interface.save_session(...)` where the class body declares
+    # `session_interface: SessionInterface = SecureCookieSessionInterface()`; click:
+    # `cmd.invoke(ctx)` on a parameter `cmd: Command` where a constructed Group overrides it
+    calls, _ = _load(
+        tmp_path,
+        {
+            "sessions.py": """
+                class SessionInterface:
+                    def save_session(self, app):
+                        raise NotImplementedError
+                    def is_null(self):
+                        return False
+
+                class SecureCookieSessionInterface(SessionInterface):
+                    def save_session(self, app):
+                        return "saved"
+
+                class NeverBuilt(SessionInterface):
+                    def save_session(self, app):
+                        return "never"
+            """,
+            "app.py": """
+                from sessions import SessionInterface, SecureCookieSessionInterface
+
+                class App:
+                    session_interface: SessionInterface = SecureCookieSessionInterface()
+
+                class Client:
+                    application: App
+
+                    def transaction(self):
+                        app = self.application
+                        app.session_interface.save_session(app)
+                        return app.session_interface.is_null()
+
+                class Command:
+                    def invoke(self, ctx):
+                        return None
+
+                class Group(Command):
+                    def invoke(self, ctx):
+                        return "group"
+
+                def run(cmd: Command, ctx):
+                    return cmd.invoke(ctx)
+
+                cli = Group()
+            """,
+        },
+    )
+    by = {(a, b): how for a, b, how in calls}
+    assert by[("app.py:Client.transaction", "sessions.py:SessionInterface.save_session")] == (
+        "annotation"
+    )
+    assert (
+        by[("app.py:Client.transaction", "sessions.py:SecureCookieSessionInterface.save_session")]
+        == "override"
+    )
+    assert ("app.py:Client.transaction", "sessions.py:NeverBuilt.save_session") not in by
+    assert ("app.py:Client.transaction", "sessions.py:SessionInterface.is_null") in by
+    assert by[("app.py:run", "app.py:Command.invoke")] == "annotation"
+    assert by[("app.py:run", "app.py:Group.invoke")] == "override"
+
+
+def test_a_class_held_in_a_variable_is_constructed(tmp_path: Path) -> None:
+    # flask: `tag = tag_class(self)` with `tag_class: type[JSONTag]`; `self.json =
+    # self.json_provider_class(self)` with the class attribute `json_provider_class =
+    # DefaultJSONProvider`; `type(self)(...)` builds the instance's own class
+    calls, _ = _load(
+        tmp_path,
+        {
+            "tag.py": """
+                from __future__ import annotations
+
+                class JSONTag:
+                    def __init__(self, serializer):
+                        self.serializer = serializer
+
+                class TagDict(JSONTag):
+                    def __init__(self, serializer):
+                        super().__init__(serializer)
+
+                class Serializer:
+                    def register(self, tag_class: type[JSONTag]) -> None:
+                        tag = tag_class(self)
+                        return tag
+
+                class JSONProvider:
+                    def __init__(self, app):
+                        self.app = app
+
+                class DefaultJSONProvider(JSONProvider):
+                    def __init__(self, app):
+                        super().__init__(app)
+
+                class App:
+                    json_provider_class: type[JSONProvider] = DefaultJSONProvider
+
+                    def __init__(self):
+                        self.json = self.json_provider_class(self)
+
+                    def copy(self):
+                        return type(self)()
+
+                TagDict(None)
+            """,
+        },
+    )
+    by = {(a, b): how for a, b, how in calls}
+    assert by[("tag.py:Serializer.register", "tag.py:JSONTag.__init__")] == "constructor"
+    assert by[("tag.py:Serializer.register", "tag.py:TagDict.__init__")] == "constructor"
+    assert ("tag.py:App.__init__", "tag.py:DefaultJSONProvider.__init__") in by
+    assert ("tag.py:App.copy", "tag.py:App.__init__") in by
