@@ -25,6 +25,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
+from loaders.code import flow_protocols as proto
 from loaders.code.flow_facts import FlowFacts, Scope
 from loaders.code.modules import ModuleIndex
 from loaders.code.resolve import c3_merge
@@ -129,6 +130,7 @@ class _Solver:
         self.globals: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.lookup_cache: dict[tuple[str, str, str], tuple[str, str, str]] = {}
         self.changed = False
+        self.assigned_attrs: set[str] | None = None  # attribute names any code assigns
         # per file, per item (import, container, statement, call site): its latest solve's edges
         self.edges: dict[str, dict[int, list[FlowEdge]]] = {}
         self.current: list[FlowEdge] | None = None
@@ -186,6 +188,8 @@ class _Solver:
             return ("K", frozenset({("k", path, e[1])}))
         if op == "d":
             return ("d", e[1], tuple(self.compiled(path, scope, x) for x in e[2]))
+        if op == "inst":
+            return ("inst", self.compiled(path, scope, e[1]))
         return e
 
     def target(self, path: str, scope: str, t: object) -> object:
@@ -430,6 +434,11 @@ class _Solver:
             return out
         if kind == "c":
             found = set(self.class_attr((v[1], v[2]), name)[1])
+            for held in [h for h in found if h[0] == "i"]:
+                got = proto.descriptor_get(self, held, v)
+                if got is not None:
+                    found.discard(held)
+                    found |= got
             if not found and self.ext_bases:
                 ext = self.ext_attr((v[1], v[2]), name)
                 return {ext} if ext is not None else found
@@ -442,7 +451,8 @@ class _Solver:
             _, vals = self.class_attr(cls, name)
             for f in vals:
                 if f[0] != "f":
-                    out.add(f)
+                    got = proto.descriptor_get(self, f, v) if f[0] == "i" else None
+                    out |= got if got is not None else {f}
                     continue
                 sc = self.facts[f[1]].scopes.get(f[2])
                 if sc is not None and sc.property:
@@ -452,10 +462,12 @@ class _Solver:
                     out.add(("b", f[1], f[2], v[1], v[2]))
                 else:
                     out.add(f)
-            if not out and not vals and self.ext_bases:
-                ext = self.ext_attr(cls, name)
+            if not out and not vals:
+                ext = self.ext_attr(cls, name) if self.ext_bases else None
                 if ext is not None:
                     out.add(ext)
+                elif not proto.assigned(self, name):  # defined nowhere: `__getattr__` answers
+                    out |= proto.use(self, {v}, ("__getattr__",))
             return out
         if kind == "S":  # super(): the classes after v's class in C3 order
             for k in self.mro((v[1], v[2]))[1:]:
@@ -532,6 +544,10 @@ class _Solver:
                 if v[0] == "k":
                     hit = self.attrs.get((v, e[2])) if e[2] is not None else None
                     out |= hit if hit else self.attrs.get((v, None), set())
+                elif v[0] == "i":
+                    out |= proto.use(self, {v}, ("__getitem__",))
+                elif v[0] == "c":
+                    out.add(v)  # `Base[T]`: a generic alias, called or read as the class
             return out
         if op == "sl":
             return self.sliced(self.eval(path, scope, e[1]), e[2], e[3])
@@ -548,6 +564,8 @@ class _Solver:
             return {("c", path, e[1])}
         if op == "d":
             return self.decorated(path, scope, e)
+        if op == "inst":  # a declared class: an instance of it
+            return {("i", v[1], v[2]) for v in self.eval(path, scope, e[1]) if v[0] == "c"}
         if op == "sup":
             sc = self.facts[path].scopes.get(scope)
             cls = sc.parent if sc is not None and sc.method else None
@@ -802,6 +820,8 @@ class _Solver:
             self.assign(path, scope, a, self.iterate(self.eval(path, scope, b)))
         elif op == "with":
             self.with_(path, scope, a, self.eval(path, scope, b))
+        elif op == "use":
+            proto.use(self, self.eval(path, scope, a), b)
         elif op == "raise":
             self.where = (path, scope, b)
             for v in self.eval(path, scope, a):
@@ -838,6 +858,12 @@ class _Solver:
         self.where = (path, scope, line)
         cv = self.eval(path, scope, callee)
         if not cv:
+            if written and written[0] == "a" and written[2] in proto.CONTAINER_METHODS:
+                owners = self.eval(path, scope, callee[1])
+                argv = [self.eval(path, scope, a) for a in args]
+                res = proto.container_method(self, owners, written[2], argv)
+                if res:
+                    self.add(self.site_res, (path, i), res)
             return
         if len(cv) == 1 and written and written[0] == "n" and written[1] in _HIGHER_ORDER:
             (v,) = cv
@@ -848,6 +874,16 @@ class _Solver:
         argv = [self.eval(path, scope, a) for a in args]
         kwv = {k: self.eval(path, scope, v) for k, v in kws}
         res = self.call(path, cv, argv, kwv, "value_flow")
+        if len(cv) == 1:
+            (v,) = cv
+            if v[0] == "x":
+                if v[2] == "builtin" and written and written[0] == "n":
+                    res |= proto.builtin_protocol(self, written[1], argv)
+                made = proto.make_container(self, path, i, v[1], argv, kwv)
+                if made is not None:
+                    res.add(made)
+                if v[1] == "functools.update_wrapper" and argv:
+                    res |= argv[0]  # returns the wrapper it updates
         if res:
             self.add(self.site_res, (path, i), res)
 
@@ -904,6 +940,10 @@ class _Solver:
 
     def assign(self, path: str, scope: str, t: object, vals: Values) -> None:
         if t is None or not vals:
+            if isinstance(t, tuple) and t and t[0] == "a":  # a setter runs whatever the value
+                for o in self.eval(path, scope, t[1]):
+                    if o[0] == "i":
+                        self.set_attr(o, t[2], vals)
             return
         assert isinstance(t, tuple)
         op = t[0]
@@ -924,18 +964,35 @@ class _Solver:
                     self.add(self.vars, (o[1], o[2], t[2]), vals)
                 elif o[0] == "i":
                     self.add(self.attrs, (("c", o[1], o[2]), t[2]), vals)
+                    self.set_attr(o, t[2], vals)
         elif op == "s":
             for o in self.eval(path, scope, t[1]):
                 if o[0] == "k":
                     self.add(self.attrs, (o, None), vals)
                     if t[2] is not None:
                         self.add(self.attrs, (o, t[2]), vals)
+                elif o[0] == "i":
+                    proto.use(self, {o}, ("__setitem__",))
         elif op == "t":
             elems = self.iterate(vals)
             for sub in t[1]:
                 self.assign(path, scope, sub, elems)
         elif op == "*":
             self.assign(path, scope, t[1], vals)
+
+    def set_attr(self, obj: Value, name: str, vals: Values) -> None:
+        """`obj.name = v` on an instance runs a property's setter or a descriptor's `__set__`
+        held in the class attribute `name`."""
+        _, held = self.class_attr((obj[1], obj[2]), name)
+        for h in held:
+            if h[0] == "f":
+                sc = self.facts[h[1]].scopes.get(h[2])
+                if sc is not None and sc.property:
+                    self.invoke(h, obj, [vals], {}, "implicit", 1)
+            elif h[0] == "i":
+                m = proto.protocol_method(self, (h[1], h[2]), ("__set__",))
+                if m is not None:
+                    self.invoke(m, h, [{obj}, vals], {}, "implicit", 1)
 
 
 def _class_like(qualname: str) -> bool:

@@ -13,6 +13,10 @@ name rebound inside a loop or `try` falls back to every binding) · ("a", e, att
 ("d", qual, decorators) a decorated def · ("sup", scope) `super()` · ("sl", e, lower, upper)
 a slice with constant bounds · None anything else.
 Targets: ("n", name[, version]) · ("a", e, attr) · ("s", e, key|None) · ("t", (t, ...)).
+A value read where no fact keeps it (a test, an operand, an f-string, `getattr(x, "name")`)
+is a statement ("use", scope, e, methods): the solver evaluates e (a property or descriptor
+may run) and calls the first of the protocol `methods` its instances' classes define (`if x:`
+-> `__bool__`, else `__len__`; `x == y` -> `__eq__`; `x in c` -> `__contains__` on c).
 
 Container slots in straight-line code: `d["a"] = g` (or `d.update({"a": g})`) on a local `d`
 whose binding is known also binds the pseudo-name `_[d['a']` (no identifier can clash), and a
@@ -36,6 +40,36 @@ __all__ = ["FlowFacts", "Scope", "flow_facts"]
 
 Expr = Any  # nested tuples, see the module docstring
 _MAX_DEPTH = 60
+# implicit protocol methods of operators, first defined first (Python's own fallbacks)
+_TRUTH = ("__bool__", "__len__")
+_COMPARE = {
+    ast.Eq: ("__eq__",),
+    ast.NotEq: ("__ne__", "__eq__"),
+    ast.Lt: ("__lt__",),
+    ast.LtE: ("__le__",),
+    ast.Gt: ("__gt__",),
+    ast.GtE: ("__ge__",),
+}
+_BINARY = {
+    ast.Add: ("__add__",),
+    ast.Sub: ("__sub__",),
+    ast.Mult: ("__mul__",),
+    ast.Div: ("__truediv__",),
+    ast.FloorDiv: ("__floordiv__",),
+    ast.Mod: ("__mod__",),
+    ast.BitOr: ("__or__",),
+    ast.BitAnd: ("__and__",),
+    ast.BitXor: ("__xor__",),
+    ast.MatMult: ("__matmul__",),
+}
+_UNARY = {ast.Not: _TRUTH, ast.USub: ("__neg__",), ast.Invert: ("__invert__",)}
+_FORMAT = {
+    -1: ("__format__", "__str__", "__repr__"),
+    ord("s"): ("__str__", "__repr__"),
+    ord("r"): ("__repr__",),
+    ord("a"): ("__repr__",),
+}
+_USED = frozenset({"n", "nv", "a", "c", "s"})  # values worth a "use" (not literals, not None)
 
 
 @dataclass(slots=True)
@@ -74,7 +108,8 @@ class FlowFacts:
     types: list[tuple[str, str, Any, Any]] = field(default_factory=list)
     # declared types (`loaders.code.annotations`), read by `loaders.code.declared`, not solved:
     # ("ret", function, ann, None) · ("param", function, name, ann) · ("var", scope, name, ann)
-    # for `name: ann [= ...]` · ("except", scope, name, expr) for `except expr as name`
+    # for `name: ann [= ...]` · ("attr", method, name, ann) for `self.name: ann [= ...]` ·
+    # ("except", scope, name, expr) for `except expr as name`
 
 
 class _Logged(list):  # type: ignore[type-arg]
@@ -289,8 +324,21 @@ class _Walker:
                 declared = annotation(s.annotation)
                 if declared is not None:
                     f.types.append(("var", scope, s.target.id, declared))
+            elif (
+                isinstance(s.target, ast.Attribute)
+                and isinstance(s.target.value, ast.Name)
+                and f.scopes[scope].method == "self"
+                and f.scopes[scope].params[:1] == (s.target.value.id,)
+            ):  # `self.x: T = ...` in a method
+                declared = annotation(s.annotation)
+                if declared is not None:
+                    f.types.append(("attr", scope, s.target.attr, declared))
             if s.value is not None:
                 value = self.expr(s.value, scope)
+                if scope == "" and isinstance(s.annotation, (ast.Name, ast.Attribute)):
+                    # `current_app: Flask = LocalProxy(...)`: the module's name stands for an
+                    # instance of the declared class, whatever proxy the value is
+                    value = ("u", (value, ("inst", self.expr(s.annotation, scope))))
                 self.assign(s.target, value, s.value, scope)
             elif isinstance(s.target, ast.Name):
                 f.scopes[scope].bound.add(s.target.id)
@@ -298,7 +346,9 @@ class _Walker:
             if s.value is not None:
                 f.stmts.append(("ret", scope, self.expr(s.value, scope), None))
         elif isinstance(s, ast.Expr):
-            self.expr(s.value, scope)
+            value = self.expr(s.value, scope)
+            if isinstance(s.value, ast.Attribute):
+                self.use(value, scope, ())  # a bare `x.attr`: a read that may run code
         elif isinstance(s, (ast.For, ast.AsyncFor)):
             it = self.expr(s.iter, scope)
             self.forget()
@@ -308,12 +358,12 @@ class _Walker:
             self.forget()
         elif isinstance(s, ast.While):
             self.forget()
-            self.expr(s.test, scope)
+            self.use(self.expr(s.test, scope), scope, _TRUTH)
             self.body(s.body, scope)
             self.body(s.orelse, scope)
             self.forget()
         elif isinstance(s, ast.If):
-            self.expr(s.test, scope)
+            self.use(self.expr(s.test, scope), scope, _TRUTH)
             self.branches([s.body, s.orelse], scope)
         elif isinstance(s, (ast.Try, ast.TryStar)):
             self.body(s.body, scope)
@@ -506,18 +556,24 @@ class _Walker:
         # operators, comparisons and f-strings: only the expressions inside (their calls)
         if kind is ast.Compare:
             assert isinstance(e, ast.Compare)
-            self.expr(e.left, scope, d)
-            for x in e.comparators:
-                self.expr(x, scope, d)
+            operands = [self.expr(e.left, scope, d)]
+            operands += [self.expr(x, scope, d) for x in e.comparators]
+            for i, cmp in enumerate(e.ops):
+                if isinstance(cmp, (ast.In, ast.NotIn)):  # `x in c`: c.__contains__
+                    self.use(operands[i + 1], scope, ("__contains__", "__iter__"))
+                else:
+                    self.use(operands[i], scope, _COMPARE.get(type(cmp), ()))
             return None
         if kind is ast.BinOp:
             assert isinstance(e, ast.BinOp)
-            self.expr(e.left, scope, d)
-            self.expr(e.right, scope, d)
+            left = self.expr(e.left, scope, d)
+            self.use(left, scope, _BINARY.get(type(e.op), ()))
+            self.use(self.expr(e.right, scope, d), scope, ())
             return None
         if kind is ast.UnaryOp:
             assert isinstance(e, ast.UnaryOp)
-            self.expr(e.operand, scope, d)
+            operand = self.expr(e.operand, scope, d)
+            self.use(operand, scope, _UNARY.get(type(e.op), ()))
             return None
         if kind is ast.JoinedStr:
             assert isinstance(e, ast.JoinedStr)
@@ -526,7 +582,8 @@ class _Walker:
             return None
         if kind is ast.FormattedValue:
             assert isinstance(e, ast.FormattedValue)
-            self.expr(e.value, scope, d)
+            value = self.expr(e.value, scope, d)
+            self.use(value, scope, _FORMAT.get(e.conversion, _FORMAT[-1]))
             self.expr(e.format_spec, scope, d)
             return None
         if isinstance(e, ast.Subscript):
@@ -554,9 +611,12 @@ class _Walker:
                     self.expr(k, scope, d)
             return self.container(items, scope, d)
         if isinstance(e, ast.BoolOp):
-            return ("u", tuple(self.expr(v, scope, d) for v in e.values))
+            values = tuple(self.expr(v, scope, d) for v in e.values)
+            for v in values[:-1]:  # tested for truth; the last one is the result
+                self.use(v, scope, _TRUTH)
+            return ("u", values)
         if isinstance(e, ast.IfExp):
-            self.expr(e.test, scope, d)
+            self.use(self.expr(e.test, scope, d), scope, _TRUTH)
             return ("u", (self.expr(e.body, scope, d), self.expr(e.orelse, scope, d)))
         if isinstance(e, ast.NamedExpr):
             value = self.expr(e.value, scope, d)
@@ -610,6 +670,14 @@ class _Walker:
                 self.expr(k.value, scope, d)
         self.f.sites.append((scope, callee, args, kws, e.lineno))
         self.drop_slots()  # the callee may write any container
+        if (
+            isinstance(func, ast.Name)
+            and func.id in ("getattr", "hasattr")
+            and len(e.args) >= 2
+            and isinstance(e.args[1], ast.Constant)
+            and isinstance(e.args[1].value, str)
+        ):  # `getattr(x, "name")` reads x.name
+            self.use(("a", args[0], e.args[1].value), scope, ())
         if isinstance(func, ast.Attribute) and func.attr == "update":
             self.update(func.value, e, args, kws, scope)
         return ("c", len(self.f.sites) - 1)
@@ -637,6 +705,13 @@ class _Walker:
                 slot = (path[0], (*path[1], key))
                 self.drop_slots(*slot)
                 self.f.stmts.append(("=", scope, self.bind(scope, _slot_name(*slot)), item))
+
+    def use(self, value: Expr, scope: str, methods: tuple[str, ...]) -> None:
+        """A value read where the facts keep no result (a test, an operand, an f-string): the
+        solver evaluates it (an attribute read may run a property or descriptor) and calls the
+        first of `methods` its instances' classes define (`x == y` -> `__eq__`)."""
+        if isinstance(value, tuple) and value and value[0] in _USED:
+            self.f.stmts.append(("use", scope, value, methods))
 
     def lambda_(self, e: ast.Lambda, scope: str) -> Expr:
         n = self.lambdas[scope] = self.lambdas.get(scope, 0) + 1

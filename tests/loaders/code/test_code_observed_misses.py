@@ -259,8 +259,8 @@ def test_reading_a_property_on_self_runs_it(tmp_path: Path) -> None:
     assert by[("app.py:App.setup", "base.py:Scaffold.has_static_folder")] == "implicit"
     assert by[("app.py:App.setup", "app.py:App.pct")] == "implicit"
     assert by[("app.py:App.later.inner", "app.py:App.pct")] == "implicit"
-    # a write runs the setter, not the getter; a method read is no call
-    assert ("app.py:App.configure", "base.py:Scaffold.debug") not in by
+    # a write runs the setter (named as the getter is: one Function); a method read is no call
+    assert by[("app.py:App.configure", "base.py:Scaffold.debug")] == "implicit"
     assert ("app.py:App.configure", "base.py:Scaffold.plain") not in by
 
 
@@ -561,3 +561,209 @@ def test_a_class_held_in_a_variable_is_constructed(tmp_path: Path) -> None:
     assert by[("tag.py:Serializer.register", "tag.py:TagDict.__init__")] == "constructor"
     assert ("tag.py:App.__init__", "tag.py:DefaultJSONProvider.__init__") in by
     assert ("tag.py:App.copy", "tag.py:App.__init__") in by
+
+
+def test_callbacks_registered_in_containers_are_called(tmp_path: Path) -> None:
+    # flask's `self.view_functions[endpoint] = view_func` / `self.deferred_functions.append(f)`
+    # in one method and `self.view_functions[rule.endpoint](...)` / `for d in ...: d(state)` in
+    # another; marshmallow's class-level `SERIALIZATION_FUNCS = {...}` read with `.get(k)`.
+    calls, _ = _load(
+        tmp_path,
+        {
+            "reg.py": """
+                from collections import defaultdict
+
+                def on_start(): pass
+                def on_stop(): pass
+                def index(): pass
+                def deferred(state): pass
+                def never_registered(): pass
+                def to_iso(v): pass
+                def to_ts(v): pass
+
+                class App:
+                    FORMATS = {"iso": to_iso, "ts": to_ts}
+
+                    def __init__(self):
+                        self.views = {}
+                        self.deferred = []
+                        self.hooks = defaultdict(list)
+                        self.before = {}
+
+                    def add_view(self, endpoint, view):
+                        self.views[endpoint] = view
+
+                    def record(self, func):
+                        self.deferred.append(func)
+
+                    def hook(self, name, func):
+                        self.hooks[name].append(func)
+
+                    def before_request(self, func):
+                        self.before.setdefault(None, []).append(func)
+
+                    def dispatch(self, endpoint):
+                        return self.views[endpoint]()
+
+                    def register(self, state):
+                        for d in self.deferred:
+                            d(state)
+
+                    def fire(self, name):
+                        for f in self.hooks[name]:
+                            f()
+
+                    def preprocess(self):
+                        for f in self.before.get(None, ()):
+                            f()
+
+                    def format(self, kind, v):
+                        func = self.FORMATS.get(kind)
+                        return func(v)
+
+                app = App()
+                app.add_view("index", index)
+                app.record(deferred)
+                app.hook("start", on_start)
+                app.hook("stop", on_stop)
+                app.before_request(on_stop)
+            """,
+        },
+    )
+    pairs = {(a, b) for a, b, _ in calls}
+    assert ("reg.py:App.dispatch", "reg.py:index", "value_flow") in calls
+    assert ("reg.py:App.register", "reg.py:deferred", "value_flow") in calls
+    assert ("reg.py:App.fire", "reg.py:on_start") in pairs
+    assert ("reg.py:App.fire", "reg.py:on_stop") in pairs
+    assert ("reg.py:App.preprocess", "reg.py:on_stop") in pairs
+    assert ("reg.py:App.format", "reg.py:to_iso") in pairs
+    assert ("reg.py:App.format", "reg.py:to_ts") in pairs
+    # what no registration stored is not called; a view is not a deferred function
+    assert not any(b == "reg.py:never_registered" for _, b in pairs)
+    assert ("reg.py:App.register", "reg.py:index") not in pairs
+    assert ("reg.py:App.preprocess", "reg.py:on_start") not in pairs
+
+
+def test_implicit_protocol_methods_of_known_instances(tmp_path: Path) -> None:
+    # Operators, tests, f-strings and builtins run dunder methods of the operand's class:
+    # marshmallow's `if self.exclude:` (OrderedSet.__len__), `set(self)` (__iter__),
+    # f"{invalid_fields}" (__repr__); click's `__getattr__` proxies.
+    calls, _ = _load(
+        tmp_path,
+        {
+            "p.py": """
+                class Bag:
+                    def __init__(self, items):
+                        self.items = list(items)
+                    def __len__(self):
+                        return len(self.items)
+                    def __iter__(self):
+                        return iter(self.items)
+                    def __contains__(self, x):
+                        return x in self.items
+                    def __eq__(self, other):
+                        return True
+                    def __repr__(self):
+                        return "Bag()"
+
+                class Proxy:
+                    def __init__(self, target):
+                        self._target = target
+                    def __getattr__(self, name):
+                        return getattr(self._target, name)
+
+                class Text(str):
+                    def __repr__(self):
+                        return "Text()"
+
+                def use(bag, other, proxy, text):
+                    if bag:
+                        pass
+                    n = len(bag)
+                    found = 1 in bag
+                    same = bag == other
+                    copied = set(bag)
+                    shown = f"{bag}"
+                    proxy.read(0)
+                    kept = proxy._target
+                    plain = f"{text}"
+
+                def main():
+                    use(Bag([]), Bag([]), Proxy(None), Text("x"))
+            """,
+        },
+    )
+    implicit = {(a, b) for a, b, r in calls if r == "implicit"}
+    for dunder in ("__len__", "__contains__", "__eq__", "__iter__", "__repr__"):
+        assert ("p.py:use", f"p.py:Bag.{dunder}") in implicit, dunder
+    assert ("p.py:use", "p.py:Proxy.__getattr__") in implicit  # `proxy.read`: not defined
+    # `Text` subclasses `str`, whose own `__format__` runs: no edge to Text.__repr__
+    assert ("p.py:use", "p.py:Text.__repr__") not in {(a, b) for a, b, _ in calls}
+    # an attribute the class assigns is no `__getattr__` call, whatever its value
+    assert ("p.py:Proxy.__getattr__", "p.py:Proxy.__getattr__") not in implicit
+
+
+def test_descriptors_and_property_reads_on_other_receivers(tmp_path: Path) -> None:
+    # flask's `testing = ConfigAttribute[bool]("TESTING")` read as `self.testing` runs
+    # ConfigAttribute.__get__; `app.debug` on a parameter that is passed an App runs the
+    # property; `self.static_folder = value` runs the property's setter.
+    calls, _ = _load(
+        tmp_path,
+        {
+            "cfg.py": """
+                import typing as t
+                T = t.TypeVar("T")
+
+                class ConfigAttribute(t.Generic[T]):
+                    def __init__(self, name):
+                        self.name = name
+                    def __get__(self, obj, owner=None):
+                        return obj.config[self.name]
+                    def __set__(self, obj, value):
+                        obj.config[self.name] = value
+            """,
+            "app.py": """
+                from cfg import ConfigAttribute
+
+                class App:
+                    testing = ConfigAttribute[bool]("TESTING")
+                    secret_key = ConfigAttribute("SECRET_KEY")
+
+                    def __init__(self, folder):
+                        self.config = {}
+                        self.static_folder = folder
+
+                    @property
+                    def debug(self):
+                        return False
+
+                    @property
+                    def static_folder(self):
+                        return self._folder
+
+                    @static_folder.setter
+                    def static_folder(self, value):
+                        self._folder = value
+
+                    def handle(self):
+                        return self.testing or self.debug
+
+                def create_logger(app):
+                    if app.debug and not app.secret_key:
+                        pass
+                    app.secret_key = "x"
+
+                def main():
+                    create_logger(App("static"))
+            """,
+        },
+    )
+    implicit = {(a, b) for a, b, r in calls if r == "implicit"}
+    assert ("app.py:App.handle", "cfg.py:ConfigAttribute.__get__") in implicit
+    assert ("app.py:App.handle", "app.py:App.debug") in implicit
+    assert ("app.py:create_logger", "app.py:App.debug") in implicit
+    assert ("app.py:create_logger", "cfg.py:ConfigAttribute.__get__") in implicit
+    assert ("app.py:create_logger", "cfg.py:ConfigAttribute.__set__") in implicit
+    assert ("app.py:App.__init__", "app.py:App.static_folder") in implicit  # the setter
+    # `ConfigAttribute[bool](...)` constructs the class
+    assert ("app.py:App.<body>", "cfg.py:ConfigAttribute.__init__") in {(a, b) for a, b, _ in calls}
