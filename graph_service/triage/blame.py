@@ -97,6 +97,7 @@ class BlameLine:
     summary: dict[str, str] = field(default_factory=dict)
     time: dict[str, datetime] = field(default_factory=dict)
     error: str | None = None
+    lines: dict[int, str] = field(default_factory=dict)  # line number -> sha, the counted lines
 
 
 _CLONES: weakref.WeakKeyDictionary[Any, tuple[float, tuple[Any, ...], dict[str, RepoClone]]] = (
@@ -350,6 +351,7 @@ def _cut(req: BlameRequest, fb: FileBlame) -> BlameLine:
         if sha is None or (n != req.line and not req.start <= n <= req.end):
             continue
         out.counts[sha] = out.counts.get(sha, 0) + 1
+        out.lines[n] = sha
         out.summary.setdefault(sha, fb.summary.get(sha, ""))
         if sha in fb.time:
             out.time.setdefault(sha, fb.time[sha])

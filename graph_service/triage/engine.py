@@ -188,6 +188,7 @@ def triage(
         commits=answer.commits,
         commit_method=answer.method,
         commit_window=answer.window,
+        commit_blamed=answer.blamed,
         as_of=now,
         deployments=cands.deployments,
         similar=found,

@@ -20,13 +20,13 @@ from graph_service.triage.code_index import CodeIndex, FrameHit
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FramesAsOf"]
+__all__ = ["FramesAsOf", "short_name", "spans_at"]
 
 _SPANS: OrderedDict[tuple[str, str, str], list[tuple[int, int, str]]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def _spans(repo: RepoClone, rev: str, path: str) -> list[tuple[int, int, str]]:
+def spans_at(repo: RepoClone, rev: str, path: str) -> list[tuple[int, int, str]]:
     """(first line, last line, qualified name) of each function of `path` at `rev`."""
     from loaders.code.parse import parse_source
 
@@ -45,7 +45,7 @@ def _spans(repo: RepoClone, rev: str, path: str) -> list[tuple[int, int, str]]:
     return spans
 
 
-def _short(name: str) -> str:
+def short_name(name: str) -> str:
     return name.replace("::", ".").rsplit(".", 1)[-1].split("(")[0]
 
 
@@ -69,12 +69,12 @@ class FramesAsOf:
         rev = revision_at(repo, self.now) if repo is not None else None
         if repo is None or rev is None:
             return None
-        held = [s for s in _spans(repo, rev, self.code.file_path[fi]) if s[0] <= line <= s[1]]
+        held = [s for s in spans_at(repo, rev, self.code.file_path[fi]) if s[0] <= line <= s[1]]
         if not held:
             return None
         qual = min(held, key=lambda s: s[1] - s[0])[2]
-        short = _short(frame_function)
-        if short and short != _short(qual) and not short.startswith("<"):
+        short = short_name(frame_function)
+        if short and short != short_name(qual) and not short.startswith("<"):
             return None
         return next(
             (fn for fn in self.code.fns_in_file.get(fi, []) if self.code.fn_qual[fn] == qual),

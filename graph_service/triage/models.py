@@ -145,6 +145,11 @@ class Suspect(BaseModel):
     signals: dict[str, float] = Field(default_factory=dict)
     evidence: list[Evidence] = Field(default_factory=list)
     owners: list[Owner] = Field(default_factory=list)
+    reason: str = Field(
+        default="",
+        description="Commits: why it is a suspect, e.g. 'wrote line 84 of frame 1 (Entry.log) "
+        "entry.go:84' or 'wrote 12 of 30 lines of suspect function Entry.log ...'.",
+    )
 
 
 class FixRef(BaseModel):
@@ -231,6 +236,11 @@ class TriageResult(BaseModel):
     )
     commit_window: str = Field(
         default="", description="The time limit applied to suspect commits; empty when none."
+    )
+    commit_blamed: list[str] = Field(
+        default_factory=list,
+        description="What `git blame` read for suspect commits (each frame and suspect function "
+        "with its lines, as of `as_of`) and how many cosmetic commits it looked through.",
     )
     as_of: datetime | None = Field(default=None, description="The ticket time triaged against.")
     elapsed_ms: float = 0.0

@@ -79,8 +79,21 @@ def test_blame_names_the_commit_that_wrote_the_failing_line(
         assert "Reformat with black" not in names
         assert r.commits[0].uid == f"commit:{shas['Parse quantities as integers']}"
         top = r.commits[0].evidence[0]
-        assert "wrote the frame's line" in top.detail and "shop/qty.py" in top.detail
+        assert top.detail.startswith("wrote line 7 of frame 1 (parse_qty) shop/qty.py:7")
+        assert r.commits[0].reason == "wrote line 7 of frame 1 (parse_qty) shop/qty.py:7"
+        assert r.commits[0].signals["innermost_line"] == 1.0
         assert store.query(top.cypher, top.params).rows()
+        # the answer says what was blamed, as of the ticket, and what was looked through
+        assert r.commit_blamed[:2] == [
+            "frame 1 (parse_qty) shop/qty.py:7 (4 lines)",
+            "frame 2 (handle) shop/qty.py:12 (3 lines)",
+        ], r.commit_blamed
+        assert r.commit_blamed[-1] == "looked through 1 cosmetic commit(s)"
+        add = next(c for c in r.commits if c.name == "Add quantity parsing")
+        assert (
+            add.reason
+            == "wrote 3 line(s) near line 7 of frame 1 (parse_qty) shop/qty.py:7 (3 of 4)"
+        )
         # a visible time limit: the answer says it applied, and older commits are gone
         short = triage(store, ticket, None, cfg.model_copy(update={"commit_since_days": 30.0}))
         assert short.commit_window.startswith("only commits authored after 2025-12-02")
@@ -104,6 +117,47 @@ def test_without_a_clone_commits_come_from_the_graph_with_no_window(
         r = triage(store, ticket, None, cfg)
         assert r.commit_method == "graph" and r.commit_window == ""
         assert r.commits, "commits older than 180 days are still suspects"
+    finally:
+        store.close()
+
+
+def test_without_a_trace_the_top_suspect_functions_are_blamed_whole(
+    blamed: tuple[GraphStore, dict[str, str]],
+) -> None:
+    store, _ = blamed
+    cfg = TriageConfig(embedder="hashing", learned=False)
+    ticket = TicketInput(title="strip breaks on quantities", created=datetime(2025, 10, 1))
+    try:
+        r = triage(store, ticket, None, cfg)
+        assert r.functions[0].name == "parse_qty" and r.commit_method == "blame"
+        assert r.commit_blamed[0] == "suspect function parse_qty shop/qty.py:4-7 (4 lines)"
+        by_name = {c.name: c for c in r.commits}
+        add = by_name["Add quantity parsing"]
+        assert add.reason == "wrote 3 of 4 lines of suspect function parse_qty shop/qty.py:4-7"
+        assert by_name["Parse quantities as integers"].reason.startswith("wrote 1 of 4 lines")
+        assert r.commits[0].name == "Add quantity parsing"
+    finally:
+        store.close()
+
+
+def test_a_frame_whose_line_is_another_functions_then_blames_the_named_function(
+    blamed: tuple[GraphStore, dict[str, str]],
+) -> None:
+    """The reporter ran another version: line 12 held `handle` at the ticket's time, but the
+    frame says `parse_qty`; the named function is blamed, and no line of `handle` counts."""
+    store, _ = blamed
+    cfg = TriageConfig(embedder="hashing", learned=False)
+    body = (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/app/shop/qty.py", line 12, in parse_qty\n'
+        "    return int(text)\n"
+        "ValueError: invalid literal for int() with base 10: '2.5'\n"
+    )
+    ticket = TicketInput(title="qty crash", body=body, created=datetime(2026, 1, 1))
+    try:
+        r = triage(store, ticket, None, cfg)
+        assert r.commit_blamed[0] == "frame 1 (parse_qty) shop/qty.py:4-7 (4 lines)"
+        assert all("line 12" not in c.reason for c in r.commits), [c.reason for c in r.commits]
     finally:
         store.close()
 
