@@ -64,6 +64,17 @@ def receiver_text(node: Node) -> str | None:
 
 
 _IDENT_TYPES = frozenset({"identifier", "shorthand_property_identifier_pattern"})
+# Python parameters with no `name`, `pattern` or `left` field: their first identifier names them
+# (what the general path below finds too, without its three field lookups)
+_UNNAMED_PARAMS = frozenset(
+    {
+        "typed_parameter",
+        "list_splat_pattern",
+        "dictionary_splat_pattern",
+        "keyword_separator",
+        "positional_separator",
+    }
+)
 
 
 def param_names(params: Node) -> list[str]:
@@ -74,6 +85,11 @@ def param_names(params: Node) -> list[str]:
         kind = child.type
         if kind in _IDENT_TYPES:
             out.append(node_text(child))
+            continue
+        if kind in _UNNAMED_PARAMS:
+            ident = _first_identifier(child)
+            if ident is not None:
+                out.append(ident)
             continue
         if "comment" in kind:
             continue

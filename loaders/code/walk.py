@@ -7,7 +7,7 @@ import logging
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +83,7 @@ def list_files(
     """Supported source files under `root`, ignoring what .gitignore ignores."""
     paths = _git_ls_files(root) if use_git else None
     if paths is None:
-        paths = _walk_with_gitignore(root)
+        paths = _walk_with_gitignore(root, language_for)
     for path in sorted(paths):
         if language_for(path) is None:
             continue
@@ -138,8 +138,13 @@ def _git_ls_files(root: Path) -> list[str] | None:
     return [p for p in paths if (root / p).is_file()]
 
 
-def _walk_with_gitignore(root: Path) -> list[str]:
-    """Walk the tree, honouring .gitignore files found on the way (nested ones too)."""
+def _walk_with_gitignore(
+    root: Path, language: Callable[[str], str | None] | None = None
+) -> list[str]:
+    """Walk the tree, honouring .gitignore files found on the way (nested ones too).
+
+    `language`: files it names no language for are left out before the (costlier) .gitignore
+    matching; directories are matched as before."""
     out: list[str] = []
     specs: list[tuple[str, pathspec.PathSpec]] = []
     for dirpath, dirnames, filenames in os.walk(root):
@@ -166,6 +171,8 @@ def _walk_with_gitignore(root: Path) -> list[str]:
         dirnames[:] = keep
         for f in filenames:
             rel = f"{rel_dir}/{f}" if rel_dir else f
+            if language is not None and language(rel) is None:
+                continue
             if not ignored(rel, False):
                 out.append(rel)
     return out
