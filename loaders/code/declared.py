@@ -11,14 +11,18 @@ attribute default `json_provider_class = DefaultJSONProvider`, `type(self)(...)`
 This pass types expressions of the value-flow facts (`loaders.code.flow_facts`, whose `types`
 hold the annotations) without solving anything: a local's type is the union of the types of the
 bindings that reach the use (declared types first), an attribute's type comes from the class's
-body (`x: T`, `x = Cls`, a property's result) or the declared attributes of
-`loaders.code.field_types`, a call's type from the callee's declared result (a class gives an
-instance), an item's from the collection's declared item type. A call on a typed value calls the
-method found from the declared class upwards (C3; resolution `annotation`, 0.7) and the
-overrides below it that the load constructs when there are at most `MAX_OVERRIDES`
-(`override`, 0.5: a wide declared type says too little to name them); calling a class held in a
-variable runs its `__init__` (`constructor`, 0.7) and, within the same cap, its constructed
-subclasses'. `self.m()` is left to the name layer and the override pass.
+body (`x: T`, `x = Cls`, a property's result), `self.x: T` or `self.x = value` in its methods,
+or the declared attributes of `loaders.code.field_types`; a call's type from the callee's
+declared result (a class gives an instance), an item's from the collection's declared item type
+(`list(...)`, `sorted(...)`, `enumerate(...)` keep it). A call on a typed value calls the method
+found from the declared class upwards (C3; resolution `annotation`, 0.7) unless every class of
+the load that is constructed, the declared one or below it, overrides it (an abstract hook never
+runs), and the overrides below it that the load constructs when there are at most
+`MAX_OVERRIDES` (`override`, 0.5: a wide declared type says too little to name them); calling
+a class held in a variable runs its `__init__` (`constructor`, 0.7) and, within the same cap,
+its constructed subclasses'. `self.m()` is left to the name layer and the override pass.
+Classes held as values where they are built later (a class attribute's default, the items of a
+literal list of classes) count as constructed for every override pass of the load.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ MAX_OVERRIDES = 3  # constructed overrides followed below a declared class; beyo
 _MAX_TYPES = 8  # an expression with more types than this is left untyped
 _MAX_DEPTH = 40
 _NAMES = frozenset({"n", "nv"})
+# builtins that give the items of their first argument (in a new collection or iterator)
+_ITERATING = dict.fromkeys(("list", "tuple", "set", "frozenset", "sorted", "reversed", "iter"), "")
+_ITERATING["enumerate"] = "enumerate"
 _EMPTY: frozenset[tuple] = frozenset()
 Types = frozenset[tuple]
 # Types: ("i", path, qual) an instance of that class · ("I", path, qual) an instance of it or of
@@ -66,6 +73,10 @@ class _Index:
     versions: dict[tuple[str, str], list[tuple]] = field(default_factory=lambda: defaultdict(list))
     declared: dict[tuple[str, str], Ann] = field(default_factory=dict)
     returns: dict[str, Ann] = field(default_factory=dict)
+    # (class, attribute) -> (method, value) of each `self.attribute = value` in its methods
+    stored: dict[tuple[str, str], list[tuple[str, Any]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
 
 def _index(f: FlowFacts) -> _Index:
@@ -88,6 +99,10 @@ def _index(f: FlowFacts) -> _Index:
     for op, scope, a, b in f.stmts:
         if op == "=":
             bind(scope, a, ("=", b))
+            if isinstance(a, tuple) and a and a[0] == "a" and a[1] and a[1][0] in _NAMES:
+                sc = f.scopes.get(scope)
+                if sc is not None and sc.method == "self" and sc.params[:1] == (a[1][1],):
+                    out.stored[(sc.parent or "", a[2])].append((scope, b))
         elif op == "for":
             bind(scope, a, ("for", b, None))
     for op, scope, a, b in f.types:
@@ -95,6 +110,10 @@ def _index(f: FlowFacts) -> _Index:
             out.returns[scope] = a
         elif op in ("param", "var"):
             out.declared[(scope, a)] = b
+        elif op == "attr":  # `self.a: T` in a method: the class declares `a: T`
+            owner = f.scopes[scope].parent
+            if owner is not None:
+                out.declared.setdefault((owner, a), b)
         elif op == "except":
             out.binds[(scope, a)].append(("exc", b))
     return out
@@ -124,6 +143,43 @@ class DeclaredTypes:
         self._indexes: dict[str, _Index] = {}
         self._memo: dict[tuple[str, str, Any], Types] = {}
         self._ann_memo: dict[tuple[str, Ann], Types] = {}
+        overrides.add_constructed(self._held_classes())
+
+    def _held_classes(self) -> set[tuple[str, str]]:
+        """Classes held as values where they are likely built later: a class attribute's
+        default (`json_provider_class = DefaultJSONProvider`) and the items of a literal list,
+        tuple or dict of classes (`default_tags = [TagDict, ...]`), not the tuples of
+        `isinstance`/`issubclass` and `except`."""
+        out: set[tuple[str, str]] = set()
+        for path, f in self.facts.items():
+            fs = self.table.files.get(path)
+            if fs is None:
+                continue
+            named: list[Any] = []
+            for op, scope, _, b in f.stmts:
+                sc = f.scopes.get(scope)
+                if op == "=" and sc is not None and sc.kind == "class":
+                    named.append(b)
+            checks = {
+                args[1][1]
+                for _, callee, args, _, _ in f.sites
+                if len(args) == 2
+                and isinstance(callee, tuple)
+                and callee[0] in _NAMES
+                and callee[1] in ("isinstance", "issubclass")
+                and isinstance(args[1], tuple)
+                and args[1][0] == "k"
+            }
+            checks |= {b[1] for op, _, _, b in f.types if op == "except" and b[0] == "k"}
+            for i, (_, items) in enumerate(f.containers):
+                if i not in checks:
+                    named += [x for _, x in items]
+            for e in named:
+                dotted = _dotted(e)
+                target = self.table.resolve_expr(fs, None, dotted) if dotted else None
+                if target is not None and target[0] == "class":
+                    out.add((target[1], target[2]))
+        return out
 
     def index(self, path: str) -> _Index:
         found = self._indexes.get(path)
@@ -275,12 +331,20 @@ class DeclaredTypes:
                 continue
             idx = self.index(k[0])
             declared = idx.declared.get((k[1], name))
-            if declared is not None:
-                return self.ann_types(k[0], declared)
             found = idx.binds.get((k[1], name))
-            if found:
-                out = _union([self.binding(k[0], k[1], b, d) for b in found])
-                return _union([self._bound(t, kind) for t in out])
+            if declared is not None or found:
+                # `json_provider_class: type[JSONProvider] = DefaultJSONProvider`: both
+                out = _union([self.binding(k[0], k[1], b, d) for b in found or ()])
+                out = _union([self._bound(t, kind) for t in out])
+                if declared is not None:
+                    out = _union([out, self.ann_types(k[0], declared)])
+                return out
+            if kind in ("i", "I"):  # `self.serializer = serializer` in a method
+                stored = idx.stored.get((k[1], name))
+                if stored:
+                    out = _union([self.types(k[0], m, v, d) for m, v in stored])
+                    if out:
+                        return out
         if kind in ("i", "I"):
             typed = self.fields.attr_type(cls, name)
             if typed is not None:
@@ -309,6 +373,15 @@ class DeclaredTypes:
                 return frozenset(
                     ("C", *t[1:]) for t in self.types(path, scope, args[0], d) if t[0] in ("i", "I")
                 )
+        if isinstance(callee, tuple) and callee and callee[0] in _NAMES and args:
+            wrap = _ITERATING.get(callee[1])
+            if wrap is not None and not self.index(path).binds.get((scope, callee[1])):
+                items = _union([_iterated(v) for v in self.types(path, scope, args[0], d)])
+                if not items:
+                    return _EMPTY
+                if wrap == "enumerate":
+                    items = frozenset({("P", (_EMPTY, items))})
+                return frozenset({("E", items)})
         out: list[Types] = []
         for t in self.types(path, scope, callee, d):
             if t[0] in ("c", "C"):
@@ -372,7 +445,10 @@ class DeclaredTypes:
     def _method(self, add: Any, caller: str, t: tuple, name: str, line: int) -> None:
         cls = (t[1], t[2])
         hit = self.table.find_method(cls, name)
-        if hit is not None:
+        # a declared class whose constructed classes all override `name` never runs its own
+        if hit is not None and (
+            t[0] not in ("I", "C") or self.overrides.runs_own(cls, name) is not False
+        ):
             add(caller, (hit[0][1], hit[0][2]), "annotation", CONFIDENCE, line)
         if t[0] not in ("I", "C"):
             return  # this very class: no override
@@ -385,7 +461,7 @@ class DeclaredTypes:
         cls = (t[1], t[2])
         for name in ("__new__", "__init__"):
             hit = self.table.find_method(cls, name)
-            if hit is not None:
+            if hit is not None and (t[0] != "C" or self.overrides.runs_own(cls, name) is not False):
                 add(caller, (hit[0][1], hit[0][2]), "constructor", CONSTRUCTOR_CONFIDENCE, line)
             if t[0] != "C":
                 continue
@@ -393,6 +469,17 @@ class DeclaredTypes:
             if len(below) <= MAX_OVERRIDES:
                 for target in below:
                     add(caller, target, "constructor", OVERRIDE_CONFIDENCE, line)
+
+
+def _dotted(e: Any) -> str | None:
+    """`Cls`, `mod.Cls` as written, from a facts expression."""
+    parts: list[str] = []
+    while isinstance(e, tuple) and e and e[0] == "a":
+        parts.append(e[2])
+        e = e[1]
+    if isinstance(e, tuple) and e and e[0] in _NAMES:
+        return ".".join([e[1], *reversed(parts)])
+    return None
 
 
 def _item(v: tuple, key: str | None) -> Types:

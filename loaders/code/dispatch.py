@@ -8,8 +8,9 @@ time `self` is often an instance of a subclass that overrides `m` (a base class'
 method calling its hooks: `Field.deserialize` -> `DateTime._deserialize`). Value flow finds
 these only while `self` holds at most a few classes. Here a subclass's override is a callee
 when the subclass, or a subclass of it that inherits that override, is constructed somewhere in
-the load (a call that names the class): classes never
-constructed add no edge. Resolution `override`, confidence 0.5.
+the load (a call that names the class, or a class held as a value where it is built later:
+see `loaders.code.declared`): classes never constructed add no edge. Resolution `override`,
+confidence 0.5.
 
 Decorator wrappers: `@setupmethod def route(...)` where `setupmethod(f)` defines one nested
 function that calls `f`: the name `route` now means that wrapper, so a caller of `route` calls
@@ -108,6 +109,26 @@ class Overrides:
                 seen.append(k)
                 todo.extend(self.children.get(k, ()))
         return seen
+
+    def add_constructed(self, classes: set[ClassKey]) -> None:
+        """Classes built where no call names them (a class held in a variable: a class
+        attribute default, an item of a list of classes)."""
+        if not classes <= self.constructed:
+            self.constructed.update(classes)
+            self._cache.clear()
+
+    def runs_own(self, cls: ClassKey, name: str) -> bool | None:
+        """Whether a constructed class, `cls` or one below it, runs the `name` that `cls`
+        has (its own or inherited); None when none of them is constructed."""
+        own = self.table.find_method(cls, name)
+        cone = [k for k in [cls, *self._descendants(cls)] if k in self.constructed]
+        if not cone:
+            return None
+        for k in cone:
+            hit = self.table.find_method(k, name)
+            if (hit[0] if hit else None) == (own[0] if own else None):
+                return True
+        return False
 
     def targets(self, cls: ClassKey, name: str) -> list[tuple[str, str]]:
         """(path, qualname) of the overrides of `name` below `cls` that a constructed class
