@@ -343,6 +343,9 @@ def graph_commits(
                 name=row["summary"] or row["sha"][:12],
                 path=f"{at:%Y-%m-%d}" if at else "",
                 score=round(score, 4),
+                reason=f"changed suspect {node.split(':')[-1]}"
+                + (f" and {len(touched) - 1} more suspect(s)" if len(touched) > 1 else "")
+                + (", shipped by the latest deployment" if row.get("deployed") else ""),
                 signals={
                     "suspects": float(len(touched)),
                     "deployed": float(bool(row.get("deployed"))),

@@ -39,6 +39,7 @@ def _suspects(title: str, rows: list[Suspect], evidence: bool) -> Table:
         name = s.name or s.uid
         if s.label == "Commit":
             name = f"{s.uid.removeprefix('commit:')[:10]} {name} ({_v(s.path)})"
+            name += f"\n  {s.reason}" if s.reason else ""
         elif s.path and s.path != name:
             name = f"{name}  {s.path}"
         cells = [str(i), f"{s.score:.2f}", name, signals or DASH]
@@ -104,6 +105,8 @@ def render_triage(
     title = f"Suspect commits ({how.get(result.commit_method, DASH)}"
     title += f"; {result.commit_window})" if result.commit_window else "; no time limit)"
     parts.append(_suspects(title, result.commits, evidence))
+    if result.commit_blamed:
+        parts.append("blamed: " + "; ".join(result.commit_blamed))
     if result.owners:
         owners = Table(title="Suggested owners")
         for col in ("who", "commits", "last change", "score"):

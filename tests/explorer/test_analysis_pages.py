@@ -243,6 +243,11 @@ def test_triage_form_has_a_when_field_and_the_signature_list_one_row_each(
     wait_for(page, "document.querySelectorAll('[data-testid=suspects] table').length == 3")
     caption = page.locator("[data-testid=suspects] table").nth(2).locator("caption").inner_text()
     assert "no time limit" in caption and "as of 2030-01-01" in caption
+    # each suspect commit says why it is one
+    commits = page.locator("[data-testid=suspects] table").nth(2)
+    assert "why" in commits.locator("thead").inner_text()
+    first = commits.locator("tbody tr").first.inner_text()
+    assert "changed suspect" in first or "wrote " in first, first
     # the same ticket pasted again is not its own "seen before" nor its own similar ticket
     similar = page.inner_text("[data-testid=similar]")
     assert ticket["title"] not in similar.split("\n")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -13,6 +17,7 @@ from graph_service.ingest import ingest
 from graph_service.settings import Settings
 from graph_service.store import GraphStore
 from graph_service.triage import TicketInput, TriageConfig, triage
+from tests.conftest import StoreBackend
 from tests.fixtures.git import git as _git
 
 V1 = '''"""Quantities."""
@@ -117,6 +122,8 @@ def test_without_a_clone_commits_come_from_the_graph_with_no_window(
         r = triage(store, ticket, None, cfg)
         assert r.commit_method == "graph" and r.commit_window == ""
         assert r.commits, "commits older than 180 days are still suspects"
+        assert r.commits[0].reason.startswith("changed suspect "), r.commits[0].reason
+        assert r.commit_blamed == []
     finally:
         store.close()
 
@@ -247,3 +254,27 @@ def test_bodies_are_read_in_files_the_words_point_at_not_only_traced_ones(
         assert apply.signals.get("body_bm25", 0.0) > 0, apply.signals
     finally:
         store.close()
+
+
+def test_the_command_line_shows_each_commits_reason_and_what_was_blamed(
+    tmp_path: Path,
+    backend: StoreBackend,
+    blamed: tuple[GraphStore, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store, _ = blamed
+    store.close()  # the command opens the store itself
+    backend.use_env(monkeypatch)
+    ticket = tmp_path / "t.json"
+    ticket.write_text(json.dumps({"title": "qty crash", "body": TRACE}))
+    prodgraph = Path(sys.executable).parent / "prodgraph"
+    out = subprocess.run(
+        [str(prodgraph), "triage", str(ticket), *backend.db_args, "--when", "2026-01-01"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert "wrote line 7 of frame 1 (parse_qty) shop/qty.py:7" in out.stdout, out.stdout
+    assert "blamed: frame 1 (parse_qty) shop/qty.py:7 (4 lines)" in out.stdout

@@ -114,6 +114,7 @@ export const triagePage = {
             render: (v, s) => h("button", { type: "button", class: "link", title: "draw its evidence", onclick: () => drawEvidence([s]) }, v || s.path || s.uid),
           },
           { key: "path", render: (v) => v || DASH },
+          ...(kind === "commits" ? [{ key: "reason", title: "why", render: (v) => v || DASH }] : []),
           { key: "score", render: (v) => num(v, 3) },
           { key: "signals", render: (v, s) => signals(s) },
           { key: "evidence", render: (v, s) => evidenceList(s) },
@@ -142,6 +143,7 @@ export const triagePage = {
         suspectTable("functions", answer.functions),
         suspectTable("files", answer.files),
         suspectTable("commits", answer.commits, commitCaption(answer)),
+        (answer.commit_blamed || []).length ? h("p", { class: "muted", "data-testid": "commit-blamed" }, `blamed: ${answer.commit_blamed.join("; ")}`) : null,
       );
       drawEvidence(answer.functions.slice(0, DRAWN));
       clear(
