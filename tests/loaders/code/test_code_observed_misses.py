@@ -869,3 +869,62 @@ def test_an_attribute_stored_from_a_declared_parameter(tmp_path: Path) -> None:
     by = {(a, b): how for a, b, how in calls}
     assert by[("tag.py:PassList.to_json", "tag.py:TaggedJSONSerializer.tag")] == "annotation"
     assert ("tag.py:PassList.untyped", "tag.py:TaggedJSONSerializer.tag") not in by
+
+
+def test_with_binds_what_enter_declares(tmp_path: Path) -> None:
+    # click's shell completion: `with cli.make_context(...) as ctx:` where make_context
+    # declares `-> Context` and Context.__enter__ declares `-> Self`; `ctx.command` is
+    # declared `Command`, whose constructed subclass Group has `resolve_command`
+    calls, _ = _load(
+        tmp_path,
+        {
+            "core.py": """
+                from __future__ import annotations
+                import typing as t
+                from typing_extensions import Self
+
+                class Command:
+                    def make_context(self, name) -> Context:
+                        return Context(self)
+
+                class Group(Command):
+                    def resolve_command(self, ctx, args):
+                        return None
+
+                class Context:
+                    def __init__(self, command: Command) -> None:
+                        self.command = command
+
+                    def __enter__(self) -> Self:
+                        return self
+
+                    def __exit__(self, *exc):
+                        return None
+
+                    def scope(self) -> Self:
+                        return self
+
+                    def close(self):
+                        pass
+
+                class Opaque:
+                    def __enter__(self):
+                        return object()
+
+                    def __exit__(self, *exc):
+                        return None
+
+                def _resolve_context(cli: Command, args):
+                    with cli.make_context("prog") as ctx:
+                        ctx.command.resolve_command(ctx, args)
+                        ctx.scope().close()
+                    with Opaque() as other:
+                        other.close()
+
+                Group()
+            """,
+        },
+    )
+    by = {(a, b): how for a, b, how in calls}
+    assert by[("core.py:_resolve_context", "core.py:Group.resolve_command")] == "override"
+    assert by[("core.py:_resolve_context", "core.py:Context.close")] == "annotation"
