@@ -18,7 +18,15 @@ import numpy as np
 
 from models.metrics import _fast_auc, paired_bootstrap, weighted_mean
 
-COLUMNS = ("gnn", "gnn_no_edges", "flat_lr", "lapredict", "kamei_lr", "largest_first")
+COLUMNS = (
+    "gnn",
+    "gnn_no_edges",
+    "flat_lr",
+    "prior_lr",
+    "lapredict",
+    "kamei_lr",
+    "largest_first",
+)
 # present when the run had --ablation (risk v2's features zeroed, same splits)
 ABLATION = ("gnn_v1", "flat_lr_v1")
 
@@ -92,7 +100,9 @@ def main() -> None:
     print("|" + " --- |" * len(head))
     means: dict[str, list[float]] = {m: [] for m in COLUMNS}
     for d in args.dirs:
-        windows, _ = _windows(d / "predictions.csv", args.population)
+        windows, models = _windows(d / "predictions.csv", args.population)
+        for w in windows:  # runs made before a model existed: its column stays empty
+            w |= {m: np.full(len(w["y"]), np.nan) for m in COLUMNS if m not in models}
         sizes = np.array([len(w["y"]) for w in windows], float)
         y = np.concatenate([w["y"] for w in windows])
         aucs = {

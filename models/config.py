@@ -9,6 +9,8 @@ from contextlib import contextmanager
 import torch
 from pydantic import BaseModel, Field
 
+from models.context import COCHANGE_FEATURES
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["RiskConfig", "torch_threads"]
@@ -45,6 +47,12 @@ class RiskConfig(BaseModel):
         description="Time-latest share of training commits for early stopping and calibration.",
     )
     use_edges: bool = Field(default=True, description="False: the `gnn_no_edges` ablation.")
+    prior_features: tuple[str, ...] = Field(
+        default=("la", *COCHANGE_FEATURES),
+        description="Commit features of the prior: a logistic regression on them, fitted on "
+        "the training commits, is a fixed part of the commit logit and the networks learn the "
+        "rest (empty: no prior).",
+    )
     seed: int = 0
     threads: int = Field(
         default=1, ge=1, description="Torch CPU threads (small sparse ops slow down with more)."

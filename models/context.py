@@ -17,6 +17,10 @@ as the GNN's commit node:
   naming them, production traffic and error share. The GNN sees the same facts as neighbour
   node states and passes them as messages; these flat aggregates are there so the ablation
   (`gnn` against `flat_lr`) shows whether message passing adds anything beyond them.
+- **co-change** (`COCHANGE_FEATURES`): the files and functions that changed together with the
+  changed ones in their latest earlier commits (`cochange_partners`): how many, how strongly
+  the change leaves a habitual partner out, and what the partners have been through (fixes,
+  known bug-introducing changes, tickets and error signatures naming them), strictly before `t`.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "COCHANGE_FEATURES",
     "CONTENT_FEATURES",
     "FUNCTION_HISTORY_FEATURES",
     "NEIGHBOUR_CAP",
@@ -60,9 +65,21 @@ NEIGHBOUR_FEATURES = (
     "nbr_traffic_rate",
     "nbr_error_rate",
 )
-V2_FEATURES = CONTENT_FEATURES + FUNCTION_HISTORY_FEATURES + NEIGHBOUR_FEATURES
+# the files and functions that historically changed together with the changed ones
+COCHANGE_FEATURES = (
+    "cc_partners",
+    "cc_missing_conf",
+    "cc_fixes",
+    "cc_bugs",
+    "cc_tickets",
+    "cc_errors",
+)
+V2_FEATURES = CONTENT_FEATURES + FUNCTION_HISTORY_FEATURES + NEIGHBOUR_FEATURES + COCHANGE_FEATURES
 # callers (and callees) per changed function, as `RiskConfig.max_neighbours` for the ego graph
 NEIGHBOUR_CAP = 8
+# co-change: the latest earlier commits read per changed entity, and partners kept per commit
+COCHANGE_RECENT = 16
+COCHANGE_CAP = 32
 
 
 def _function_history(h: History, funcs: np.ndarray, t: float) -> list[float]:
@@ -104,6 +121,46 @@ def _neighbours(h: History, funcs: np.ndarray, t: float) -> list[float]:
     return [float(len(seen)), fixes, bugs, tickets, errors, rate, err]
 
 
+def cochange_partners(h: History, ents: np.ndarray, t: float) -> tuple[list[int], float]:
+    """The files and functions that changed together with `ents` in their latest
+    `COCHANGE_RECENT` earlier (non-merge) commits each, strictly before `t`, not among `ents`:
+    the `COCHANGE_CAP` most frequent, and the highest confidence (changes together / changes
+    of the entity, at least two together) of a partner this change leaves out."""
+    own = set(ents.tolist())
+    together: dict[int, int] = {}
+    missing = 0.0
+    for e in ents.tolist():
+        k = h.n_prior(e, t)
+        if k == 0:
+            continue
+        s = h.e_ptr[e]
+        mine: dict[int, int] = {}
+        for c in h.ev_commit[s + max(0, k - COCHANGE_RECENT) : s + k].tolist():
+            if h.is_merge[c]:
+                continue
+            for m in h.touched(c).tolist():
+                if m not in own and h.ent_kind[m] == h.ent_kind[e]:
+                    mine[m] = mine.get(m, 0) + 1
+        seen = min(k, COCHANGE_RECENT)
+        for m, n in mine.items():
+            together[m] = together.get(m, 0) + n
+            if n >= 2:
+                missing = max(missing, n / seen)
+    ranked = sorted(together, key=lambda m: (-together[m], m))[:COCHANGE_CAP]
+    return ranked, missing
+
+
+def _cochange(h: History, ents: np.ndarray, t: float) -> list[float]:
+    partners, missing = cochange_partners(h, ents, t)
+    fixes = bugs = tickets = errors = 0.0
+    for m in partners:
+        fixes += h._prefix(h.ev_cum_fix, m, h.n_prior(m, t))
+        bugs += h.known_bugs(m, t)
+        n_tickets, n_errors = h.signals_at(m, t)
+        tickets, errors = tickets + n_tickets, errors + n_errors
+    return [float(len(partners)), missing, fixes, bugs, tickets, errors]
+
+
 def context_features(h: History, ci: int) -> np.ndarray:
     """V2_FEATURES of commit `ci` as of its own time (raw values)."""
     t = float(h.t[ci])
@@ -113,5 +170,10 @@ def context_features(h: History, ci: int) -> np.ndarray:
     funcs = ents[is_fn]
     content = h.c_content[lo:hi][is_fn].sum(0) if len(funcs) else np.zeros(len(CONTENT_FEATURES))
     return np.concatenate(
-        [content, _function_history(h, funcs, t), _neighbours(h, funcs, t)]
+        [
+            content,
+            _function_history(h, funcs, t),
+            _neighbours(h, funcs, t),
+            _cochange(h, ents, t),
+        ]
     ).astype(float)

@@ -73,6 +73,7 @@ MODEL_NAMES = (
     "kamei_lr",
     "kamei_gb",
     "largest_first",
+    "prior_lr",
     "random",
 )
 # with `ablation=True`: the GNN and flat LR again on the same splits without risk v2's features

@@ -127,6 +127,11 @@ class RiskGNN(nn.Module):
         for k, d in NODE_DIMS.items():
             self.register_buffer(f"mean_{k}", torch.zeros(d))
             self.register_buffer(f"std_{k}", torch.ones(d))
+        # the size prior: a fixed linear logit on the commit's log features (in practice
+        # log(1 + lines added), fitted by `set_prior` before training), added to every member's
+        # commit logit, so the networks learn what size alone does not explain. Zero: no prior.
+        self.register_buffer("prior_w", torch.zeros(NODE_DIMS["commit"]))
+        self.register_buffer("prior_b", torch.zeros(()))
         self.members = nn.ModuleList(
             RiskNet(hidden, layers, dropout, use_edges) for _ in range(members)
         )
@@ -142,6 +147,15 @@ class RiskGNN(nn.Module):
             if x.shape[0] > 1:
                 getattr(self, f"mean_{k}").copy_(x.mean(0))
                 getattr(self, f"std_{k}").copy_(x.std(0).clamp_min(1e-3))
+
+    def set_prior(self, weights: Tensor, bias: float) -> None:
+        """The fixed commit-logit prior: `weights` over the log commit features, plus `bias`."""
+        self.prior_w.copy_(weights)
+        self.prior_b.fill_(bias)
+
+    def prior(self, x_commit: Tensor) -> Tensor:
+        """The prior's logit per commit row of (log, unscaled) commit features."""
+        return x_commit @ self.prior_w + self.prior_b
 
     def scale(self, x_dict: dict[str, Tensor]) -> dict[str, Tensor]:
         return {
@@ -161,6 +175,8 @@ class RiskGNN(nn.Module):
         chosen = range(len(self.members)) if members is None else members
         outs = [self.members[i](scaled, edge_index_dict) for i in chosen]
         commit = torch.stack([c for c, _ in outs])
+        if "commit" in x_dict:
+            commit = commit + self.prior(x_dict["commit"])
         nodes = {k: torch.stack([n[k] for _, n in outs]) for k in outs[0][1]}
         return commit, nodes
 
@@ -201,6 +217,7 @@ def fuse(model: RiskGNN) -> RiskGNN:
     for k in NODE_DIMS:
         getattr(fused, f"mean_{k}").copy_(getattr(model, f"mean_{k}"))
         getattr(fused, f"std_{k}").copy_(getattr(model, f"std_{k}"))
+    fused.set_prior(model.prior_w, float(model.prior_b))
     one: RiskNet = fused.members[0]  # type: ignore[assignment]
     for k in NODE_DIMS:
         _stacked([n.inp[k] for n in nets], one.inp[k])  # type: ignore[misc, arg-type]
@@ -231,7 +248,11 @@ def fuse(model: RiskGNN) -> RiskGNN:
 def _single_net_keys(
     module: nn.Module, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any
 ) -> None:
-    """Map a single network's keys (`inp.…`, saved before ensembles) to `members.0.…`."""
+    """Map a single network's keys (`inp.…`, saved before ensembles) to `members.0.…`; a
+    model saved before the size prior existed gets none (zero weights)."""
+    if any(k.startswith(prefix) for k in state_dict) and f"{prefix}prior_w" not in state_dict:
+        state_dict[f"{prefix}prior_w"] = torch.zeros(NODE_DIMS["commit"])
+        state_dict[f"{prefix}prior_b"] = torch.zeros(())
     for key in [k for k in state_dict if k.startswith(prefix)]:
         if key[len(prefix) :].split(".", 1)[0] in _NET_PARTS:
             state_dict[f"{prefix}members.0.{key[len(prefix) :]}"] = state_dict.pop(key)

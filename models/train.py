@@ -22,7 +22,7 @@ from models.config import RiskConfig, torch_threads
 from models.dataset import GraphTables, load_tables
 from models.egograph import EgoBatch, build_egos, subset
 from models.gnn import RiskGNN
-from models.history import History
+from models.history import COMMIT_FEATURES, History
 from models.registry import RiskModel, save, store_identity
 
 logger = logging.getLogger(__name__)
@@ -165,6 +165,7 @@ def _fit_net(
     net = RiskGNN(cfg.hidden, cfg.layers, cfg.dropout, cfg.use_edges, members=cfg.ensemble)
     net.fit_scaler(egos.data.x_dict)
     y = torch.from_numpy(h.labels(cutoff)[fit_ix]).float()
+    _fit_size_prior(net, egos.data["commit"].x, y.numpy(), list(cfg.prior_features))
     node_y = {k: torch.from_numpy(node_targets(h, egos, k, cutoff)) for k in ("file", "function")}
     pos = float(y.sum())
     pos_w = torch.tensor(max((len(y) - pos) / max(pos, 1.0), 1.0) ** 0.5)
@@ -194,6 +195,24 @@ def _fit_net(
         hook(cfg.epochs, cfg.epochs)  # early stopping ends the bar too
     net.eval()
     return net
+
+
+def _fit_size_prior(net: RiskGNN, x_commit: Tensor, y: np.ndarray, names: list[str]) -> None:
+    """A class-balanced logistic regression of the label on the commit features `names` (log
+    scaled already; standardised here, L2-regularised) becomes the network's fixed prior logit,
+    expressed back on the unstandardised log features."""
+    from sklearn.linear_model import LogisticRegression
+
+    if not names or len(np.unique(y)) < 2:
+        return
+    cols = [COMMIT_FEATURES.index(k) for k in names]
+    x = x_commit[:, cols].numpy().astype(np.float64)
+    mean, std = x.mean(0), np.maximum(x.std(0), 1e-3)
+    lr = LogisticRegression(max_iter=2000, class_weight="balanced").fit((x - mean) / std, y)
+    coef = lr.coef_[0] / std
+    w = torch.zeros(x_commit.shape[1])
+    w[cols] = torch.from_numpy(coef).float()
+    net.set_prior(w, float(lr.intercept_[0] - (coef * mean).sum()))
 
 
 def split_validation(

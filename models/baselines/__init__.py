@@ -9,11 +9,21 @@ from models.baselines.kamei_gb import KameiGB
 from models.baselines.kamei_lr import KameiLR
 from models.baselines.lapredict import LAPredict
 from models.baselines.largest_first import LargestFirst
+from models.baselines.prior_lr import PriorLR
 from models.baselines.random_order import RandomOrder
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BASELINES", "FlatLR", "KameiGB", "KameiLR", "LAPredict", "LargestFirst", "RandomOrder"]
+__all__ = [
+    "BASELINES",
+    "FlatLR",
+    "KameiGB",
+    "KameiLR",
+    "LAPredict",
+    "LargestFirst",
+    "PriorLR",
+    "RandomOrder",
+]
 
 BASELINES = {
     "flat_lr": FlatLR,
@@ -21,5 +31,6 @@ BASELINES = {
     "kamei_lr": KameiLR,
     "kamei_gb": KameiGB,
     "largest_first": LargestFirst,
+    "prior_lr": PriorLR,
     "random": RandomOrder,
 }

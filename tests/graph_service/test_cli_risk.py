@@ -149,6 +149,7 @@ def test_eval_risk_writes_predictions_and_the_json(tmp_path: Path) -> None:
             "kamei_lr",
             "kamei_gb",
             "largest_first",
+            "prior_lr",
             "random",
         ]
     )
