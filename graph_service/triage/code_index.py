@@ -170,27 +170,22 @@ class CodeIndex:
         return best
 
     def map_frame(self, path: str, function: str, line: int, module: str = "") -> FrameHit | None:
-        """The File and Function a frame points at: path suffix, then line range, then name."""
+        """The File and Function a frame points at: path suffix, then the function the frame
+        names, then line range.
+
+        A frame's line comes from the version of the file the reporter ran, its function name
+        does not move: when the file defines a function of the frame's name, that one is taken
+        (among several, the one holding the line, else the nearest); the line range decides
+        only when the name is absent (`<module>`, lambdas) or matches nothing in the file."""
         files = self.files_for_path(path) if path else []
         if not files and module:
             files = self.files_for_path(module.replace(".", "/").rsplit("/", 1)[0])
-        short = function.replace("::", ".").rsplit(".", 1)[-1].split("(")[0]
+        dotted = function.replace("::", ".").split("(")[0]
+        short = dotted.rsplit(".", 1)[-1]
         best: FrameHit | None = None
         for fi, shared in files:
             conf = min(0.5 + 0.15 * shared, 0.95) / max(len(files), 1) ** 0.5
-            hit = FrameHit(fi, -1, conf, False)
-            for fn in self.fns_in_file.get(fi, []):
-                in_range = bool(line) and self.fn_start[fn] <= line <= self.fn_end[fn]
-                named = bool(short) and self.fn_name[fn] == short
-                if not (in_range or named):
-                    continue
-                score = conf + (0.2 if in_range else 0) + (0.1 if named else 0)
-                span = int(self.fn_end[fn] - self.fn_start[fn])
-                if hit.function < 0 or (score, -span) > (
-                    hit.confidence,
-                    -int(self.fn_end[hit.function] - self.fn_start[hit.function]),
-                ):
-                    hit = FrameHit(fi, fn, round(min(score, 1.0), 3), in_range)
+            hit = self._in_file(fi, conf, dotted, short, line)
             if best is None or hit.confidence > best.confidence:
                 best = hit
         if best is None and short and not path:
@@ -199,6 +194,33 @@ class CodeIndex:
                 fn = same_name[0]
                 return FrameHit(int(self.fn_file[fn]), fn, 0.5, False)
         return best
+
+    def _in_file(self, fi: int, conf: float, dotted: str, short: str, line: int) -> FrameHit:
+        """The function of file `fi` a frame (qualified name `dotted`, last part `short`,
+        `line`) points at; FrameHit with function -1 when none."""
+        fns = self.fns_in_file.get(fi, [])
+
+        def span(fn: int) -> int:
+            return int(self.fn_end[fn] - self.fn_start[fn])
+
+        def holds(fn: int) -> bool:
+            return bool(line) and bool(self.fn_start[fn] <= line <= self.fn_end[fn])
+
+        named = [fn for fn in fns if short and self.fn_name[fn] == short]
+        if named:
+            qualified = [fn for fn in named if ("." + self.fn_qual[fn]).endswith("." + dotted)]
+            named = qualified or named
+            fn = min(
+                named,
+                key=lambda f: (not holds(f), abs(int(self.fn_start[f]) - line) if line else 0),
+            )
+            score = conf + (0.2 if holds(fn) else 0.0) + 0.1
+            return FrameHit(fi, fn, round(min(score, 1.0), 3), holds(fn))
+        held = [fn for fn in fns if holds(fn)]
+        if not held:
+            return FrameHit(fi, -1, conf, False)
+        fn = min(held, key=span)
+        return FrameHit(fi, fn, round(min(conf + 0.2, 1.0), 3), True)
 
 
 def _repo_of(uid: str, prefix: str) -> str:

@@ -79,8 +79,9 @@ def _matrix(table: dict[int, dict[str, float]], names: tuple[str, ...]) -> np.nd
     return np.array([[row.get(n, 0.0) for n in names] for row in table.values()], dtype=np.float64)
 
 
-# signals a file does not take from its functions: what the file is, and its own text match
-_STATIC = ("is_test", "non_code", "file_bm25", "body_bm25")
+# signals a file does not take from its functions: what the file is, its own text match, and
+# being called by a frame (a frame's own file carries the trace; its callees spread over many)
+_STATIC = ("is_test", "non_code", "file_bm25", "body_bm25", "callee")
 
 
 def file_signals(code: CodeIndex, c: Candidates) -> None:

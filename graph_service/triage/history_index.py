@@ -18,7 +18,7 @@ __all__ = ["HistoryIndex", "history_index"]
 
 _COMMITS = (
     "MATCH (c:Commit) RETURN c.uid AS uid, c.sha AS sha, c.authored_at AS at, "
-    "c.summary AS summary, c.risk_score AS risk"
+    "c.summary AS summary, c.risk_score AS risk, c.is_fix AS fix"
 )
 _MODIFIES = "MATCH (c:Commit)-[:MODIFIES]->(n:{label}) RETURN c.uid AS c, n.uid AS n"
 _AUTHORED = (
@@ -43,6 +43,8 @@ class HistoryIndex:
     commit_at: list[datetime | None] = field(default_factory=list)
     commit_ts: np.ndarray = field(default_factory=lambda: np.zeros(0))
     commit_risk: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # the commit's message says it fixes something (Commit.is_fix)
+    commit_fix: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     commit_pos: dict[str, int] = field(default_factory=dict)
     commit_author: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     people: list[tuple[str, str, str]] = field(default_factory=list)
@@ -63,6 +65,7 @@ class HistoryIndex:
             h.commit_at.append(r["at"])
         h.commit_ts = np.array([_epoch(t) for t in h.commit_at], dtype=np.float64)
         h.commit_risk = np.array([float(r["risk"] or 0.0) for r in rows], dtype=np.float64)
+        h.commit_fix = np.array([bool(r["fix"]) for r in rows], dtype=bool)
         h.commit_pos = pos
         h.commit_author = np.full(len(rows), -1, dtype=np.int64)
         person_pos: dict[str, int] = {}

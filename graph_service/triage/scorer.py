@@ -25,6 +25,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "trace_line": 0.5,
     "raised_in": 2.0,
     "neighbor": 0.8,
+    "callee": 1.0,
     "bm25": 1.5,
     "file_bm25": 0.75,
     "body_bm25": 1.0,
@@ -32,6 +33,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "path_mention": 1.0,
     "recent_change": 0.3,
     "churn": 0.15,
+    # shown as evidence and fitted by the learned scorer; no measurable gain by default
+    "fix_history": 0.0,
     "deploy": 1.0,
     "past_fix": 1.5,
     "same_error_fix": 2.0,

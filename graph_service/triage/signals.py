@@ -26,6 +26,7 @@ FUNCTION_SIGNALS = (
     "trace_line",
     "raised_in",
     "neighbor",
+    "callee",
     "bm25",
     "file_bm25",
     "body_bm25",
@@ -33,6 +34,7 @@ FUNCTION_SIGNALS = (
     "path_mention",
     "recent_change",
     "churn",
+    "fix_history",
     "deploy",
     "past_fix",
     "same_error_fix",
@@ -66,7 +68,12 @@ Q_PAST_FIX = (
 # One look-up per node, the node bound by its key at the end of the pattern: on Ladybug 0.22
 # an `UNWIND $uids ... MATCH` over a relationship, or the bound node written first, can plan a
 # join over the whole table (seconds at 1M nodes) where this form reads the node's edges (<1 ms).
-_NEIGHBOURS = "MATCH (g:Function)-[:CALLS]-(f:Function {uid: $u}) RETURN g.uid AS dst LIMIT $n"
+_CALLERS = "MATCH (g:Function)-[:CALLS]->(f:Function {uid: $u}) RETURN g.uid AS dst LIMIT $n"
+_CALLEES = "MATCH (g:Function)<-[:CALLS]-(f:Function {uid: $u}) RETURN g.uid AS dst LIMIT $n"
+Q_CALLEE = (
+    "MATCH (a:Function {uid: $a}) MATCH (b:Function {uid: $b}) "
+    "MATCH p = (a)-[:CALLS]->(b) RETURN a.uid, b.uid, length(p) AS hops"
+)
 _MAX_NEIGHBOURS = 2000
 _RAISED = (
     "MATCH (f:Function)<-[r:RAISED_IN]-(e:ErrorSignature {uid: $e}) "
@@ -272,33 +279,50 @@ def prose(body: str) -> str:
 
 
 def _neighbour_signals(store: GraphReader, code: CodeIndex, c: Candidates) -> None:
+    """Callers and callees (CALLS) of the traced functions: `neighbor` for both, half the
+    frame's weight; `callee` for what a frame calls, the frame's full weight (a trace that
+    stops in a frame often stops one call above the fault: a truncated paste, an error
+    raised in a library the frame called with bad input)."""
     traced = sorted(((s["trace"], fn) for fn, s in c.fn.items() if s.get("trace")), reverse=True)[
         :10
     ]
     if not traced:
         return
     weight = {code.fn_uid[fn]: w for w, fn in traced}
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[str, str, bool]] = []
     for u in weight:
-        n = _MAX_NEIGHBOURS - len(rows)
-        if n <= 0:
-            break
-        rows += [{"src": u, **r} for r in store.query(_NEIGHBOURS, {"u": u, "n": n}).rows()]
-    for r in rows:
-        fn = code.fn_pos.get(r["dst"])
-        if fn is None:
+        for query, down in ((_CALLEES, True), (_CALLERS, False)):
+            n = _MAX_NEIGHBOURS - len(rows)
+            if n <= 0:
+                break
+            rows += [(u, r["dst"], down) for r in store.query(query, {"u": u, "n": n}).rows()]
+    for src, dst, down in rows:
+        fn = code.fn_pos.get(dst)
+        if fn is None or dst == src:
             continue
-        v = 0.5 * weight[r["src"]]
+        v = 0.5 * weight[src]
         if c.put(c.fn, fn, "neighbor", v):
             c.cite(
-                r["dst"],
+                dst,
                 Evidence(
                     signal="neighbor",
                     value=round(v, 4),
                     detail="calls or is called by a function in the trace",
-                    path=[r["src"], r["dst"]],
+                    path=[src, dst],
                     cypher=Q_CALLS,
-                    params={"a": r["src"], "b": r["dst"]},
+                    params={"a": src, "b": dst},
+                ),
+            )
+        if down and c.put(c.fn, fn, "callee", weight[src]):
+            c.cite(
+                dst,
+                Evidence(
+                    signal="callee",
+                    value=round(weight[src], 4),
+                    detail="called by a function in the trace",
+                    path=[src, dst],
+                    cypher=Q_CALLEE,
+                    params={"a": src, "b": dst},
                 ),
             )
 
@@ -367,6 +391,7 @@ def _history_signals(
                 },
             )
             com["nodes"].add(uid)
+        _fix_history(hist, code, c, uid, every)
         changes = every[hist.commit_ts[every] >= since.timestamp()] if every.size else every
         if changes.size == 0:
             continue
@@ -392,6 +417,32 @@ def _history_signals(
                 path=[cu, uid],
                 cypher=Q_MODIFIED,
                 params={"c": cu, "uid": uid},
+            ),
+        )
+
+
+def _fix_history(hist: HistoryIndex, code: CodeIndex, c: Candidates, uid: str, every: Any) -> None:
+    """`fix_history`: how many earlier commits that say they fix something changed the
+    candidate (log-scaled, 1.0 at 5): code that needed fixes before tends to need them again."""
+    fixes = every[hist.commit_fix[every]] if every.size and hist.commit_fix.size else every[:0]
+    if fixes.size == 0:
+        return
+    table, key = _locate(code, c, uid)
+    if table is None:
+        return
+    v = min(math.log1p(fixes.size) / math.log1p(5), 1.0)
+    if c.put(table, key, "fix_history", v):
+        latest = int(fixes[0])
+        c.cite(
+            uid,
+            Evidence(
+                signal="fix_history",
+                value=round(v, 4),
+                detail=f"changed by {fixes.size} earlier fix(es), the latest "
+                f"{hist.commit_sha[latest][:10]} ({hist.commit_summary[latest]})",
+                path=[hist.commit_uid[latest], uid],
+                cypher=Q_MODIFIED,
+                params={"c": hist.commit_uid[latest], "uid": uid},
             ),
         )
 
