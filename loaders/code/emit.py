@@ -16,6 +16,7 @@ from loaders.base import LoadReport
 from loaders.code import incremental as inc
 from loaders.code.calls import resolve_bases, resolve_calls
 from loaders.code.declared import DeclaredTypes
+from loaders.code.declared_protocols import DeclaredProtocols
 from loaders.code.dispatch import Overrides, PropertyReads, Wrappers
 from loaders.code.field_types import FieldTypes
 from loaders.code.flow_edges import FlowCalls, flow_calls, merge_calls, read_facts
@@ -239,6 +240,7 @@ class BatchEmitter:
             if fields is not None and overrides is not None
             else None
         )
+        protocols = DeclaredProtocols(table, self.facts, declared) if declared is not None else None
         for path, parsed in run.parsed.items():
             calls = resolve_calls(table, parsed)
             sites += parsed.call_count
@@ -264,6 +266,9 @@ class BatchEmitter:
             if declared is not None:
                 more = declared.calls(parsed, merged)
                 typed += len(more)
+                merged += more
+                more = protocols.calls(parsed, merged) if protocols is not None else []
+                read += len(more)
                 merged += more
             yield from call_rows(self.uids, path, merged)
         report.stats["call_sites"] = sites

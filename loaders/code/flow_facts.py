@@ -712,6 +712,9 @@ class _Walker:
         first of `methods` its instances' classes define (`x == y` -> `__eq__`)."""
         if isinstance(value, tuple) and value and value[0] in _USED:
             self.f.stmts.append(("use", scope, value, methods))
+        elif isinstance(value, tuple) and value and value[0] == "u":  # `a and b`: either
+            for v in value[1]:
+                self.use(v, scope, methods)
 
     def lambda_(self, e: ast.Lambda, scope: str) -> Expr:
         n = self.lambdas[scope] = self.lambdas.get(scope, 0) + 1

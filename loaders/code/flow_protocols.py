@@ -8,9 +8,12 @@ Helpers of the solver in `loaders.code.flow` (they take it as their first argume
   (`x[k]` -> `__getitem__`, `x[k] = v` -> `__setitem__`), attribute reads a class answers
   with `__getattr__`, descriptors held in class attributes (`__get__` / `__set__`) and
   property setters. A method is taken from the class's C3 order, each name of a fallback
-  chain in turn (Python's own order: `__format__`, then `__str__`, then `__repr__`); a class
-  with an external base (not a marker such as `object`) before the method found gives no
-  edge, since that base may define it. Resolution `implicit`.
+  chain in turn (Python's own order: `__format__`, then `__str__`, then `__repr__`). An
+  external base before the method found stops the search (no edge) when it defines the name
+  or cannot be looked into: the classes of a few standard modules (builtins,
+  `collections.abc`, `typing`, ...) are, so `class S(MutableSet)` still reaches its own
+  `__len__` for `if s:`, while `class T(str)` never reaches its `__repr__` through an
+  f-string (`str.__format__` runs). Resolution `implicit`.
 - containers written and read through their methods: `c.append(v)`, `add`, `insert`,
   `extend`, `update`, `setdefault(k, d)` store into the container; `c.get(k)`, `pop`,
   `values()`, `items()`, `copy()` read it (flow-insensitive, the container's every slot), so
@@ -21,6 +24,8 @@ Helpers of the solver in `loaders.code.flow` (they take it as their first argume
 
 from __future__ import annotations
 
+import functools
+import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -76,19 +81,43 @@ CONTAINER_METHODS = frozenset({*_STORE_ONE, *_STORE_ITEMS, *_READ_ONE, *_SAME})
 
 def protocol_method(s: _Solver, cls: tuple[str, str], names: tuple[str, ...]) -> Value | None:
     """The method Python runs for the first of `names` the class defines (C3 order), or None
-    when none is defined in the repository or an external base may define it first."""
+    when none is defined in the repository or an external base defines it first (or may: a
+    base the loader cannot look into)."""
     order = s.mro(cls)
-    ext_at = next((i for i, k in enumerate(order) if s.ext_bases.get(k)), None)
     for name in names:
-        for i, k in enumerate(order):
-            if ext_at is not None and i > ext_at:
-                return None
+        for k in order:
             vals = s.vars.get((k[0], k[1], name))
             if vals:
                 return next((v for v in vals if v[0] == "f"), None)
-        if ext_at is not None:
-            return None
+            if any(_external_defines(q, name) for q in s.ext_bases.get(k, ())):
+                return None
     return None
+
+
+# standard modules whose classes are looked into (importing them has no side effect)
+_INTROSPECTED = frozenset(
+    {"builtins", "collections", "collections.abc", "typing", "abc", "numbers", "enum", "io"}
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _external_defines(qualname: str, name: str) -> bool:
+    """Whether an external base class defines `name` itself (not `object`'s default, not an
+    abstract method a subclass must define); True when the class cannot be looked into."""
+    module, _, attr = qualname.rpartition(".")
+    module = "builtins" if module == "<builtin>" else module
+    if module not in _INTROSPECTED:
+        return True
+    try:
+        found = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError):
+        return True
+    cls = getattr(found, "__origin__", found)  # `typing.MutableSet` -> collections.abc's
+    if not isinstance(cls, type):
+        return True
+    if name in getattr(cls, "__abstractmethods__", ()):
+        return False
+    return any(name in vars(k) for k in cls.__mro__ if k is not object)
 
 
 def use(s: _Solver, vals: Values, names: tuple[str, ...]) -> set[Value]:

@@ -928,3 +928,78 @@ def test_with_binds_what_enter_declares(tmp_path: Path) -> None:
     by = {(a, b): how for a, b, how in calls}
     assert by[("core.py:_resolve_context", "core.py:Group.resolve_command")] == "override"
     assert by[("core.py:_resolve_context", "core.py:Context.close")] == "annotation"
+
+
+def test_implicit_calls_on_declared_values(tmp_path: Path) -> None:
+    # flask's `if session.permanent:` (a parameter `session: SessionMixin`), `with ctx:` where
+    # `ctx = app.test_request_context()` (`-> RequestContext`); click's `value_proc(value)`
+    # where `value_proc = convert_type(...)` (`-> ParamType`): no instance is built in sight.
+    calls, _ = _load(
+        tmp_path,
+        {
+            "d.py": """
+                from collections.abc import MutableSet
+
+                class SessionMixin:
+                    @property
+                    def permanent(self):
+                        return False
+
+                class RequestContext:
+                    def __enter__(self):
+                        return self
+                    def __exit__(self, *exc):
+                        pass
+
+                class ParamType:
+                    def __call__(self, value):
+                        return value
+
+                class Names(MutableSet):
+                    def __len__(self):
+                        return 0
+                    def __contains__(self, x):
+                        return False
+                    def __iter__(self):
+                        return iter(())
+                    def add(self, x):
+                        pass
+                    def discard(self, x):
+                        pass
+
+                def test_request_context() -> RequestContext:
+                    raise NotImplementedError
+
+                def convert_type(ty) -> ParamType:
+                    raise NotImplementedError
+
+                def expiration(session: SessionMixin):
+                    if session.permanent:
+                        return 1
+
+                def transaction():
+                    ctx = test_request_context()
+                    with ctx:
+                        pass
+
+                def prompt(value):
+                    value_proc = convert_type(None)
+                    return value_proc(value)
+
+                def check(names, text):
+                    if names:
+                        return text
+
+                def main():
+                    check(Names(), "")
+            """,
+        },
+    )
+    implicit = {(a, b) for a, b, r in calls if r == "implicit"}
+    assert ("d.py:expiration", "d.py:SessionMixin.permanent") in implicit
+    assert ("d.py:transaction", "d.py:RequestContext.__enter__") in implicit
+    assert ("d.py:transaction", "d.py:RequestContext.__exit__") in implicit
+    assert ("d.py:prompt", "d.py:ParamType.__call__") in implicit
+    # value flow: collections.abc.MutableSet defines no __bool__, so `if names:` runs
+    # Names.__len__ (an external base the loader cannot look into would stop the search)
+    assert ("d.py:check", "d.py:Names.__len__") in implicit

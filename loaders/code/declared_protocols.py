@@ -1,0 +1,150 @@
+"""Implicit calls on values typed by declarations: property reads, protocol methods, `x()`.
+
+Value flow (`loaders.code.flow_protocols`) charges a property read, a `with` block's
+`__enter__`/`__exit__`, an operator's dunder method or an instance's `__call__` when it sees
+the instance built. Many receivers are only declared: `session: SessionMixin` (a parameter),
+`ctx = app.test_request_context()` (`-> RequestContext`), `self.type: ParamType` (an attribute),
+`value_proc = convert_type(...)` (`-> ParamType`). `loaders.code.declared` types those
+expressions; here the same facts are read again for what runs without a call expression:
+- `x.attr` where x's declared class has a property `attr` (C3 order) -> the property;
+- a "use" statement of the facts (a test, an operand, an f-string) -> the first protocol method
+  of the chain the class defines (`if x:` -> `__bool__`, else `__len__`);
+- `with x:` -> `__enter__` and `__exit__`; `x(...)` on an instance -> `__call__`.
+A class whose order passes a base outside the repository before the method is found gives no
+edge (that base may define it). Resolution `implicit`, confidence 0.7 (a declaration, as the
+name layer's `annotation`). Callers are the functions of the file (module and class bodies and
+lambdas are left to value flow).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from loaders.code.calls import ResolvedCall
+from loaders.code.declared import DeclaredTypes
+from loaders.code.flow_facts import FlowFacts
+from loaders.code.parse import ParsedFile
+from loaders.code.resolve import SymbolTable
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CONFIDENCE", "DeclaredProtocols"]
+
+CONFIDENCE = 0.7
+_INSTANCES = frozenset({"i", "I"})  # declared types that are instances (of it, or a subclass)
+_MAX_DEPTH = 30
+
+
+class DeclaredProtocols:
+    """Implicit calls on declared-typed values, per file."""
+
+    def __init__(
+        self, table: SymbolTable, facts: dict[str, FlowFacts], declared: DeclaredTypes
+    ) -> None:
+        self.table = table
+        self.facts = facts
+        self.declared = declared
+        self._chains: dict[tuple[tuple[str, str], tuple[str, ...]], tuple[str, str] | None] = {}
+
+    def method(self, cls: tuple[str, str], names: tuple[str, ...]) -> tuple[str, str] | None:
+        """(path, qualname) of the first of `names` the class's order defines; None when none
+        is defined in the repository or a base outside it comes first."""
+        key = (cls, names)
+        if key in self._chains:
+            return self._chains[key]
+        found: tuple[str, str] | None = None
+        for name in names:
+            hit = self.table.find_method(cls, name)
+            if hit is not None:
+                found = None if hit[2] else (hit[0][1], hit[0][2])
+                break
+            if self._external_base(cls):
+                break  # the external base may define it: Python stops there
+        self._chains[key] = found
+        return found
+
+    def _external_base(self, cls: tuple[str, str]) -> bool:
+        unresolved: set[tuple[str, str]] = getattr(self.table, "_unresolved", set())
+        return any(k in unresolved for k in self.table._mro(cls))
+
+    def _is_property(self, target: tuple[str, str]) -> bool:
+        f = self.facts.get(target[0])
+        sc = f.scopes.get(target[1]) if f is not None else None
+        return sc is not None and sc.property
+
+    def calls(self, parsed: ParsedFile, merged: list[ResolvedCall]) -> list[ResolvedCall]:
+        path = parsed.path
+        f = self.facts.get(path)
+        fs = self.table.files.get(path)
+        if parsed.language != "python" or f is None or fs is None:
+            return []
+        have = {(c.caller, c.callee_path, c.callee) for c in merged}
+        out: list[ResolvedCall] = []
+
+        def add(caller: str, target: tuple[str, str] | None, line: int) -> None:
+            if target is None:
+                return
+            key = (caller, target[0], target[1])
+            if key not in have:
+                have.add(key)
+                out.append(ResolvedCall(caller, target[0], target[1], "implicit", CONFIDENCE, line))
+
+        def instances(scope: str, e: Any) -> list[tuple[str, str]]:
+            return [(t[1], t[2]) for t in self.declared.types(path, scope, e) if t[0] in _INSTANCES]
+
+        def reads(caller: str, scope: str, e: Any, line: int, depth: int = 0) -> None:
+            """Property reads in `e` on declared-typed owners (`session.permanent`)."""
+            if not isinstance(e, tuple) or not e or depth > _MAX_DEPTH:
+                return
+            op = e[0]
+            if op == "a":
+                for cls in instances(scope, e[1]):
+                    hit = self.table.find_method(cls, e[2])
+                    if hit is not None and not hit[2]:
+                        target = (hit[0][1], hit[0][2])
+                        if self._is_property(target):
+                            add(caller, target, line)
+                reads(caller, scope, e[1], line, depth + 1)
+            elif op in ("s", "sl"):
+                reads(caller, scope, e[1], line, depth + 1)
+            elif op == "u":
+                for x in e[1]:
+                    reads(caller, scope, x, line, depth + 1)
+
+        for op, scope, a, b in f.stmts:
+            caller = self._caller(f, fs.functions, scope)
+            if caller is None:
+                continue
+            line = f.scopes[scope].line
+            if op == "use":
+                reads(caller, scope, a, line)
+                for cls in instances(scope, a) if b else ():
+                    add(caller, self.method(cls, b), line)
+            elif op == "with":
+                reads(caller, scope, b, line)
+                for cls in instances(scope, b):
+                    add(caller, self.method(cls, ("__enter__",)), line)
+                    add(caller, self.method(cls, ("__exit__",)), line)
+            elif op in ("=", "for"):
+                reads(caller, scope, b, line)
+            elif op in ("ret", "yield"):
+                reads(caller, scope, a, line)
+        for scope, callee, args, kws, line in f.sites:
+            caller = self._caller(f, fs.functions, scope)
+            if caller is None or not isinstance(callee, tuple) or not callee:
+                continue
+            if callee[0] == "a":
+                reads(caller, scope, callee[1], line)
+            for x in (*args, *(v for _, v in kws)):
+                reads(caller, scope, x, line)
+            for cls in instances(scope, callee):
+                add(caller, self.method(cls, ("__call__",)), line)
+        return out
+
+    @staticmethod
+    def _caller(f: FlowFacts, functions: dict[str, str | None], scope: str) -> str | None:
+        sc = f.scopes.get(scope)
+        if sc is None or sc.kind != "function" or scope not in functions:
+            return None
+        return scope
