@@ -18,7 +18,8 @@ imports pandas, 0.4-1.3 s here, once per process whatever the tree's size):
 project (e.g. `git archive` of an older commit) on the same machine in the same run, for a
 before/after ratio, and compares the graphs the two extracts produced (every CALLS and
 CALLS_EXTERNAL edge with its properties, and every other batch's rows): a speed change must
-not change an edge. The check runs after the timers, in the first pair only.
+not change an edge. The check runs after the timers, in the first pair only, both sides with
+PYTHONHASHSEED=0 (a pass whose result follows set order would differ between any two runs).
 """
 
 from __future__ import annotations
@@ -174,8 +175,9 @@ def child_changed(root: Path) -> dict[str, float]:
 def _run(kind: str, root: Path, checkout: Path, dump: Path | None = None) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     cmd = [sys.executable, str(Path(__file__).resolve()), str(root), "--child", kind]
-    if dump is not None:
+    if dump is not None:  # both sides with the same hash seed: set order cannot differ
         cmd += ["--dump", str(dump)]
+        env["PYTHONHASHSEED"] = "0"
     out = subprocess.run(
         cmd, cwd=checkout, env=env, capture_output=True, text=True, check=True, timeout=900
     )

@@ -207,6 +207,14 @@ def queries(name: str) -> tuple[Query, Query]:
     return main, Query(lang, branch_query_text(spec))
 
 
+@cache
+def combined_query(name: str) -> Query:
+    """Both queries of `queries(name)` as one: the tree is walked once, not twice (branch points
+    come back as matches with the single capture `branch`)."""
+    spec = _BY_NAME[name]
+    return Query(grammar(name), spec.query_text() + "\n" + branch_query_text(spec))
+
+
 def branch_query_text(spec: LanguageSpec) -> str:
     parts = [f"({kind}) @branch" for kind in spec.branch_kinds]
     for kind, ops in spec.branch_operators.items():

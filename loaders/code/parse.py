@@ -14,7 +14,13 @@ from typing import Any, TypeVar
 
 from tree_sitter import Node, Parser, QueryCursor
 
-from loaders.code.languages import LanguageSpec, grammar, is_test_path, queries, spec_for
+from loaders.code.languages import (
+    LanguageSpec,
+    combined_query,
+    grammar,
+    is_test_path,
+    spec_for,
+)
 from loaders.code.syntax import (
     docstring_of,
     first_error_line,
@@ -180,7 +186,6 @@ def parse_source(path: str, source: bytes) -> ParsedFile | None:
         parser = _parsers[spec.name] = Parser(grammar(spec.name))
     tree = parser.parse(source)
     root = tree.root_node
-    main_q, branch_q = queries(spec.name)
     blank = _nonblank_prefix(source)
     out = ParsedFile(
         path=path,
@@ -201,16 +206,18 @@ def parse_source(path: str, source: bytes) -> ParsedFile | None:
             out.bad_utf8_at = e.start
     extractor = _Extractor(spec, out, blank, source)
     calls, local_bindings, members = extractor.calls, extractor.locals, extractor.members
-    for _, caps in QueryCursor(main_q).matches(root):
+    branches: list[int] = []  # where the branch points (complexity) start
+    for _, caps in QueryCursor(combined_query(spec.name)).matches(root):
         if "call" in caps:
             calls.append(caps)
+        elif "branch" in caps:
+            branches.append(caps["branch"][0].start_byte)
         elif "local.name" in caps:
             local_bindings.append(caps)
         elif "field.name" in caps or "return.name" in caps:
             members.append(caps)
         else:
             extractor.add(caps)
-    branches = [n.start_byte for n in QueryCursor(branch_q).captures(root).get("branch", ())]
     extractor.finish(branches)
     if out.has_error:
         out.error_line = first_error_line(root)
