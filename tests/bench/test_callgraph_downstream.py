@@ -106,6 +106,8 @@ def test_risk_pairs_by_commit_and_refuses_different_commits(tmp_path: Path) -> N
     table = ab.risk_table([(on, off)], "code", resamples=200)
     assert "| r | 12 | 0.333 |" in table
     assert ab._auc(windows, 0) == pytest.approx(1 - ab._auc(windows, 1))
+    # every model scored alike in each arm: message passing adds nothing in either
+    assert ab.graph_gain_change(on, off, "code", 50)[0] == pytest.approx(0.0)
     other = _predictions(tmp_path / "x-off", [(s + "x", w, int(y), x) for s, w, y, x in rows])
     with pytest.raises(SystemExit, match="different commits"):
         ab.paired_windows(on, other, "code", "gnn")
