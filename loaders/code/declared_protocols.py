@@ -34,6 +34,7 @@ __all__ = ["CONFIDENCE", "DeclaredProtocols"]
 CONFIDENCE = 0.7
 _INSTANCES = frozenset({"i", "I"})  # declared types that are instances (of it, or a subclass)
 _MAX_DEPTH = 30
+_STMTS = frozenset({"use", "with", "=", "for", "ret", "yield"})
 
 
 class DeclaredProtocols:
@@ -46,6 +47,14 @@ class DeclaredProtocols:
         self.facts = facts
         self.declared = declared
         self._chains: dict[tuple[tuple[str, str], tuple[str, ...]], tuple[str, str] | None] = {}
+        # names worth typing a receiver for: properties and methods some class defines
+        self.properties: set[str] = set()
+        self.methods: set[str] = set()
+        for f in facts.values():
+            for qual, sc in f.scopes.items():
+                if sc.method:
+                    name = qual.rpartition(".")[2]
+                    (self.properties if sc.property else self.methods).add(name)
 
     def method(self, cls: tuple[str, str], names: tuple[str, ...]) -> tuple[str, str] | None:
         """(path, qualname) of the first of `names` the class's order defines; None when none
@@ -99,7 +108,7 @@ class DeclaredProtocols:
                 return
             op = e[0]
             if op == "a":
-                for cls in instances(scope, e[1]):
+                for cls in instances(scope, e[1]) if e[2] in self.properties else ():
                     hit = self.table.find_method(cls, e[2])
                     if hit is not None and not hit[2]:
                         target = (hit[0][1], hit[0][2])
@@ -112,18 +121,28 @@ class DeclaredProtocols:
                 for x in e[1]:
                     reads(caller, scope, x, line, depth + 1)
 
+        callers: dict[str, str | None] = {}
+
+        def caller_of(scope: str) -> str | None:
+            found = callers.get(scope, "")
+            if found == "":
+                found = callers[scope] = self._caller(f, fs.functions, scope)
+            return found
+
         for op, scope, a, b in f.stmts:
-            caller = self._caller(f, fs.functions, scope)
+            if op not in _STMTS:
+                continue
+            caller = caller_of(scope)
             if caller is None:
                 continue
             line = f.scopes[scope].line
             if op == "use":
                 reads(caller, scope, a, line)
-                for cls in instances(scope, a) if b else ():
+                for cls in instances(scope, a) if self.methods.intersection(b) else ():
                     add(caller, self.method(cls, b), line)
             elif op == "with":
                 reads(caller, scope, b, line)
-                for cls in instances(scope, b):
+                for cls in instances(scope, b) if "__enter__" in self.methods else ():
                     add(caller, self.method(cls, ("__enter__",)), line)
                     add(caller, self.method(cls, ("__exit__",)), line)
             elif op in ("=", "for"):
@@ -131,14 +150,14 @@ class DeclaredProtocols:
             elif op in ("ret", "yield"):
                 reads(caller, scope, a, line)
         for scope, callee, args, kws, line in f.sites:
-            caller = self._caller(f, fs.functions, scope)
+            caller = caller_of(scope)
             if caller is None or not isinstance(callee, tuple) or not callee:
                 continue
             if callee[0] == "a":
                 reads(caller, scope, callee[1], line)
             for x in (*args, *(v for _, v in kws)):
                 reads(caller, scope, x, line)
-            for cls in instances(scope, callee):
+            for cls in instances(scope, callee) if "__call__" in self.methods else ():
                 add(caller, self.method(cls, ("__call__",)), line)
         return out
 

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["FORMAT", "MISSING", "load", "save"]
 
-FORMAT = 5  # bump whenever flow_facts changes what it extracts
+FORMAT = 6  # bump whenever flow_facts changes what it extracts
 MISSING = object()
 _NO_FACTS = "no-facts"  # Python's parser refused the file: no facts, remembered too
 _TAG = f"f{FORMAT}-py{sys.version_info[0]}{sys.version_info[1]}"

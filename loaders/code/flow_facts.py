@@ -711,7 +711,8 @@ class _Walker:
         solver evaluates it (an attribute read may run a property or descriptor) and calls the
         first of `methods` its instances' classes define (`x == y` -> `__eq__`)."""
         if isinstance(value, tuple) and value and value[0] in _USED:
-            self.f.stmts.append(("use", scope, value, methods))
+            if methods or value[0] in ("a", "s"):  # a name or a call's result alone runs nothing
+                self.f.stmts.append(("use", scope, value, methods))
         elif isinstance(value, tuple) and value and value[0] == "u":  # `a and b`: either
             for v in value[1]:
                 self.use(v, scope, methods)
