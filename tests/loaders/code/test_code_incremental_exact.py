@@ -126,3 +126,31 @@ def test_real_package_after_edit_delete_and_rename_matches_a_fresh_load(
     assert any(c[1].startswith("click/state/context_globals.py:") for c in after)
     assert after != before
     assert _live(store) == _fresh_snapshot(tmp_path, root)
+
+
+CHAIN = {
+    "chain/__init__.py": "",
+    "chain/a.py": "def f():\n    return None\n",
+    "chain/b.py": "from chain.a import f\n\n\ndef h():\n    return f()\n",
+    "chain/c.py": "from chain.b import h\n\n\ndef use():\n    fn = h()\n    return fn()\n",
+    "chain/d.py": "def k():\n    return 2\n",
+}
+A_V2 = "from chain.d import k\n\n\ndef f():\n    return k\n"
+
+
+def test_value_flow_edges_of_a_file_that_does_not_import_the_changed_one(
+    store: GraphStore, tmp_path: Path, load: Callable[..., LoadReport]
+) -> None:
+    """c.py calls what b.h() returns, which is what a.f() returns: a change of a.py gives c.py
+    an edge though c.py neither imports a.py nor had any edge into it."""
+    from tests.loaders.code.code_sample_tree import write_tree
+
+    root = write_tree(tmp_path / "repo", CHAIN)
+    load(root)
+    assert not any(
+        c[0] == "chain/c.py:use" and c[1].startswith("chain/d.py") for c in call_edges(store)
+    )
+    (root / "chain" / "a.py").write_text(A_V2)
+    load(root)
+    assert ("chain/c.py:use", "chain/d.py:k", "value_flow") in call_edges(store)
+    assert _live(store) == _fresh_snapshot(tmp_path, root)
