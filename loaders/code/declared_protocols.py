@@ -149,6 +149,11 @@ class DeclaredProtocols:
                 reads(caller, scope, b, line)
             elif op in ("ret", "yield"):
                 reads(caller, scope, a, line)
+        callable_params = {
+            (scope, name)
+            for op, scope, name, ann in f.types
+            if op in ("param", "var") and _names_callable(ann)
+        }
         for scope, callee, args, kws, line in f.sites:
             caller = caller_of(scope)
             if caller is None or not isinstance(callee, tuple) or not callee:
@@ -157,6 +162,8 @@ class DeclaredProtocols:
                 reads(caller, scope, callee[1], line)
             for x in (*args, *(v for _, v in kws)):
                 reads(caller, scope, x, line)
+            if callee[0] in ("n", "nv") and (scope, callee[1]) in callable_params:
+                continue  # `cb: Command | Callable`: called as the plain callable it may be
             for cls in instances(scope, callee) if "__call__" in self.methods else ():
                 add(caller, self.method(cls, ("__call__",)), line)
         return out
@@ -167,3 +174,15 @@ class DeclaredProtocols:
         if sc is None or sc.kind != "function" or scope not in functions:
             return None
         return scope
+
+
+def _names_callable(ann: Any) -> bool:
+    """Whether a declared type (`loaders.code.annotations`) names `Callable` among its
+    alternatives (`Command | t.Callable[..., V]`)."""
+    if not isinstance(ann, tuple) or not ann:
+        return False
+    if ann[0] == "T":
+        return isinstance(ann[1], str) and ann[1].rpartition(".")[2] == "Callable"
+    if ann[0] == "U":
+        return any(_names_callable(a) for a in ann[1])
+    return False

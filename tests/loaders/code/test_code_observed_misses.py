@@ -938,6 +938,7 @@ def test_implicit_calls_on_declared_values(tmp_path: Path) -> None:
         tmp_path,
         {
             "d.py": """
+                import typing as t
                 from collections.abc import MutableSet
 
                 class SessionMixin:
@@ -986,6 +987,9 @@ def test_implicit_calls_on_declared_values(tmp_path: Path) -> None:
                     value_proc = convert_type(None)
                     return value_proc(value)
 
+                def invoke(callback: ParamType | t.Callable[..., int]):
+                    return callback(1)
+
                 def check(names, text):
                     if names:
                         return text
@@ -1000,6 +1004,8 @@ def test_implicit_calls_on_declared_values(tmp_path: Path) -> None:
     assert ("d.py:transaction", "d.py:RequestContext.__enter__") in implicit
     assert ("d.py:transaction", "d.py:RequestContext.__exit__") in implicit
     assert ("d.py:prompt", "d.py:ParamType.__call__") in implicit
+    # declared `ParamType | Callable`: the call says nothing about ParamType.__call__
+    assert ("d.py:invoke", "d.py:ParamType.__call__") not in implicit
     # value flow: collections.abc.MutableSet defines no __bool__, so `if names:` runs
     # Names.__len__ (an external base the loader cannot look into would stop the search)
     assert ("d.py:check", "d.py:Names.__len__") in implicit
