@@ -206,12 +206,18 @@ class DeclaredTypes:
         declared = idx.declared.get((scope, name))
         if declared is not None:
             return self.ann_types(path, declared)
+        # a parameter's declared type holds until the name is bound again (`j: K` then
+        # `j = other()`: the second `j.save()` is not K's), as value flow follows versions
+        param = idx.params.get((scope, name))
         if versions:
             found = [b for v in versions for b in idx.versions.get((scope, v), ())]
+            entry = param is not None and f"{name}#0" in versions
         else:
             found = list(idx.binds.get((scope, name), ()))
-        if found:
-            return union([self.binding(path, scope, b, d) for b in found])
+            entry = param is not None
+        if found or entry:
+            typed = [self.binding(path, scope, b, d) for b in found]
+            return union([*typed, self.ann_types(path, param)] if entry else typed)
         if name in sc.bound and sc.kind != "module":
             return EMPTY  # an import or a binding the facts do not type
         if sc.kind != "module":  # a free name: the enclosing function's, else the module's

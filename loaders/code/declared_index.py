@@ -52,7 +52,8 @@ class Index:
 
     binds: dict[tuple[str, str], list[tuple]] = field(default_factory=lambda: defaultdict(list))
     versions: dict[tuple[str, str], list[tuple]] = field(default_factory=lambda: defaultdict(list))
-    declared: dict[tuple[str, str], Ann] = field(default_factory=dict)
+    declared: dict[tuple[str, str], Ann] = field(default_factory=dict)  # `x: T`, everywhere
+    params: dict[tuple[str, str], Ann] = field(default_factory=dict)  # on entry only (`x#0`)
     returns: dict[str, Ann] = field(default_factory=dict)
     # (class, attribute) -> (method, value) of each `self.attribute = value` in its methods
     stored: dict[tuple[str, str], list[tuple[str, Any]]] = field(
@@ -91,7 +92,9 @@ def index_of(f: FlowFacts) -> Index:
     for op, scope, a, b in f.types:
         if op == "ret":
             out.returns[scope] = a
-        elif op in ("param", "var"):
+        elif op == "param":
+            out.params[(scope, a)] = b
+        elif op == "var":
             out.declared[(scope, a)] = b
         elif op == "attr":  # `self.a: T` in a method: the class declares `a: T`
             owner = f.scopes[scope].parent

@@ -267,6 +267,10 @@ class BatchEmitter:
                 more = declared.calls(parsed, merged)
                 typed += len(more)
                 merged += more
+                if wrappers is not None:  # a typed call of a wrapped definition runs the wrapper
+                    more = wrappers.calls(path, merged)
+                    wrapped += len(more)
+                    merged += more
                 more = protocols.calls(parsed, merged) if protocols is not None else []
                 read += len(more)
                 merged += more

@@ -424,6 +424,10 @@ def test_a_declared_result_types_the_calls_on_it(tmp_path: Path) -> None:
                         other.ensure_object()
                     t.cast(Context, _stack[0]).ensure_object()
 
+                def rebound(ctx: Context):
+                    ctx = make_other()  # a parameter's type holds until it is bound again
+                    ctx.ensure_object()
+
                 def not_declared(x):
                     x.ensure_object()
                     for p in x:
@@ -460,6 +464,7 @@ def test_a_declared_result_types_the_calls_on_it(tmp_path: Path) -> None:
     assert by[("core.py:Command.main", "core.py:ClickException.show")] == "annotation"
     assert ("use.py:helper", "core.py:Context.ensure_object") in by
     assert not any(a == "core.py:not_declared" for a, _ in by)
+    assert ("core.py:rebound", "core.py:Context.ensure_object") not in by
 
 
 def test_overrides_reached_through_a_typed_attribute_or_parameter(tmp_path: Path) -> None:
@@ -1009,3 +1014,40 @@ def test_implicit_calls_on_declared_values(tmp_path: Path) -> None:
     # value flow: collections.abc.MutableSet defines no __bool__, so `if names:` runs
     # Names.__len__ (an external base the loader cannot look into would stop the search)
     assert ("d.py:check", "d.py:Names.__len__") in implicit
+
+
+def test_a_typed_call_of_a_wrapped_method_runs_the_wrapper(tmp_path: Path) -> None:
+    # flask: `state.app.errorhandler(code)(f)` where `errorhandler` is wrapped by
+    # `@setupmethod`: at run time the caller calls `setupmethod.wrapper_func`, which calls
+    # `errorhandler`; a call typed by a declaration reaches the wrapper too
+    calls, _ = _load(
+        tmp_path,
+        {
+            "scaffold.py": """
+                import external
+
+                def setupmethod(f):
+                    def wrapper_func(self, *args, **kwargs):
+                        self._check_setup_finished()
+                        return f(self, *args, **kwargs)
+                    return wrapper_func
+
+                class Scaffold:
+                    def _check_setup_finished(self):
+                        pass
+
+                    @setupmethod
+                    def errorhandler(self, code):
+                        return code
+
+                def current() -> Scaffold:
+                    return external.lookup()
+
+                def from_blueprint():
+                    return current().errorhandler(404)
+            """,
+        },
+    )
+    by = {(a, b): how for a, b, how in calls}
+    assert ("scaffold.py:from_blueprint", "scaffold.py:Scaffold.errorhandler") in by
+    assert by[("scaffold.py:from_blueprint", "scaffold.py:setupmethod.wrapper_func")] == "wrapper"

@@ -109,6 +109,9 @@ class K:
         ("pkg/use.py:K.d.inner", "pkg/use.py:K.save", "self"),
         ("pkg/use.py:K.d", "pkg/use.py:K.save", "local_type"),
         ("pkg/use.py:annotated", "pkg/use.py:K.save", "annotation"),
+        # a parameter's declared type holds until it is bound again: the first `j.save()` in
+        # `typed` runs on the K it declares, the one after `j = other()` on nothing known
+        ("pkg/use.py:typed", "pkg/use.py:K.save", "annotation"),
         # value flow follows bindings in order: the first `k.save()` runs on `K()` (the
         # name rule drops k, bound twice); the loop and `with` targets rebind k and w
         ("pkg/use.py:constructed", "pkg/use.py:K.save", "value_flow"),
