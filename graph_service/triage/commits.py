@@ -71,8 +71,8 @@ def _span_then(
         return None
     spans = [sp for sp in spans_at(repo, rev, path) if sp[2] == qual]
     held = [sp for sp in spans if sp[0] <= line <= sp[1]]
-    best = (held or spans or [None])[0]
-    return (best[0], best[1]) if best else None
+    best = (held or spans)[:1]
+    return (best[0][0], best[0][1]) if best else None
 
 
 def _named_then(
