@@ -152,7 +152,7 @@ class DeclaredProtocols:
         callable_params = {
             (scope, name)
             for op, scope, name, ann in f.types
-            if op in ("param", "var") and _names_callable(ann)
+            if op in ("param", "var") and _class_or_callable(ann)
         }
         for scope, callee, args, kws, line in f.sites:
             caller = caller_of(scope)
@@ -176,13 +176,12 @@ class DeclaredProtocols:
         return scope
 
 
-def _names_callable(ann: Any) -> bool:
-    """Whether a declared type (`loaders.code.annotations`) names `Callable` among its
-    alternatives (`Command | t.Callable[..., V]`)."""
-    if not isinstance(ann, tuple) or not ann:
+def _class_or_callable(ann: Any) -> bool:
+    """Whether a declared type (`loaders.code.annotations`) is a class or a plain callable
+    (`Command | t.Callable[..., V]`): its class part says nothing about what a call runs. A
+    declaration naming `Callable` alone types no instance, so it stops nothing."""
+    if not isinstance(ann, tuple) or not ann or ann[0] != "U":
         return False
-    if ann[0] == "T":
-        return isinstance(ann[1], str) and ann[1].rpartition(".")[2] == "Callable"
-    if ann[0] == "U":
-        return any(_names_callable(a) for a in ann[1])
-    return False
+    named = [a[1] for a in ann[1] if isinstance(a, tuple) and a and a[0] == "T"]
+    callable_ = [n for n in named if isinstance(n, str) and n.rpartition(".")[2] == "Callable"]
+    return bool(callable_) and len(named) > len(callable_)

@@ -995,6 +995,11 @@ def test_implicit_calls_on_declared_values(tmp_path: Path) -> None:
                 def invoke(callback: ParamType | t.Callable[..., int]):
                     return callback(1)
 
+                def ask(value, value_proc: t.Callable[[str], int] | None = None):
+                    if value_proc is None:
+                        value_proc = convert_type(None)
+                    return value_proc(value)
+
                 def check(names, text):
                     if names:
                         return text
@@ -1011,6 +1016,8 @@ def test_implicit_calls_on_declared_values(tmp_path: Path) -> None:
     assert ("d.py:prompt", "d.py:ParamType.__call__") in implicit
     # declared `ParamType | Callable`: the call says nothing about ParamType.__call__
     assert ("d.py:invoke", "d.py:ParamType.__call__") not in implicit
+    # declared `Callable` alone types no instance: the rebinding to a ParamType still counts
+    assert ("d.py:ask", "d.py:ParamType.__call__") in implicit
     # value flow: collections.abc.MutableSet defines no __bool__, so `if names:` runs
     # Names.__len__ (an external base the loader cannot look into would stop the search)
     assert ("d.py:check", "d.py:Names.__len__") in implicit
