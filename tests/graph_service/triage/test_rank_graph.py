@@ -96,7 +96,8 @@ def test_earlier_fixes_of_a_function_are_its_fix_history(
     code_store.write(nodes("Commit", rows), **w)
     refund = fn_uid("shop/payments.py", "refund")
     code_store.write(
-        edges("MODIFIES", "Commit", "Function", [_e(r["uid"], refund) for r in rows]), **w
+        edges("MODIFIES", "Commit", "Function", [_e(f"commit:{s}", refund) for s, *_ in fixes]),
+        **w,
     )
     t = TicketInput(title="Refund of a captured payment never completes", body="", created=T0)
     r = triage(code_store, t, None, config)
