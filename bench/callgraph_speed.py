@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ def child_extract(root: Path, dump: Path | None = None) -> dict[str, float]:
     return out
 
 
-def graph_rows(batches: list[object]) -> dict[str, list[str]]:
+def graph_rows(batches: Sequence[object]) -> dict[str, list[str]]:
     """Every row of every node and edge batch, canonical and sorted, per label / edge type
     and endpoint pair (what two extracts of the same tree must agree on)."""
     from graph_service.batch import EdgeBatch, NodeBatch

@@ -331,7 +331,9 @@ class _Extractor:
         # only variables that some call is made on matter for local type inference
         src = self.source  # node.text is src[start_byte:end_byte], sliced here for less overhead
         found = (_first(c, "call.receiver") for c in calls)
-        receivers = {src[n.start_byte : n.end_byte] for n in found if n is not None}
+        receivers: set[bytes | None] = {
+            src[n.start_byte : n.end_byte] for n in found if n is not None
+        }
         if self.spec.name == "python":  # `ctx.command.m()`: `ctx`'s type types its attributes
             receivers |= {r.split(b".")[0] for r in receivers if r}
         if self.spec.name != "python":  # `f = make(); f()`; `g(cb)` needs only "bound here"
