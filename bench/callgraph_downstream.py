@@ -38,6 +38,9 @@ from code_options import code_options, parse_options
 from models.metrics import _fast_auc, paired_bootstrap, weighted_mean
 
 MODELS = ("gnn", "gnn_no_edges", "flat_lr", "lapredict", "kamei_lr", "largest_first")
+# the models whose inputs read CALLS (messages, callers' and callees' history); the others'
+# scores must come out the same in both arms
+_READ_CALLS = ("gnn", "gnn_no_edges", "flat_lr")
 _CALLS = (
     "MATCH (a:Function)-[e:CALLS]->(:Function) RETURN e.resolution AS resolution, "
     "a.qualname AS caller"
@@ -107,7 +110,7 @@ def graph_gain_change(
 
 def risk_table(pairs: list[tuple[Path, Path]], population: str, resamples: int) -> str:
     head = ["repository", "n", "buggy"]
-    head += [f"{m} on / off" for m in MODELS] + [f"{m} on − off" for m in ("gnn", "gnn_no_edges")]
+    head += [f"{m} on / off" for m in MODELS] + [f"{m} on − off" for m in _READ_CALLS]
     head.append("(gnn − gnn_no_edges) on − off")
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for on, off in pairs:
@@ -118,7 +121,7 @@ def risk_table(pairs: list[tuple[Path, Path]], population: str, resamples: int) 
                 y = np.concatenate([x[2] for x in w])
                 cells = [on.name.removesuffix("-on"), str(len(y)), f"{y.mean():.3f}"]
             cells.append(f"{_auc(w, 0):.3f} / {_auc(w, 1):.3f}")
-        for m in ("gnn", "gnn_no_edges"):
+        for m in _READ_CALLS:
             c = paired_bootstrap(
                 paired_windows(on, off, population, m), "roc_auc", resamples=resamples
             )
