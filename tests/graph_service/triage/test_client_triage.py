@@ -70,3 +70,16 @@ def test_client_similar_and_error_history(tmp_path: Path, how: str) -> None:
     assert own == []
     assert [t["key"] for t in history["tickets"]] == ["7"]
     assert history["fingerprint"] == fp
+
+
+@pytest.mark.parametrize("how", ["embedded", "http"])
+def test_client_triage_says_why_each_commit_is_a_suspect(tmp_path: Path, how: str) -> None:
+    db = tmp_path / "g.lbug"
+    store = open_store(Settings(db_path=db), create=True)
+    build_graph(store)
+    store.close()
+    with _client(how, db) as client:
+        answer = client.triage("OrderService.load fails to charge", "", created=T0)
+    assert answer["commit_method"] == "graph" and answer["commit_blamed"] == []
+    assert answer["commits"]
+    assert all(c["reason"].startswith("changed suspect ") for c in answer["commits"])
