@@ -80,6 +80,10 @@ NEIGHBOUR_CAP = 8
 # co-change: the latest earlier commits read per changed entity, and partners kept per commit
 COCHANGE_RECENT = 16
 COCHANGE_CAP = 32
+# bounds on the work per change: its largest changes only, and no sweeping earlier commits
+# (a mass rename or reformat couples everything with everything and says nothing)
+COCHANGE_OWN = 8
+COCHANGE_MAX_TOUCHED = 32
 
 
 def _function_history(h: History, funcs: np.ndarray, t: float) -> list[float]:
@@ -121,24 +125,30 @@ def _neighbours(h: History, funcs: np.ndarray, t: float) -> list[float]:
     return [float(len(seen)), fixes, bugs, tickets, errors, rate, err]
 
 
-def cochange_partners(h: History, ents: np.ndarray, t: float) -> tuple[list[int], float]:
+def cochange_partners(
+    h: History, ents: np.ndarray, lines: np.ndarray, t: float
+) -> tuple[list[int], float]:
     """The files and functions that changed together with `ents` in their latest
-    `COCHANGE_RECENT` earlier (non-merge) commits each, strictly before `t`, not among `ents`:
-    the `COCHANGE_CAP` most frequent, and the highest confidence (changes together / changes
-    of the entity, at least two together) of a partner this change leaves out."""
+    `COCHANGE_RECENT` earlier commits each, strictly before `t`, not among `ents`: the
+    `COCHANGE_CAP` most frequent, and the highest confidence (changes together / changes of
+    the entity, at least two together) of a partner this change leaves out. Only the
+    `COCHANGE_OWN` entities with the most changed `lines` are followed, and earlier commits
+    that are merges or touch more than `COCHANGE_MAX_TOUCHED` entities are skipped."""
     own = set(ents.tolist())
     together: dict[int, int] = {}
     missing = 0.0
-    for e in ents.tolist():
+    follow = ents[np.argsort(-lines, kind="stable")[:COCHANGE_OWN]] if len(ents) else ents
+    for e in follow.tolist():
         k = h.n_prior(e, t)
         if k == 0:
             continue
         s = h.e_ptr[e]
         mine: dict[int, int] = {}
         for c in h.ev_commit[s + max(0, k - COCHANGE_RECENT) : s + k].tolist():
-            if h.is_merge[c]:
+            touched = h.touched(c)
+            if h.is_merge[c] or len(touched) > COCHANGE_MAX_TOUCHED:
                 continue
-            for m in h.touched(c).tolist():
+            for m in touched.tolist():
                 if m not in own and h.ent_kind[m] == h.ent_kind[e]:
                     mine[m] = mine.get(m, 0) + 1
         seen = min(k, COCHANGE_RECENT)
@@ -150,8 +160,8 @@ def cochange_partners(h: History, ents: np.ndarray, t: float) -> tuple[list[int]
     return ranked, missing
 
 
-def _cochange(h: History, ents: np.ndarray, t: float) -> list[float]:
-    partners, missing = cochange_partners(h, ents, t)
+def _cochange(h: History, ents: np.ndarray, lines: np.ndarray, t: float) -> list[float]:
+    partners, missing = cochange_partners(h, ents, lines, t)
     fixes = bugs = tickets = errors = 0.0
     for m in partners:
         fixes += h._prefix(h.ev_cum_fix, m, h.n_prior(m, t))
@@ -174,6 +184,6 @@ def context_features(h: History, ci: int) -> np.ndarray:
             content,
             _function_history(h, funcs, t),
             _neighbours(h, funcs, t),
-            _cochange(h, ents, t),
+            _cochange(h, ents, h.c_la[lo:hi] + h.c_ld[lo:hi], t),
         ]
     ).astype(float)

@@ -77,6 +77,14 @@ _FEATURE_TEXT: dict[str, str] = {
     "nbr_errors": "{v:.0f} error signatures are raised in their callers and callees",
     "nbr_traffic_rate": "{r} req/s in production pass through their callers and callees",
     "nbr_error_rate": "up to {p:.1f}% of requests through their callers and callees fail",
+    "cc_partners": "{v:.0f} files and functions usually change together with these",
+    "cc_missing_conf": "leaves out a file or function that changed with these in {p:.0f}% of "
+    "their recent commits",
+    "cc_fixes": "{v:.0f} earlier fixes changed what usually changes together with these",
+    "cc_bugs": "what usually changes together with these had {v:.0f} earlier bug-introducing "
+    "changes",
+    "cc_tickets": "{v:.0f} bug or incident tickets name what usually changes together with these",
+    "cc_errors": "{v:.0f} error signatures are raised in what usually changes together with these",
 }
 
 

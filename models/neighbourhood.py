@@ -81,6 +81,8 @@ _FILE_SIGNALS, *_FUNCTION_SIGNALS = (
     q.replace("(e:File)", "(e:File {uid: $u})").replace("(e:Function)", "(e:Function {uid: $u})")
     for q in SIGNALS_QS
 )
+# the files/functions one earlier commit modified (the co-change hop)
+_COMMIT_EVENTS = MODIFIES_Q.replace("MATCH (c:Commit)", "MATCH (c:Commit {{uid: $u}})")
 _AUTHOR_COMMITS = "MATCH (p:Person {uid: $a})-[:AUTHORED]->(c:Commit) RETURN c.uid AS uid"
 _RENAMED_INTO = RENAMES_Q.replace("(f:File)", "(f:File {uid: $u})")
 _FILE_GONE = "MATCH (f:File {uid: $u}) WHERE f.deleted = true RETURN f.uid AS uid, f.path AS path"
@@ -210,6 +212,53 @@ def with_other_names(
     return calls, all_fns, renames
 
 
+def _cochanged(
+    reader: GraphReader,
+    commit_uids: Sequence[str],
+    ev_files: pd.DataFrame,
+    ev_fns: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events behind `models.context`'s co-change features: what the latest
+    `COCHANGE_RECENT` earlier commits of each touched file/function modified (their partners),
+    and every event of those partners (their fixes and known bugs), added to `ev_files` and
+    `ev_fns`. A proposed change (no stored commit) reads up to the newest commits."""
+    from models.context import COCHANGE_MAX_TOUCHED, COCHANGE_RECENT
+
+    own = set(ev_files["entity"]) | set(ev_fns["entity"])
+    past = sorted((set(ev_files["change_uid"]) | set(ev_fns["change_uid"])) - set(commit_uids))
+    if not past:
+        return ev_files, ev_fns
+    times = commits_frame(_q(reader, _COMMIT_ROWS, uids=sorted(set(past) | set(commit_uids))))
+    t_of = dict(zip(times["uid"], times["t"], strict=True))
+    scored = [t_of[u] for u in commit_uids if u in t_of]
+    until = max(scored) if scored else float("inf")
+    recent: set[str] = set()
+    for frame in (ev_files, ev_fns):
+        ev = frame[["change_uid", "entity"]].drop_duplicates()
+        ev = ev.assign(t=ev["change_uid"].map(t_of)).dropna(subset=["t"])
+        ev = ev[ev["t"] <= until].sort_values(["entity", "t"])
+        recent |= set(ev.groupby("entity").tail(COCHANGE_RECENT + 2)["change_uid"])
+    commits = sorted(recent)
+    hop_files = _each(reader, _COMMIT_EVENTS.format(label="File", name="e.path"), commits)
+    hop_fns = _each(reader, _COMMIT_EVENTS.format(label="Function", name="e.qualname"), commits)
+    # sweeping commits are skipped by the features: their rows stay (so they are recognised
+    # as sweeping), their entities are not partners and need no events
+    sizes = pd.concat([hop_files["change_uid"], hop_fns["change_uid"]]).value_counts()
+    narrow = set(sizes.index[sizes <= COCHANGE_MAX_TOUCHED])
+    partners_f = sorted(set(hop_files["entity"][hop_files["change_uid"].isin(narrow)]) - own)
+    partners_fn = sorted(set(hop_fns["entity"][hop_fns["change_uid"].isin(narrow)]) - own)
+    more_f = _each(reader, _EVENTS.format(label="File", name="e.path"), partners_f)
+    more_fn = _each(reader, _EVENTS.format(label="Function", name="e.qualname"), partners_fn)
+    return (
+        pd.concat([ev_files, hop_files, more_f], ignore_index=True).drop_duplicates(
+            ["change_uid", "entity"]
+        ),
+        pd.concat([ev_fns, hop_fns, more_fn], ignore_index=True).drop_duplicates(
+            ["change_uid", "entity"]
+        ),
+    )
+
+
 def load_neighbourhood(
     reader: GraphReader,
     commit_uids: Sequence[str],
@@ -234,6 +283,7 @@ def load_neighbourhood(
     calls, all_fns, renames = with_other_names(functions, calls_of, _store_renames(reader))
     ev_files = _each(reader, _EVENTS.format(label="File", name="e.path"), list(files))
     ev_fns = _each(reader, _EVENTS.format(label="Function", name="e.qualname"), all_fns)
+    ev_files, ev_fns = _cochanged(reader, commit_uids, ev_files, ev_fns)
     author_files = (
         pd.concat([_q(reader, _AUTHOR_FILES, a=a) for a in authors], ignore_index=True)
         if authors
@@ -261,8 +311,11 @@ def load_neighbourhood(
     signals = signals_frame(
         pd.concat(
             [
-                _each(reader, _FILE_SIGNALS, list(files)),
-                *(_each(reader, q, all_fns) for q in _FUNCTION_SIGNALS),
+                _each(reader, _FILE_SIGNALS, sorted(set(files) | set(ev_files["entity"]))),
+                *(
+                    _each(reader, q, sorted(set(all_fns) | set(ev_fns["entity"])))
+                    for q in _FUNCTION_SIGNALS
+                ),
             ],
             ignore_index=True,
         )

@@ -14,7 +14,12 @@ from graph_service import schema
 from graph_service.batch import edges, nodes
 from graph_service.store import GraphStore
 from models.config import RiskConfig
-from models.context import CONTENT_FEATURES, FUNCTION_HISTORY_FEATURES, NEIGHBOUR_FEATURES
+from models.context import (
+    COCHANGE_FEATURES,
+    CONTENT_FEATURES,
+    FUNCTION_HISTORY_FEATURES,
+    NEIGHBOUR_FEATURES,
+)
 from models.dataset import CONTENT_COLUMNS, load_tables
 from models.egograph import build_egos, without_v2
 from models.evaluate import ABLATION_MODELS, evaluate_history
@@ -78,7 +83,9 @@ def test_function_history_and_neighbour_aggregates_by_hand(synth_history: Histor
 
 def test_every_new_feature_is_in_the_flat_set() -> None:
     assert COMMIT_FEATURES[-len(V2_FEATURES) :] == V2_FEATURES
-    assert V2_FEATURES == CONTENT_FEATURES + FUNCTION_HISTORY_FEATURES + NEIGHBOUR_FEATURES
+    assert V2_FEATURES == (
+        CONTENT_FEATURES + FUNCTION_HISTORY_FEATURES + NEIGHBOUR_FEATURES + COCHANGE_FEATURES
+    )
     assert set(V2_ENTITY_FEATURES) <= set(ENTITY_FEATURES)
 
 
