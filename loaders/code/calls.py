@@ -14,9 +14,45 @@ from loaders.code.resolve import CONFIDENCE, ClassKey, FileSymbols, SymbolTable,
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ResolvedCall", "resolve_bases", "resolve_calls"]
+__all__ = [
+    "PRECEDENCE",
+    "ResolvedCall",
+    "one_per_pair",
+    "resolve_bases",
+    "resolve_calls",
+    "strength",
+]
 
 _SPEC = {s.name: s for s in SPECS}
+# Two readings of one caller -> callee pair (two types of one receiver, two passes' edges): the
+# higher confidence wins, then the resolution earlier here (a name, then a declaration, then a
+# value followed, then a guess below a declared class), then the earlier line. A fixed rule:
+# never the order a set happened to iterate in.
+PRECEDENCE = (
+    "local",
+    "same_module",
+    "import",
+    "alias",
+    "reexport",
+    "same_package",
+    "self",
+    "super",
+    "static",
+    "class_attr",
+    "class_hierarchy",
+    "constructor",
+    "constructed_receiver",
+    "local_type",
+    "field_type",
+    "annotation",
+    "decorator",
+    "implicit",
+    "value_flow",
+    "wrapper",
+    "sole_implementation",
+    "override",
+)
+_RANK = {r: i for i, r in enumerate(PRECEDENCE)}
 
 
 @dataclass(slots=True)
@@ -30,6 +66,23 @@ class ResolvedCall:
     confidence: float
     line: int
     count: int = 1
+
+
+def strength(c: ResolvedCall) -> tuple[float, int, int]:
+    """Sort key of the readings of one pair: the strongest first (see `PRECEDENCE`)."""
+    return (-c.confidence, _RANK.get(c.resolution, len(PRECEDENCE)), c.line)
+
+
+def one_per_pair(calls: list[ResolvedCall]) -> list[ResolvedCall]:
+    """One edge per (caller, callee): the strongest reading (`strength`), in first-seen order.
+    Calls already one per pair come back as they are."""
+    best: dict[tuple[str, str, str], ResolvedCall] = {}
+    for c in calls:
+        key = (c.caller, c.callee_path, c.callee)
+        old = best.get(key)
+        if old is None or strength(c) < strength(old):
+            best[key] = c
+    return calls if len(best) == len(calls) else list(best.values())
 
 
 def resolve_bases(table: SymbolTable, fs: FileSymbols) -> list[tuple[str, str, str]]:

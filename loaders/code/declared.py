@@ -32,7 +32,7 @@ from typing import Any
 
 from graph_service.schema import synthetic_caller
 from loaders.code.annotations import Ann
-from loaders.code.calls import ResolvedCall
+from loaders.code.calls import ResolvedCall, strength
 from loaders.code.declared_index import (
     CLASS,
     EMPTY,
@@ -46,6 +46,7 @@ from loaders.code.declared_index import (
     index_of,
     item,
     iterated,
+    ordered,
     union,
 )
 from loaders.code.dispatch import CONFIDENCE as OVERRIDE_CONFIDENCE
@@ -176,7 +177,7 @@ class DeclaredTypes:
         if op in NAMES:
             return self.name(path, scope, e[1], e[2] if op == "nv" else None, d)
         if op == "a":
-            return union([self.attr(v, e[2], d) for v in self.types(path, scope, e[1], d)])
+            return union([self.attr(v, e[2], d) for v in ordered(self.types(path, scope, e[1], d))])
         if op == "c":
             return self.result(path, e[1], d)
         if op == "s":
@@ -260,7 +261,7 @@ class DeclaredTypes:
                     classes += [x for x in t[1] if x[0] in CLASS]
             return frozenset(("I", *t[1:]) for t in classes if t[0] in ("c", "C"))
         if kind == "with":
-            return union([self.entered(t, d) for t in self.types(path, scope, b[1], d)])
+            return union([self.entered(t, d) for t in ordered(self.types(path, scope, b[1], d))])
         if kind == "at":
             return union([item(v, repr(b[2])) for v in self.types(path, scope, b[1], d)])
         if kind == "for":
@@ -286,7 +287,7 @@ class DeclaredTypes:
             if declared is not None or found:
                 # `json_provider_class: type[JSONProvider] = DefaultJSONProvider`: both
                 out = union([self.binding(k[0], k[1], b, d) for b in found or ()])
-                out = union([self._bound(t, kind) for t in out])
+                out = union([self._bound(t, kind) for t in ordered(out)])
                 if declared is not None:
                     out = union([out, self.ann_types(k[0], declared)])
                 return out
@@ -334,7 +335,7 @@ class DeclaredTypes:
                     items = frozenset({("P", (EMPTY, items))})
                 return frozenset({("E", items)})
         out: list[Types] = []
-        for t in self.types(path, scope, callee, d):
+        for t in ordered(self.types(path, scope, callee, d)):
             if t[0] in ("c", "C"):
                 out.append(frozenset({(INSTANCE[t[0]], *t[1:])}))
             elif t[0] == "f" and t[1] in self.facts:
@@ -342,7 +343,7 @@ class DeclaredTypes:
                 if ann is not None:
                     out.append(self.ann_types(t[1], ann))
         if isinstance(callee, tuple) and callee and callee[0] == "a":
-            for t in self.types(path, scope, callee[1], d):
+            for t in ordered(self.types(path, scope, callee[1], d)):
                 out.append(container_call(t, callee[2]))
                 out.append(self.returns_self(t, callee[2]))
         return union(out)
@@ -382,12 +383,17 @@ class DeclaredTypes:
         have = {(c.caller, c.callee_path, c.callee) for c in merged}
         bodies = {cs.body for cs in parsed.calls if cs.body is not None}
         out: list[ResolvedCall] = []
+        # one site's readings: a receiver of several types may reach one method as one type's
+        # own (`annotation`) and as an override below another (`override`): the strongest wins
+        site: dict[tuple[str, str, str], ResolvedCall] = {}
 
         def add(caller: str, target: tuple[str, str], how: str, conf: float, line: int) -> None:
             key = (caller, target[0], target[1])
             if key not in have:
-                have.add(key)
-                out.append(ResolvedCall(caller, target[0], target[1], how, conf, line))
+                new = ResolvedCall(caller, target[0], target[1], how, conf, line)
+                old = site.get(key)
+                if old is None or strength(new) < strength(old):
+                    site[key] = new
 
         for scope, callee, _, _, line in f.sites:
             sc = f.scopes.get(scope)
@@ -411,12 +417,16 @@ class DeclaredTypes:
                     and recv[1] == sc.params[0]
                 ):
                     continue  # self.m(): the name layer and the override pass
-                for t in self.types(parsed.path, scope, recv):
+                for t in ordered(self.types(parsed.path, scope, recv)):
                     if t[0] in INSTANCE:
                         self._method(add, caller, t, callee[2], line)
-            for t in self.types(parsed.path, scope, callee):
+            for t in ordered(self.types(parsed.path, scope, callee)):
                 if t[0] in ("c", "C"):  # a class held in a variable or attribute: constructed
                     self._construct(add, caller, t, line)
+            for key, c in site.items():
+                have.add(key)
+                out.append(c)
+            site.clear()
         return out
 
     def _method(self, add: Any, caller: str, t: tuple, name: str, line: int) -> None:

@@ -8,6 +8,7 @@ a mapping's values, a tuple's item at a constant index, and what `d.items()`-lik
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = [
     "index_of",
     "item",
     "iterated",
+    "ordered",
     "union",
 ]
 
@@ -110,6 +112,25 @@ def union(parts: list[Types]) -> Types:
     for p in parts:
         out |= p
     return frozenset(out) if len(out) <= MAX_TYPES else EMPTY
+
+
+def ordered(types: Types) -> list[tuple]:
+    """The types of a set in a fixed order. A frozenset iterates in an order that follows
+    string hashing (PYTHONHASHSEED), which differs between processes: where a pass acts on each
+    type in turn (an edge, a memo filled on the way), it takes them in this order."""
+    if len(types) < 2:
+        return list(types)
+    return sorted(types, key=_type_key)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _type_key(t: Any) -> str:
+    """A canonical text of a type (nested sets sorted)."""
+    if isinstance(t, tuple):
+        return "(" + ",".join(_type_key(x) for x in t) + ")"
+    if isinstance(t, frozenset):
+        return "{" + ",".join(sorted(_type_key(x) for x in t)) + "}"
+    return repr(t)
 
 
 def dotted(e: Any) -> str | None:

@@ -100,7 +100,9 @@ class DeclaredProtocols:
                 out.append(ResolvedCall(caller, target[0], target[1], "implicit", CONFIDENCE, line))
 
         def instances(scope: str, e: Any) -> list[tuple[str, str]]:
-            return [(t[1], t[2]) for t in self.declared.types(path, scope, e) if t[0] in _INSTANCES]
+            """Classes of the instances `e` may be, sorted (not in set order: stable rows)."""
+            types = self.declared.types(path, scope, e)
+            return sorted({(t[1], t[2]) for t in types if t[0] in _INSTANCES})
 
         def reads(caller: str, scope: str, e: Any, line: int, depth: int = 0) -> None:
             """Property reads in `e` on declared-typed owners (`session.permanent`)."""

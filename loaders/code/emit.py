@@ -14,7 +14,7 @@ from graph_service.batch import Batch, DeleteEdgesFrom, DeleteNodes, edges, node
 from graph_service.schema import synthetic_caller
 from loaders.base import LoadReport
 from loaders.code import incremental as inc
-from loaders.code.calls import resolve_bases, resolve_calls
+from loaders.code.calls import one_per_pair, resolve_bases, resolve_calls
 from loaders.code.declared import DeclaredTypes
 from loaders.code.declared_protocols import DeclaredProtocols
 from loaders.code.dispatch import Overrides, PropertyReads, Wrappers
@@ -274,7 +274,9 @@ class BatchEmitter:
                 more = protocols.calls(parsed, merged) if protocols is not None else []
                 read += len(more)
                 merged += more
-            yield from call_rows(self.uids, path, merged)
+            # each pass adds only pairs the earlier passes lack (their order is fixed, the
+            # stronger evidence first); should two edges of a pair meet, the strongest stands
+            yield from call_rows(self.uids, path, one_per_pair(merged))
         report.stats["call_sites"] = sites
         report.stats["call_sites_resolved"] = resolved
         report.stats["call_edges_value_flow"] = flowed

@@ -406,8 +406,10 @@ class _Solver:
         return cls, set()
 
     def method(self, cls: tuple[str, str], name: str) -> Value | None:
+        """The function a class attribute holds; of several (`__iter__ = a if c else b`), the
+        first by (path, qualname): not the set's order, which follows string hashing."""
         _, vals = self.class_attr(cls, name)
-        return next((v for v in vals if v[0] == "f"), None)
+        return min((v for v in vals if v[0] == "f"), default=None)
 
     def ext_attr(self, cls: tuple[str, str], name: str) -> Value | None:
         """An attribute no in-repository class of `cls`'s MRO defines, named after the first

@@ -87,8 +87,8 @@ def protocol_method(s: _Solver, cls: tuple[str, str], names: tuple[str, ...]) ->
     for name in names:
         for k in order:
             vals = s.vars.get((k[0], k[1], name))
-            if vals:
-                return next((v for v in vals if v[0] == "f"), None)
+            if vals:  # of several functions, the first by (path, qualname), not set order
+                return min((v for v in vals if v[0] == "f"), default=None)
             if any(_external_defines(q, name) for q in s.ext_bases.get(k, ())):
                 return None
     return None
