@@ -7,8 +7,8 @@ must be the same. The tree holds the two shapes where set order once decided an 
   (`iface: Base = Impl()`, flask's `session_interface`): the declared-types pass found
   `Impl.open` both as the instance's own method (`annotation`, 0.7) and as the constructed
   override below the declared class (`override`, 0.5), and kept whichever came first;
-- a protocol method bound to one of two functions (`__iter__ = a if flag else b`): value flow
-  took the first function of the attribute's value set.
+- a protocol method bound to one of two functions (`__iter__ = a if flag else b`; `__len__`
+  for `len(x)`): value flow took the first function of the attribute's value set.
 """
 
 from __future__ import annotations
@@ -65,12 +65,16 @@ def _tree(root: Path) -> Path:
             "    def alpha_enter(self):\n        return self\n\n"
             "    def beta_enter(self):\n        return self\n\n"
             "    def __exit__(self, *exc):\n        return None\n\n"
+            "    def size_a(self):\n        return 0\n\n"
+            "    def size_b(self):\n        return 1\n\n"
             "    __iter__ = first_iter if sys.argv else second_iter\n"
             "    __enter__ = beta_enter if sys.argv else alpha_enter\n"
+            "    __len__ = size_b if sys.argv else size_a\n"
         )
         client.append(
             f"\n\ndef drain{i}():\n    for _ in Stream{i}():\n        pass\n"
             f"    with Stream{i}():\n        pass\n"
+            f"    return len(Stream{i}())\n"
         )
     names = ", ".join([f"Base{i}, Impl{i}" for i in range(COPIES)])
     files["pkg/sessions.py"] = "".join(sessions)
@@ -130,3 +134,4 @@ def test_one_edge_per_pair_the_strongest_reading(tmp_path: Path) -> None:
         # one function of each pair Python may bind (the same one in every process)
         assert len(out & {"first_iter", "second_iter"}) == 1, out
         assert len(out & {"alpha_enter", "beta_enter"}) == 1, out
+        assert len(out & {"size_a", "size_b"}) == 1, out
