@@ -61,23 +61,38 @@ def _calls_by_resolution(db: Path) -> dict[str, int]:
 
 
 def _eval_repo(
-    repo: Path, report: Path | None, pool: list[Path], ablation: bool, code: dict[str, str]
+    repo: Path,
+    report: Path | None,
+    pool: list[Path],
+    ablation: bool,
+    code: dict[str, str],
+    store: Path | None = None,
 ) -> None:
-    from models.evaluate import evaluate_repo, write_predictions
+    from models.evaluate import evaluate, evaluate_repo, write_predictions
     from models.report import comparison_table, markdown_table, write_report
 
-    work = Path(tempfile.mkdtemp(prefix="risk-eval-"))
-    with code_options(code):
-        result = evaluate_repo(
-            repo,
-            work,
-            Settings(db_path=work / "g.lbug", model_dir=work / "m"),
-            pool=pool,
-            ablation=ablation,
-        )
+    if store is not None:  # a store an earlier evaluation loaded: the models only, no load
+        reader = open_store(Settings(db_path=store), read_only=True, db_path=store)
+        try:
+            result = evaluate(reader, repo=repo.name, ablation=ablation)
+        finally:
+            reader.close()
+        result["load_seconds"] = 0.0
+        db = store
+    else:
+        work = Path(tempfile.mkdtemp(prefix="risk-eval-"))
+        with code_options(code):
+            result = evaluate_repo(
+                repo,
+                work,
+                Settings(db_path=work / "g.lbug", model_dir=work / "m"),
+                pool=pool,
+                ablation=ablation,
+            )
+        db = work / "eval.lbug"
     result["code_options"] = code
-    result["calls_by_resolution"] = calls = _calls_by_resolution(work / "eval.lbug")
-    print(f"CALLS in {work / 'eval.lbug'} (code options {code}): {sum(calls.values())} {calls}")
+    result["calls_by_resolution"] = calls = _calls_by_resolution(db)
+    print(f"CALLS in {db} (code options {code}): {sum(calls.values())} {calls}")
     pooled = (
         f", trained with {', '.join(result['pool'])} ({result['pooled_commits']} commits)"
         if pool
@@ -132,10 +147,16 @@ def main() -> None:
         help="with --eval-repo: a code-loader option for the loads (repeatable), e.g. "
         "value_flow=false",
     )
+    ap.add_argument(
+        "--store",
+        type=Path,
+        help="with --eval-repo: evaluate this embedded store (an earlier run's eval.lbug) "
+        "instead of loading the repository again",
+    )
     args = ap.parse_args()
     if args.eval_repo:
         code = parse_options(args.code_option)
-        _eval_repo(args.eval_repo, args.report, args.pool, args.ablation, code)
+        _eval_repo(args.eval_repo, args.report, args.pool, args.ablation, code, args.store)
         return
     commits = args.commits or max(500, args.nodes // 50)
     # one file in 20 renamed half-way, so scoring follows rename chains as on real histories
