@@ -112,6 +112,9 @@ class RiskGNN(nn.Module):
         members (int): networks in the ensemble. (default: 1)
     """
 
+    prior_w: Tensor
+    prior_b: Tensor
+
     def __init__(
         self,
         hidden: int = 16,
