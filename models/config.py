@@ -47,8 +47,8 @@ class RiskConfig(BaseModel):
         description="Time-latest share of training commits for early stopping and calibration.",
     )
     use_edges: bool = Field(default=True, description="False: the `gnn_no_edges` ablation.")
-    prior_features: tuple[str, ...] = Field(
-        default=("la", *COCHANGE_FEATURES),
+    prior_features: list[str] = Field(
+        default_factory=lambda: ["la", *COCHANGE_FEATURES],
         description="Commit features of the prior: a logistic regression on them, fitted on "
         "the training commits, is a fixed part of the commit logit and the networks learn the "
         "rest (empty: no prior).",

@@ -25,10 +25,10 @@ class PriorLR:
 
     Args:
         seed (int): unused (the solver is deterministic). (default: 0)
-        features (tuple[str, ...] | None): commit features (default: `RiskConfig().prior_features`).
+        features (list[str] | None): commit features (default: `RiskConfig().prior_features`).
     """
 
-    def __init__(self, seed: int = 0, features: tuple[str, ...] | None = None) -> None:
+    def __init__(self, seed: int = 0, features: list[str] | None = None) -> None:
         names = RiskConfig().prior_features if features is None else features
         self.cols = [COMMIT_FEATURES.index(k) for k in names]
         self.model = make_pipeline(
