@@ -221,7 +221,7 @@ def _cochanged(
     """The events behind `models.context`'s co-change features: what the latest
     `COCHANGE_RECENT` earlier commits of each touched file/function modified (their partners),
     and every event of those partners (their fixes and known bugs), added to `ev_files` and
-    `ev_fns`. A proposed change (no stored commit) reads up to the newest commits."""
+    `ev_fns`. For a proposed change (no stored commit) every earlier commit is read."""
     from models.context import COCHANGE_MAX_TOUCHED, COCHANGE_RECENT
 
     own = set(ev_files["entity"]) | set(ev_fns["entity"])
@@ -237,7 +237,10 @@ def _cochanged(
         ev = frame[["change_uid", "entity"]].drop_duplicates()
         ev = ev.assign(t=ev["change_uid"].map(t_of)).dropna(subset=["t"])
         ev = ev[ev["t"] <= until].sort_values(["entity", "t"])
-        recent |= set(ev.groupby("entity").tail(COCHANGE_RECENT + 2)["change_uid"])
+        # a proposed change (no stored commit) may be scored as of any time: every earlier
+        # commit then, not only the latest ones
+        keep = ev.groupby("entity").tail(COCHANGE_RECENT + 2) if scored else ev
+        recent |= set(keep["change_uid"])
     commits = sorted(recent)
     hop_files = _each(reader, _COMMIT_EVENTS.format(label="File", name="e.path"), commits)
     hop_fns = _each(reader, _COMMIT_EVENTS.format(label="Function", name="e.qualname"), commits)

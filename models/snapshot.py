@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from graph_service.store.base import GraphReader
@@ -128,6 +129,31 @@ def _ents(h: History, uids: Sequence[str]) -> list[int]:
     return [h.ent_ix[u] for u in uids if u in h.ent_ix]
 
 
+def _cochanged(
+    h: History, commit_uids: Sequence[str], own: list[int]
+) -> tuple[set[int], list[int]]:
+    """`models.neighbourhood._cochanged` on the snapshot: the modification rows of the latest
+    earlier commits of `own`, and the partners whose events the co-change features read (those
+    commits' entities, sweeping commits' left out)."""
+    from models.context import COCHANGE_MAX_TOUCHED, COCHANGE_RECENT
+
+    scored = [h.t[h.commit_ix[u]] for u in commit_uids if u in h.commit_ix]
+    until = max(scored) if scored else float("inf")
+    mine = set(own)
+    out: set[int] = set()
+    rows: set[int] = set()
+    for e in own:
+        lo, hi = h.e_ptr[e], h.e_ptr[e + 1]
+        k = int(np.searchsorted(h.ev_t[lo:hi], until, side="right"))
+        first = lo + max(0, k - COCHANGE_RECENT - 2) if scored else lo
+        for c in h.ev_commit[first : lo + k].tolist():
+            touched = h.touched(c)
+            rows.update(h.c_row[h.c_ptr[c] : h.c_ptr[c + 1]].tolist())
+            if len(touched) <= COCHANGE_MAX_TOUCHED:
+                out.update(int(m) for m in touched.tolist() if int(m) not in mine)
+    return rows, sorted(out)
+
+
 def neighbourhood(
     h: History,
     commit_uids: Sequence[str],
@@ -150,6 +176,10 @@ def neighbourhood(
     rows: set[int] = set()
     for e in _ents(h, files) + all_fns:
         rows.update(h.ev_row[h.e_ptr[e] : h.e_ptr[e + 1]].tolist())
+    hop_rows, partners = _cochanged(h, commit_uids, _ents(h, files) + all_fns)
+    rows |= hop_rows
+    for e in partners:
+        rows.update(h.ev_row[h.e_ptr[e] : h.e_ptr[e + 1]].tolist())
     mine: set[int] = set()
     for a in authors:
         if a not in h.author_uids:
@@ -167,7 +197,8 @@ def neighbourhood(
     wanted = set(commits["uid"])
     induced = t.induced[t.induced["src"].isin(wanted) | t.induced["dst"].isin(wanted)]
     traffic_rows = sorted(r for e in all_fns for r in h.traffic_rows.get(e, ()))
-    named = set(files) | {h.ent_uids[e] for e in all_fns}
+    named = set(files) | {h.ent_uids[e] for e in all_fns} | {h.ent_uids[e] for e in partners}
+    named |= set(t.modifies.iloc[sorted(hop_rows)]["entity"])
     return GraphTables(
         commits=commits,
         modifies=modifies,
