@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from graph_service.store.base import GraphReader
+from graph_service.triage.heap import snapshot_built
 from graph_service.triage.text import BM25Index, tokenize
 
 logger = logging.getLogger(__name__)
@@ -270,4 +271,9 @@ _INDEXES: StoreCache[CodeIndex] = StoreCache()
 
 def code_index(store: GraphReader) -> CodeIndex:
     """The cached index of `store`, rebuilt when the store's stamp changed."""
-    return _INDEXES.get(store, lambda: CodeIndex.build(store))
+    return _INDEXES.get(store, lambda: _built(CodeIndex.build(store)))
+
+
+def _built(idx: CodeIndex) -> CodeIndex:
+    snapshot_built(len(idx.fn_uid) + len(idx.file_uid))
+    return idx

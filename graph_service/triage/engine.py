@@ -16,6 +16,7 @@ from graph_service.triage.bodies import body_signals
 from graph_service.triage.code_index import CodeIndex, code_index
 from graph_service.triage.commits import blame_commits, graph_commits
 from graph_service.triage.fixes import fixes_from_index
+from graph_service.triage.heap import settle
 from graph_service.triage.history_index import HistoryIndex, history_index
 from graph_service.triage.models import (
     Owner,
@@ -182,6 +183,7 @@ def triage(
 
     timed = ticket.model_copy(update={"created": now})
     seen = seen_before(store, timed, config=config) if parsed.fingerprint else None
+    settle()  # a snapshot (re)built by this call leaves the cyclic collector's full passes
     return TriageResult(
         ticket=parsed,
         functions=functions,

@@ -11,6 +11,7 @@ import numpy as np
 
 from graph_service.store.base import GraphReader
 from graph_service.triage.code_index import StoreCache
+from graph_service.triage.heap import snapshot_built
 
 logger = logging.getLogger(__name__)
 
@@ -110,4 +111,9 @@ _INDEXES: StoreCache[HistoryIndex] = StoreCache()
 
 def history_index(store: GraphReader) -> HistoryIndex:
     """The cached history index of `store`, rebuilt when the store's stamp changes."""
-    return _INDEXES.get(store, lambda: HistoryIndex.build(store))
+    return _INDEXES.get(store, lambda: _built(HistoryIndex.build(store)))
+
+
+def _built(h: HistoryIndex) -> HistoryIndex:
+    snapshot_built(len(h.commit_uid) + len(h.by_node))
+    return h

@@ -18,6 +18,7 @@ import numpy as np
 from graph_service.batch import Batch, edges
 from graph_service.store.base import GraphReader
 from graph_service.triage.code_index import store_stamp
+from graph_service.triage.heap import snapshot_built
 from graph_service.triage.models import SimilarTicket, TicketInput, TriageConfig
 from graph_service.triage.neo4j_vectors import is_neo4j, nearest, sync_embeddings
 from graph_service.triage.parse import read_ticket
@@ -164,6 +165,7 @@ def ticket_index(store: GraphReader, config: TriageConfig) -> TicketIndex:
         idx.duplicate_of[r["ticket"]] = r["orig"]
     with _LOCK:
         _CACHE[store] = (stamp, config.embedder, idx)
+    snapshot_built(len(idx.uid))
     return idx
 
 
