@@ -4,15 +4,20 @@ A hunk of a file the code loader parses is cosmetic when the tokens on its remov
 old version's tree, equal those on its added lines in the new version's tree: tree-sitter
 leaves, comments dropped, whitespace between them ignored, a string literal one token with its
 full text (re-indenting, re-wrapping and comment edits are cosmetic; changing quote style is
-not). In any other file a hunk is cosmetic when only whitespace changed (its words are the
-same). A cosmetic hunk comes with a line map: for each added line, the removed line it keeps
-the origin of (what `git blame` does for a commit in `.git-blame-ignore-revs`).
-"""
+not). A Python hunk is judged by meaning instead (`loaders.git.cosmetic_ast`: the `ast` of the
+statements around it is unchanged, docstrings left out), so redundant parentheses, trailing
+commas, quote style, joined string literals and docstring edits are cosmetic too, and a
+re-indent that moves a statement in or out of a block is not; a version that does not parse
+falls back to the tokens. In any other file a hunk is cosmetic when only whitespace changed
+(its words are the same). A cosmetic hunk comes with a line map: for each added line, the
+removed line it keeps the origin of (what `git blame` does for a commit in
+`.git-blame-ignore-revs`)."""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tree_sitter import Tree
@@ -37,6 +42,8 @@ _SPACE = re.compile(rb"\s+")
 _WHITESPACE = b" \t\n\r\f\v"
 _HASH_MARKERS = (b"#",)
 _SLASH_MARKERS = (b"/", b"*")
+_FORMATTER_TOKENS = frozenset({b"(", b")", b",", b"\\"})
+_STRING = re.compile(rb"[A-Za-z]{0,3}['\"]")
 _ATOMIC = frozenset({"text_block", "char_literal", "character_literal", "rune_literal", "regex"})
 
 
@@ -119,25 +126,47 @@ def _bare(lines: list[bytes], comment: re.Pattern[bytes]) -> bytes:
 
 
 def classify(
-    old: Tree | None, new: Tree | None, hunk: Hunk, language: str = ""
+    old: Tree | None,
+    new: Tree | None,
+    hunk: Hunk,
+    language: str = "",
+    meaning: Callable[[Hunk], bool | None] | None = None,
 ) -> CosmeticMap | None:
     """The hunk's line map when its tokens are unchanged, else None (a real change).
 
     `old` / `new` are the trees of the two versions; one may be None when its side of the
-    hunk is empty."""
+    hunk is empty. `meaning` (Python: `loaders.git.cosmetic_ast`) judges a hunk whose tokens
+    are equal once string literals, parentheses, commas and line continuations are left out:
+    it is the judge when it has a verdict (equal tokens with a changed block structure are a
+    real change; a re-wrapped string or an edited docstring is not)."""
     o0 = hunk.old_start - 1
     n0 = hunk.new_start - 1
     if (hunk.old_count and old is None) or (hunk.new_count and new is None):
         return None
-    if not _may_be_cosmetic(hunk, language):
+    if meaning is None and not _may_be_cosmetic(hunk, language):
         return None
     a = tokens(old, o0, o0 + hunk.old_count - 1) if old is not None and hunk.old_count else []
     b = tokens(new, n0, n0 + hunk.new_count - 1) if new is not None and hunk.new_count else []
-    if len(a) != len(b) or any(x[0] != y[0] for x, y in zip(a, b, strict=True)):
+    same = len(a) == len(b) and all(x[0] == y[0] for x, y in zip(a, b, strict=True))
+    if meaning is not None:
+        if not same:
+            a, b = _bare_tokens(a), _bare_tokens(b)
+            if len(a) != len(b) or any(x[0] != y[0] for x, y in zip(a, b, strict=True)):
+                return None
+        verdict = meaning(hunk)
+        if verdict is False or (verdict is None and not same):
+            return None
+    elif not same:
         return None
     return _line_map(
         [(t, r - o0) for t, r in a], [(t, r - n0) for t, r in b], hunk.old_count, hunk.new_count
     )
+
+
+def _bare_tokens(found: list[Token]) -> list[Token]:
+    """Tokens without string literals, parentheses, commas and line continuations: what a
+    formatter may add, drop, join or re-quote without changing the code."""
+    return [t for t in found if t[0] not in _FORMATTER_TOKENS and not _STRING.match(t[0])]
 
 
 def whitespace_only(hunk: Hunk) -> CosmeticMap | None:

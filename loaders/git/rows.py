@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loaders.git.cosmetic import classify, whitespace_only
+from loaders.git.cosmetic_ast import AstIndex
 from loaders.git.functions import FunctionChange, FunctionIndex, MappedFile, map_change
 from loaders.git.log_parser import CommitRecord, FileChange
 from loaders.git.messages import MessageFacts
@@ -203,6 +204,7 @@ def add_functions(rows: Rows, commit: str, changes: list[FunctionChange]) -> Non
 def function_mapper(index: FunctionIndex) -> Mapper:
     """The per-file function mapping of one commit, parsing both sides of the change: which
     hunks are cosmetic, and what the others did to which functions."""
+    meanings = AstIndex(index.source)
 
     def mapped(change: FileChange) -> MappedFile:
         if change.is_submodule or not change.hunks:
@@ -225,7 +227,14 @@ def function_mapper(index: FunctionIndex) -> Mapper:
         if trees is None:
             cosmetic = [whitespace_only(h) for h in change.hunks]
         else:
-            cosmetic = [classify(trees.old, trees.new, h, trees.language) for h in change.hunks]
+            meaning = (
+                meanings.judge(change.old_blob, change.new_blob)
+                if trees.language == "python"
+                else None
+            )
+            cosmetic = [
+                classify(trees.old, trees.new, h, trees.language, meaning) for h in change.hunks
+            ]
         if old is None and new is None:
             return MappedFile([], cosmetic)
         return MappedFile(map_change(change, old, new, cosmetic, trees), cosmetic)

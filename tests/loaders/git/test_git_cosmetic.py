@@ -251,8 +251,8 @@ def test_a_commit_in_blame_ignore_revs_is_cosmetic_and_counts_nothing(store, tmp
     repo.commit("initial", "Initial")
     repo.write("names.py", "def name():\n    return 'x' + 'y'\n")
     repo.commit("bug", "Suffix names", author="Bob")
-    # quotes changed: not cosmetic by tokens, but the repository lists it as formatting
-    repo.write("names.py", 'def name():\n    return "x" + "y"\n')
+    # folded by hand: a real change (the tree differs), but the repository lists it
+    repo.write("names.py", 'def name():\n    return "xy"\n')
     repo.commit("quotes", "Normalise quotes")
     repo.write(".git-blame-ignore-revs", f"# quote style\n{repo.shas['quotes']}\n")
     repo.commit("list", "Ignore the quote change in blame")
