@@ -63,34 +63,34 @@ class Index:
     )
 
 
+def _bind(out: Index, scope: str, t: Any, binding: tuple) -> None:
+    if not isinstance(t, tuple) or not t:
+        return
+    if t[0] == "n":
+        out.binds[(scope, t[1])].append(binding)
+        if len(t) > 2:
+            out.versions[(scope, t[2])].append(binding)
+    elif t[0] == "t":
+        for i, sub in enumerate(t[1]):
+            if binding[0] == "=":
+                _bind(out, scope, sub, ("at", binding[1], i))
+            elif binding[0] == "for" and binding[2] is None:
+                _bind(out, scope, sub, ("for", binding[1], i))
+
+
 def index_of(f: FlowFacts) -> Index:
     out = Index()
-
-    def bind(scope: str, t: Any, binding: tuple) -> None:
-        if not isinstance(t, tuple) or not t:
-            return
-        if t[0] == "n":
-            out.binds[(scope, t[1])].append(binding)
-            if len(t) > 2:
-                out.versions[(scope, t[2])].append(binding)
-        elif t[0] == "t":
-            for i, sub in enumerate(t[1]):
-                if binding[0] == "=":
-                    bind(scope, sub, ("at", binding[1], i))
-                elif binding[0] == "for" and binding[2] is None:
-                    bind(scope, sub, ("for", binding[1], i))
-
     for op, scope, a, b in f.stmts:
         if op == "=":
-            bind(scope, a, ("=", b))
+            _bind(out, scope, a, ("=", b))
             if isinstance(a, tuple) and a and a[0] == "a" and a[1] and a[1][0] in NAMES:
                 sc = f.scopes.get(scope)
                 if sc is not None and sc.method == "self" and sc.params[:1] == (a[1][1],):
                     out.stored[(sc.parent or "", a[2])].append((scope, b))
         elif op == "for":
-            bind(scope, a, ("for", b, None))
+            _bind(out, scope, a, ("for", b, None))
         elif op == "with":
-            bind(scope, a, ("with", b))
+            _bind(out, scope, a, ("with", b))
     for op, scope, a, b in f.types:
         if op == "ret":
             out.returns[scope] = a

@@ -19,6 +19,7 @@ lambdas are left to value flow).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from loaders.code.calls import ResolvedCall
@@ -35,6 +36,7 @@ CONFIDENCE = 0.7
 _INSTANCES = frozenset({"i", "I"})  # declared types that are instances (of it, or a subclass)
 _MAX_DEPTH = 30
 _STMTS = frozenset({"use", "with", "=", "for", "ret", "yield"})
+_Add = Callable[[str, "tuple[str, str] | None", int], None]  # caller, target, line
 
 
 class DeclaredProtocols:
@@ -100,28 +102,10 @@ class DeclaredProtocols:
                 out.append(ResolvedCall(caller, target[0], target[1], "implicit", CONFIDENCE, line))
 
         def instances(scope: str, e: Any) -> list[tuple[str, str]]:
-            """Classes of the instances `e` may be, sorted (not in set order: stable rows)."""
-            types = self.declared.types(path, scope, e)
-            return sorted({(t[1], t[2]) for t in types if t[0] in _INSTANCES})
+            return self._instances(path, scope, e)
 
-        def reads(caller: str, scope: str, e: Any, line: int, depth: int = 0) -> None:
-            """Property reads in `e` on declared-typed owners (`session.permanent`)."""
-            if not isinstance(e, tuple) or not e or depth > _MAX_DEPTH:
-                return
-            op = e[0]
-            if op == "a":
-                for cls in instances(scope, e[1]) if e[2] in self.properties else ():
-                    hit = self.table.find_method(cls, e[2])
-                    if hit is not None and not hit[2]:
-                        target = (hit[0][1], hit[0][2])
-                        if self._is_property(target):
-                            add(caller, target, line)
-                reads(caller, scope, e[1], line, depth + 1)
-            elif op in ("s", "sl"):
-                reads(caller, scope, e[1], line, depth + 1)
-            elif op == "u":
-                for x in e[1]:
-                    reads(caller, scope, x, line, depth + 1)
+        def reads(caller: str, scope: str, e: Any, line: int) -> None:
+            self._reads(path, add, caller, scope, e, line, 0)
 
         callers: dict[str, str | None] = {}
 
@@ -169,6 +153,34 @@ class DeclaredProtocols:
             for cls in instances(scope, callee) if "__call__" in self.methods else ():
                 add(caller, self.method(cls, ("__call__",)), line)
         return out
+
+    def _instances(self, path: str, scope: str, e: Any) -> list[tuple[str, str]]:
+        """Classes of the instances `e` may be, sorted (not in set order: stable rows)."""
+        types = self.declared.types(path, scope, e)
+        return sorted({(t[1], t[2]) for t in types if t[0] in _INSTANCES})
+
+    def _reads(
+        self, path: str, add: _Add, caller: str, scope: str, e: Any, line: int, depth: int
+    ) -> None:
+        """Property reads in `e` on declared-typed owners (`session.permanent`). A method, not
+        a recursive closure: a closure that calls itself is a reference cycle, and its file's
+        sets would wait for the cyclic GC instead of going when `calls` returns."""
+        if not isinstance(e, tuple) or not e or depth > _MAX_DEPTH:
+            return
+        op = e[0]
+        if op == "a":
+            for cls in self._instances(path, scope, e[1]) if e[2] in self.properties else ():
+                hit = self.table.find_method(cls, e[2])
+                if hit is not None and not hit[2]:
+                    target = (hit[0][1], hit[0][2])
+                    if self._is_property(target):
+                        add(caller, target, line)
+            self._reads(path, add, caller, scope, e[1], line, depth + 1)
+        elif op in ("s", "sl"):
+            self._reads(path, add, caller, scope, e[1], line, depth + 1)
+        elif op == "u":
+            for x in e[1]:
+                self._reads(path, add, caller, scope, x, line, depth + 1)
 
     @staticmethod
     def _caller(f: FlowFacts, functions: dict[str, str | None], scope: str) -> str | None:

@@ -113,11 +113,17 @@ class CodeLoader:
         cfg = self.config
         if not cfg.root.is_dir():
             raise CallerError(f"code loader: {cfg.root} is not a directory")
+        # one pause for both passes: a collection in between would walk every parsed record,
+        # and they are acyclic (reference counting frees them when `_passes` ends)
+        with gc_paused():
+            yield from self._passes(report, reader)
+
+    def _passes(self, report: LoadReport, reader: GraphReader | None) -> Iterator[Batch]:
+        cfg = self.config
         start = time.perf_counter()
         stored = inc.read_files(reader, cfg.repo_name) if reader and cfg.incremental else None
         run = RunState()
-        with gc_paused():
-            self._scan(report, run, stored)
+        self._scan(report, run, stored)
         deleted = sorted(set(stored.hashes) - run.present) if stored else []
         changed = set(run.parsed)
         if stored is not None and (changed or deleted):
@@ -129,7 +135,7 @@ class CodeLoader:
         report.stats["parse_seconds"] = round(time.perf_counter() - start, 3)
         if not run.parsed and not deleted:
             return
-        with gc_paused(), heap_frozen():
+        with heap_frozen():
             batches = self._batches(report, run, stored, deleted)
             yield from built_ahead(batches, report, "build_seconds")
 
