@@ -58,12 +58,26 @@ ClassKey = tuple[str, str]
 class Overrides:
     """The class hierarchy and the constructed classes of one load's Python files."""
 
-    def __init__(self, table: SymbolTable, parsed: dict[str, ParsedFile]) -> None:
+    def __init__(
+        self,
+        table: SymbolTable,
+        parsed: dict[str, ParsedFile],
+        facts: dict[str, FlowFacts] | None = None,
+    ) -> None:
         self.table = table
         self.parsed = parsed
         self.children: dict[ClassKey, list[ClassKey]] = defaultdict(list)
         self._constructed: set[ClassKey] | None = None
-        self._cache: dict[tuple[ClassKey, str], list[tuple[str, str]]] = {}
+        self._cache: dict[tuple[ClassKey, str, str], list[tuple[str, str]]] = {}
+        # names each class body binds (defs and assignments such as `tag = to_json`)
+        self._binds: dict[ClassKey, set[str]] = {
+            (path, qual): sc.bound
+            for path, f in (facts or {}).items()
+            for qual, sc in f.scopes.items()
+            if sc.kind == "class"
+        }
+        self._parents: dict[ClassKey, list[ClassKey]] | None = None
+        self._delegates: set[tuple[str, str]] | None = None
         for path, p in parsed.items():
             if p.language == "python":
                 for qual, bpath, bqual in resolve_bases(table, table.files[path]):
@@ -130,15 +144,20 @@ class Overrides:
                 return True
         return False
 
-    def targets(self, cls: ClassKey, name: str) -> list[tuple[str, str]]:
+    def targets(self, cls: ClassKey, name: str, via: str = "") -> list[tuple[str, str]]:
         """(path, qualname) of the overrides of `name` below `cls` that a constructed class
-        runs, in a stable order."""
-        key = (cls, name)
+        runs, in a stable order. `via`: the method of `cls` the call is in; a class whose body
+        (or the body of a class between it and `cls`) binds that name again never runs it
+        (flask's `PassDict` has `tag = to_json`: its instances never reach `JSONTag.tag`)."""
+        key = (cls, name, via)
         found = self._cache.get(key)
         if found is None:
             out: set[tuple[str, str]] = set()
-            for k in self._descendants(cls):
+            below = self._descendants(cls)
+            for k in below:
                 if k not in self.constructed:
+                    continue
+                if via and self._rebinds(k, cls, via, set(below)):
                     continue
                 hit = self.table.find_method(k, name)
                 if hit is None:
@@ -148,6 +167,29 @@ class Overrides:
                     out.add((target[1], target[2]))
             found = self._cache[key] = sorted(out)
         return found
+
+    def _rebinds(self, k: ClassKey, top: ClassKey, name: str, below: set[ClassKey]) -> bool:
+        """Whether `k`, or a class between `k` and its base `top` (`below`: what lies under
+        `top`), binds `name` in its body."""
+        if self._parents is None:
+            self._parents = self.parents()
+        if self._delegates is None:  # methods that call their own name on `super()`
+            self._delegates = {
+                (path, cs.caller)
+                for path, p in self.parsed.items()
+                for cs in p.calls
+                if cs.receiver == "super()" and cs.caller and cs.caller.endswith("." + cs.name)
+            }
+        todo, seen = [k], {k}
+        while todo:
+            c = todo.pop()
+            if name in self._binds.get(c, ()) and (c[0], f"{c[1]}.{name}") not in self._delegates:
+                return True  # `super().name(...)` in its own `name` still runs the base's
+            for p in self._parents.get(c, ()):
+                if p in below and p not in seen:
+                    seen.add(p)
+                    todo.append(p)
+        return False
 
     def calls(self, parsed: ParsedFile, named: list[ResolvedCall]) -> list[ResolvedCall]:
         """Override edges for the `self.m()` edges among `named` (one file's name edges)."""
@@ -159,23 +201,24 @@ class Overrides:
         for c in named:
             if c.resolution not in _THROUGH_SELF:
                 continue
-            cls = _method_class(by_qual, c.caller)
-            if cls is None:
+            method = _method_of(by_qual, c.caller)
+            if method is None or method.class_name is None:
                 continue
             name = c.callee.rpartition(".")[2]
-            for path, qual in self.targets((parsed.path, cls), name):
+            via = method.qualname.rpartition(".")[2]
+            for path, qual in self.targets((parsed.path, method.class_name), name, via):
                 if (c.caller, path, qual) not in have:
                     have.add((c.caller, path, qual))
                     out.append(ResolvedCall(c.caller, path, qual, "override", CONFIDENCE, c.line))
         return out
 
 
-def _method_class(by_qual: dict[str, FunctionInfo], caller: str) -> str | None:
-    """The class of the method `caller` is (or is nested in): what `self` dispatches on."""
+def _method_of(by_qual: dict[str, FunctionInfo], caller: str) -> FunctionInfo | None:
+    """The method `caller` is (or is nested in); its class is what `self` dispatches on."""
     fn = by_qual.get(caller)
     while fn is not None and not fn.class_name:
         fn = by_qual.get(fn.qualname.rpartition(".")[0])
-    return fn.class_name if fn is not None else None
+    return fn
 
 
 Fn = tuple[str, str]  # (path, qualname)

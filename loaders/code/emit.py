@@ -287,7 +287,7 @@ class BatchEmitter:
 
     def _overrides(self, run: RunState, table: SymbolTable) -> Overrides | None:
         """Whole-program, so only when value flow ran (every Python file is in the run)."""
-        return Overrides(table, run.parsed) if self.flow_solved else None
+        return Overrides(table, run.parsed, self.facts) if self.flow_solved else None
 
 
 def _batched(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

@@ -1058,3 +1058,56 @@ def test_a_typed_call_of_a_wrapped_method_runs_the_wrapper(tmp_path: Path) -> No
     by = {(a, b): how for a, b, how in calls}
     assert ("scaffold.py:from_blueprint", "scaffold.py:Scaffold.errorhandler") in by
     assert by[("scaffold.py:from_blueprint", "scaffold.py:setupmethod.wrapper_func")] == "wrapper"
+
+
+def test_no_override_edge_from_a_method_the_subclass_replaces(tmp_path: Path) -> None:
+    # flask's `JSONTag.tag` calls `self.to_json`; `PassDict` has `tag = to_json`, so a PassDict
+    # never runs `JSONTag.tag` and the override edge to `PassDict.to_json` was wrong. The same
+    # for a subclass with its own `def tag` (without `super().tag(...)`); a subclass whose
+    # `tag` calls `super().tag(...)` still reaches the base's, so its edge stays.
+    many = "".join(
+        f"class T{i}(Tag):\n    def to_json(self, v):\n        return {i}\n\n" for i in range(10)
+    )
+    calls, _ = _load(
+        tmp_path,
+        {
+            "tags.py": textwrap.dedent("""
+                class Tag:
+                    def tag(self, v):
+                        return {"k": self.to_json(v)}
+                    def to_json(self, v):
+                        raise NotImplementedError
+
+                class PassDict(Tag):
+                    def to_json(self, v):
+                        return dict(v)
+                    tag = to_json
+
+                class Own(Tag):
+                    def to_json(self, v):
+                        return v
+                    def tag(self, v):
+                        return v
+
+                class Delegating(Tag):
+                    def to_json(self, v):
+                        return [v]
+                    def tag(self, v):
+                        return super().tag(v)
+
+                class Below(PassDict):
+                    pass
+            """)
+            + many,
+            "use.py": "import tags\n\ndef run(v):\n"
+            + "".join(f"    tags.T{i}().tag(v)\n" for i in range(10))
+            + "    for c in (tags.PassDict(), tags.Own(), tags.Delegating(), tags.Below()):\n"
+            + "        c.tag(v)\n",
+        },
+    )
+    by = {(a, b): how for a, b, how in calls}
+    for i in range(10):
+        assert by[("tags.py:Tag.tag", f"tags.py:T{i}.to_json")] == "override"
+    assert by[("tags.py:Tag.tag", "tags.py:Delegating.to_json")] == "override"
+    assert ("tags.py:Tag.tag", "tags.py:PassDict.to_json") not in by
+    assert ("tags.py:Tag.tag", "tags.py:Own.to_json") not in by
