@@ -212,28 +212,44 @@ def with_other_names(
     return calls, all_fns, renames
 
 
+def _hop(reader: GraphReader, label: str, name: str, commits: Sequence[str]) -> pd.DataFrame:
+    """What each of `commits` modified of `label`, at most `COCHANGE_MAX_TOUCHED` + 1 rows per
+    commit: a sweeping commit (a first commit adding every file, a mass rename) is recognised
+    as one by its row count without reading all of its rows (the first commit of a 1M-function
+    history modifies every function). Which rows a sweeping commit keeps is unspecified: the
+    features read none of them."""
+    from models.context import COCHANGE_MAX_TOUCHED
+
+    cypher = _COMMIT_EVENTS.format(label=label, name=name) + f"LIMIT {COCHANGE_MAX_TOUCHED + 1}\n"
+    frames = [_q(reader, cypher, u=u) for u in commits] or [_q(reader, cypher, u="")]
+    return pd.concat(frames, ignore_index=True)
+
+
 def _cochanged(
     reader: GraphReader,
     commit_uids: Sequence[str],
+    follow: Sequence[str],
     ev_files: pd.DataFrame,
     ev_fns: pd.DataFrame,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, tuple[list[str], list[str]]]:
     """The events behind `models.context`'s co-change features: what the latest
-    `COCHANGE_RECENT` earlier commits of each touched file/function modified (their partners),
-    and every event of those partners (their fixes and known bugs), added to `ev_files` and
-    `ev_fns`. For a proposed change (no stored commit) every earlier commit is read."""
+    `COCHANGE_RECENT` earlier commits of each changed file/function (`follow`) modified (their
+    partners), and every event of those partners (their fixes and known bugs), added to
+    `ev_files` and `ev_fns`; and the partners (files, functions). For a proposed change (no
+    stored commit) every earlier commit is read."""
     from models.context import COCHANGE_MAX_TOUCHED, COCHANGE_RECENT
 
     own = set(ev_files["entity"]) | set(ev_fns["entity"])
-    past = sorted((set(ev_files["change_uid"]) | set(ev_fns["change_uid"])) - set(commit_uids))
+    mine = [f[f["entity"].isin(set(follow))] for f in (ev_files, ev_fns)]
+    past = sorted((set(mine[0]["change_uid"]) | set(mine[1]["change_uid"])) - set(commit_uids))
     if not past:
-        return ev_files, ev_fns
+        return ev_files, ev_fns, ([], [])
     times = commits_frame(_q(reader, _COMMIT_ROWS, uids=sorted(set(past) | set(commit_uids))))
     t_of = dict(zip(times["uid"], times["t"], strict=True))
     scored = [t_of[u] for u in commit_uids if u in t_of]
     until = max(scored) if scored else float("inf")
     recent: set[str] = set()
-    for frame in (ev_files, ev_fns):
+    for frame in mine:
         ev = frame[["change_uid", "entity"]].drop_duplicates()
         ev = ev.assign(t=ev["change_uid"].map(t_of)).dropna(subset=["t"])
         ev = ev[ev["t"] <= until].sort_values(["entity", "t"])
@@ -242,10 +258,10 @@ def _cochanged(
         keep = ev.groupby("entity").tail(COCHANGE_RECENT + 2) if scored else ev
         recent |= set(keep["change_uid"])
     commits = sorted(recent)
-    hop_files = _each(reader, _COMMIT_EVENTS.format(label="File", name="e.path"), commits)
-    hop_fns = _each(reader, _COMMIT_EVENTS.format(label="Function", name="e.qualname"), commits)
-    # sweeping commits are skipped by the features: their rows stay (so they are recognised
-    # as sweeping), their entities are not partners and need no events
+    hop_files = _hop(reader, "File", "e.path", commits)
+    hop_fns = _hop(reader, "Function", "e.qualname", commits)
+    # sweeping commits are skipped by the features: some of their rows stay (so they are
+    # recognised as sweeping), their entities are not partners and need no events
     sizes = pd.concat([hop_files["change_uid"], hop_fns["change_uid"]]).value_counts()
     narrow = set(sizes.index[sizes <= COCHANGE_MAX_TOUCHED])
     partners_f = sorted(set(hop_files["entity"][hop_files["change_uid"].isin(narrow)]) - own)
@@ -259,6 +275,7 @@ def _cochanged(
         pd.concat([ev_fns, hop_fns, more_fn], ignore_index=True).drop_duplicates(
             ["change_uid", "entity"]
         ),
+        (partners_f, partners_fn),
     )
 
 
@@ -286,7 +303,9 @@ def load_neighbourhood(
     calls, all_fns, renames = with_other_names(functions, calls_of, _store_renames(reader))
     ev_files = _each(reader, _EVENTS.format(label="File", name="e.path"), list(files))
     ev_fns = _each(reader, _EVENTS.format(label="Function", name="e.qualname"), all_fns)
-    ev_files, ev_fns = _cochanged(reader, commit_uids, ev_files, ev_fns)
+    ev_files, ev_fns, (partners_f, partners_fn) = _cochanged(
+        reader, commit_uids, [*files, *functions], ev_files, ev_fns
+    )
     author_files = (
         pd.concat([_q(reader, _AUTHOR_FILES, a=a) for a in authors], ignore_index=True)
         if authors
@@ -299,7 +318,8 @@ def load_neighbourhood(
         ev_fns,
     )
     mine = {u for a in authors for u in _q(reader, _AUTHOR_COMMITS, a=a)["uid"]}
-    uids = sorted(set(modifies["commit"]) | set(commit_uids) | mine)
+    # the renaming commits too: their times link a function's names into one lineage
+    uids = sorted(set(modifies["commit"]) | set(commit_uids) | mine | set(renames["commit"]))
     commits = commits_frame(_q(reader, _COMMIT_ROWS, uids=uids))
     induced_raw = pd.concat(
         [_q(reader, _INDUCED_FROM, uids=uids), _q(reader, _INDUCED_TO, uids=uids)],
@@ -314,11 +334,8 @@ def load_neighbourhood(
     signals = signals_frame(
         pd.concat(
             [
-                _each(reader, _FILE_SIGNALS, sorted(set(files) | set(ev_files["entity"]))),
-                *(
-                    _each(reader, q, sorted(set(all_fns) | set(ev_fns["entity"])))
-                    for q in _FUNCTION_SIGNALS
-                ),
+                _each(reader, _FILE_SIGNALS, sorted({*files, *partners_f})),
+                *(_each(reader, q, sorted({*all_fns, *partners_fn})) for q in _FUNCTION_SIGNALS),
             ],
             ignore_index=True,
         )

@@ -130,27 +130,32 @@ def _ents(h: History, uids: Sequence[str]) -> list[int]:
 
 
 def _cochanged(
-    h: History, commit_uids: Sequence[str], own: list[int]
+    h: History, commit_uids: Sequence[str], follow: list[int], own: set[int]
 ) -> tuple[set[int], list[int]]:
     """`models.neighbourhood._cochanged` on the snapshot: the modification rows of the latest
-    earlier commits of `own`, and the partners whose events the co-change features read (those
-    commits' entities, sweeping commits' left out)."""
+    earlier commits of `follow` (at most `COCHANGE_MAX_TOUCHED` + 1 of each kind for a sweeping
+    commit, as the store reads them), and the partners whose events the co-change features
+    read (those commits' entities not in `own`, sweeping commits' left out)."""
     from models.context import COCHANGE_MAX_TOUCHED, COCHANGE_RECENT
 
     scored = [h.t[h.commit_ix[u]] for u in commit_uids if u in h.commit_ix]
     until = max(scored) if scored else float("inf")
-    mine = set(own)
     out: set[int] = set()
     rows: set[int] = set()
-    for e in own:
+    for e in follow:
         lo, hi = h.e_ptr[e], h.e_ptr[e + 1]
         k = int(np.searchsorted(h.ev_t[lo:hi], until, side="right"))
         first = lo + max(0, k - COCHANGE_RECENT - 2) if scored else lo
         for c in h.ev_commit[first : lo + k].tolist():
             touched = h.touched(c)
-            rows.update(h.c_row[h.c_ptr[c] : h.c_ptr[c + 1]].tolist())
+            src = h.c_row[h.c_ptr[c] : h.c_ptr[c + 1]]
             if len(touched) <= COCHANGE_MAX_TOUCHED:
-                out.update(int(m) for m in touched.tolist() if int(m) not in mine)
+                rows.update(src.tolist())
+                out.update(int(m) for m in touched.tolist() if int(m) not in own)
+            else:  # sweeping: enough rows to be recognised as such
+                is_fn = h.ent_kind[touched]
+                for part in (src[~is_fn], src[is_fn]):
+                    rows.update(part[: COCHANGE_MAX_TOUCHED + 1].tolist())
     return rows, sorted(out)
 
 
@@ -176,7 +181,9 @@ def neighbourhood(
     rows: set[int] = set()
     for e in _ents(h, files) + all_fns:
         rows.update(h.ev_row[h.e_ptr[e] : h.e_ptr[e + 1]].tolist())
-    hop_rows, partners = _cochanged(h, commit_uids, _ents(h, files) + all_fns)
+    hop_rows, partners = _cochanged(
+        h, commit_uids, _ents(h, [*files, *functions]), set(_ents(h, files) + all_fns)
+    )
     rows |= hop_rows
     for e in partners:
         rows.update(h.ev_row[h.e_ptr[e] : h.e_ptr[e + 1]].tolist())
@@ -193,12 +200,12 @@ def neighbourhood(
     modifies = t.modifies.iloc[sorted(rows)].reset_index(drop=True)
     commit_pos = set(modifies["commit"].map(h.commit_ix).dropna().astype(int).tolist())
     commit_pos |= mine | {h.commit_ix[u] for u in commit_uids if u in h.commit_ix}
+    commit_pos |= {h.commit_ix[u] for u in renames["commit"] if u in h.commit_ix}
     commits = t.commits.iloc[sorted(commit_pos)].reset_index(drop=True)
     wanted = set(commits["uid"])
     induced = t.induced[t.induced["src"].isin(wanted) | t.induced["dst"].isin(wanted)]
     traffic_rows = sorted(r for e in all_fns for r in h.traffic_rows.get(e, ()))
     named = set(files) | {h.ent_uids[e] for e in all_fns} | {h.ent_uids[e] for e in partners}
-    named |= set(t.modifies.iloc[sorted(hop_rows)]["entity"])
     return GraphTables(
         commits=commits,
         modifies=modifies,
