@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from tree_sitter import Tree
+from tree_sitter import Node, Point, Tree
 
 from loaders.git.log_parser import CommitRecord, FileChange, Hunk
 from loaders.git.syntax_delta import covering
@@ -44,6 +44,12 @@ _HASH_MARKERS = (b"#",)
 _SLASH_MARKERS = (b"/", b"*")
 _FORMATTER_TOKENS = frozenset({b"(", b")", b",", b"\\"})
 _STRING = re.compile(rb"[A-Za-z]{0,3}['\"]")
+_PY_STRING = re.compile(
+    rb"[A-Za-z]{0,3}"
+    rb"""(\"\"\".*?\"\"\"|'''.*?'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""",
+    re.S,
+)
+_PY_COMMENT = re.compile(rb"#[^\n]*")
 _ATOMIC = frozenset({"text_block", "char_literal", "character_literal", "rune_literal", "regex"})
 
 
@@ -121,6 +127,44 @@ def _may_be_cosmetic(hunk: Hunk, language: str) -> bool:
     return _bare(removed, strip) == _bare(added, strip)
 
 
+def _may_be_reformat(hunk: Hunk, old: Tree | None, new: Tree | None) -> bool:
+    """The same kind of test for the Python `ast` route: with string literals, comments,
+    whitespace, parentheses, commas and line continuations taken out, the two sides read the
+    same; or a side starts or ends inside a multi-line string (a docstring edit)."""
+    removed, added = hunk.removed, hunk.added
+    if removed is None or added is None:
+        return True
+    if _code_only(removed) == _code_only(added):
+        return True
+    o0, n0 = hunk.old_start - 1, hunk.new_start - 1
+    return (
+        old is not None
+        and hunk.old_count > 0
+        and (_in_string(old, o0) or _in_string(old, o0 + hunk.old_count - 1))
+    ) or (
+        new is not None
+        and hunk.new_count > 0
+        and (_in_string(new, n0) or _in_string(new, n0 + hunk.new_count - 1))
+    )
+
+
+def _code_only(lines: list[bytes]) -> bytes:
+    text = _PY_COMMENT.sub(b"", _PY_STRING.sub(b"", b"\n".join(lines)))
+    return text.translate(None, _WHITESPACE + b"(),\\")
+
+
+def _in_string(tree: Tree, row: int) -> bool:
+    """Whether the start of `row` lies inside a string literal (a multi-line one)."""
+    node: Node | None = tree.root_node.descendant_for_point_range(Point(row, 0), Point(row, 0))
+    for _ in range(3):
+        if node is None:
+            return False
+        if _atomic(node.type):
+            return node.start_point[0] < row
+        node = node.parent
+    return False
+
+
 def _bare(lines: list[bytes], comment: re.Pattern[bytes]) -> bytes:
     return _SPACE.sub(b"", comment.sub(b"", b"\n".join(lines)))
 
@@ -136,30 +180,49 @@ def classify(
 
     `old` / `new` are the trees of the two versions; one may be None when its side of the
     hunk is empty. `meaning` (Python: `loaders.git.cosmetic_ast`) judges a hunk whose tokens
-    are equal once string literals, parentheses, commas and line continuations are left out:
-    it is the judge when it has a verdict (equal tokens with a changed block structure are a
-    real change; a re-wrapped string or an edited docstring is not)."""
+    are equal once string literals, parentheses, commas and line continuations are left out
+    (unless its tokens are equal line for line at the same indentation): it is the judge when
+    it has a verdict (equal tokens with a changed block structure are a real change; a
+    re-wrapped string or an edited docstring is not)."""
     o0 = hunk.old_start - 1
     n0 = hunk.new_start - 1
     if (hunk.old_count and old is None) or (hunk.new_count and new is None):
         return None
-    if meaning is None and not _may_be_cosmetic(hunk, language):
+    if not _may_be_cosmetic(hunk, language) and (
+        meaning is None or not _may_be_reformat(hunk, old, new)
+    ):
         return None
     a = tokens(old, o0, o0 + hunk.old_count - 1) if old is not None and hunk.old_count else []
     b = tokens(new, n0, n0 + hunk.new_count - 1) if new is not None and hunk.new_count else []
     same = len(a) == len(b) and all(x[0] == y[0] for x, y in zip(a, b, strict=True))
-    if meaning is not None:
+    if meaning is not None and not (same and _same_indents(hunk)):
+        # a side with no tokens (blank and comment lines only) has no code to compare
+        code = Hunk(
+            hunk.old_start, len(a) and hunk.old_count, hunk.new_start, len(b) and hunk.new_count
+        )
         if not same:
             a, b = _bare_tokens(a), _bare_tokens(b)
             if len(a) != len(b) or any(x[0] != y[0] for x, y in zip(a, b, strict=True)):
                 return None
-        verdict = meaning(hunk)
+        verdict = meaning(code)
         if verdict is False or (verdict is None and not same):
             return None
     elif not same:
         return None
     return _line_map(
         [(t, r - o0) for t, r in a], [(t, r - n0) for t, r in b], hunk.old_count, hunk.new_count
+    )
+
+
+def _same_indents(hunk: Hunk) -> bool:
+    """Whether the hunk's lines pair up with the same indentation (then equal tokens cannot
+    have moved a Python statement in or out of a block)."""
+    removed, added = hunk.removed, hunk.added
+    if removed is None or added is None or len(removed) != len(added):
+        return False
+    return all(
+        x[: len(x) - len(x.lstrip())] == y[: len(y) - len(y.lstrip())]
+        for x, y in zip(removed, added, strict=True)
     )
 
 

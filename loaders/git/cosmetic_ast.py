@@ -1,5 +1,5 @@
-"""Python hunks judged by meaning: the syntax trees (`ast`) of the code around a hunk compare
-equal before and after, docstrings left out.
+"""Python hunks judged by meaning: the syntax trees (`ast`) of the statements around a hunk
+compare equal before and after, docstrings left out.
 
 This is the check black and ruff make on their own output. Redundant parentheses, trailing
 commas, quote style, implicit string concatenation across lines (the parser joins it into one
@@ -8,128 +8,141 @@ nothing that changes behaviour, except `__doc__` (a docstring edit is not a code
 here). A version that does not parse (a syntax error, or syntax newer than this Python) has
 no verdict: the caller falls back to comparing tree-sitter tokens.
 
-The comparison is per hunk, not per file, so that one commit can mix cosmetic and real
-hunks: on each side, the statements the hunk's lines overlap, found by descending from the
-module through the one compound statement (and its body, `else`, handlers...) that holds all
-of them, compare equal as dumps, at the same place (the path of enclosing statement kinds).
-A hunk inside a docstring has no statements; one side of a hunk that is empty (lines only
-added, or only removed) has none either and no place.
+The comparison is per hunk, so that one commit can mix cosmetic and real hunks, and it parses
+only what it compares. On each side the tree-sitter tree (already held) gives the place:
+from the module down through the one compound statement whose body (or `else`, `except`...
+block) holds all of the hunk's lines. There the statements the lines overlap are parsed alone
+(an indented run wrapped in `if 1:`) and compared as `ast` dumps; lines within a compound
+statement's header compare that statement with its bodies left out; lines within a docstring
+compare as nothing. A side with no code (only blank or comment lines, or no lines) has no
+place and nothing to compare. When the two sides sit at different depths (a statement moved
+in or out of a block), both are compared at the depth they share.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import NamedTuple
 
+from tree_sitter import Node, Tree
+
 from loaders.git.log_parser import Hunk
 
-__all__ = ["AstIndex", "Located", "locate", "parse_module", "same_meaning"]
+__all__ = ["AstIndex", "Located", "locate", "same_meaning"]
 
-_BODIES = ("body", "handlers", "orelse", "finalbody")
-_OWNERS = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
-
-
-class Module(NamedTuple):
-    """A parsed version with its docstrings taken out of their bodies (their lines kept)."""
-
-    tree: ast.Module
-    docs: dict[int, tuple[int, int]]  # id(owner node) -> its docstring's lines (1-based)
+_BODIES = ("body", "handlers", "orelse", "finalbody", "cases")
+_OWNERS = ("function_definition", "class_definition")
+_STRINGS = ("string", "concatenated_string")
+_NOT_STATEMENTS = ("comment", "line_continuation")
 
 
 class Located(NamedTuple):
-    """Where a hunk's side is (enclosing statement kinds and fields) and what it holds."""
+    """Where a hunk's side is (enclosing statement kinds) and what it holds there."""
 
-    place: tuple[str, ...] | None  # None: an empty side (no lines)
+    place: tuple[str, ...] | None  # None: a side with no code
     dumps: tuple[str, ...]
 
 
-def parse_module(source: bytes) -> Module | None:
-    """The version's tree without docstrings, or None when it does not parse here."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences and the like
-            tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+class Side(NamedTuple):
+    """One version: its tree-sitter tree and a parser of byte ranges of its source."""
+
+    tree: Tree
+    dump: Callable[[int, int, bool], tuple[str, ...] | None]  # (start, end, header only)
+
+
+def _rows(node: Node) -> tuple[int, int]:
+    end = node.end_point
+    last = end[0] - 1 if end[1] == 0 and end[0] > node.start_point[0] else end[0]
+    return node.start_point[0], last
+
+
+def _statements(block: Node) -> list[Node]:
+    return [c for c in block.children if c.is_named and c.type not in _NOT_STATEMENTS]
+
+
+def _docstring(block: Node, statements: list[Node]) -> Node | None:
+    """The block's docstring statement (first statement, a lone string, of a module, class
+    or function body)."""
+    if not statements:
         return None
-    docs: dict[int, tuple[int, int]] = {}
-    for node in ast.walk(tree):
-        if not isinstance(node, _OWNERS) or not node.body:
-            continue
-        first = node.body[0]
-        if (
-            isinstance(first, ast.Expr)
-            and isinstance(first.value, ast.Constant)
-            and isinstance(first.value.value, str)
-        ):
-            docs[id(node)] = (first.lineno, first.end_lineno or first.lineno)
-            del node.body[0]
-    return Module(tree, docs)
+    parent = block.parent
+    if block.type != "module" and (parent is None or parent.type not in _OWNERS):
+        return None
+    first = statements[0]
+    named = first.named_children
+    if first.type == "expression_statement" and len(named) == 1 and named[0].type in _STRINGS:
+        return first
+    return None
 
 
-def _start(node: ast.AST) -> int:
-    line: int = node.lineno  # type: ignore[attr-defined]
-    for d in getattr(node, "decorator_list", ()):
-        line = min(line, d.lineno)
-    return line
+def _blocks(node: Node) -> list[tuple[str, Node]]:
+    """The statement's bodies: its own blocks and those of its clauses (`elif`, `else`,
+    `except`, `finally`, `case`), named by kind."""
+    if node.type == "decorated_definition":
+        inner = node.child_by_field_name("definition")
+        return _blocks(inner) if inner is not None else []
+    out: list[tuple[str, Node]] = []
+    for child in node.children:
+        if child.type == "block":
+            out.append((node.type, child))
+        elif child.type.endswith("_clause"):
+            out.extend((child.type, b) for b in child.children if b.type == "block")
+    return out
 
 
-def _end(node: ast.AST) -> int:
-    end = getattr(node, "end_lineno", None)
-    return end if end is not None else node.lineno  # type: ignore[attr-defined,no-any-return]
-
-
-def _lined(nodes: object) -> bool:
-    return isinstance(nodes, list) and bool(nodes) and all(hasattr(n, "lineno") for n in nodes)
-
-
-def locate(module: Module, lo: int, hi: int, limit: int | None = None) -> Located:
-    """The statements lines `lo`..`hi` (1-based, inclusive) overlap, at their place; at most
-    `limit` statement bodies deep (then the statement holding them is the one compared)."""
+def locate(side: Side, lo: int, hi: int, limit: int | None = None) -> Located | None:
+    """What rows `lo`..`hi` (0-based, inclusive) hold, at their place; at most `limit` bodies
+    deep. None when what they hold does not parse alone."""
     place: list[str] = []
-    owner: ast.AST = module.tree
-    nodes: list[ast.AST] = list(module.tree.body)
+    block = side.tree.root_node
     while True:
-        doc = module.docs.get(id(owner))
-        if doc is not None and doc[0] <= lo and hi <= doc[1]:
-            return Located((*place, "doc"), ())
-        over = [n for n in nodes if _start(n) <= hi and _end(n) >= lo]
+        statements = _statements(block)
+        doc = _docstring(block, statements)
+        if doc is not None:
+            d0, d1 = _rows(doc)
+            if d0 <= lo and hi <= d1:
+                return Located((*place, "doc"), ())
+            statements = statements[1:]
+        over = [s for s in statements if _rows(s)[0] <= hi and _rows(s)[1] >= lo]
+        if not over:
+            return Located(tuple(place), ())
+        first, last = _rows(over[0])[0], _rows(over[-1])[1]
         if (
-            len(over) != 1
-            or not (_start(over[0]) <= lo and hi <= _end(over[0]))
+            len(over) > 1
+            or not (first <= lo and hi <= last)
             or (limit is not None and len(place) >= limit)
         ):
-            return Located(tuple(place), tuple(ast.dump(n) for n in over))
+            return _held(side, tuple(place), over[0], over[-1], False)
         node = over[0]
-        doc = module.docs.get(id(node))
-        if doc is not None and doc[0] <= lo and hi <= doc[1]:
-            return Located((*place, f"{type(node).__name__}.body", "doc"), ())
-        for name in _BODIES:
-            child = getattr(node, name, None)
-            if _lined(child) and _start(child[0]) <= lo and hi <= _end(child[-1]):  # type: ignore[index]
-                place.append(f"{type(node).__name__}.{name}")
-                owner, nodes = node, child  # type: ignore[assignment]
-                break
-        else:
-            return Located(tuple(place), (ast.dump(node),))
+        bodies = _blocks(node)
+        inner = next(((k, b) for k, b in bodies if _rows(b)[0] <= lo and hi <= _rows(b)[1]), None)
+        if inner is None:
+            header = bool(bodies) and hi < min(_rows(b)[0] for _, b in bodies)
+            return _held(side, tuple(place), node, node, header)
+        place.append(inner[0])
+        block = inner[1]
 
 
-def _side(module: Module | None, start: int, count: int, limit: int | None) -> Located | None:
+def _held(side: Side, place: tuple[str, ...], a: Node, b: Node, header: bool) -> Located | None:
+    dumps = side.dump(a.start_byte, b.end_byte, header)
+    return Located(place, dumps) if dumps is not None else None
+
+
+def _side(side: Side | None, start: int, count: int, limit: int | None) -> Located | None:
     if not count:
         return Located(None, ())
-    if module is None:
+    if side is None:
         return None
-    return locate(module, start, start + count - 1, limit)
+    return locate(side, start - 1, start + count - 2, limit)
 
 
-def same_meaning(old: Module | None, new: Module | None, hunk: Hunk) -> bool | None:
-    """Whether the hunk leaves the code's meaning unchanged; None when a side it has lines on
-    does not parse (no verdict).
-
-    When the two sides sit at different depths (a comment added above a block's first
-    statement widens one side to the whole block), both are compared at the depth they share."""
+def same_meaning(old: Side | None, new: Side | None, hunk: Hunk) -> bool | None:
+    """Whether the hunk leaves the code's meaning unchanged; None when what it has lines on
+    does not parse (no verdict). A side whose count is 0 has no code."""
     a = _side(old, hunk.old_start, hunk.old_count, None)
     b = _side(new, hunk.new_start, hunk.new_count, None)
     if a is None or b is None:
@@ -140,42 +153,107 @@ def same_meaning(old: Module | None, new: Module | None, hunk: Hunk) -> bool | N
             if x != y:
                 break
             shared += 1
-        a = _side(old, hunk.old_start, hunk.old_count, shared) or a
-        b = _side(new, hunk.new_start, hunk.new_count, shared) or b
+        a = _side(old, hunk.old_start, hunk.old_count, shared)  # type: ignore[assignment]
+        b = _side(new, hunk.new_start, hunk.new_count, shared)  # type: ignore[assignment]
+        if a is None or b is None:
+            return None
     if a.dumps != b.dumps:
         return False
     return a.place is None or b.place is None or a.place == b.place
 
 
-class AstIndex:
-    """Parsed versions by blob id, parsed at most once while they stay in a small LRU."""
+def parse_statements(source: bytes, start: int, end: int, header: bool) -> tuple[str, ...] | None:
+    """The `ast` dumps of the statements in `source[start:end]` (whole lines from `start`'s,
+    parsed alone), docstrings inside them left out; with `header`, each statement's bodies are
+    left out too. None when they do not parse alone."""
+    line = source.rfind(b"\n", 0, start) + 1
+    if source[line:start].strip():
+        return None  # shares its line with other code (`if x: y`)
+    text = source[line:end]
+    wrapped = start > line
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences and the like
+            tree = ast.parse(b"if 1:\n" + text if wrapped else text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    body: list[ast.stmt] = tree.body[0].body if wrapped else tree.body  # type: ignore[attr-defined]
+    for node in body:
+        _drop_docstrings(node)
+    if header:
+        body = [_header(n) for n in body]
+    return tuple(ast.dump(n) for n in body)
 
-    def __init__(self, read: Callable[[str], bytes | None], size: int = 64) -> None:
+
+def _drop_docstrings(node: ast.AST) -> None:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        inner = getattr(n, "body", None)
+        if (
+            isinstance(n, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and inner
+            and isinstance(inner[0], ast.Expr)
+            and isinstance(inner[0].value, ast.Constant)
+            and isinstance(inner[0].value.value, str)
+        ):
+            del inner[0]
+        for name in _BODIES:
+            for child in getattr(n, name, None) or ():
+                if isinstance(child, ast.stmt | ast.excepthandler | ast.match_case):
+                    stack.append(child)
+
+
+def _header(node: ast.AST) -> ast.AST:
+    bare = copy.copy(node)
+    for name in _BODIES:
+        if isinstance(getattr(bare, name, None), list):
+            setattr(bare, name, [])
+    return bare
+
+
+class AstIndex:
+    """Parsed statement runs by (blob, byte range), kept in a small LRU."""
+
+    def __init__(self, read: Callable[[str], bytes | None], size: int = 256) -> None:
         self._read = read
         self._size = size
-        self._held: OrderedDict[str, Module | None] = OrderedDict()
+        self._held: OrderedDict[tuple[str, int, int, bool], tuple[str, ...] | None] = OrderedDict()
+        self._sources: OrderedDict[str, bytes | None] = OrderedDict()
         self.parsed = 0
 
-    def module(self, blob: str | None) -> Module | None:
-        if blob is None:
-            return None
-        if blob in self._held:
-            self._held.move_to_end(blob)
-            return self._held[blob]
+    def _source(self, blob: str) -> bytes | None:
+        if blob in self._sources:
+            self._sources.move_to_end(blob)
+            return self._sources[blob]
         source = self._read(blob)
-        module = parse_module(source) if source is not None else None
-        self.parsed += 1
-        self._held[blob] = module
-        if len(self._held) > self._size:
-            self._held.popitem(last=False)
-        return module
+        self._sources[blob] = source
+        if len(self._sources) > 8:
+            self._sources.popitem(last=False)
+        return source
 
-    def judge(self, old_blob: str | None, new_blob: str | None) -> Callable[[Hunk], bool | None]:
-        """A verdict per hunk of one change, each side parsed only when a hunk needs it."""
+    def side(self, tree: Tree | None, blob: str | None) -> Side | None:
+        if tree is None or blob is None:
+            return None
 
-        def verdict(hunk: Hunk) -> bool | None:
-            old = self.module(old_blob) if hunk.old_count else None
-            new = self.module(new_blob) if hunk.new_count else None
-            return same_meaning(old, new, hunk)
+        def dump(start: int, end: int, header: bool) -> tuple[str, ...] | None:
+            key = (blob, start, end, header)
+            if key in self._held:
+                self._held.move_to_end(key)
+                return self._held[key]
+            source = self._source(blob)
+            found = parse_statements(source, start, end, header) if source is not None else None
+            self.parsed += 1
+            self._held[key] = found
+            if len(self._held) > self._size:
+                self._held.popitem(last=False)
+            return found
 
-        return verdict
+        return Side(tree, dump)
+
+    def judge(
+        self, old: Tree | None, old_blob: str | None, new: Tree | None, new_blob: str | None
+    ) -> Callable[[Hunk], bool | None]:
+        """A verdict per hunk of one change."""
+        a, b = self.side(old, old_blob), self.side(new, new_blob)
+        return lambda hunk: same_meaning(a, b, hunk)

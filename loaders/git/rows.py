@@ -228,7 +228,7 @@ def function_mapper(index: FunctionIndex) -> Mapper:
             cosmetic = [whitespace_only(h) for h in change.hunks]
         else:
             meaning = (
-                meanings.judge(change.old_blob, change.new_blob)
+                meanings.judge(trees.old, change.old_blob, trees.new, change.new_blob)
                 if trees.language == "python"
                 else None
             )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from graph_service.store import GraphStore
-from loaders.git.cosmetic_ast import AstIndex, parse_module, same_meaning
+from loaders.git.cosmetic_ast import AstIndex
 from loaders.git.log_parser import Hunk
 from tests.loaders.git.git_history_repo import ScriptedRepo
 from tests.loaders.git.test_git_cosmetic import _commit, _files, _functions, _induced, _load
@@ -143,14 +143,16 @@ def test_a_real_change_beside_a_docstring_edit_is_not_cosmetic(store: GraphStore
 
 
 LEGACY_V1 = (
-    "def greet(name):\n    # say hello\n    print \"hello\", name\n\n\ndef key():\n    return 'k'\n"
+    "def greet(name):\n    # say hello\n    print 'hello', name\n\n\ndef key():\n    return 'k'\n"
 )
 LEGACY_COMMENT = LEGACY_V1.replace("# say hello", "# greet the user")
-LEGACY_QUOTES = LEGACY_COMMENT.replace("return 'k'", 'return "k"')
+LEGACY_QUOTES = LEGACY_COMMENT.replace("print 'hello'", 'print "hello"').replace(
+    "return 'k'", 'return "k"'
+)
 LEGACY_PORTED = LEGACY_QUOTES.replace('print "hello", name', 'print("hello", name)')
 
 
-def test_a_version_that_does_not_parse_falls_back_to_tokens(store: GraphStore, tmp_path):
+def test_code_that_does_not_parse_falls_back_to_tokens(store: GraphStore, tmp_path):
     repo = ScriptedRepo(tmp_path / "legacy")
     repo.path.mkdir()
     repo.git("init", "-q", "-b", "main")
@@ -164,16 +166,31 @@ def test_a_version_that_does_not_parse_falls_back_to_tokens(store: GraphStore, t
     repo.commit("ported", "Port to Python 3")
     _load(store, repo)
     s = repo.shas
-    # both versions are Python 2: the tokens judge, as before
     assert _commit(store, s["comment"])["cosmetic"] is True
-    assert _commit(store, s["quotes"])["cosmetic"] is False  # a quote change, by tokens
+    # the Python 2 statement does not parse: its quote change is a change by tokens; the
+    # one in `key` parses and is cosmetic (the syntax error elsewhere does not matter)
+    quotes = _commit(store, s["quotes"])
+    assert quotes["cosmetic"] is False
+    assert (quotes["lines_added"], quotes["lines_deleted"]) == (1, 1)
+    assert set(_functions(store, s["quotes"])) == {"greet"}
     ported = _commit(store, s["ported"])  # the new version parses, the old one does not
     assert ported["cosmetic"] is False
     assert (ported["lines_added"], ported["lines_deleted"]) == (1, 1)
 
 
+def _parse(source: bytes):
+    from tree_sitter import Parser
+
+    from loaders.code.languages import grammar
+
+    return Parser(grammar("python")).parse(source)
+
+
 def _verdict(old: str, new: str, hunk: Hunk) -> bool | None:
-    return same_meaning(parse_module(old.encode()), parse_module(new.encode()), hunk)
+    sources = {"old": old.encode(), "new": new.encode()}
+    index = AstIndex(sources.get)
+    judge = index.judge(_parse(sources["old"]), "old", _parse(sources["new"]), "new")
+    return judge(hunk)
 
 
 @pytest.mark.parametrize(
@@ -203,6 +220,20 @@ def _verdict(old: str, new: str, hunk: Hunk) -> bool | None:
             False,
         ),
         ("if a:\n    b()\n    c()\n", "if a:\n    b()\nc()\n", Hunk(3, 1, 3, 1), False),
+        # a header re-wrapped while the body changes elsewhere: only the header is compared
+        (
+            "def f(a, b=1):\n    x = a\n    return x\n",
+            "def f(\n    a,\n    b=1,\n):\n    x = a\n    return b\n",
+            Hunk(1, 1, 1, 4),
+            True,
+        ),
+        ("def f(a):\n    return a\n", "def f(b):\n    return a\n", Hunk(1, 1, 1, 1), False),
+        (
+            "class A:\n    def f(self):\n        return (1)\n",
+            "class A:\n    def f(self):\n        return 1\n",
+            Hunk(3, 1, 3, 1),
+            True,
+        ),
         ("x = 1\n", "x = 1  # one\n", Hunk(1, 1, 1, 1), True),
         ("x = 1\n", "print 1\n", Hunk(1, 1, 1, 1), None),  # the new version does not parse
     ],
@@ -211,7 +242,7 @@ def test_same_meaning_on_source_pairs(old: str, new: str, hunk: Hunk, same: bool
     assert _verdict(old, new, hunk) is same
 
 
-def test_each_version_is_parsed_once() -> None:
+def test_each_statement_run_is_parsed_once() -> None:
     reads: list[str] = []
     sources = {"a": b"x = (1)\ny = 2\n", "b": b"x = 1\ny = 3\n"}
 
@@ -220,7 +251,8 @@ def test_each_version_is_parsed_once() -> None:
         return sources[blob]
 
     index = AstIndex(read)
-    judge = index.judge("a", "b")
+    judge = index.judge(_parse(sources["a"]), "a", _parse(sources["b"]), "b")
     assert judge(Hunk(1, 1, 1, 1)) is True
     assert judge(Hunk(2, 1, 2, 1)) is False
-    assert reads == ["a", "b"] and index.parsed == 2
+    assert judge(Hunk(1, 1, 1, 1)) is True
+    assert reads == ["a", "b"] and index.parsed == 4  # one run per side and hunk, then held
