@@ -287,7 +287,7 @@ class Client:
         if df.empty:
             return df
         df = df.assign(_len=df["qualname"].str.len())
-        df = df.sort_values(["rank", "is_test", "_len", "uid"]).drop(columns="_len")
+        df = df.sort_values(["gone", "rank", "is_test", "_len", "uid"]).drop(columns="_len")
         return df.head(limit).reset_index(drop=True)
 
     def risk(

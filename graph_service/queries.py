@@ -362,7 +362,9 @@ def find_symbols(
 ) -> list[dict[str, Any]]:
     """Functions and classes matching `name` (the `find` query), best match first."""
     rows = run_named(store, "find", {"name": name, "limit": limit}, timeout_s=timeout_s).rows()
-    rows.sort(key=lambda r: (r["rank"], r["is_test"], len(r["qualname"] or ""), r["uid"]))
+    rows.sort(
+        key=lambda r: (r["gone"], r["rank"], r["is_test"], len(r["qualname"] or ""), r["uid"])
+    )
     return rows[:limit]
 
 

@@ -138,10 +138,17 @@ def find(
     if not rows:
         console.print(f"no function or class matches {name!r}")
         return
-    table = Table("where", "uid", box=None, title=f"{len(rows)} matches for {name!r}")
+    # one match per block, the uid whole on its own line (a table column would cut it to the
+    # terminal's width, and the uid is what `run`, `risk` and the API take)
+    console.print(f"{len(rows)} matches for {name!r}", highlight=False, markup=False)
     for r in rows:
-        table.add_row(f"{r['path']}:{r['line']}  {r['qualname']}", r["uid"])
-    console.print(table, soft_wrap=True)
+        where = "no longer in the code" if r["gone"] else f"{r['path']}:{r['line']}"
+        console.print(
+            f"\n{r['label']} {r['qualname']}  ({where})\n  {r['uid']}",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
 
 
 def print_result(result: QueryResult, fmt: Format) -> None:

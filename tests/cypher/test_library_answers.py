@@ -69,15 +69,15 @@ CASES: dict[str, tuple[dict[str, object], list[dict[str, Any]]]] = {
         {"uid": COMMITS["c1"], "label": "Commit", "rel_type": "MODIFIES", "direction": "in"},
         {"uid": COMMITS["c2"], "label": "Commit", "rel_type": "MODIFIES", "direction": "in"},
     ]),
-    "find": ({"name": "CART"}, [  # per label: rank, tests last, shorter name, uid
+    "find": ({"name": "CART"}, [  # per label: at head first, rank, tests last, shorter name, uid
         {"uid": FUNCS["total"], "label": "Function", "qualname": "Cart.total",
-         "path": "app/cart.py", "line": 11, "is_test": False, "rank": 3},
+         "path": "app/cart.py", "line": 11, "is_test": False, "gone": False, "rank": 3},
         {"uid": FUNCS["checkout"], "label": "Function", "qualname": "Cart.checkout",
-         "path": "app/cart.py", "line": 1, "is_test": False, "rank": 3},
+         "path": "app/cart.py", "line": 1, "is_test": False, "gone": False, "rank": 3},
         {"uid": CLASS_CART, "label": "Class", "qualname": "Cart", "path": "app/cart.py",
-         "line": 5, "is_test": False, "rank": 0},
+         "line": 5, "is_test": False, "gone": False, "rank": 0},
         {"uid": CLASS_BASE, "label": "Class", "qualname": "BaseCart", "path": "app/cart.py",
-         "line": 1, "is_test": False, "rank": 3},
+         "line": 1, "is_test": False, "gone": False, "rank": 3},
     ]),
     "external_callers": ({"name": "requests"}, [
         {"uid": FUNCS["charge"], "qualname": "charge", "path": "app/pay.py",

@@ -211,6 +211,32 @@ def test_find_names_the_uid(
     assert "no function or class" in _run("find", "nothing_here", *db).stdout
 
 
+def test_find_lists_code_at_head_before_what_only_the_history_knows(
+    tmp_path: Path, backend: StoreBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `helper` moves to a new file: the old one is gone (deleted) and must come after the
+    # one at head, marked so, whatever its name's rank; the uid is printed whole
+    backend.use_env(monkeypatch)
+    db = backend.db_args
+    repo = _make_repo(tmp_path)
+    env = ["-c", "user.name=Ann", "-c", "user.email=ann@example.com"]
+    (repo / "pkg" / "core.py").write_text(
+        "from pkg.util import helper_v2\n\n\ndef main():\n    return helper_v2(1)\n"
+    )
+    (repo / "pkg" / "util.py").write_text("def helper_v2(x):\n    return x + 1\n")
+    subprocess.run(["git", *env, "-C", str(repo), "add", "."], check=True)
+    subprocess.run(["git", *env, "-C", str(repo), "commit", "-qm", "move"], check=True)
+    ing = _run("ingest", "repo", str(repo), *db, "-o", "repo=demo")
+    assert ing.returncode == 0, ing.stderr
+    rows = json.loads(_run("find", "helper", *db, "--json").stdout)
+    by_uid = {r["uid"]: r for r in rows}
+    assert by_uid["fn:demo:pkg/core.py:helper"]["gone"] is True  # exact name, but deleted
+    assert rows[0]["uid"] == "fn:demo:pkg/util.py:helper_v2" and rows[0]["gone"] is False
+    monkeypatch.setenv("COLUMNS", "40")  # narrower than the uid
+    shown = _run("find", "helper", *db).stdout
+    assert "fn:demo:pkg/util.py:helper_v2" in shown and "no longer in the code" in shown
+
+
 def test_up_without_serving_ends_with_a_summary(tmp_path: Path) -> None:
     repo = _make_repo(tmp_path)
     db = tmp_path / "g.lbug"

@@ -93,7 +93,9 @@ export const homePage = {
       const name = input.value.trim();
       if (!name) return;
       await fill(found, () => api.runQuery("find", { name, limit: 10 }), (answer) => {
-        const rows = records(answer).sort((a, b) => a.rank - b.rank || a.qualname.length - b.qualname.length);
+        const rows = records(answer).sort(
+          (a, b) => Number(a.gone) - Number(b.gone) || a.rank - b.rank || a.qualname.length - b.qualname.length,
+        );
         if (!rows.length) return h("p", { class: "muted" }, `Nothing is named like "${name}".`);
         return table(
           [
@@ -103,7 +105,11 @@ export const homePage = {
               title: "name",
               render: (v, row) => h("a", { href: `#/query/${encodeURIComponent(row.uid)}` }, v),
             },
-            { key: "path", title: "where", render: (v, row) => `${v}:${row.line}` },
+            {
+              key: "path",
+              title: "where",
+              render: (v, row) => (row.gone ? h("span", { class: "muted" }, "no longer in the code") : `${v}:${row.line}`),
+            },
             { key: "uid" },
           ],
           rows.slice(0, 10),
