@@ -172,3 +172,53 @@ def test_triage_does_not_see_its_own_ticket_before(backend: StoreBackend) -> Non
         assert [t.uid for t in r.seen_before.tickets] == ["ticket:github:7"]
     finally:
         store.close()
+
+
+def test_shipments_answer_what_the_per_fix_query_answers(backend: StoreBackend) -> None:
+    """The deployments that shipped a repository's commits authored at or after a time, read
+    from the per-stamp table, are the rows of the Cypher query it replaces, in its order."""
+    from graph_service.triage.seen import _SHIPPED_AFTER, _Shipments
+
+    store = backend.open()
+    try:
+        commits = [
+            {
+                "uid": f"commit:{i:040x}",
+                "sha": f"{i:040x}",
+                "repo": "shop" if i % 3 else "web",
+                "authored_at": T0 + timedelta(days=i),
+            }
+            for i in range(12)
+        ]
+        deploys = [
+            {"uid": f"deploy:{k}", "service": f"svc{k % 2}", "started_at": T0 + timedelta(days=k)}
+            for k in (11, 4, 7, 2, 9)  # written out of start order
+        ]
+        deploys.append({"uid": "deploy:unstarted", "service": "svc0", "started_at": None})
+        store.write(nodes("Commit", commits), **W)
+        store.write(nodes("Deployment", deploys), **W)
+        ships = [
+            _e(d["uid"], c["uid"])
+            for n, d in enumerate(deploys)
+            for c in commits[n : n + 6]  # overlapping windows: a commit shipped more than once
+        ]
+        store.write(edges("SHIPS", "Deployment", "Commit", ships), **W)
+        table = _Shipments.build(store)
+        cases = [
+            (repo, T0 + timedelta(days=d))
+            for repo in ("shop", "web", "none")
+            for d in (0, 3, 8, 30)
+        ]
+        answered = 0
+        for repo, at in cases:
+            want = store.query(_SHIPPED_AFTER, {"at": at, "repo": repo}).rows()
+            got = table.after(repo, at)
+            key = lambda rows: [(r["uid"], r["service"], r["started"]) for r in rows]  # noqa: E731
+            assert key(got) == key(want), (repo, at)
+            started = [r["started"] for r in got]
+            known = [s for s in started if s is not None]
+            assert known == sorted(known) and started[: len(known)] == known
+            answered += bool(want)
+        assert answered >= 4
+    finally:
+        store.close()
