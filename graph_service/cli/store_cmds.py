@@ -163,7 +163,9 @@ def print_result(result: QueryResult, fmt: Format) -> None:
     if fmt is Format.csv:
         result.to_pandas().to_csv(sys.stdout, index=False)
         return
-    table = Table(*result.columns)
+    table = Table()
+    for name in result.columns:  # a long value wraps inside its cell, never cut to "…"
+        table.add_column(name, overflow="fold")
     for row in result.table.to_pylist():
         table.add_row(*(_cell(v) for v in row.values()))
     console.print(table)

@@ -247,3 +247,17 @@ def test_up_without_serving_ends_with_a_summary(tmp_path: Path) -> None:
     assert f"serve it: prodgraph serve --db {db}" in " ".join(summary.split())
     assert "not training the risk model: only 0 bug-introducing commits" in out.stdout
     assert max(len(line) for line in out.stdout.splitlines()) <= 80
+
+
+def test_a_query_table_wraps_long_values_instead_of_cutting_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = ["--db", str(tmp_path / "g.lbug")]
+    repo = _make_repo(tmp_path)
+    assert _run("ingest", "code", str(repo), *db, "-o", "repo=demo").returncode == 0
+    monkeypatch.setenv("COLUMNS", "30")  # narrower than a uid
+    query = "MATCH (f:Function) RETURN f.uid AS uid, f.path AS path ORDER BY uid LIMIT 1"
+    out = _run("query", query, *db).stdout
+    assert "…" not in out
+    first = "".join(line.split("│")[1].strip() for line in out.splitlines() if "│" in line)
+    assert first == "fn:demo:pkg/core.py:helper"
