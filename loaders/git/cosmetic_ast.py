@@ -180,9 +180,7 @@ def parse_statements(source: bytes, start: int, end: int, header: bool) -> tuple
     body: list[ast.stmt] = tree.body[0].body if wrapped else tree.body  # type: ignore[attr-defined]
     for node in body:
         _drop_docstrings(node)
-    if header:
-        body = [_header(n) for n in body]
-    return tuple(ast.dump(n) for n in body)
+    return tuple(ast.dump(_header(n) if header else n) for n in body)
 
 
 def _drop_docstrings(node: ast.AST) -> None:
@@ -204,7 +202,7 @@ def _drop_docstrings(node: ast.AST) -> None:
                     stack.append(child)
 
 
-def _header(node: ast.AST) -> ast.AST:
+def _header(node: ast.stmt) -> ast.stmt:
     bare = copy.copy(node)
     for name in _BODIES:
         if isinstance(getattr(bare, name, None), list):
