@@ -3,15 +3,15 @@
 A hunk of a file the code loader parses is cosmetic when the tokens on its removed lines, in the
 old version's tree, equal those on its added lines in the new version's tree: tree-sitter
 leaves, comments dropped, whitespace between them ignored, a string literal one token with its
-full text (re-indenting, re-wrapping and comment edits are cosmetic; changing quote style is
-not). A Python hunk is judged by meaning instead (`loaders.git.cosmetic_ast`: the `ast` of the
-statements around it is unchanged, docstrings left out), so redundant parentheses, trailing
-commas, quote style, joined string literals and docstring edits are cosmetic too, and a
-re-indent that moves a statement in or out of a block is not; a version that does not parse
-falls back to the tokens. In any other file a hunk is cosmetic when only whitespace changed
-(its words are the same). A cosmetic hunk comes with a line map: for each added line, the
-removed line it keeps the origin of (what `git blame` does for a commit in
-`.git-blame-ignore-revs`)."""
+full text (re-indenting, re-wrapping, comment edits and trailing commas before a closing
+bracket are cosmetic; changing quote style is not). A Python hunk is judged by meaning instead
+(`loaders.git.cosmetic_ast`: the `ast` of the statements around it is unchanged, docstrings
+left out), so redundant parentheses, trailing commas, quote style, joined string literals and
+docstring edits are cosmetic too, and a re-indent that moves a statement in or out of a block
+is not; code that does not parse falls back to the tokens. In any other file a hunk is
+cosmetic when only whitespace changed (its words are the same). A cosmetic hunk comes with a
+line map: for each added line, the removed line it keeps the origin of (what `git blame` does
+for a commit in `.git-blame-ignore-revs`)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ _SPACE = re.compile(rb"\s+")
 _WHITESPACE = b" \t\n\r\f\v"
 _HASH_MARKERS = (b"#",)
 _SLASH_MARKERS = (b"/", b"*")
+_TRAILING_COMMA = re.compile(rb",(?=[)\]}])")
+_CLOSERS = frozenset({b")", b"]", b"}"})
 _FORMATTER_TOKENS = frozenset({b"(", b")", b",", b"\\"})
 _STRING = re.compile(rb"[A-Za-z]{0,3}['\"]")
 _PY_STRING = re.compile(
@@ -118,13 +120,19 @@ def _may_be_cosmetic(hunk: Hunk, language: str) -> bool:
         b"".join(removed).translate(None, _WHITESPACE),
         b"".join(added).translate(None, _WHITESPACE),
     )
+    if language != "python":  # a last comma may close a list on the next line
+        old = _TRAILING_COMMA.sub(b"", old).rstrip(b",")
+        new = _TRAILING_COMMA.sub(b"", new).rstrip(b",")
     if old == new:
         return True
     markers = _HASH_MARKERS if language == "python" else _SLASH_MARKERS
     if not any(m in old or m in new for m in markers):
         return False  # no comment on either side, and the text differs
-    strip = _HASH_COMMENT if language == "python" else _SLASH_COMMENT
-    return _bare(removed, strip) == _bare(added, strip)
+    if language == "python":
+        return _bare(removed, _HASH_COMMENT) == _bare(added, _HASH_COMMENT)
+    return _TRAILING_COMMA.sub(b"", _bare(removed, _SLASH_COMMENT)).rstrip(
+        b","
+    ) == _TRAILING_COMMA.sub(b"", _bare(added, _SLASH_COMMENT)).rstrip(b",")
 
 
 def _may_be_reformat(hunk: Hunk, old: Tree | None, new: Tree | None) -> bool:
@@ -207,11 +215,32 @@ def classify(
         verdict = meaning(code)
         if verdict is False or (verdict is None and not same):
             return None
+    elif not same and language != "python":
+        a = _no_trailing_commas(a, old, o0 + hunk.old_count)
+        b = _no_trailing_commas(b, new, n0 + hunk.new_count)
+        if len(a) != len(b) or any(x[0] != y[0] for x, y in zip(a, b, strict=True)):
+            return None
     elif not same:
         return None
     return _line_map(
         [(t, r - o0) for t, r in a], [(t, r - n0) for t, r in b], hunk.old_count, hunk.new_count
     )
+
+
+def _no_trailing_commas(found: list[Token], tree: Tree | None, after: int) -> list[Token]:
+    """Tokens without the commas that end a list (before `)`, `]` or `}`, also one that
+    ends the hunk when row `after` starts with the closer): a formatter adds or drops them,
+    and outside Python (where `(a,)` is a tuple) they change nothing."""
+    out = [
+        t
+        for i, t in enumerate(found)
+        if not (t[0] == b"," and i + 1 < len(found) and found[i + 1][0] in _CLOSERS)
+    ]
+    if out and out[-1][0] == b"," and tree is not None:
+        following = tokens(tree, after, after)
+        if following and following[0][0] in _CLOSERS:
+            out.pop()
+    return out
 
 
 def _same_indents(hunk: Hunk) -> bool:

@@ -256,3 +256,40 @@ def test_each_statement_run_is_parsed_once() -> None:
     assert judge(Hunk(2, 1, 2, 1)) is False
     assert judge(Hunk(1, 1, 1, 1)) is True
     assert reads == ["a", "b"] and index.parsed == 4  # one run per side and hunk, then held
+
+
+JS_V1 = (
+    "function build(host, port) {\n"
+    "  return connect(host, port, {\n"
+    "    retries: 3,\n"
+    "    timeout: 10\n"
+    "  });\n"
+    "}\n"
+    "\n"
+    "const NAMES = [alpha, beta];\n"
+)
+# prettier's trailing commas: one appended before a closer on the next line, one inside a line
+JS_COMMAS = JS_V1.replace("    timeout: 10\n", "    timeout: 10,\n").replace(
+    "[alpha, beta]", "[alpha, beta,]"
+)
+JS_REAL = JS_COMMAS.replace("[alpha, beta,]", "[alpha, beta, gamma,]")
+
+
+def test_trailing_commas_are_cosmetic_outside_python(store: GraphStore, tmp_path):
+    repo = ScriptedRepo(tmp_path / "js")
+    repo.path.mkdir()
+    repo.git("init", "-q", "-b", "main")
+    repo.write("web/build.js", JS_V1)
+    repo.commit("initial", "Initial")
+    repo.write("web/build.js", JS_COMMAS)
+    repo.commit("commas", "Format with prettier")
+    repo.write("web/build.js", JS_REAL)
+    repo.commit("real", "Add gamma")
+    _load(store, repo)
+    s = repo.shas
+    commas = _commit(store, s["commas"])
+    assert commas["cosmetic"] is True
+    assert (commas["lines_added"], commas["lines_deleted"]) == (0, 0)
+    real = _commit(store, s["real"])
+    assert real["cosmetic"] is False
+    assert (real["lines_added"], real["lines_deleted"]) == (1, 1)
