@@ -75,8 +75,6 @@ def fit_scorer(store: GraphReader, config: TriageConfig, max_tickets: int = 200)
     Each past ticket is triaged as of its creation time (later commits and tickets are not
     visible to it); the candidates its fixing commits modified are the positives.
     """
-    from sklearn.linear_model import LogisticRegression
-
     from graph_service.triage.engine import collect, static_signals
     from graph_service.triage.fixes import fixes_of
 
@@ -106,6 +104,8 @@ def fit_scorer(store: GraphReader, config: TriageConfig, max_tickets: int = 200)
     if used < config.min_training_tickets or len(set(ys)) < 2:
         logger.info("scorer: %d usable labelled tickets, keeping the default weighting", used)
         return None
+    from sklearn.linear_model import LogisticRegression  # seconds to import: only to fit
+
     model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=500)
     model.fit(np.array(xs), np.array(ys))
     weights = dict(zip(FUNCTION_SIGNALS, (float(w) for w in model.coef_[0]), strict=True))

@@ -118,7 +118,7 @@ class TicketIndex:
         ]
         idx.bm25 = BM25Index(docs)
         idx.embedder = make_embedder(config.embedder)
-        if idx.embedder is not None:
+        if idx.embedder is not None and idx.has_text.any():  # placeholders only: no model
             vecs = EmbeddingCache(cache_path, idx.embedder).vectors(idx.uid, texts)
             idx.vectors = VectorIndex(vecs)
         return idx
@@ -188,8 +188,8 @@ def similar(
     """
     config = config or TriageConfig()
     idx = ticket_index(store, config)
-    if not idx.uid:
-        return []
+    if not idx.has_text.any():  # no ticket, or only placeholders ("Fixes #N"): none to show,
+        return []  # and the ticket's embedding (loading the model: seconds) would go unused
     parsed = read_ticket(ticket)
     tokens = tokenize(ticket.title) * 2 + tokenize(ticket.body[:20_000])
     pool = max(k * 5, 50)

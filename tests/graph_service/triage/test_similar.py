@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import numpy as np
@@ -195,3 +196,26 @@ def test_placeholders_and_weak_matches_are_left_out(
     # the same text pasted again is the ticket itself
     again = TicketInput(title="Refund button does nothing", body="refunds never complete")
     assert "ticket:github:3" not in [s.uid for s in similar(ticket_store, again, 10, everything)]
+
+
+def test_placeholder_tickets_only_answer_nothing_without_embedding_anything(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a repository's store holds only the tickets made from "Fixes #N" in commit messages (no
+    # title, no body): none can be shown, so neither they nor the new ticket are embedded
+    # (with the packaged model that load alone took seconds of every CLI triage)
+    encoded: list[int] = []
+
+    class Counting(HashingEmbedder):
+        def encode(self, texts: list[str]) -> np.ndarray:
+            encoded.append(len(texts))
+            return super().encode(texts)
+
+    module = importlib.import_module("graph_service.triage.similar")  # the package's `similar`
+    monkeypatch.setattr(module, "make_embedder", lambda kind: Counting())  # is the function
+    placeholders = [_ticket(f"ticket:github:{n}", "", "", T0 - timedelta(days=n)) for n in (1, 2)]
+    build_graph(store, placeholders)
+    config = TriageConfig(embedder="hashing", learned=False)
+    assert ticket_index(store, config).uid  # they are in the index
+    assert similar(store, NEW, 5, config) == []
+    assert encoded == []
