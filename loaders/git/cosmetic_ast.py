@@ -180,7 +180,10 @@ def parse_statements(source: bytes, start: int, end: int, header: bool) -> tuple
     body: list[ast.stmt] = tree.body[0].body if wrapped else tree.body  # type: ignore[attr-defined]
     for node in body:
         _drop_docstrings(node)
-    return tuple(ast.dump(_header(n) if header else n) for n in body)
+    try:
+        return tuple(ast.dump(_header(n) if header else n) for n in body)
+    except RecursionError:  # `ast.dump` recurses: a very deep expression gets no verdict
+        return None
 
 
 def _drop_docstrings(node: ast.AST) -> None:

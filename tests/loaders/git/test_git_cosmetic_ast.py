@@ -293,3 +293,10 @@ def test_trailing_commas_are_cosmetic_outside_python(store: GraphStore, tmp_path
     real = _commit(store, s["real"])
     assert real["cosmetic"] is False
     assert (real["lines_added"], real["lines_deleted"]) == (1, 1)
+
+
+def test_a_very_deep_expression_gets_no_verdict_and_no_crash() -> None:
+    deep = "x = " + " + ".join(["a"] * 5000) + "\n"
+    assert (
+        _verdict(deep, deep.replace("x = ", "x = (").replace("\n", ")\n"), Hunk(1, 1, 1, 1)) is None
+    )
