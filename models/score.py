@@ -151,8 +151,10 @@ def _score_history(h: History, models: RiskModel | ModelSet, uid: str, start: fl
         model_version=model.version,
         code_change=code,
         label=None if code else NO_CODE_LABEL,
-        nodes=[commit_node, *scored],
-        explanations=reasons,
+        # no probability, so no per-node scores or reasons either: a docs-only change listed
+        # with "▲ ... usually change together" under "no code change" reads as a contradiction
+        nodes=[commit_node, *scored] if code else [commit_node],
+        explanations=reasons if code else [],
         features=dict(zip(COMMIT_FEATURES, map(float, egos.raw["commit"][0]), strict=True)),
         elapsed_ms=(time.perf_counter() - start) * 1000,
     )

@@ -88,6 +88,7 @@ def test_docs_only_commit_gets_the_label(env: dict[str, Any]) -> None:
     docs = _json(env["run"]("risk", env["shas"]["alpha"]["docs"], "--json"))
     assert docs["overall"] is None and docs["code_change"] is False
     assert docs["label"] == "no code change: docs/tests/CI only"
+    assert docs["explanations"] == [] and len(docs["nodes"]) == 1  # no reasons for no score
 
 
 def test_recent_lists_code_changes_only_riskiest_first(env: dict[str, Any]) -> None:
