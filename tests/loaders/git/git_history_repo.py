@@ -78,6 +78,23 @@ class ScriptedRepo:
         return sha
 
 
+# one scripted commit: its name, its message, the files it writes (path -> content), and its
+# author when not Alice
+Step = tuple[str, str, dict[str, str | bytes]] | tuple[str, str, dict[str, str | bytes], str]
+
+
+def played(path: Path, *steps: Step) -> ScriptedRepo:
+    """A new repository at `path` (branch main) with one commit per step, in order."""
+    repo = ScriptedRepo(path)
+    repo.path.mkdir()
+    repo.git("init", "-q", "-b", "main")
+    for step in steps:
+        for rel, content in step[2].items():
+            repo.write(rel, content)
+        repo.commit(step[0], step[1], author=step[3] if len(step) == 4 else "Alice")
+    return repo
+
+
 def _epoch(day: int) -> float:
     from datetime import datetime
 

@@ -15,7 +15,7 @@ from graph_service.store import GraphStore, open_store
 from loaders.git import make_loader
 from loaders.git.syntax_delta import DELTA_PROPS
 from tests.graph_snapshot import snapshot
-from tests.loaders.git.git_history_repo import ScriptedRepo
+from tests.loaders.git.git_history_repo import ScriptedRepo, played
 
 REPORT_V1 = (
     "def report(alpha, beta, gamma):\n"
@@ -48,22 +48,18 @@ REPORT_FIXED = REPORT_MIXED.replace("alpha, gamma, beta", "alpha, beta, gamma")
 
 def _repo(tmp_path: Path) -> ScriptedRepo:
     """initial -> bug (Bob swaps two arguments) -> reformat -> mixed -> fix (Fixes #5)."""
-    repo = ScriptedRepo(tmp_path / "cosmetic")
-    repo.path.mkdir()
-    repo.git("init", "-q", "-b", "main")
-    repo.write("report.py", REPORT_V1)
-    repo.write("README.md", "# Report\n")
-    repo.commit("initial", "Initial")
-    repo.write("report.py", REPORT_BUG)
-    repo.commit("bug", "Order the arguments by weight", author="Bob")
-    repo.write("report.py", REPORT_WRAPPED)
-    repo.write("README.md", "# Report  \n")
-    repo.commit("reformat", "Format with black")
-    repo.write("report.py", REPORT_MIXED)
-    repo.commit("mixed", "Print the result")
-    repo.write("report.py", REPORT_FIXED)
-    repo.commit("fix", "Restore the argument order\n\nFixes #5\n")
-    return repo
+    return played(
+        tmp_path / "cosmetic",
+        ("initial", "Initial", {"report.py": REPORT_V1, "README.md": "# Report\n"}),
+        ("bug", "Order the arguments by weight", {"report.py": REPORT_BUG}, "Bob"),
+        (
+            "reformat",
+            "Format with black",
+            {"report.py": REPORT_WRAPPED, "README.md": "# Report  \n"},
+        ),
+        ("mixed", "Print the result", {"report.py": REPORT_MIXED}),
+        ("fix", "Restore the argument order\n\nFixes #5\n", {"report.py": REPORT_FIXED}),
+    )
 
 
 def _load(store: GraphStore, repo: ScriptedRepo, **options: str):

@@ -15,7 +15,7 @@ import pytest
 from graph_service.store import GraphStore
 from loaders.git.cosmetic_ast import AstIndex
 from loaders.git.log_parser import Hunk
-from tests.loaders.git.git_history_repo import ScriptedRepo
+from tests.loaders.git.git_history_repo import ScriptedRepo, played
 from tests.loaders.git.test_git_cosmetic import _commit, _files, _functions, _induced, _load
 
 CLIENT_V1 = '''"""HTTP client."""
@@ -84,28 +84,25 @@ CLIENT_FIXED = CLIENT_DEDENT.replace(
 
 
 def _history(tmp_path: Path) -> ScriptedRepo:
-    repo = ScriptedRepo(tmp_path / "client")
-    repo.path.mkdir()
-    repo.git("init", "-q", "-b", "main")
-    repo.write("client.py", CLIENT_V1)
-    repo.write("requirements.txt", "ruff==0.1.0\n")
-    repo.commit("initial", "Initial")
-    repo.write("client.py", CLIENT_BUG)
-    repo.commit("bug", "Log the request line", author="Bob")
-    repo.write("client.py", CLIENT_FORMATTED)
-    repo.write("requirements.txt", "ruff==0.12.0\n")
-    repo.commit("format", "Upgrade Python formatter ruff")
-    repo.write("client.py", CLIENT_DOCS)
-    repo.commit("docs", "Updating deprecated docstring Client() class")
-    repo.write("client.py", CLIENT_TYPO)
-    repo.commit("typo", "Fix typo")
-    repo.write("client.py", CLIENT_REAL)
-    repo.commit("real", "Refuse to send a streaming request")
-    repo.write("client.py", CLIENT_DEDENT)
-    repo.commit("dedent", "Count every request")
-    repo.write("client.py", CLIENT_FIXED)
-    repo.commit("fix", "Put the method first in the request line\n\nFixes #7\n")
-    return repo
+    return played(
+        tmp_path / "client",
+        ("initial", "Initial", {"client.py": CLIENT_V1, "requirements.txt": "ruff==0.1.0\n"}),
+        ("bug", "Log the request line", {"client.py": CLIENT_BUG}, "Bob"),
+        (
+            "format",
+            "Upgrade Python formatter ruff",
+            {"client.py": CLIENT_FORMATTED, "requirements.txt": "ruff==0.12.0\n"},
+        ),
+        ("docs", "Updating deprecated docstring Client() class", {"client.py": CLIENT_DOCS}),
+        ("typo", "Fix typo", {"client.py": CLIENT_TYPO}),
+        ("real", "Refuse to send a streaming request", {"client.py": CLIENT_REAL}),
+        ("dedent", "Count every request", {"client.py": CLIENT_DEDENT}),
+        (
+            "fix",
+            "Put the method first in the request line\n\nFixes #7\n",
+            {"client.py": CLIENT_FIXED},
+        ),
+    )
 
 
 @pytest.mark.parametrize("replay", ["true", "false"])
@@ -153,17 +150,13 @@ LEGACY_PORTED = LEGACY_QUOTES.replace('print "hello", name', 'print("hello", nam
 
 
 def test_code_that_does_not_parse_falls_back_to_tokens(store: GraphStore, tmp_path):
-    repo = ScriptedRepo(tmp_path / "legacy")
-    repo.path.mkdir()
-    repo.git("init", "-q", "-b", "main")
-    repo.write("legacy.py", LEGACY_V1)
-    repo.commit("initial", "Initial")
-    repo.write("legacy.py", LEGACY_COMMENT)
-    repo.commit("comment", "Reword a comment")
-    repo.write("legacy.py", LEGACY_QUOTES)
-    repo.commit("quotes", "Use double quotes")
-    repo.write("legacy.py", LEGACY_PORTED)
-    repo.commit("ported", "Port to Python 3")
+    repo = played(
+        tmp_path / "legacy",
+        ("initial", "Initial", {"legacy.py": LEGACY_V1}),
+        ("comment", "Reword a comment", {"legacy.py": LEGACY_COMMENT}),
+        ("quotes", "Use double quotes", {"legacy.py": LEGACY_QUOTES}),
+        ("ported", "Port to Python 3", {"legacy.py": LEGACY_PORTED}),
+    )
     _load(store, repo)
     s = repo.shas
     assert _commit(store, s["comment"])["cosmetic"] is True
@@ -276,15 +269,12 @@ JS_REAL = JS_COMMAS.replace("[alpha, beta,]", "[alpha, beta, gamma,]")
 
 
 def test_trailing_commas_are_cosmetic_outside_python(store: GraphStore, tmp_path):
-    repo = ScriptedRepo(tmp_path / "js")
-    repo.path.mkdir()
-    repo.git("init", "-q", "-b", "main")
-    repo.write("web/build.js", JS_V1)
-    repo.commit("initial", "Initial")
-    repo.write("web/build.js", JS_COMMAS)
-    repo.commit("commas", "Format with prettier")
-    repo.write("web/build.js", JS_REAL)
-    repo.commit("real", "Add gamma")
+    repo = played(
+        tmp_path / "js",
+        ("initial", "Initial", {"web/build.js": JS_V1}),
+        ("commas", "Format with prettier", {"web/build.js": JS_COMMAS}),
+        ("real", "Add gamma", {"web/build.js": JS_REAL}),
+    )
     _load(store, repo)
     s = repo.shas
     commas = _commit(store, s["commas"])
