@@ -177,16 +177,27 @@ class CodeIndex:
         A frame's line comes from the version of the file the reporter ran, its function name
         does not move: when the file defines a function of the frame's name, that one is taken
         (among several, the one holding the line, else the nearest); the line range decides
-        only when the name is absent (`<module>`, lambdas) or matches nothing in the file."""
+        only when the name is absent (`<module>`, lambdas) or matches nothing in the file.
+
+        A frame whose path agrees with a file only in its file name, both naming different
+        folders (`/srv/app/tool/cli.py` and `examples/complex/cli.py`), is the reporter's own
+        code or another package unless that file defines the function the frame names: such a
+        file is not the frame's."""
+        where = path
         files = self.files_for_path(path) if path else []
         if not files and module:
-            files = self.files_for_path(module.replace(".", "/").rsplit("/", 1)[0])
+            where = module.replace(".", "/").rsplit("/", 1)[0]
+            files = self.files_for_path(where)
+        frame_dirs = [p for p in where.replace("\\", "/").split("/") if p not in ("", ".")][:-1]
         dotted = function.replace("::", ".").split("(")[0]
         short = dotted.rsplit(".", 1)[-1]
         best: FrameHit | None = None
         for fi, shared in files:
             conf = min(0.5 + 0.15 * shared, 0.95) / max(len(files), 1) ** 0.5
             hit = self._in_file(fi, conf, dotted, short, line)
+            named = hit.function >= 0 and bool(short) and self.fn_name[hit.function] == short
+            if shared == 1 and frame_dirs and "/" in self.file_path[fi] and not named:
+                continue  # only the file name agrees, and nothing in it has the frame's name
             if best is None or hit.confidence > best.confidence:
                 best = hit
         if best is None and short and not path:

@@ -94,6 +94,23 @@ def test_line_outside_every_function_maps_to_the_file_only(code_store: GraphStor
     assert code.file_uid[hit.file] == "file:shop:shop/orders.py"
 
 
+def test_a_file_name_alone_does_not_make_another_folders_frame_ours(code_store: GraphStore) -> None:
+    """The reporter's own `/srv/app/tool/emails.py` is not the repository's `shop/emails.py`
+    because both are called emails.py: without a function of the frame's name there, the
+    frame maps nowhere (it used to land on whatever function held its line)."""
+    code = code_index(code_store)
+    receipt = fn_uid("shop/emails.py", "send_receipt")
+    assert code.map_frame("/srv/app/tool/emails.py", "report", 5) is None
+    assert code.map_frame("/srv/app/tool/emails.py", "<module>", 5) is None
+    # the function the frame names is defined there: the frame is taken
+    hit = code.map_frame("/srv/app/tool/emails.py", "send_receipt", 5)
+    assert hit is not None and code.fn_uid[hit.function] == receipt
+    # the folder agrees too, or the frame names no folder: the line range still decides
+    for path in ("/srv/app/shop/emails.py", "emails.py"):
+        hit = code.map_frame(path, "report", 5)
+        assert hit is not None and code.fn_uid[hit.function] == receipt
+
+
 def test_unknown_path_does_not_map(code_store: GraphStore) -> None:
     code = code_index(code_store)
     assert code.map_frame("/x/elsewhere/nowhere.py", "f", 3) is None
