@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import sys
 from enum import Enum
 from pathlib import Path
@@ -181,6 +182,12 @@ def _json_value(v: object) -> object:
 
 
 def _cell(v: object) -> str:
+    """A value as a table shows it: "—" for nothing (null, NaN, an empty list), a list's items
+    joined by commas (not Python's repr), a map as JSON."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
     if isinstance(v, dict):
         return json.dumps({k: x for k, x in v.items() if not k.startswith("_")}, default=str)
-    return "" if v is None else str(v)
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_cell(x) for x in v) if v else "—"
+    return str(v)

@@ -261,3 +261,20 @@ def test_a_query_table_wraps_long_values_instead_of_cutting_them(
     assert "…" not in out
     first = "".join(line.split("│")[1].strip() for line in out.splitlines() if "│" in line)
     assert first == "fn:demo:pkg/core.py:helper"
+
+
+def test_a_query_table_shows_nothing_as_a_dash_and_lists_as_items(tmp_path: Path) -> None:
+    """Empty cells, `None` and Python list reprs (`[]`, `['a', 'b']`) are not what a reader
+    should see: blast_radius on a store without traces has no operations or services."""
+    db = ["--db", str(tmp_path / "g.lbug")]
+    repo = _make_repo(tmp_path)
+    assert _run("ingest", "code", str(repo), *db, "-o", "repo=demo").returncode == 0
+    out = _run("run", "blast_radius", "--param", "uids=fn:demo:pkg/core.py:helper", *db)
+    assert out.returncode == 0, out.stderr
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in out.stdout.splitlines()]
+    helper = next(r for r in rows if r and r[1] == "helper")
+    assert helper[-2:] == ["—", "—"]  # operations, services: none
+    assert "[]" not in out.stdout
+    query = "RETURN NULL AS nothing, ['a', 'b'] AS names, [] AS empty"
+    q = _run("query", query, *db).stdout
+    assert [c.strip() for c in q.splitlines()[3].split("│")[1:-1]] == ["—", "a, b", "—"]
