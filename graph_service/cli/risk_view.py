@@ -114,7 +114,7 @@ def risk_table(store: GraphReader, answers: list[dict[str, Any]], title: str) ->
     table.add_column("change and why", overflow="fold", max_width=56)
     for a in answers:
         risk = f"{a['overall']:.1%}" if a["overall"] is not None else "no code"
-        lines = [summaries.get(a["target"], "")[:56]]
+        lines = [summaries.get(a["target"], "")]  # whole: the cell wraps it
         if a["label"]:
             lines.append(a["label"])
         for x in a["explanations"][:4]:
