@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from graph_service.store.base import GraphReader
-from graph_service.triage.code_index import StoreCache
+from graph_service.triage.code_index import STAMP_TTL_S, StoreCache, store_stamp
 from graph_service.triage.fixes import fixes_from_index
 from graph_service.triage.heap import snapshot_built
 from graph_service.triage.history_index import history_index
@@ -65,8 +68,9 @@ _SHIPPED_AFTER = (
     "ORDER BY d.started_at LIMIT 50"
 )
 _FIX_COMMIT = "MATCH (c:Commit {uid: $c}) RETURN c.repo AS repo, c.message AS message"
-# What every deployment shipped, read once per store stamp; `_Shipments.after` answers
-# `_SHIPPED_AFTER` from it (that query, per fix, scanned the Commit table: 5-20 ms at 1M nodes)
+# What every deployment shipped, read once per store stamp and Deployment rows (`_shipments`);
+# `_Shipments.after` answers `_SHIPPED_AFTER` from it (that query, per fix, scanned the Commit
+# table: 5-20 ms at 1M nodes)
 _SHIPMENTS = (
     "MATCH (d:Deployment)-[:SHIPS]->(c:Commit) RETURN c.repo AS repo, c.authored_at AS at, "
     "d.uid AS uid, d.service AS service, d.started_at AS started"
@@ -122,7 +126,37 @@ def _epoch(t: datetime | None) -> float:
     return t.replace(tzinfo=UTC).timestamp() if t is not None else float("nan")
 
 
-_SHIPPED: StoreCache[_Shipments] = StoreCache()
+# the table follows the Deployment rows too (a deployments load need not change the store's
+# stamp), re-read at most every STAMP_TTL_S seconds like the stamp
+_DEPLOY_STAMP = "MATCH (d:Deployment) RETURN count(d) AS n, max(d.run_id) AS r"
+_DEPLOY_STAMPS: weakref.WeakKeyDictionary[Any, tuple[float, tuple[Any, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
+_SHIPPED: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], _Shipments]] = (
+    weakref.WeakKeyDictionary()
+)
+_LOCK = threading.Lock()
+
+
+def _shipments(store: GraphReader) -> _Shipments:
+    """The shipments table of `store`, rebuilt when its stamp or its Deployment rows change."""
+    now = time.monotonic()
+    hit = _DEPLOY_STAMPS.get(store)
+    if hit is not None and now - hit[0] < STAMP_TTL_S:
+        deploys = hit[1]
+    else:
+        rows = store.query(_DEPLOY_STAMP, {}).rows()
+        deploys = (rows[0]["n"], rows[0]["r"]) if rows else (0, None)
+        _DEPLOY_STAMPS[store] = (now, deploys)
+    key = (store_stamp(store), deploys)
+    with _LOCK:
+        cached = _SHIPPED.get(store)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    table = _Shipments.build(store)
+    with _LOCK:
+        _SHIPPED[store] = (key, table)
+    return table
 
 
 def _naive(t: datetime | None) -> datetime | None:
@@ -308,7 +342,7 @@ def _shipping(
         repo = repos.get(fix.uid)
         if not repo:
             continue
-        deploys = _SHIPPED.get(store, lambda: _Shipments.build(store)).after(repo, fix.authored_at)
+        deploys = _shipments(store).after(repo, fix.authored_at)
         if occurred is not None:
             deploys = [d for d in deploys if d["started"] is None or d["started"] <= occurred]
         if result.services:

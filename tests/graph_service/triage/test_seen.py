@@ -222,3 +222,41 @@ def test_shipments_answer_what_the_per_fix_query_answers(backend: StoreBackend) 
         assert answered >= 4
     finally:
         store.close()
+
+
+def test_a_deployment_loaded_later_ships_the_fix(backend: StoreBackend) -> None:
+    """The shipments table follows the Deployment rows, not only the store's stamp: a
+    deployments load after a first answer is seen (once the stamps' time-to-live passed): here
+    the first deployment to ship the fix."""
+    from graph_service.triage.code_index import _STAMPS
+    from graph_service.triage.seen import _DEPLOY_STAMPS
+
+    store = backend.open()
+    try:
+        _history(store, deployed_fix=False)
+        ticket = TicketInput(title="crash again", body=PYTHON, created=T0)
+        assert seen_before(store, ticket).fixes[0].deployment != "deploy:late"
+        store.write(
+            nodes(
+                "Deployment",
+                [
+                    {
+                        "uid": "deploy:late",
+                        "service": "orders",
+                        "started_at": T0 - timedelta(days=29),
+                    }
+                ],
+            ),
+            loaded_by="test",
+            run_id="r9",
+        )
+        store.write(
+            edges("SHIPS", "Deployment", "Commit", [_e("deploy:late", f"commit:{FIX}")]),
+            loaded_by="test",
+            run_id="r9",
+        )
+        _STAMPS.clear()
+        _DEPLOY_STAMPS.clear()  # read both stamps now, not after their 2 s time-to-live
+        assert seen_before(store, ticket).fixes[0].deployment == "deploy:late"
+    finally:
+        store.close()
