@@ -200,7 +200,10 @@ def main() -> None:
         score_commit(store, model, h.commit_uids[i], history=h)
     warm_s = time.perf_counter() - t0
     t_loop = time.perf_counter()
-    served_ms, store_ms, lr_ms, paths_ms = [], [], [], []
+    served_ms: list[float] = []
+    store_ms: list[float] = []
+    lr_ms: list[float] = []
+    paths_ms: list[float] = []
     for i in picks:
         uid = h.commit_uids[i]
         t0 = time.perf_counter()
