@@ -18,7 +18,7 @@ import numpy as np
 from graph_service.batch import Batch, edges
 from graph_service.store.base import GraphReader
 from graph_service.triage.code_index import store_stamp
-from graph_service.triage.heap import snapshot_built
+from graph_service.triage.heap import settle, snapshot_built
 from graph_service.triage.models import SimilarTicket, TicketInput, TriageConfig
 from graph_service.triage.neo4j_vectors import is_neo4j, nearest, sync_embeddings
 from graph_service.triage.parse import read_ticket
@@ -188,6 +188,7 @@ def similar(
     """
     config = config or TriageConfig()
     idx = ticket_index(store, config)
+    settle()  # a ticket index built just now leaves the cyclic collector's full passes
     if not idx.has_text.any():  # no ticket, or only placeholders ("Fixes #N"): none to show,
         return []  # and the ticket's embedding (loading the model: seconds) would go unused
     parsed = read_ticket(ticket)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
@@ -12,7 +13,7 @@ from graph_service.batch import nodes
 from graph_service.store import GraphStore
 from graph_service.triage import TicketInput, TriageConfig, heap, triage
 from graph_service.triage.code_index import _STAMPS, code_index
-from tests.graph_service.triage.conftest import REPO, T0
+from tests.graph_service.triage.conftest import REPO, T0, _ticket
 from tests.graph_service.triage.test_frames import PYTHON
 
 TICKET = TicketInput(title="Crash parsing quantity", body=PYTHON, created=T0)
@@ -73,3 +74,17 @@ def test_a_rebuilt_snapshot_replaces_the_frozen_one(
     assert f"file:{REPO}:shop/new.py" in idx.file_uid
     assert not _tracked(idx.fn_uid)
     assert [s.uid for s in again.functions] == [s.uid for s in first.functions]
+
+
+def test_similar_alone_freezes_the_ticket_index_it_built(
+    code_store: GraphStore, config: TriageConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph_service.triage import similar
+    from graph_service.triage.similar import ticket_index
+
+    monkeypatch.setattr(heap, "FREEZE_MIN_ROWS", 1)
+    past = _ticket("ticket:github:3", "Crash parsing qty", "bad qty", T0 - timedelta(days=3))
+    code_store.write(nodes("Ticket", [past]), loaded_by="test", run_id="r3")
+    assert similar(code_store, TICKET, 5, config)
+    assert gc.get_freeze_count() > 0
+    assert not _tracked(ticket_index(code_store, config).uid)
