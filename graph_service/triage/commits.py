@@ -210,13 +210,17 @@ def _innermost_first(
     out: list[Suspect], targets: list[_Target], by_req: dict[BlameRequest, BlameLine]
 ) -> None:
     """The commit that wrote the innermost blamed frame's line comes first (what a user of
-    suspect commits expects: the author of the failing line), whatever the others score."""
+    suspect commits expects: the author of the failing line), whatever the others score; its
+    score is raised to the best one's, so the list reads in score order (the signal
+    `innermost_line` says why)."""
     for t in targets:
         b = by_req.get(t.request)
         if t.frame and b is not None and not b.error and b.line_commit:
             pos = next((i for i, s in enumerate(out) if s.uid == f"commit:{b.line_commit}"), None)
             if pos is not None:
+                top = out[0].score
                 out.insert(0, out.pop(pos))
+                out[0].score = max(out[0].score, top)
                 out[0].signals["innermost_line"] = 1.0
             return
 

@@ -87,6 +87,8 @@ def test_blame_names_the_commit_that_wrote_the_failing_line(
         assert top.detail.startswith("wrote line 7 of frame 1 (parse_qty) shop/qty.py:7")
         assert r.commits[0].reason == "wrote line 7 of frame 1 (parse_qty) shop/qty.py:7"
         assert r.commits[0].signals["innermost_line"] == 1.0
+        scores = [c.score for c in r.commits]  # the list reads in score order
+        assert scores == sorted(scores, reverse=True), scores
         assert store.query(top.cypher, top.params).rows()
         # the answer says what was blamed, as of the ticket, and what was looked through
         assert r.commit_blamed[:2] == [
