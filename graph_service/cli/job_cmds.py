@@ -143,6 +143,7 @@ def risk(
 ) -> None:
     """Score changes: commits (refs, ranges), the recent riskiest, a diff, or changed paths."""
     from graph_service.cli.risk_view import (
+        merged_commits,
         recent_code_commits,
         resolve_revs,
         risk_table,
@@ -167,14 +168,18 @@ def risk(
             title = f"riskiest of the {recent} most recent code changes"
         elif rev:
             shas = resolve_revs(store, rev, repo, repo_path)
+            title = rev
+            merged = merged_commits(store, shas[0], repo, repo_path) if ".." not in rev else None
+            if merged is not None:
+                title = f"{rev}: merge {shas[0][:10]}, the {len(merged)} commit(s) it merged"
+                shas = merged
             warm = SnapshotCache(store).build_now().history if len(shas) > 3 else None
             results = [score.score_commit(store, model, s, history=warm) for s in shas]
-            title = rev
         else:
             raise CallerError("give a commit, a ref or range, --recent N, --diff FILE or --path P")
         answers = to_answers(results, model)
         if as_json:
-            single = len(answers) == 1 and recent is None and ".." not in (rev or "")
+            single = len(answers) == 1 and recent is None and title in (rev, "proposed change")
             print(json.dumps(answers[0] if single else answers, default=str))
         else:
             console.print(risk_table(store, answers, title))

@@ -15,7 +15,7 @@ from graph_service.store.base import GraphReader
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["recent_code_commits", "resolve_revs", "risk_table", "to_answers"]
+__all__ = ["merged_commits", "recent_code_commits", "resolve_revs", "risk_table", "to_answers"]
 
 _HEX = re.compile(r"(commit:)?[0-9a-f]{4,40}", re.IGNORECASE)
 _MAX_RANGE = 500  # commits one range may score
@@ -74,6 +74,26 @@ def resolve_revs(
             raise CallerError(f"{rev} holds {len(shas)} commits; score at most {_MAX_RANGE}")
         return shas
     return _git(where, "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}")
+
+
+def merged_commits(
+    store: GraphReader, sha: str, repo: str | None = None, repo_path: Path | None = None
+) -> list[str] | None:
+    """The commits a merge brought in (`sha^1..sha`, merges left out, oldest first), or None
+    when `sha` is not a merge (or git cannot tell). The model is trained without merges, so a
+    merge's own score says nothing: `risk main~3` on a pull-request history scores its commits."""
+    try:
+        where = _repo_dir(store, repo, repo_path)
+        parents = _git(where, "rev-list", "--parents", "-n", "1", "--end-of-options", sha)
+        if len(parents) < 3:
+            return None
+        merged = _git(where, "rev-list", "--no-merges", "--reverse", f"{parents[0]}^1..{sha}")
+    except CallerError as e:
+        logger.info("cannot tell whether %s is a merge: %s", sha, e)
+        return None
+    if not merged or len(merged) > _MAX_RANGE:
+        return None
+    return merged
 
 
 def recent_code_commits(
