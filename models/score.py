@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 PROPOSED_UID = "commit:proposed"
+_SHA_TEXT = re.compile(r"[0-9a-fA-F]{4,64}")  # a sha or a prefix; refs need git (the CLI)
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
@@ -161,13 +162,22 @@ def _score_history(h: History, models: RiskModel | ModelSet, uid: str, start: fl
 
 
 def _resolve(reader: GraphReader, sha: str) -> pd.DataFrame:
-    uid = sha if sha.startswith("commit:") else f"commit:{sha}"
+    bare = sha.removeprefix("commit:")
+    if not _SHA_TEXT.fullmatch(bare):
+        # `HEAD`, `main~3`, `main..feature`: git's names, which only the CLI resolves
+        raise CallerError(
+            f"{sha!r} is not a commit sha: give a sha or its first 6+ hex digits "
+            f"(`git rev-parse {bare}`), or run `prodgraph risk {bare}`, which asks git"
+        )
+    uid = f"commit:{bare}"
     row = reader.query(_COMMIT_ROWS, {"uids": [uid]}).to_pandas()
-    if len(row) == 0 and len(sha) >= 6:
+    if len(row) == 0 and len(bare) >= 6:
         hits = reader.query(
             "MATCH (c:Commit) WHERE c.sha STARTS WITH $p RETURN c.uid AS uid LIMIT 2",
-            {"p": sha.removeprefix("commit:")},
+            {"p": bare.lower()},
         ).rows()
+        if len(hits) > 1:
+            raise CallerError(f"{sha!r} starts several commits' shas: give more of the sha")
         if len(hits) == 1:
             row = reader.query(_COMMIT_ROWS, {"uids": [hits[0]["uid"]]}).to_pandas()
     if len(row) == 0:

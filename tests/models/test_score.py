@@ -108,3 +108,21 @@ def test_explanations_never_contradict_themselves(
         assert all(x.direction == ("raises" if x.weight > 0 else "lowers") for x in xs)
         seen_lowering |= any(x.weight < 0 for x in xs)
     assert seen_lowering  # factors that lowered a score are listed too
+
+
+def test_a_git_ref_or_a_shared_prefix_is_named_for_what_it_is(
+    synth_store: GraphStore, trained: RiskModel
+) -> None:
+    """The API and the client take shas: `HEAD` is not "missing from the graph (load its
+    repository first)" when the repository is loaded, and neither is a prefix of many shas."""
+    from graph_service.errors import CallerError, NotFoundError
+
+    for ref in ("HEAD", "main~3", "commit:main"):
+        with pytest.raises(CallerError, match=r"is not a commit sha.*prodgraph risk") as e:
+            score_commit(synth_store, trained, ref)
+        assert not isinstance(e.value, NotFoundError)  # a 400 naming the input, not a 404
+    with pytest.raises(CallerError, match="several commits") as e:
+        score_commit(synth_store, trained, "000000")
+    assert not isinstance(e.value, NotFoundError)
+    with pytest.raises(NotFoundError, match="no commit 'abcdef12'"):
+        score_commit(synth_store, trained, "abcdef12")
