@@ -276,3 +276,23 @@ def test_deploy_diff_of_a_first_deployment_is_empty(
 ) -> None:
     rows = run_named(fixture_store, "deploy_diff", {"uid": DEPLOYS["p1"]}, library=library)
     assert rows.rows() == []
+
+
+def test_changes_since_without_a_date_is_the_whole_history(
+    fixture_store: GraphStore, library: dict[str, NamedQuery]
+) -> None:
+    """`prodgraph run changes_since --param uid=...` alone answers, newest first, instead of
+    "needs parameter 'since'"; `limit` keeps the newest."""
+    dated = run_named(
+        fixture_store, "changes_since", CASES["changes_since"][0], library=library
+    ).rows()
+    every = run_named(
+        fixture_store, "changes_since", {"uid": FILES["cart"]}, library=library
+    ).rows()
+    assert len(every) > len(dated) and every[: len(dated)] == dated
+    times = [r["authored_at"] for r in every]
+    assert times == sorted(times, reverse=True)
+    newest = run_named(
+        fixture_store, "changes_since", {"uid": FILES["cart"], "limit": "2"}, library=library
+    ).rows()
+    assert newest == every[:2]
