@@ -449,4 +449,11 @@ def connect(
         return Client(HttpBackend(url, api_key))
     base = settings or Settings()
     settings = base.model_copy(update={"db_path": Path(path or ""), "backend": "ladybug"})
-    return Client(EmbeddedBackend(open_store(settings, create=True), settings))
+    existed = settings.db_path.exists()
+    client = Client(EmbeddedBackend(open_store(settings, create=True), settings))
+    if not existed:  # a mistyped path answers every question with nothing: say so
+        logger.warning(
+            "no store at %s: created an empty one (load it with .ingest(), or check the path)",
+            settings.db_path,
+        )
+    return client

@@ -164,3 +164,21 @@ def test_find_by_name_gives_uids(client: Client) -> None:
         "class:shop:app/cart.py:BaseCart",  # then substrings, shorter names first
     ]
     assert client.find("no_such_name").empty
+
+
+def test_connect_to_a_path_with_no_store_says_it_made_an_empty_one(
+    fixture_db: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`connect(path=...)` with a mistyped path answered every query with an empty frame and no
+    word; it now warns, naming the path. An existing store opens silently."""
+    shutil.copytree(fixture_db, tmp_path / "db")
+    settings = Settings(model_dir=tmp_path / "models")
+    typo = tmp_path / "db" / "grahp.lbug"
+    with caplog.at_level("WARNING", logger="graph_service.client"):
+        with connect(path=tmp_path / "db" / "graph.lbug", settings=settings) as g:
+            assert len(g.query("MATCH (f:Function) RETURN f.uid AS uid")) > 0
+        assert not caplog.records
+        with connect(path=typo, settings=settings) as g:
+            assert len(g.query("MATCH (f:Function) RETURN f.uid AS uid")) == 0
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert str(typo) in caplog.text and "empty" in caplog.text
