@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +39,8 @@ class IsotonicCalibrator:
             return self
         if labels.sum() < _MIN_POSITIVES_FOR_ISOTONIC:
             return self._fit_platt(scores, labels, rate)
+        from sklearn.isotonic import IsotonicRegression  # fitting only: scoring needs numpy
+
         iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, labels)
         self.xs = iso.X_thresholds_.astype(float).tolist()
         self.ys = iso.y_thresholds_.astype(float).tolist()
@@ -60,6 +60,8 @@ class IsotonicCalibrator:
         x = np.concatenate([logit, logit]).reshape(-1, 1)
         y = np.concatenate([np.ones(len(logit)), np.zeros(len(logit))])
         weights = np.concatenate([target, 1 - target])
+        from sklearn.linear_model import LogisticRegression  # fitting only
+
         lr = LogisticRegression(C=10.0).fit(x, y, sample_weight=weights)
         if lr.coef_[0, 0] <= 0:  # the scores carry no usable order: predict the base rate
             self.xs, self.ys = [0.0], [rate]
