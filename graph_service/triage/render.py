@@ -111,10 +111,12 @@ def render_triage(
         owners = Table(title="Suggested owners")
         for col in ("who", "commits", "last change", "score"):
             owners.add_column(col)
+        names = [o.name for o in result.owners]
         for o in result.owners:
-            owners.add_row(
-                o.name or o.email or o.uid, str(o.commits), _v(o.last_at), f"{o.score:.2f}"
-            )
+            who = o.name or o.email or o.uid
+            if o.name and o.email and names.count(o.name) > 1:  # one name, several identities
+                who = f"{o.name} <{o.email}>"
+            owners.add_row(who, str(o.commits), _v(o.last_at), f"{o.score:.2f}")
         parts.append(owners)
     if result.similar:
         parts.append(render_similar(result.similar))
