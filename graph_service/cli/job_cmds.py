@@ -157,7 +157,7 @@ def risk(
     with store_for(db, read_only=True) as store:
         model = require_latest(settings, store=store)
         if diff is not None:
-            text = sys.stdin.read() if diff == "-" else Path(diff).read_text()
+            text = _read_text(diff)
             results, title = [score.score_diff(store, model, text)], "proposed change"
         elif path:
             results, title = [score.score_paths(store, model, path)], "proposed change"
@@ -246,8 +246,18 @@ def similar(
     _print_model({"similar": [r.model_dump(mode="json") for r in results]}, False)
 
 
+def _read_text(arg: str) -> str:
+    """A file's text, or stdin for '-'; a missing or unreadable file is the caller's error."""
+    if arg == "-":
+        return sys.stdin.read()
+    try:
+        return Path(arg).read_text()
+    except OSError as e:
+        raise CallerError(f"{arg}: cannot read it ({e.strerror or e})") from e
+
+
 def _read_json(arg: str) -> Any:
-    text = sys.stdin.read() if arg == "-" else Path(arg).read_text()
+    text = _read_text(arg)
     try:
         return json.loads(text)
     except ValueError as e:

@@ -278,3 +278,13 @@ def test_a_query_table_shows_nothing_as_a_dash_and_lists_as_items(tmp_path: Path
     query = "RETURN NULL AS nothing, ['a', 'b'] AS names, [] AS empty"
     q = _run("query", query, *db).stdout
     assert [c.strip() for c in q.splitlines()[3].split("│")[1:-1]] == ["—", "a, b", "—"]
+
+
+def test_a_ticket_file_that_is_not_there_is_named_not_an_internal_error(tmp_path: Path) -> None:
+    db = str(tmp_path / "g.lbug")
+    _run("init", "--db", db)
+    for cmd in ("triage", "similar"):
+        out = _run(cmd, str(tmp_path / "ticket.jsn"), "--db", db)
+        assert out.returncode == 2, out.stderr
+        assert "ticket.jsn: cannot read it (No such file or directory)" in out.stderr
+        assert "internal error" not in out.stderr
