@@ -10,8 +10,9 @@ then, so the collector has nothing to find in them.
 After a request that (re)built a large snapshot, `settle()` collects once and moves every object
 alive into the collector's permanent generation (`gc.freeze()`); later collections walk only
 what requests allocate. The next rebuild unfreezes first, so objects of an earlier snapshot
-that became garbage in a cycle are collected then. Another part of the process that calls
-`gc.unfreeze()` (the code loader does after a load) only returns to the default behaviour.
+that became garbage in a cycle are collected then. A code load in the same process leaves a
+frozen heap frozen (`loaders.code.pipeline.heap_frozen`); anything else that calls
+`gc.unfreeze()` only returns to the default behaviour.
 """
 
 from __future__ import annotations

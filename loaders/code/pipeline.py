@@ -39,13 +39,17 @@ def heap_frozen() -> Iterator[None]:
     """Hide what exists now (the parsed records) from the cyclic GC until the block ends.
 
     Its full collections, triggered while the store writes, would walk millions of records
-    that reference counting frees anyway.
+    that reference counting frees anyway. When the heap was already frozen (the service's warm
+    triage snapshot, `graph_service.triage.heap`), it stays frozen: unfreezing would hand
+    those objects back to every full collection; the owner's next rebuild unfreezes.
     """
+    already = gc.get_freeze_count() > 0
     gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if not already:
+            gc.unfreeze()
 
 
 def built_ahead(items: Iterator[_T], report: LoadReport, key: str) -> Iterator[_T]:
