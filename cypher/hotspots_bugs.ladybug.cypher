@@ -16,7 +16,7 @@ WITH CASE WHEN size(moved) > 0 THEN list_extract(moved, 1).uid ELSE x.uid END AS
      CASE WHEN size(moved) > 0 THEN list_extract(moved, 1).path ELSE x.path END AS path,
      size(moved) > 0 OR coalesce(x.deleted, false) = false AS live,
      coalesce(x.is_test, false) AS test, bug_commits, bug_tickets
-WHERE live AND ($include_all OR NOT (test OR path =~ '(?i)(.*/)?(tests?|testing|docs?|examples?|vendor|vendored|third_party|node_modules|dist|build|generated)/.*|.*([.](md|rst|txt|lock|min[.]js|pb[.]go)|_pb2[.]py|[.]generated[.].*)'))
+WHERE live AND ($include_all OR NOT (test OR path =~ '(?i)(.*/)?(tests?|testing|docs?|examples?|vendor|vendored|third_party|node_modules|dist|build|generated|[.]github|[.]circleci|[.]gitlab)/.*|.*([.](md|rst|txt|lock|min[.]js|pb[.]go)|_pb2[.]py|[.]generated[.].*)'))
 WITH uid, path, to_int64(sum(bug_commits)) AS bug_commits, to_int64(sum(bug_tickets)) AS bug_tickets
 RETURN uid, CASE WHEN uid STARTS WITH 'fn:' THEN 'Function' ELSE 'File' END AS kind,
        path, bug_commits, bug_tickets, bug_commits + bug_tickets AS score

@@ -1,5 +1,5 @@
 // name: hotspots_churn
-// description: Most modified files and functions in a time window: commits touching each and lines added plus deleted. Only files and functions that exist at head count; a renamed file takes the history of its old path. Tests, docs and vendored or generated paths are left out unless include_all.
+// description: Most modified files and functions in a time window: commits touching each and lines added plus deleted. Only files and functions that exist at head count; a renamed file takes the history of its old path. Tests, docs, CI configuration (.github, .circleci, .gitlab) and vendored or generated paths are left out unless include_all.
 // param: since DATETIME Start of the window (UTC, inclusive); default `days` before the newest commit
 // param: until DATETIME End of the window (UTC, exclusive); default up to the newest commit
 // param: days INT Window length when since is not given (default 90)
@@ -24,7 +24,7 @@ WITH CASE WHEN size(moved) > 0 THEN moved[0].uid ELSE x.uid END AS uid,
      CASE WHEN size(moved) > 0 THEN moved[0].path ELSE x.path END AS path,
      size(moved) > 0 OR coalesce(x.deleted, false) = false AS live,
      coalesce(x.is_test, false) AS test, commits, lines_changed
-WHERE live AND ($include_all OR NOT (test OR path =~ '(?i)(.*/)?(tests?|testing|docs?|examples?|vendor|vendored|third_party|node_modules|dist|build|generated)/.*|.*([.](md|rst|txt|lock|min[.]js|pb[.]go)|_pb2[.]py|[.]generated[.].*)'))
+WHERE live AND ($include_all OR NOT (test OR path =~ '(?i)(.*/)?(tests?|testing|docs?|examples?|vendor|vendored|third_party|node_modules|dist|build|generated|[.]github|[.]circleci|[.]gitlab)/.*|.*([.](md|rst|txt|lock|min[.]js|pb[.]go)|_pb2[.]py|[.]generated[.].*)'))
 RETURN uid, CASE WHEN uid STARTS WITH 'fn:' THEN 'Function' ELSE 'File' END AS kind, path,
        sum(commits) AS commits, sum(lines_changed) AS lines_changed
 ORDER BY commits DESC, lines_changed DESC, uid

@@ -14,7 +14,7 @@ WITH CASE WHEN size(moved) > 0 THEN list_extract(moved, 1).uid ELSE x.uid END AS
      CASE WHEN size(moved) > 0 THEN list_extract(moved, 1).path ELSE x.path END AS path,
      size(moved) > 0 OR coalesce(x.deleted, false) = false AS live,
      coalesce(x.is_test, false) AS test, commits, lines_changed
-WHERE live AND ($include_all OR NOT (test OR path =~ '(?i)(.*/)?(tests?|testing|docs?|examples?|vendor|vendored|third_party|node_modules|dist|build|generated)/.*|.*([.](md|rst|txt|lock|min[.]js|pb[.]go)|_pb2[.]py|[.]generated[.].*)'))
+WHERE live AND ($include_all OR NOT (test OR path =~ '(?i)(.*/)?(tests?|testing|docs?|examples?|vendor|vendored|third_party|node_modules|dist|build|generated|[.]github|[.]circleci|[.]gitlab)/.*|.*([.](md|rst|txt|lock|min[.]js|pb[.]go)|_pb2[.]py|[.]generated[.].*)'))
 RETURN uid, CASE WHEN uid STARTS WITH 'fn:' THEN 'Function' ELSE 'File' END AS kind, path,
        to_int64(sum(commits)) AS commits, to_int64(sum(lines_changed)) AS lines_changed
 ORDER BY commits DESC, lines_changed DESC, uid

@@ -41,7 +41,8 @@ def history(tmp_path: Path, store: GraphStore) -> GraphStore:
     _commit(repo, {}, "Rename old to new", "2025-04-10T00:00:00Z")
     for i, day in enumerate(("2025-04-11", "2025-04-12", "2025-04-13", "2025-04-14")):
         _commit(repo, {"tests/test_new.py": f"def test_f():\n    assert {i}\n",
-                       "docs/guide.md": f"# Guide {i}\n"}, f"Docs and tests {i}",
+                       "docs/guide.md": f"# Guide {i}\n",
+                       ".github/workflows/ci.py": f"STEP = {i}\n"}, f"Docs, tests and CI {i}",
                 f"{day}T00:00:00Z")  # fmt: skip
     _commit(repo, {"pkg/other.py": "def g():\n    return 2\n"}, "Other", "2025-04-15T00:00:00Z")
     settings = Settings(db_path=tmp_path / "g.lbug")  # the loaders' options only
@@ -50,7 +51,7 @@ def history(tmp_path: Path, store: GraphStore) -> GraphStore:
     return store
 
 
-def test_churn_counts_live_files_follows_renames_and_skips_tests_and_docs(
+def test_churn_counts_live_files_follows_renames_and_skips_tests_docs_and_ci(
     history: GraphStore,
 ) -> None:
     try:
@@ -59,10 +60,11 @@ def test_churn_counts_live_files_follows_renames_and_skips_tests_and_docs(
         # the window is 90 days before the newest commit (2025-04-15): the January commit is out
         assert files["pkg/new.py"] == 3  # two tunes under the old name + the rename
         assert "pkg/old.py" not in files
-        assert not any(p.startswith(("tests/", "docs/")) for p in files)
+        assert not any(p.startswith(("tests/", "docs/", ".github/")) for p in files)
         everything = run_named(history, "hotspots_churn", {"include_all": "true"}).rows()
         paths = {r["path"] for r in everything}
-        assert {"tests/test_new.py", "docs/guide.md"} <= paths and "pkg/old.py" not in paths
+        assert {"tests/test_new.py", "docs/guide.md", ".github/workflows/ci.py"} <= paths
+        assert "pkg/old.py" not in paths
         # an explicit window still applies
         early = run_named(history, "hotspots_churn", {"since": "2025-01-01", "until": "2025-02-01"})
         assert {r["path"] for r in early.rows() if r["kind"] == "File"} >= {"pkg/other.py"}
