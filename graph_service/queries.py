@@ -351,10 +351,30 @@ def run_named(
             f"no named query {name!r} (known: {', '.join(sorted(lib))})", {"query": name}
         )
     q = lib[name]
-    params = q.bind(raw_params or {})
+    params = _full_commit_uids(store, q.bind(raw_params or {}))
     result = store.query(q.text(store.backend), params, timeout_s=timeout_s, row_cap=row_cap)
     result.table = _integral_decimals_to_int(result.table)
     return result
+
+
+_SHORT_COMMIT = re.compile(r"commit:[0-9a-fA-F]{4,39}")
+_COMMIT_PREFIX = "MATCH (c:Commit) WHERE c.uid STARTS WITH $p RETURN c.uid AS uid LIMIT 2"
+
+
+def _full_commit_uids(store: GraphStore, params: dict[str, Any]) -> dict[str, Any]:
+    """A commit uid given by a short sha (`commit:9835b0f761`, as the risk table and git print
+    it) stands for the one stored commit it starts; several are a caller error, none is left
+    as given (the query then answers nothing)."""
+
+    def full(v: object) -> object:
+        if not isinstance(v, str) or not _SHORT_COMMIT.fullmatch(v):
+            return v
+        hits = [r["uid"] for r in store.query(_COMMIT_PREFIX, {"p": v.lower()}).rows()]
+        if len(hits) > 1:
+            raise CallerError(f"{v!r} starts several commits' uids: give more of the sha")
+        return hits[0] if hits else v
+
+    return {k: [full(x) for x in v] if isinstance(v, list) else full(v) for k, v in params.items()}
 
 
 def find_symbols(

@@ -296,3 +296,17 @@ def test_changes_since_without_a_date_is_the_whole_history(
         fixture_store, "changes_since", {"uid": FILES["cart"], "limit": "2"}, library=library
     ).rows()
     assert newest == every[:2]
+
+
+def test_a_commit_named_by_a_short_sha_is_the_commit_it_starts(
+    fixture_store: GraphStore, library: dict[str, NamedQuery]
+) -> None:
+    """The risk table and git print 10-character shas; `commit_context` with one answered
+    nothing. A prefix naming one stored commit is that commit; an unknown one answers nothing."""
+    full = run_named(fixture_store, "commit_context", {"uid": COMMITS["c5"]}, library=library)
+    short = run_named(
+        fixture_store, "commit_context", {"uid": "commit:" + sha("c5")[:10]}, library=library
+    )
+    assert short.rows() == full.rows() and len(full.rows()) == 1
+    none = run_named(fixture_store, "commit_context", {"uid": "commit:abcdef1234"}, library=library)
+    assert none.rows() == []
