@@ -286,7 +286,8 @@ class Client:
         df = self.run("find", name=name, limit=limit)
         if df.empty:
             return df
-        df = df.assign(_len=df["qualname"].str.len())
+        # a line is a whole number, missing for code only the history knows (not 857.0 / NaN)
+        df = df.assign(_len=df["qualname"].str.len(), line=df["line"].astype("Int64"))
         df = df.sort_values(["gone", "rank", "is_test", "_len", "uid"]).drop(columns="_len")
         return df.head(limit).reset_index(drop=True)
 

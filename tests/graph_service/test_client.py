@@ -163,6 +163,7 @@ def test_find_by_name_gives_uids(client: Client) -> None:
         "class:shop:app/cart.py:Cart",  # exact name first
         "class:shop:app/cart.py:BaseCart",  # then substrings, shorter names first
     ]
+    assert str(found["line"].dtype) == "Int64" and found["line"].tolist() == [5, 1]
     assert client.find("no_such_name").empty
 
 
