@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 from rich.console import Console
@@ -11,6 +9,7 @@ from rich.console import Console
 from graph_service.batch import nodes
 from graph_service.cli.risk_view import merged_commits, risk_table
 from graph_service.store import GraphStore
+from tests.git_run import git
 from tests.models.real_repos import load_repos
 
 SUMMARY = "Resolve the pager command once, in `_pager_contextmanager` (#3776)"
@@ -34,40 +33,24 @@ def test_a_long_summary_wraps_whole_in_its_cell(embedded_store: GraphStore) -> N
     assert " ".join(c for c in cells if c) == f"{SUMMARY}"
 
 
-def _git(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Ann",
-        "GIT_AUTHOR_EMAIL": "ann@example.com",
-        "GIT_COMMITTER_NAME": "Ann",
-        "GIT_COMMITTER_EMAIL": "ann@example.com",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
-    out = subprocess.run(
-        ["git", "-C", str(repo), *args], env=env, check=True, capture_output=True, text=True
-    )
-    return out.stdout.strip()
-
-
 def test_a_merge_ref_scores_the_commits_it_merged(tmp_path: Path) -> None:
     """On a pull-request history `main~3` is a merge; the model never trains on merges, so the
     merge's own score means nothing: the ref stands for the commits the merge brought in."""
     repo = tmp_path / "app"
     repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
+    git(repo, "init", "-q", "-b", "main")
     (repo / "app.py").write_text("def f(x):\n    return x\n")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "first")
-    _git(repo, "checkout", "-qb", "feature")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "first")
+    git(repo, "checkout", "-qb", "feature")
     merged = []
     for i in (1, 2):
         (repo / "app.py").write_text(f"def f(x):\n    return x + {i}\n")
-        _git(repo, "commit", "-qam", f"change {i}")
-        merged.append(_git(repo, "rev-parse", "HEAD"))
-    _git(repo, "checkout", "-q", "main")
-    _git(repo, "merge", "-q", "--no-ff", "-m", "Merge pull request #1", "feature")
-    merge = _git(repo, "rev-parse", "HEAD")
+        git(repo, "commit", "-qam", f"change {i}")
+        merged.append(git(repo, "rev-parse", "HEAD"))
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge pull request #1", "feature")
+    merge = git(repo, "rev-parse", "HEAD")
     store = load_repos(tmp_path / "g.lbug", [repo])
     try:
         assert merged_commits(store, merge) == merged  # oldest first

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from graph_service.triage import TriageConfig
 from graph_service.triage.evaluate import evaluate_duplicates, evaluate_triage, rank_metrics
+from tests.git_run import git
 
 CALC = '''"""Arithmetic helpers."""
 
@@ -31,19 +31,7 @@ def render(value):
 
 
 def _git(repo: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "A",
-        "GIT_AUTHOR_EMAIL": "a@x.io",
-        "GIT_COMMITTER_NAME": "A",
-        "GIT_COMMITTER_EMAIL": "a@x.io",
-        "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
-        "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
-        "PATH": "/usr/bin:/bin",
-    }
-    out = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=True
-    )
-    return out.stdout.strip()
+    return git(repo, *args, author="A", date="2026-01-01T00:00:00Z")
 
 
 def _repo(tmp_path: Path) -> tuple[Path, str]:
